@@ -1,0 +1,139 @@
+/**
+ * JSON values (model.md §1) and RFC 8785 canonical JSON (model.md §6).
+ *
+ * `Json` is `null`, a boolean, a finite number, a well-formed string, an array of
+ * `Json`, or a plain object (prototype `Object.prototype` or `null`) with
+ * well-formed keys and `Json` values. An object member set to `undefined` counts
+ * as absent, as in `JSON.stringify`.
+ *
+ * `canonicalJson` walks the value once, iteratively, applying those rules and
+ * naming the first offending path, then serializes with the `canonicalize`
+ * package (RFC 8785 / JCS: members sorted by UTF-16 code units, ECMAScript number
+ * and string forms, no whitespace).
+ */
+import * as t from 'io-ts';
+import * as E from 'fp-ts/lib/Either.js';
+import canonicalize from 'canonicalize';
+import { codec, fail, isPlainObject, isWellFormed, keyPath, type Codec } from './decode.ts';
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Why a value is not canonical JSON. */
+export type CanonicalJsonReason = 'undefined' | 'not_finite' | 'lone_surrogate' | 'not_json' | 'cycle';
+
+/** `canonicalJson` failure: `path` like `$.a[2]`, `reason` as in model.md §6. */
+export interface CanonicalJsonError {
+  readonly _tag: 'CanonicalJsonError';
+  readonly path: string;
+  readonly reason: CanonicalJsonReason;
+  readonly message: string;
+}
+
+interface Problem {
+  readonly path: string;
+  readonly reason: CanonicalJsonReason;
+  readonly what: string;
+}
+
+/**
+ * Finds the first value under `root` that is not JSON, walking iteratively (no
+ * recursion, so depth is bounded by memory, not the call stack). `undefined` as
+ * an object member is allowed (absent); anywhere else it is a problem.
+ */
+export const jsonProblem = (root: unknown, rootPath = '$'): Problem | undefined => {
+  // Each frame: a value to check with its path, or an exit marker for a container.
+  const stack: Array<{ v: unknown; p: string; exit?: true }> = [{ v: root, p: rootPath }];
+  const open = new Set<object>();
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    const v = frame.v;
+    if (frame.exit) {
+      open.delete(v as object);
+      continue;
+    }
+    const p = frame.p;
+    switch (typeof v) {
+      case 'string':
+        if (!isWellFormed(v)) return { path: p, reason: 'lone_surrogate', what: 'a string with a lone surrogate' };
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) return { path: p, reason: 'not_finite', what: `the number ${String(v)}` };
+        continue;
+      case 'boolean':
+        continue;
+      case 'undefined':
+        return { path: p, reason: 'undefined', what: 'undefined' };
+      case 'object':
+        break;
+      default:
+        return { path: p, reason: 'not_json', what: `a ${typeof v}` };
+    }
+    if (v === null) continue;
+    if (open.has(v)) return { path: p, reason: 'cycle', what: 'a reference to an enclosing value' };
+    if (Array.isArray(v)) {
+      open.add(v);
+      stack.push({ v, p, exit: true });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: `${p}[${i}]` });
+      continue;
+    }
+    if (!isPlainObject(v)) {
+      const ctor = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+      return { path: p, reason: 'not_json', what: `a non-plain object (${ctor})` };
+    }
+    open.add(v);
+    stack.push({ v, p, exit: true });
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      const kp = `${p}${keyPath(k)}`;
+      if (!isWellFormed(k)) return { path: kp, reason: 'lone_surrogate', what: 'a key with a lone surrogate' };
+      const member = v[k];
+      if (member === undefined) continue;
+      stack.push({ v: member, p: kp });
+    }
+  }
+  return undefined;
+};
+
+/** Whether `u` is a JSON value (see `Json`). */
+export const isJson = (u: unknown): u is Json => jsonProblem(u) === undefined;
+
+/** The `Json` codec: any JSON value; reasons `not_json`, `invalid_number` (non-finite), `lone_surrogate`. */
+export const JsonCodec: Codec<Json> = codec(
+  'Json',
+  (u, c) => {
+    const problem = jsonProblem(u, '');
+    if (problem === undefined) return t.success(u as Json);
+    const reason = problem.reason === 'not_finite' ? 'invalid_number' : problem.reason === 'lone_surrogate' ? 'lone_surrogate' : 'not_json';
+    const ctx = problem.path === '' ? c : t.appendContext(c, problem.path, JsonCodec, undefined);
+    return fail(u, ctx, reason, 'Json', `not JSON: ${problem.what}`);
+  },
+  isJson,
+);
+
+/**
+ * RFC 8785 canonical JSON of `value` (model.md §6), or why it is not JSON.
+ * `toJSON` is never called; `undefined` members are absent; `-0` is `0`.
+ */
+export const canonicalJson = (value: unknown): E.Either<CanonicalJsonError, string> => {
+  const problem = jsonProblem(value);
+  if (problem !== undefined) {
+    return E.left({ _tag: 'CanonicalJsonError', path: problem.path, reason: problem.reason, message: `cannot canonicalize ${problem.what} at ${problem.path}` });
+  }
+  return E.right(canonicalize(value) as string);
+};
+
+/**
+ * Canonical JSON of a value already known to be JSON (decoded by a codec).
+ * Throws on a non-JSON value: that is a caller bug, not bad input.
+ */
+export const canonicalJsonUnsafe = (value: unknown): string => {
+  const r = canonicalJson(value);
+  if (E.isLeft(r)) throw new Error(r.left.message);
+  return r.right;
+};
+
+const encoder = new TextEncoder();
+/** UTF-8 bytes of the canonical JSON of a known-JSON value. */
+export const canonicalBytes = (value: unknown): Uint8Array => encoder.encode(canonicalJsonUnsafe(value));
