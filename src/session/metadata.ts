@@ -1,0 +1,49 @@
+/**
+ * User metadata and the reserved keys (machines.md §4).
+ *
+ * A key is reserved when, after ASCII lower-casing, it equals `palimpsest` or
+ * starts with `palimpsest.`. Reserved keys never appear in `session.metadata`;
+ * snapshots and `show --json` put machine state under them.
+ */
+import type { Json } from '../model/json.ts';
+
+/** The reserved key of each machine's state in snapshots and flattened documents. */
+export const RESERVED_KEYS = {
+  deferredTurn: 'palimpsest.deferredTurn',
+  systemContext: 'palimpsest.systemContext',
+  lifecycle: 'palimpsest.lifecycle',
+  toolVisibility: 'palimpsest.toolVisibility',
+  realtime: 'palimpsest.realtime',
+  transcriptHistory: 'palimpsest.transcriptHistory',
+} as const;
+
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** Whether `key` is reserved for palimpsest (`palimpsest`, `palimpsest.*`, ASCII case-insensitive). */
+export const isReservedKey = (key: string): boolean => {
+  const k = asciiLower(key);
+  return k === 'palimpsest' || k.startsWith('palimpsest.');
+};
+
+/** User metadata: a null-prototype map from non-empty keys to JSON values. */
+export type Metadata = Readonly<Record<string, Json>>;
+
+/** A fresh, frozen null-prototype copy of `entries`. */
+export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata => {
+  const out = Object.create(null) as Record<string, Json>;
+  for (const k of Object.keys(entries)) out[k] = entries[k] as Json;
+  return Object.freeze(out);
+};
+
+/** `m` with `key` set. */
+export const metadataWith = (m: Metadata, key: string, value: Json): Metadata => metadataFrom({ ...m, [key]: value });
+
+/** `m` without `key`. */
+export const metadataWithout = (m: Metadata, key: string): Metadata => {
+  const out = Object.create(null) as Record<string, Json>;
+  for (const k of Object.keys(m)) if (k !== key) out[k] = m[k] as Json;
+  return Object.freeze(out);
+};
+
+/** Whether `m` has its own `key`. */
+export const hasKey = (m: Metadata, key: string): boolean => Object.prototype.hasOwnProperty.call(m, key);

@@ -1,0 +1,60 @@
+/**
+ * Folding a log into a state, and checking a log (README §2, "verify").
+ *
+ * `reduce(state, record)` applies one stored record: it checks the record links
+ * to `state` (same session, next seq, `prev` = the state's head, `hash` right),
+ * applies the command, and compares the recomputed transcript revision with the
+ * stored one (`ReplayDivergence` when they differ: fail closed, never repaired).
+ * A stored command that turns out inert is also a broken log: the shell never
+ * records one.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { transcriptRevision } from '../transcript/index.ts';
+import { brokenLog, type ReplayDivergence, type SessionError } from './errors.ts';
+import { GENESIS_PREV, recordHash, type LogRecord } from './record.ts';
+import { applyAt } from './reduce.ts';
+import { blankState, type SessionState } from './state.ts';
+
+/** Applies one stored record to `state`; `parent` is the parent's state at the fork point (fork genesis only). */
+export const reduce = (state: SessionState, record: LogRecord, parent?: SessionState): E.Either<SessionError, SessionState> => {
+  if (record.sessionId !== state.id) return E.left(brokenLog(state.id, record.seq, `record belongs to session ${record.sessionId}`));
+  if (record.seq !== state.seq + 1) return E.left(brokenLog(state.id, record.seq, `expected seq ${state.seq + 1}`));
+  const expectedPrev = record.seq === 1 ? (record.command.type === 'session_forked' ? record.command.from.hash : GENESIS_PREV) : state.head;
+  if (record.prev !== expectedPrev) return E.left(brokenLog(state.id, record.seq, `prev ${record.prev} does not link to ${expectedPrev}`));
+  const hash = recordHash(record);
+  if (hash !== record.hash) return E.left(brokenLog(state.id, record.seq, `hash ${record.hash} does not match the record's content (${hash})`));
+  const r = applyAt(state, record.command, { sessionId: record.sessionId, seq: record.seq, at: record.at }, parent);
+  if (E.isLeft(r)) return r;
+  if (r.right.state === state) return E.left(brokenLog(state.id, record.seq, `${record.command.type} is inert here and should never have been recorded`));
+  const revision = transcriptRevision(r.right.state.transcript);
+  if (revision !== record.revision) {
+    const divergence: ReplayDivergence = {
+      _tag: 'ReplayDivergence',
+      sessionId: state.id,
+      seq: record.seq,
+      expected: record.revision,
+      actual: revision,
+      message: `replaying ${state.id}@${record.seq} gives revision ${revision}, the log says ${record.revision}`,
+    };
+    return E.left(divergence);
+  }
+  return E.right({ ...r.right.state, head: record.hash });
+};
+
+/**
+ * Folds `records` onto `base` (default: a blank state for the first record's
+ * session). `parent` is needed when the first record is a fork genesis.
+ */
+export const replayRecords = (
+  records: Iterable<LogRecord>,
+  opts: { readonly base?: SessionState; readonly parent?: SessionState } = {},
+): E.Either<SessionError, SessionState | undefined> => {
+  let state = opts.base;
+  for (const record of records) {
+    state ??= blankState(record.sessionId);
+    const r = reduce(state, record, record.seq === 1 ? opts.parent : undefined);
+    if (E.isLeft(r)) return r;
+    state = r.right;
+  }
+  return E.right(state);
+};

@@ -1,0 +1,590 @@
+/**
+ * The immutable `Session` value (README §3).
+ *
+ * Every method that changes a session returns a new `Session` (the old one stays
+ * valid: forks and what-if edits are free) inside an fp-ts `Either`. All of them
+ * go through `apply(command)`: decode the command, stamp the record time from the
+ * session clock, reduce, and — unless the outcome is inert — seal a hash-chained
+ * record onto the in-memory log.
+ *
+ * `Session` is the one class in the pure layers: the API is method-style by
+ * design, and every method is a thin delegation to the pure functions in
+ * `reduce.ts` / `replay.ts` over `SessionState`.
+ *
+ * A `Session` built by `create`, `replay` or a fork holds its whole log. One
+ * loaded from a store snapshot holds the records after the snapshot (`log`), and
+ * its `verify()` checks those against the snapshot; the store's `verify` covers
+ * the whole log.
+ */
+import { randomUUID } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Json } from '../model/json.ts';
+import { stampMessage, type Message, type MessageInput } from '../model/message.ts';
+import type { ContentBlock, ToolResult } from '../model/content.ts';
+import type { Digest } from '../model/scalars.ts';
+import { systemNotice } from '../model/constructors.ts';
+import { totalTokens, type Usage } from '../model/usage.ts';
+import {
+  emptyVec,
+  transcriptLength,
+  transcriptMessages,
+  transcriptRevision,
+  vecFrom,
+  vecGet,
+  vecIter,
+  vecPush,
+  vecSize,
+  vecToArray,
+  type PVec,
+  type TranscriptHistoryState,
+  type TranscriptReplacement,
+  type TranscriptRewriteCommit,
+  type TranscriptRewriteRequest,
+} from '../transcript/index.ts';
+import { firstTurnOverridesAllowed, type ConsumedTurnInputs, type DeferredTurnState } from '../machines/deferredTurn.ts';
+import { normalizeAppendRequests, type SystemContextAppend, type SystemContextAppendRequest, type SystemContextState } from '../machines/systemContext.ts';
+import {
+  catalogView,
+  toolScopeNoticeData,
+  toolScopeNoticeText,
+  toolScopeWarningText,
+  visibleTools,
+  type BoundaryReport,
+  type ToolCatalog,
+  type ToolDefinition,
+  type ToolFilter,
+  type ToolVisibilityIntent,
+  type ToolVisibilityState,
+  type WitnessEntry,
+  type Provenance,
+} from '../machines/toolVisibility.ts';
+import { decodeRealtimeEvent, type RealtimeApplyOutcome, type RealtimeState } from '../machines/realtime.ts';
+import type { LifecycleState } from '../machines/lifecycle.ts';
+import { decodeCommand, type CommandOf, type SessionCommand } from './commands.ts';
+import type { SessionError, TranscriptEditError } from './errors.ts';
+import type { Metadata } from './metadata.ts';
+import { GENESIS_PREV, sealRecord, type LogRecord } from './record.ts';
+import { applyAt } from './reduce.ts';
+import { replayRecords } from './replay.ts';
+import { blankState, type SessionState } from './state.ts';
+
+/** A source of time in ms since the epoch. */
+export type Clock = () => number;
+
+/** Options of `Session.create`. */
+export interface CreateOptions {
+  /** Session id; default a random UUID. */
+  readonly id?: string;
+  /** Time source (ms); default `Date.now`. */
+  readonly clock?: Clock;
+  /** Initial user metadata; a reserved key throws `ReservedMetadataKey` (a caller bug). */
+  readonly metadata?: Readonly<Record<string, Json>>;
+}
+
+/** Options of the fork methods. */
+export interface ForkOptions {
+  /** Child id; default a random UUID. */
+  readonly id?: string;
+  /** Child clock; default the parent's. */
+  readonly clock?: Clock;
+}
+
+/** What `verify()` found on a clean log. */
+export interface VerifyReport {
+  readonly sessionId: string;
+  /** Records checked (the in-memory log). */
+  readonly records: number;
+  /** Distinct head revisions seen. */
+  readonly revisions: number;
+  /** The last record's hash. */
+  readonly head: Digest;
+  /** The transcript revision after the last record. */
+  readonly revision: Digest;
+}
+
+/** `verify()` failure: a broken chain, a bad hash, a replay divergence, or a state that does not match replay. */
+export type VerifyError = SessionError | { readonly _tag: 'StateMismatch'; readonly sessionId: string; readonly message: string };
+
+/** `{ session, result }` of a method that also reports something. */
+export interface Applied<R> {
+  readonly session: Session;
+  readonly result: R;
+}
+
+/** Outcome of `applyToolBoundary` (tool-visibility.md §5, §8). */
+export type ToolBoundaryOutcome =
+  | { readonly type: 'applied'; readonly report: BoundaryReport }
+  | { readonly type: 'failed_closed'; readonly errorTag: string; readonly message: string };
+
+const toolVisibilityTags = new Set([
+  'InvalidCatalog',
+  'UnknownTools',
+  'UnfilterableTools',
+  'NotDeferredTools',
+  'NothingRequested',
+  'MissingWitnesses',
+  'InvalidWitnesses',
+  'OverlayConflict',
+  'MachineStateInvalid',
+  'CatalogUnavailable',
+]);
+
+/** The immutable session value. Construct with `Session.create`, `Session.replay` or `Session.fromState`. */
+export class Session {
+  private constructor(
+    /** The reduced state after the last record. */
+    readonly state: SessionState,
+    private readonly records: PVec<LogRecord>,
+    /** The state the in-memory log starts from (blank for a root, the parent's for a fork, a snapshot's when loaded). */
+    private readonly base: SessionState,
+    private readonly clock: Clock,
+    private readonly parentAtFork: SessionState | undefined,
+  ) {}
+
+  /**
+   * A new empty session with a `session_created` genesis record.
+   * Throws the `ReservedMetadataKey` error object if `opts.metadata` has a reserved key.
+   */
+  static create(opts: CreateOptions = {}): Session {
+    const id = opts.id ?? randomUUID();
+    const clock = opts.clock ?? Date.now;
+    const blank = blankState(id);
+    const seed = new Session(blank, emptyVec(), blank, clock, undefined);
+    const r = seed.applyDecoded({ type: 'session_created', metadata: opts.metadata ?? {} });
+    if (E.isLeft(r)) throw r.left;
+    return r.right.session;
+  }
+
+  /**
+   * Rebuilds a session from its log. A fork's log starts with `session_forked`:
+   * pass `opts.parent`, the parent session (or state) at the fork point.
+   * Errors: `BrokenLog`, `ReplayDivergence`, any reducer error.
+   */
+  static replay(records: readonly LogRecord[], opts: { readonly clock?: Clock; readonly parent?: Session | SessionState } = {}): E.Either<SessionError, Session> {
+    const first = records[0];
+    if (first === undefined) return E.left({ _tag: 'BrokenLog', sessionId: '', seq: 1, reason: 'empty log', message: 'cannot replay an empty log' });
+    const parent = opts.parent instanceof Session ? opts.parent.state : opts.parent;
+    const blank = blankState(first.sessionId);
+    const r = replayRecords(records, { base: blank, ...(parent !== undefined ? { parent } : {}) });
+    if (E.isLeft(r)) return r;
+    return E.right(new Session(r.right ?? blank, vecFrom(records), blank, opts.clock ?? Date.now, parent));
+  }
+
+  /**
+   * A session from a reduced state (a store snapshot) plus the records after it.
+   * The records are replayed onto `state`. Errors as `replay`.
+   */
+  static fromState(state: SessionState, tail: readonly LogRecord[] = [], opts: { readonly clock?: Clock } = {}): E.Either<SessionError, Session> {
+    const r = replayRecords(tail, { base: state });
+    if (E.isLeft(r)) return r;
+    return E.right(new Session(r.right ?? state, vecFrom(tail), state, opts.clock ?? Date.now, undefined));
+  }
+
+  // ---- reads -------------------------------------------------------------
+
+  /** Session id. */
+  get id(): string {
+    return this.state.id;
+  }
+  /** Session format version. */
+  get version(): 1 {
+    return this.state.version;
+  }
+  /** Creation time, ms since epoch. */
+  get createdAt(): number {
+    return this.state.createdAt;
+  }
+  /** Last update time, ms since epoch. */
+  get updatedAt(): number {
+    return this.state.updatedAt;
+  }
+  /** The seq of the last record. */
+  get seq(): number {
+    return this.state.seq;
+  }
+  /** The hash of the last record. */
+  get head(): Digest {
+    return this.state.head;
+  }
+  /** The transcript (a fresh array each call; messages are frozen). */
+  get messages(): readonly Message[] {
+    return transcriptMessages(this.state.transcript);
+  }
+  /** Number of messages, without copying them. */
+  get messageCount(): number {
+    return transcriptLength(this.state.transcript);
+  }
+  /** User metadata (reserved keys never appear). */
+  get metadata(): Metadata {
+    return this.state.metadata;
+  }
+  /** Cumulative usage (tokens). */
+  get usage(): Usage {
+    return this.state.usage;
+  }
+  /** The in-memory log (a fork's starts at its genesis; a loaded session's after its snapshot). */
+  get log(): readonly LogRecord[] {
+    return vecToArray(this.records);
+  }
+  /** Deferred-first-turn state (machines.md §1). */
+  get deferredTurn(): DeferredTurnState {
+    return this.state.deferredTurn;
+  }
+  /** System-context staging state (machines.md §2). */
+  get systemContext(): SystemContextState {
+    return this.state.systemContext;
+  }
+  /** Tool-visibility state (tool-visibility.md). */
+  get toolVisibility(): ToolVisibilityState {
+    return this.state.toolVisibility;
+  }
+  /** Realtime transcript state (realtime.md). */
+  get realtime(): RealtimeState {
+    return this.state.realtime;
+  }
+  /** Lifecycle state (machines.md §3). */
+  get lifecycle(): LifecycleState {
+    return this.state.lifecycle;
+  }
+  /** `inputTokens + outputTokens` of the cumulative usage. */
+  totalTokens(): number {
+    return totalTokens(this.state.usage);
+  }
+  /** The current head revision. */
+  transcriptRevision(): Digest {
+    return transcriptRevision(this.state.transcript);
+  }
+  /** `{ head, commits, revisions }`, or `undefined` until the first rewrite commit. */
+  transcriptHistory(): TranscriptHistoryState | undefined {
+    if (vecSize(this.state.commits) === 0) return undefined;
+    return { head: this.transcriptRevision(), commits: vecToArray(this.state.commits), revisions: vecToArray(this.state.revisions) };
+  }
+  /**
+   * The messages of any revision this session has had as head since its genesis
+   * (rebuilt by replaying the in-memory log up to the record that produced it);
+   * `undefined` for a revision it never had.
+   */
+  transcriptRevisionMessages(revision: Digest): Message[] | undefined {
+    if (transcriptRevision(this.base.transcript) === revision && this.base.seq > 0) return [...transcriptMessages(this.base.transcript)];
+    let upTo = -1;
+    let i = 0;
+    for (const r of vecIter(this.records)) {
+      if (r.revision === revision) {
+        upTo = i;
+        break;
+      }
+      i++;
+    }
+    if (upTo === -1) return undefined;
+    const r = replayRecords(vecToArray(this.records).slice(0, upTo + 1), {
+      base: this.base,
+      ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}),
+    });
+    if (E.isLeft(r) || r.right === undefined) return undefined;
+    return [...transcriptMessages(r.right.transcript)];
+  }
+  /** Whether creation-time-only settings may still be applied (`deferredTurn.phase === 'pending'`). */
+  firstTurnOverridesAllowed(): boolean {
+    return firstTurnOverridesAllowed(this.state.deferredTurn);
+  }
+  /** The tools of `catalog` offered to the model now (tool-visibility.md §7). */
+  visibleTools(catalog: ToolCatalog): E.Either<SessionError, readonly ToolDefinition[]> {
+    return visibleTools(this.state.toolVisibility, catalog);
+  }
+
+  // ---- the primitive -----------------------------------------------------
+
+  /**
+   * Applies one command: decode (`InvalidCommand`), lifecycle guard
+   * (`SessionArchived`), reduce. An inert outcome returns this very session and
+   * records nothing; otherwise one record is appended.
+   */
+  apply<R = unknown>(command: unknown): E.Either<SessionError, Applied<R>> {
+    const decoded = decodeCommand(command);
+    if (E.isLeft(decoded)) return decoded;
+    return this.applyDecoded(decoded.right) as E.Either<SessionError, Applied<R>>;
+  }
+
+  private nextAt(): number {
+    const now = this.clock();
+    const last = vecGet(this.records, vecSize(this.records) - 1)?.at ?? 0;
+    return Math.max(now, last);
+  }
+
+  private applyDecoded(command: SessionCommand, at = this.nextAt()): E.Either<SessionError, Applied<unknown>> {
+    const state = this.state;
+    const seq = state.seq + 1;
+    const r = applyAt(state, command, { sessionId: state.id, seq, at }, this.parentAtFork);
+    if (E.isLeft(r)) return r;
+    if (r.right.state === state) return E.right({ session: this, result: r.right.result });
+    const prev = seq === 1 ? (command.type === 'session_forked' ? command.from.hash : GENESIS_PREV) : state.head;
+    const record = sealRecord({ v: 1, sessionId: state.id, seq, at, command, revision: transcriptRevision(r.right.state.transcript), prev });
+    const next = { ...r.right.state, head: record.hash };
+    return E.right({ session: new Session(next, vecPush(this.records, record), this.base, this.clock, this.parentAtFork), result: r.right.result });
+  }
+
+  private run<R>(build: (at: number) => unknown): E.Either<SessionError, Applied<R>> {
+    const at = this.nextAt();
+    const decoded = decodeCommand(build(at));
+    if (E.isLeft(decoded)) return decoded;
+    return this.applyDecoded(decoded.right, at) as E.Either<SessionError, Applied<R>>;
+  }
+
+  private runSession(build: (at: number) => unknown): E.Either<SessionError, Session> {
+    return E.map((a: Applied<unknown>) => a.session)(this.run(build));
+  }
+
+  // ---- transcript --------------------------------------------------------
+
+  /** Appends one message (stamped with the record time if it has no `createdAt`). One record. */
+  push(message: MessageInput): E.Either<SessionError, Session> {
+    return this.runSession((at) => ({ type: 'messages_appended', messages: [stampMessage(message, at)] }));
+  }
+  /** Appends messages in one record. An empty batch is inert. */
+  pushBatch(messages: readonly MessageInput[]): E.Either<SessionError, Session> {
+    if (messages.length === 0) return E.right(this);
+    return this.runSession((at) => ({ type: 'messages_appended', messages: messages.map((m) => stampMessage(m, at)) }));
+  }
+  /** Records a `session_touched`: new `updatedAt`, nothing else. */
+  touch(): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'session_touched' }));
+  }
+  /** Adds `usage` to the cumulative usage (`InvalidUsage` on a bad value or overflow; all-zero is inert). */
+  recordUsage(usage: Usage): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'usage_recorded', usage }));
+  }
+  /**
+   * Commits a validated rewrite of `req.selection` (revisions.md §3). Errors:
+   * `RevisionConflict`, `InvalidRewriteRange`, `InvalidTranscriptShape`,
+   * `NoOpRewrite`, `SessionArchived`, `InvalidCommand`.
+   */
+  commitTranscriptRewrite(req: TranscriptRewriteRequest): E.Either<TranscriptEditError, { readonly session: Session; readonly commit: TranscriptRewriteCommit }> {
+    const r = this.run<TranscriptRewriteCommit>((at) => ({
+      type: 'transcript_rewritten',
+      selection: req.selection,
+      replacement: req.replacement.map((m) => stampMessage(m, at)),
+      reason: req.reason,
+      ...(req.actor !== undefined ? { actor: req.actor } : {}),
+      ...(req.expectedParentRevision !== undefined ? { expectedParentRevision: req.expectedParentRevision } : {}),
+    }));
+    return E.map((a: Applied<TranscriptRewriteCommit>) => ({ session: a.session, commit: a.result }))(r as E.Either<TranscriptEditError, Applied<TranscriptRewriteCommit>>);
+  }
+  /** Sets or inserts the leading system message; the same text is inert. */
+  setSystemPrompt(prompt: string): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'system_prompt_set', prompt }));
+  }
+  /** Replaces every notice of `kind` with `replacements` appended at the end (machines.md §5). */
+  replaceSyntheticNotices(kind: string, replacements: readonly MessageInput[]): E.Either<TranscriptEditError, Session> {
+    return this.runSession((at) => ({ type: 'synthetic_notices_replaced', kind, replacements: replacements.map((m) => stampMessage(m, at)) })) as E.Either<TranscriptEditError, Session>;
+  }
+
+  // ---- metadata ----------------------------------------------------------
+
+  /** Sets a user metadata key (`ReservedMetadataKey` for reserved keys; unchanged canonical JSON is inert). */
+  setMetadata(key: string, value: Json): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'metadata_set', key, value }));
+  }
+  /** Removes a user metadata key (inert if absent). */
+  removeMetadata(key: string): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'metadata_removed', key }));
+  }
+  /** Writes `key` only if absent (result `true` when written); never moves `updatedAt`. */
+  backfillMetadataIfAbsent(key: string, value: Json): E.Either<SessionError, Applied<boolean>> {
+    return this.run<boolean>(() => ({ type: 'metadata_backfilled', key, value }));
+  }
+
+  // ---- lifecycle ---------------------------------------------------------
+
+  /** Archives the session (read-only until `revive`); archiving again is inert with `already_archived`. */
+  archive(reason?: string): E.Either<SessionError, Applied<'archived' | 'already_archived'>> {
+    return this.run(() => ({ type: 'session_archived', ...(reason !== undefined ? { reason } : {}) }));
+  }
+  /** Revives an archived session (`SessionNotArchived` otherwise). */
+  revive(): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'session_revived' }));
+  }
+
+  // ---- forks -------------------------------------------------------------
+
+  private forkWith(mode: CommandOf<'session_forked'>['mode'], extra: { index?: number; replacement?: TranscriptReplacement }, opts: ForkOptions): E.Either<SessionError, Session> {
+    const id = opts.id ?? randomUUID();
+    const blank = blankState(id);
+    const child = new Session(blank, emptyVec(), blank, opts.clock ?? this.clock, this.state);
+    const from = { sessionId: this.state.id, seq: this.state.seq, hash: this.state.head };
+    const decoded = decodeCommand({ type: 'session_forked', from, mode, ...extra });
+    if (E.isLeft(decoded)) return decoded;
+    return E.map((a: Applied<unknown>) => a.session)(child.applyDecoded(decoded.right));
+  }
+  /** A child with all of this session's messages (shared, not copied), user metadata and usage; machines reset. */
+  fork(opts: ForkOptions = {}): Session {
+    const r = this.forkWith('full', {}, opts);
+    if (E.isLeft(r)) throw r.left;
+    return r.right;
+  }
+  /** A child with the first `min(index, length)` messages. */
+  forkAt(index: number, opts: ForkOptions = {}): Session {
+    const r = this.forkWith('at', { index: Math.max(0, Math.min(Math.floor(index), this.messageCount)) }, opts);
+    if (E.isLeft(r)) throw r.left;
+    return r.right;
+  }
+  /**
+   * A child with the first `index` messages, then the edited message at `index`.
+   * Errors: `MessageIndexOutOfBounds`, `MessageRoleMismatch`, `BlockIndexOutOfBounds`, `InvalidTranscriptShape`, `InvalidCommand`.
+   */
+  forkReplacing(index: number, replacement: TranscriptReplacement, opts: ForkOptions = {}): E.Either<SessionError, Session> {
+    return this.forkWith('replacing', { index, replacement }, opts);
+  }
+
+  // ---- deferred first turn (machines.md §1) -------------------------------
+
+  /** `first_turn_deferred`. */
+  deferFirstTurn(): E.Either<SessionError, Applied<undefined>> {
+    return this.run(() => ({ type: 'first_turn_deferred' }));
+  }
+  /** `initial_prompt_staged`; result `'stored'` or `'cleared'`. */
+  stageInitialPrompt(prompt: readonly ContentBlock[]): E.Either<SessionError, Applied<'stored' | 'cleared'>> {
+    return this.run(() => ({ type: 'initial_prompt_staged', prompt }));
+  }
+  /** `tool_results_staged`; result `{ accepted }`. */
+  stageToolResults(results: readonly ToolResult[]): E.Either<SessionError, Applied<{ accepted: number }>> {
+    return this.run(() => ({ type: 'tool_results_staged', results }));
+  }
+  /** `turn_started`; result: the consumed inputs. */
+  startTurn(): E.Either<SessionError, Applied<ConsumedTurnInputs>> {
+    return this.run(() => ({ type: 'turn_started' }));
+  }
+  /** `turn_start_reverted`; result: the inputs put back. */
+  revertTurnStart(startSeq: number): E.Either<SessionError, Applied<ConsumedTurnInputs>> {
+    return this.run(() => ({ type: 'turn_start_reverted', startSeq }));
+  }
+
+  // ---- system context (machines.md §2) ------------------------------------
+
+  /** `system_context_staged`; result one `'staged' | 'duplicate'` per request. */
+  stageSystemContext(appends: readonly SystemContextAppendRequest[], opts: { readonly activeTurn?: boolean } = {}): E.Either<SessionError, Applied<Array<'staged' | 'duplicate'>>> {
+    return this.run(() => ({ type: 'system_context_staged', appends: normalizeAppendRequests(appends), activeTurn: opts.activeTurn ?? false }));
+  }
+  /** `system_context_marked_applied`; result: the former pending list. */
+  markSystemContextApplied(): E.Either<SessionError, Applied<SystemContextAppend[]>> {
+    return this.run(() => ({ type: 'system_context_marked_applied' }));
+  }
+  /** `system_context_active_turn_discarded`; result: the discarded appends. */
+  discardActiveTurnSystemContext(keys?: readonly string[]): E.Either<SessionError, Applied<SystemContextAppend[]>> {
+    return this.run(() => ({ type: 'system_context_active_turn_discarded', ...(keys !== undefined ? { keys } : {}) }));
+  }
+  /** `system_context_blocks_appended`; result: one disposition per append. */
+  appendSystemContextBlocks(appends: readonly SystemContextAppend[]): E.Either<SessionError, Applied<unknown>> {
+    return this.run(() => ({ type: 'system_context_blocks_appended', appends }));
+  }
+  /** `system_context_boundary`: render pending context and mark it applied in one record. */
+  applySystemContextAtBoundary(): E.Either<SessionError, Applied<unknown>> {
+    return this.run(() => ({ type: 'system_context_boundary' }));
+  }
+  /** `runtime_steer_context_discarded`; result `{ promptBlocksRemoved, entriesRemoved }`. */
+  discardTransientRuntimeSteerContext(): E.Either<SessionError, Applied<{ promptBlocksRemoved: number; entriesRemoved: number }>> {
+    return this.run(() => ({ type: 'runtime_steer_context_discarded' }));
+  }
+
+  // ---- tool visibility (tool-visibility.md §5) ----------------------------
+
+  /** `tool_filter_staged`; result: the new `stagedRevision`. */
+  stageToolFilter(filter: ToolFilter, catalog: ToolCatalog): E.Either<SessionError, Applied<number>> {
+    return this.run(() => ({ type: 'tool_filter_staged', filter, catalog: catalogView(catalog) }));
+  }
+  /** `tool_inherited_filter_set`. */
+  setInheritedToolFilter(filter: ToolFilter, witnesses: readonly WitnessEntry[]): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'tool_inherited_filter_set', filter, witnesses }));
+  }
+  /** `tool_deferred_requested`; result: the new `stagedRevision`. */
+  requestDeferredTools(requests: ReadonlyArray<{ readonly name: string; readonly provenance?: Provenance }>, catalog: ToolCatalog): E.Either<SessionError, Applied<number>> {
+    return this.run(() => ({ type: 'tool_deferred_requested', requests, catalog: catalogView(catalog) }));
+  }
+  /** `tool_deferred_requests_cleared`; result: the new `stagedRevision`. */
+  clearDeferredToolRequests(): E.Either<SessionError, Applied<number>> {
+    return this.run(() => ({ type: 'tool_deferred_requests_cleared' }));
+  }
+  /** `tool_capability_set`. */
+  setImageToolResults(accepted: boolean): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'tool_capability_set', imageToolResults: accepted }));
+  }
+  /** `tool_turn_overlay_set`. */
+  setTurnToolOverlay(
+    overlay: { readonly allow?: readonly string[]; readonly deny: readonly string[]; readonly activate: ReadonlyArray<{ readonly name: string; readonly provenance?: Provenance }> },
+    catalog: ToolCatalog,
+  ): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'tool_turn_overlay_set', ...overlay, catalog: catalogView(catalog) }));
+  }
+  /** `tool_turn_overlay_cleared`. */
+  clearTurnToolOverlay(): E.Either<SessionError, Session> {
+    return this.runSession(() => ({ type: 'tool_turn_overlay_cleared' }));
+  }
+  /** `tool_visibility_intent_restored`; result `{ activeRevision, stagedRevision }`. */
+  restoreToolVisibilityIntent(intent: ToolVisibilityIntent): E.Either<SessionError, Applied<{ activeRevision: number; stagedRevision: number }>> {
+    return this.run(() => ({ type: 'tool_visibility_intent_restored', intent }));
+  }
+  /** `tool_boundary_failed` plus a `tool_scope_warning` notice (two records). */
+  failToolBoundary(errorTag: string, message: string): E.Either<SessionError, Session> {
+    const failed = this.runSession(() => ({ type: 'tool_boundary_failed', errorTag, message }));
+    if (E.isLeft(failed)) return failed;
+    return failed.right.push(systemNotice('tool_scope_warning', toolScopeWarningText(errorTag, message), { data: { errorTag, message } }));
+  }
+  /**
+   * The LLM-boundary step of tool visibility (tool-visibility.md §8): applies the
+   * staged lanes against `catalog` and appends a `tool_scope` notice when the
+   * visible set changed; on a tool-visibility error records the failure and a
+   * warning notice and offers no tools. Result `{ outcome, tools }`.
+   */
+  applyToolBoundary(catalog: ToolCatalog): E.Either<SessionError, Applied<{ outcome: ToolBoundaryOutcome; tools: readonly ToolDefinition[] }>> {
+    const applied = this.run<BoundaryReport>(() => ({ type: 'tool_boundary_applied', catalog: catalogView(catalog) }));
+    if (E.isLeft(applied)) {
+      const e = applied.left;
+      if (!toolVisibilityTags.has(e._tag) || e._tag === 'MachineStateInvalid') return applied;
+      const failed = this.failToolBoundary(e._tag, e.message);
+      if (E.isLeft(failed)) return failed;
+      return E.right({ session: failed.right, result: { outcome: { type: 'failed_closed', errorTag: e._tag, message: e.message }, tools: [] } });
+    }
+    const report = applied.right.result;
+    let session = applied.right.session;
+    if (report.visibleChanged) {
+      const pushed = session.push(systemNotice('tool_scope', toolScopeNoticeText(report), { data: toolScopeNoticeData(report) }));
+      if (E.isLeft(pushed)) return pushed;
+      session = pushed.right;
+    }
+    const tools = visibleTools(session.state.toolVisibility, catalog);
+    if (E.isLeft(tools)) return tools;
+    return E.right({ session, result: { outcome: { type: 'applied', report }, tools: tools.right } });
+  }
+
+  // ---- realtime (realtime.md) ---------------------------------------------
+
+  /** Records one realtime event (`InvalidRealtimeEvent` when it does not decode); result: the outcome. */
+  appendRealtimeTranscriptEvent(event: unknown): E.Either<SessionError, { readonly session: Session; readonly outcome: RealtimeApplyOutcome }> {
+    const decoded = decodeRealtimeEvent(event);
+    if (E.isLeft(decoded)) return decoded;
+    const r = this.run<RealtimeApplyOutcome>(() => ({ type: 'realtime_transcript_event', event: decoded.right }));
+    return E.map((a: Applied<RealtimeApplyOutcome>) => ({ session: a.session, outcome: a.result }))(r);
+  }
+  /** Runs the materializer (after tool results arrive); records only if it committed something. */
+  flushRealtimeTranscript(): E.Either<SessionError, { readonly session: Session; readonly outcome: RealtimeApplyOutcome }> {
+    const r = this.run<RealtimeApplyOutcome>(() => ({ type: 'realtime_transcript_flush' }));
+    return E.map((a: Applied<RealtimeApplyOutcome>) => ({ session: a.session, outcome: a.result }))(r);
+  }
+
+  // ---- audit -------------------------------------------------------------
+
+  /**
+   * Replays the in-memory log from its base and checks the hash chain, every
+   * record hash, every recorded revision, and that the result equals this state.
+   */
+  verify(): E.Either<VerifyError, VerifyReport> {
+    const records = vecToArray(this.records);
+    const r = replayRecords(records, { base: this.base, ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}) });
+    if (E.isLeft(r)) return r;
+    const replayed = r.right ?? this.base;
+    if (replayed.head !== this.state.head || transcriptRevision(replayed.transcript) !== this.transcriptRevision() || replayed.seq !== this.state.seq) {
+      return E.left({ _tag: 'StateMismatch', sessionId: this.id, message: `replaying the log of ${this.id} does not reproduce its state` });
+    }
+    return E.right({ sessionId: this.id, records: records.length, revisions: vecSize(this.state.revisions), head: this.state.head, revision: this.transcriptRevision() });
+  }
+}
+

@@ -1,0 +1,79 @@
+/**
+ * The reduced session state (README §2): identity and times, the transcript
+ * with its revision history, user metadata, cumulative usage, fork lineage and
+ * the five machine states. A plain immutable value; `reduce` builds the next one.
+ */
+import type { Digest } from '../model/scalars.ts';
+import { emptyUsage, type Usage } from '../model/usage.ts';
+import { emptyTranscript, emptyVec, vecPush, transcriptRevision, type PVec, type Transcript, type TranscriptRewriteCommit } from '../transcript/index.ts';
+import { initialDeferredTurn, type DeferredTurnState } from '../machines/deferredTurn.ts';
+import { initialSystemContext, type SystemContextState } from '../machines/systemContext.ts';
+import { initialToolVisibility, type ToolVisibilityState } from '../machines/toolVisibility.ts';
+import { initialRealtimeState, type RealtimeState } from '../machines/realtime.ts';
+import { initialLifecycle, type LifecycleState } from '../machines/lifecycle.ts';
+import type { ForkMode, ForkPoint } from './commands.ts';
+import { metadataFrom, type Metadata } from './metadata.ts';
+
+/** The session format version (`Session.version`). */
+export const SESSION_VERSION = 1 as const;
+
+/** Where a fork child came from (its genesis record's `from` and `mode`). */
+export interface ForkOrigin {
+  readonly from: ForkPoint;
+  readonly mode: ForkMode;
+}
+
+/** The reduced state of one session after its record `seq`. */
+export interface SessionState {
+  readonly id: string;
+  readonly version: typeof SESSION_VERSION;
+  /** ms since epoch: the genesis record's `at`. */
+  readonly createdAt: number;
+  /** ms since epoch: the `at` of the newest record that moved it (not `metadata_backfilled`). */
+  readonly updatedAt: number;
+  /** The last applied record's seq (0 before genesis). */
+  readonly seq: number;
+  /** The last applied record's hash (the next record's `prev`). */
+  readonly head: Digest;
+  readonly transcript: Transcript;
+  /** Rewrite commits in commit order. */
+  readonly commits: PVec<TranscriptRewriteCommit>;
+  /** Every revision this session has had as head since its genesis, in order, no consecutive repeats. */
+  readonly revisions: PVec<Digest>;
+  readonly metadata: Metadata;
+  readonly usage: Usage;
+  readonly forkedFrom?: ForkOrigin;
+  readonly deferredTurn: DeferredTurnState;
+  readonly systemContext: SystemContextState;
+  readonly toolVisibility: ToolVisibilityState;
+  readonly realtime: RealtimeState;
+  readonly lifecycle: LifecycleState;
+}
+
+/** The machine states a fresh session (or a fork child) starts with. */
+export const initialMachines = {
+  deferredTurn: initialDeferredTurn,
+  systemContext: initialSystemContext,
+  toolVisibility: initialToolVisibility,
+  realtime: initialRealtimeState,
+  lifecycle: initialLifecycle,
+} as const;
+
+/** The state before a genesis record: empty transcript, no metadata, initial machines. */
+export const blankState = (id: string): SessionState => {
+  const transcript = emptyTranscript();
+  return {
+    id,
+    version: SESSION_VERSION,
+    createdAt: 0,
+    updatedAt: 0,
+    seq: 0,
+    head: `sha256:${'0'.repeat(64)}`,
+    transcript,
+    commits: emptyVec(),
+    revisions: vecPush(emptyVec<Digest>(), transcriptRevision(transcript)),
+    metadata: metadataFrom({}),
+    usage: emptyUsage,
+    ...initialMachines,
+  };
+};
