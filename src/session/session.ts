@@ -45,6 +45,7 @@ import { firstTurnOverridesAllowed, type ConsumedTurnInputs, type DeferredTurnSt
 import { normalizeAppendRequests, type SystemContextAppend, type SystemContextAppendRequest, type SystemContextState } from '../machines/systemContext.ts';
 import {
   catalogView,
+  isToolVisibilityError,
   toolScopeNoticeData,
   toolScopeNoticeText,
   toolScopeWarningText,
@@ -116,18 +117,6 @@ export type ToolBoundaryOutcome =
   | { readonly type: 'applied'; readonly report: BoundaryReport }
   | { readonly type: 'failed_closed'; readonly errorTag: string; readonly message: string };
 
-const toolVisibilityTags = new Set([
-  'InvalidCatalog',
-  'UnknownTools',
-  'UnfilterableTools',
-  'NotDeferredTools',
-  'NothingRequested',
-  'MissingWitnesses',
-  'InvalidWitnesses',
-  'OverlayConflict',
-  'MachineStateInvalid',
-  'CatalogUnavailable',
-]);
 
 /** The immutable session value. Construct with `Session.create`, `Session.replay` or `Session.fromState`. */
 export class Session {
@@ -538,7 +527,8 @@ export class Session {
     const applied = this.run<BoundaryReport>(() => ({ type: 'tool_boundary_applied', catalog: catalogView(catalog) }));
     if (E.isLeft(applied)) {
       const e = applied.left;
-      if (!toolVisibilityTags.has(e._tag) || e._tag === 'MachineStateInvalid') return applied;
+      // Lifecycle errors (SessionArchived) and corrupt machine state are returned as is (tool-visibility.md §8 step 4).
+      if (!isToolVisibilityError(e) || e._tag === 'MachineStateInvalid') return applied;
       const failed = this.failToolBoundary(e._tag, e.message);
       if (E.isLeft(failed)) return failed;
       return E.right({ session: failed.right, result: { outcome: { type: 'failed_closed', errorTag: e._tag, message: e.message }, tools: [] } });
