@@ -1,0 +1,193 @@
+/**
+ * The in-memory transcript: messages in a persistent vector, the running digest
+ * accumulator of the whole list (the head revision), and a checkpoint accumulator
+ * every `CHECKPOINT_INTERVAL` messages (model.md §7.4).
+ *
+ * Invariants of every `Transcript` these functions return:
+ * - `head` has absorbed exactly the messages, so `accumulatorDigest(head)` is
+ *   `transcriptDigest(messages)`;
+ * - `checkpoints` has `floor(length / K) + 1` entries and `checkpoints[i]` has
+ *   absorbed the first `i * K` messages (`checkpoints[0]` is the empty accumulator);
+ * - every message is deeply frozen, so `canonicalMessageBytes` memoizes it and a
+ *   message is canonicalized once however often it is re-hashed.
+ *
+ * Costs (n = length, K = 256): append O(size of the new messages); `takeTranscript`
+ * and `prefixRevision` O(log n + K) message hashes at most; `replaceSpan` hashes
+ * fewer than K prefix messages, the replacement and the suffix, never the prefix
+ * below the checkpoint.
+ */
+import {
+  accumulatorDigest,
+  appendMessages,
+  emptyAccumulator,
+  type Digest,
+  type DigestAccumulator,
+  type Message,
+} from '../model/index.ts';
+import { emptyVec, vecFrom, vecGet, vecIter, vecLast, vecPush, vecPushAll, vecSize, vecSlice, vecTake, vecToArray, type PVec } from './vector.ts';
+
+/** Messages between two digest checkpoints (K of model.md §7.4). */
+export const CHECKPOINT_INTERVAL = 256;
+const K = CHECKPOINT_INTERVAL;
+
+/**
+ * An immutable transcript.
+ * - `messages`: the messages in order (deep-frozen);
+ * - `head`: the accumulator that absorbed all of them (`transcriptRevision`);
+ * - `checkpoints[i]`: the accumulator after the first `i * CHECKPOINT_INTERVAL` messages.
+ */
+export interface Transcript {
+  readonly messages: PVec<Message>;
+  readonly head: DigestAccumulator;
+  readonly checkpoints: PVec<DigestAccumulator>;
+}
+
+const deepFrozen = new WeakSet<object>();
+
+/**
+ * Deep-freezes a JSON-like value in place (objects and arrays; primitives are left
+ * alone) and returns it. Values already frozen by this function are skipped.
+ */
+export const deepFreeze = <A>(value: A): A => {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || deepFrozen.has(v)) continue;
+    Object.freeze(v);
+    deepFrozen.add(v);
+    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return value;
+};
+
+let EMPTY: Transcript | undefined;
+
+/** The transcript with no messages (revision `sha256:4f53cd…b945`). */
+export const emptyTranscript = (): Transcript => {
+  if (EMPTY === undefined) {
+    const acc = emptyAccumulator();
+    EMPTY = Object.freeze({ messages: emptyVec<Message>(), head: acc, checkpoints: vecFrom([acc]) });
+  }
+  return EMPTY;
+};
+
+/**
+ * Absorbs `ms` into `head`, pushing a checkpoint each time the count reaches a
+ * multiple of K. `checkpoints` must match `head` (floor(count / K) + 1 entries).
+ */
+const absorb = (
+  head: DigestAccumulator,
+  checkpoints: PVec<DigestAccumulator>,
+  ms: readonly Message[] | Iterable<Message>,
+): { head: DigestAccumulator; checkpoints: PVec<DigestAccumulator> } => {
+  let acc = head;
+  let cps = checkpoints;
+  let chunk: Message[] = [];
+  for (const m of ms) {
+    chunk.push(m);
+    if ((acc.count + chunk.length) % K === 0) {
+      acc = appendMessages(acc, chunk);
+      cps = vecPush(cps, acc);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) acc = appendMessages(acc, chunk);
+  return { head: acc, checkpoints: cps };
+};
+
+/**
+ * A new transcript with `ms` appended (each message is deep-frozen in place, which
+ * lets `canonicalMessageBytes` memoize it). `t` is unchanged and stays valid.
+ * O(total size of `ms`), independent of the length of `t`. No shape check (see
+ * `checkAppend`); messages are assumed to be valid `Message`s (decoded).
+ */
+export const appendToTranscript = (t: Transcript, ms: readonly Message[]): Transcript => {
+  if (ms.length === 0) return t;
+  for (const m of ms) deepFreeze(m);
+  const { head, checkpoints } = absorb(t.head, t.checkpoints, ms);
+  return Object.freeze({ messages: vecPushAll(t.messages, ms), head, checkpoints });
+};
+
+/** A transcript holding `ms` (deep-frozen in place). O(total size of `ms`). */
+export const transcriptFromMessages = (ms: readonly Message[]): Transcript => appendToTranscript(emptyTranscript(), ms);
+
+/** Number of messages. O(1). */
+export const transcriptLength = (t: Transcript): number => vecSize(t.messages);
+
+/** A new array of the messages (the messages themselves are shared, frozen). O(n). */
+export const transcriptMessages = (t: Transcript): Message[] => vecToArray(t.messages);
+
+/** Messages `[start, end)` as a new array, bounds clamped to `[0, length]`. */
+export const transcriptSlice = (t: Transcript, start: number, end: number): Message[] => vecSlice(t.messages, start, end);
+
+/** Message `i`, or `undefined` when `i` is not an index. O(log n). */
+export const transcriptMessageAt = (t: Transcript, i: number): Message | undefined => vecGet(t.messages, i);
+
+/** The last message, or `undefined` for an empty transcript. O(1). */
+export const lastMessage = (t: Transcript): Message | undefined => vecLast(t.messages);
+
+/** The head revision: `transcriptDigest` of all messages (memoized; O(1) after the first call). */
+export const transcriptRevision = (t: Transcript): Digest => accumulatorDigest(t.head);
+
+const clampCount = (t: Transcript, n: number): number => (Number.isNaN(n) ? 0 : Math.max(0, Math.min(Math.trunc(n), transcriptLength(t))));
+
+/** The accumulator of the first `k` messages (`0 <= k <= length`), from the checkpoint at or below `k`. */
+const prefixAccumulator = (t: Transcript, k: number): DigestAccumulator => {
+  if (k === transcriptLength(t)) return t.head;
+  const c = Math.floor(k / K);
+  const cp = vecGet(t.checkpoints, c);
+  if (cp === undefined) throw new Error(`transcript invariant broken: no checkpoint ${c}`);
+  return appendMessages(cp, vecIter(t.messages, c * K, k));
+};
+
+/**
+ * The revision of the first `n` messages, `n` clamped to `[0, length]`: resumes from
+ * the checkpoint at or below `n` and absorbs fewer than K messages.
+ */
+export const prefixRevision = (t: Transcript, n: number): Digest => accumulatorDigest(prefixAccumulator(t, clampCount(t, n)));
+
+/**
+ * The transcript of the first `min(max(n, 0), length)` messages. Shares the message
+ * structure and the checkpoints with `t`; hashes fewer than K messages.
+ */
+export const takeTranscript = (t: Transcript, n: number): Transcript => {
+  const k = clampCount(t, n);
+  if (k === transcriptLength(t)) return t;
+  return Object.freeze({
+    messages: vecTake(t.messages, k),
+    head: prefixAccumulator(t, k),
+    checkpoints: vecTake(t.checkpoints, Math.floor(k / K) + 1),
+  });
+};
+
+/**
+ * `t[0, start) ++ replacement ++ t[end, length)`; replacement messages are
+ * deep-frozen in place. Hashing resumes from the checkpoint at or below `start`
+ * and absorbs fewer than K prefix messages, `replacement` and the suffix
+ * (model.md §7.4); the prefix below that checkpoint is never read.
+ * Precondition: integers with `0 <= start <= end <= length`; otherwise throws
+ * `RangeError` (callers check the range first: `InvalidRewriteRange`).
+ */
+export const replaceSpan = (t: Transcript, start: number, end: number, replacement: readonly Message[]): Transcript => {
+  const n = transcriptLength(t);
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > n) {
+    throw new RangeError(`replaceSpan: invalid range [${start}, ${end}) of ${n} messages`);
+  }
+  for (const m of replacement) deepFreeze(m);
+  const c = Math.floor(start / K);
+  const base = vecGet(t.checkpoints, c);
+  if (base === undefined) throw new Error(`transcript invariant broken: no checkpoint ${c}`);
+  const cps = vecTake(t.checkpoints, c + 1);
+  const slack = vecIter(t.messages, c * K, start);
+  const suffix = vecSlice(t.messages, end, n);
+  const prefixHead = appendMessages(base, slack);
+  const { head, checkpoints } = absorb(prefixHead, cps, [...replacement, ...suffix]);
+  return Object.freeze({ messages: vecPushAll(vecPushAll(vecTake(t.messages, start), replacement), suffix), head, checkpoints });
+};
+
+/**
+ * `transcriptDigest` of messages `[start, end)`, bounds clamped to `[0, length]`
+ * (an empty range gives the digest of `[]`). O(end - start) hashing of memoized bytes.
+ */
+export const spanDigest = (t: Transcript, start: number, end: number): Digest =>
+  accumulatorDigest(appendMessages(emptyAccumulator(), vecIter(t.messages, start, end)));
