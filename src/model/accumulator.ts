@@ -104,11 +104,18 @@ export const ExportedAccumulatorCodec = strict('ExportedAccumulator', {
 /** Snapshot form of an accumulator. */
 export type ExportedAccumulator = t.TypeOf<typeof ExportedAccumulatorCodec>;
 
+const chainOf = (state: Sha256): string =>
+  (state as unknown as Sha256Internals)
+    .get()
+    .map((w) => (w >>> 0).toString(16).padStart(8, '0'))
+    .join('');
+/** The SHA-256 initial chain value (FIPS 180-4 §5.3.3): the chain until 64 bytes are absorbed. */
+const initialChain = chainOf(sha256.create());
+
 /** `{ count, byteLength, chain, tail }` for a snapshot. */
 export const exportAccumulator = (acc: DigestAccumulator): ExportedAccumulator => {
   const s = acc.state as unknown as Sha256Internals;
-  const words = s.get();
-  const chain = words.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join('');
+  const chain = chainOf(acc.state);
   const tail = bytesToHex(s.buffer.subarray(0, s.pos));
   return { count: acc.count, byteLength: acc.byteLength, chain, tail };
 };
@@ -116,7 +123,8 @@ export const exportAccumulator = (acc: DigestAccumulator): ExportedAccumulator =
 /**
  * Rebuilds an accumulator from its snapshot form. `Left` when the value is not an
  * `ExportedAccumulator` or its parts disagree (`tail` must hold `byteLength mod 64`
- * bytes; an empty transcript has `byteLength` 1 and `count` 0).
+ * bytes; an empty transcript has `byteLength` 1 and `count` 0; below 64 bytes the
+ * chain is the SHA-256 initial value and the tail starts with `[`).
  */
 export const importAccumulator = (u: unknown): E.Either<DecodeError, DigestAccumulator> => {
   const r = decodeWith(ExportedAccumulatorCodec, u);
@@ -127,6 +135,10 @@ export const importAccumulator = (u: unknown): E.Either<DecodeError, DigestAccum
   if (tail.length / 2 !== byteLength % 64) return bad(`tail holds ${tail.length / 2} bytes, byteLength ${byteLength} needs ${byteLength % 64}`);
   if (byteLength < 1 || (count === 0) !== (byteLength === 1)) return bad(`count ${count} does not fit byteLength ${byteLength}`);
   if (count > 0 && byteLength < 2 * count) return bad(`byteLength ${byteLength} is too small for ${count} messages`);
+  // Before the first 64 bytes no block is compressed: the chain is the initial value and
+  // every byte so far, starting with "[", is pending in the tail.
+  if (byteLength < 64 && chain !== initialChain) return bad(`chain must be the SHA-256 initial value while byteLength (${byteLength}) is below 64`);
+  if (byteLength < 64 && !tail.startsWith('5b')) return bad('the transcript bytes must start with "["');
   const state = sha256.create();
   const s = state as unknown as Sha256Internals;
   const words: number[] = [];

@@ -30,11 +30,28 @@ export interface CanonicalJsonError {
   readonly message: string;
 }
 
+/**
+ * The deepest nesting of arrays and objects accepted (levels). Serializers and
+ * `JSON.stringify` recurse, so a deeper value would overflow the stack; it is
+ * refused as `not_json` instead.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 interface Problem {
   readonly path: string;
   readonly reason: CanonicalJsonReason;
   readonly what: string;
 }
+
+/**
+ * Whether serializing `v` would call a `toJSON` method the member walk does not see:
+ * any `toJSON` on an array (`canonicalize`, like `JSON.stringify`, calls it), or a
+ * non-enumerable / inherited one on a plain object. An own enumerable `toJSON`
+ * member is a function value the walk reports at `.toJSON`. toJSON is never called
+ * (model.md §6), so such values are `not_json`.
+ */
+const hasHiddenToJson = (v: object): boolean =>
+  typeof (v as { toJSON?: unknown }).toJSON === 'function' && (Array.isArray(v) || !Object.prototype.propertyIsEnumerable.call(v, 'toJSON'));
 
 /**
  * Finds the first value under `root` that is not JSON, walking iteratively (no
@@ -43,7 +60,7 @@ interface Problem {
  */
 export const jsonProblem = (root: unknown, rootPath = '$'): Problem | undefined => {
   // Each frame: a value to check with its path, or an exit marker for a container.
-  const stack: Array<{ v: unknown; p: string; exit?: true }> = [{ v: root, p: rootPath }];
+  const stack: Array<{ v: unknown; p: string; d: number; exit?: true }> = [{ v: root, p: rootPath, d: 0 }];
   const open = new Set<object>();
   while (stack.length > 0) {
     const frame = stack.pop()!;
@@ -70,19 +87,22 @@ export const jsonProblem = (root: unknown, rootPath = '$'): Problem | undefined 
         return { path: p, reason: 'not_json', what: `a ${typeof v}` };
     }
     if (v === null) continue;
+    if (frame.d >= MAX_JSON_DEPTH) return { path: p, reason: 'not_json', what: `a value nested deeper than ${MAX_JSON_DEPTH} levels` };
     if (open.has(v)) return { path: p, reason: 'cycle', what: 'a reference to an enclosing value' };
     if (Array.isArray(v)) {
+      if (hasHiddenToJson(v)) return { path: p, reason: 'not_json', what: 'an array with a toJSON method' };
       open.add(v);
-      stack.push({ v, p, exit: true });
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: `${p}[${i}]` });
+      stack.push({ v, p, d: frame.d, exit: true });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], p: `${p}[${i}]`, d: frame.d + 1 });
       continue;
     }
     if (!isPlainObject(v)) {
       const ctor = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
       return { path: p, reason: 'not_json', what: `a non-plain object (${ctor})` };
     }
+    if (hasHiddenToJson(v)) return { path: p, reason: 'not_json', what: 'an object with a non-enumerable toJSON method' };
     open.add(v);
-    stack.push({ v, p, exit: true });
+    stack.push({ v, p, d: frame.d, exit: true });
     const keys = Object.keys(v);
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
@@ -90,7 +110,7 @@ export const jsonProblem = (root: unknown, rootPath = '$'): Problem | undefined 
       if (!isWellFormed(k)) return { path: kp, reason: 'lone_surrogate', what: 'a key with a lone surrogate' };
       const member = v[k];
       if (member === undefined) continue;
-      stack.push({ v: member, p: kp });
+      stack.push({ v: member, p: kp, d: frame.d + 1 });
     }
   }
   return undefined;

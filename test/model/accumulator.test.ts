@@ -1,0 +1,270 @@
+/**
+ * The incremental transcript digest (model.md §7.4): immutability, memoization,
+ * snapshots (export / import) and their validation, and the @noble/hashes
+ * runtime fields the snapshots depend on (`get`, `set`, `buffer`, `pos`,
+ * `length`): if an upgrade moves or changes them, the tests here fail.
+ *
+ * The property tests (incremental equals full, around 64-byte boundaries,
+ * checkpoint rewrites) are in spec/model/digest.spec.ts.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import * as E from 'fp-ts/lib/Either.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  accumulatorDigest,
+  appendMessage,
+  appendMessages,
+  assistantText,
+  canonicalMessageBytes,
+  emptyAccumulator,
+  exportAccumulator,
+  ExportedAccumulatorCodec,
+  decodeWith,
+  importAccumulator,
+  systemMessage,
+  transcriptDigest,
+  userText,
+  type DigestAccumulator,
+  type ExportedAccumulator,
+  type MessageInput,
+} from '../../src/model/index.ts';
+import { IV, midstate, sha256Reference, wordsHex } from './sha256-reference.ts';
+
+const EMPTY = 'sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945';
+const HELLO = 'sha256:272c6f9c335d47d833189ef60d38a182e598b4b3a0ea73e7f7080f23a1ee2f1f';
+const HELLO_HI = 'sha256:da2222c402f476a7db9ac4a9b90155a3307e41aa4dfad5482ba5f2b3f1fd993a';
+const IV_HEX = '6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19';
+
+const encoder = new TextEncoder();
+const nodeSha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** The bytes of T(ms) without the closing "]". */
+const openBytes = (ms: readonly MessageInput[]): Uint8Array => {
+  const parts: Uint8Array[] = [encoder.encode('[')];
+  ms.forEach((m, i) => {
+    if (i > 0) parts.push(encoder.encode(','));
+    parts.push(canonicalMessageBytes(m));
+  });
+  return Buffer.concat(parts);
+};
+
+const fold = (ms: readonly MessageInput[]): DigestAccumulator => ms.reduce(appendMessage, emptyAccumulator());
+
+const hello = userText('hello');
+const hi = assistantText('hi');
+
+describe('the reference SHA-256 used below', () => {
+  it('agrees with node:crypto, so its constants and compression are right', () => {
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 200]) {
+      const bytes = new Uint8Array(n).map((_, i) => (i * 31 + 7) & 0xff);
+      expect(sha256Reference(bytes), `length ${n}`).toBe(nodeSha(bytes));
+    }
+    expect(wordsHex(IV)).toBe(IV_HEX);
+  });
+});
+
+describe('DigestAccumulator', () => {
+  it('emptyAccumulator has absorbed "[" and digests to the empty vector', () => {
+    const acc = emptyAccumulator();
+    expect(acc.count).toBe(0);
+    expect(acc.byteLength).toBe(1);
+    expect(accumulatorDigest(acc)).toBe(EMPTY);
+    expect(exportAccumulator(acc)).toEqual({ count: 0, byteLength: 1, chain: IV_HEX, tail: '5b' });
+  });
+
+  it('appending gives the §7.3 vectors', () => {
+    const a1 = appendMessage(emptyAccumulator(), hello);
+    const a2 = appendMessage(a1, hi);
+    expect(accumulatorDigest(a1)).toBe(HELLO);
+    expect(accumulatorDigest(a2)).toBe(HELLO_HI);
+    expect(a1.count).toBe(1);
+    expect(a2.count).toBe(2);
+    expect(a1.byteLength).toBe(1 + canonicalMessageBytes(hello).length);
+    expect(a2.byteLength).toBe(a1.byteLength + 1 + canonicalMessageBytes(hi).length);
+  });
+
+  it('is immutable: frozen, and appending or finalizing leaves it unchanged', () => {
+    const acc = appendMessage(emptyAccumulator(), hello);
+    expect(Object.isFrozen(acc)).toBe(true);
+    const before = exportAccumulator(acc);
+    const next = appendMessage(acc, hi);
+    expect(next).not.toBe(acc);
+    expect(next.state).not.toBe(acc.state);
+    accumulatorDigest(next);
+    appendMessages(acc, [hi, hello, hi]);
+    expect(exportAccumulator(acc)).toEqual(before);
+    expect(acc.count).toBe(1);
+    expect(accumulatorDigest(acc)).toBe(HELLO);
+    expect(accumulatorDigest(appendMessage(acc, hi))).toBe(HELLO_HI);
+  });
+
+  it('accumulatorDigest is memoized and does not consume the state', () => {
+    const acc = fold([hello, hi]);
+    const d1 = accumulatorDigest(acc);
+    expect(accumulatorDigest(acc)).toBe(d1);
+    expect(exportAccumulator(acc)).toEqual(exportAccumulator(fold([hello, hi])));
+    expect(accumulatorDigest(appendMessage(acc, hello))).toBe(transcriptDigest([hello, hi, hello]));
+  });
+
+  it('appendMessages equals folding appendMessage; empty input returns the accumulator', () => {
+    const ms = [hello, hi, systemMessage('s'), userText('x')];
+    const a = appendMessages(emptyAccumulator(), ms);
+    const b = fold(ms);
+    expect(exportAccumulator(a)).toEqual(exportAccumulator(b));
+    expect(accumulatorDigest(a)).toBe(transcriptDigest(ms));
+    const acc = fold([hello]);
+    expect(appendMessages(acc, [])).toBe(acc);
+    // Any iterable.
+    const gen = function* () {
+      yield hello;
+      yield hi;
+    };
+    expect(accumulatorDigest(appendMessages(emptyAccumulator(), gen()))).toBe(HELLO_HI);
+  });
+});
+
+describe('snapshots: exportAccumulator / importAccumulator', () => {
+  it('exports the chain words and pending bytes of T without "]" (checked against a reference SHA-256)', () => {
+    // Transcripts whose open byte string crosses one and several blocks.
+    const transcripts: MessageInput[][] = [[], [hello], [hello, hi], [hello, hi, systemMessage('x'.repeat(200)), userText('é😀')]];
+    for (const ms of transcripts) {
+      const bytes = openBytes(ms);
+      const acc = fold(ms);
+      const ref = midstate(bytes);
+      const snap = exportAccumulator(acc);
+      expect(snap).toEqual({ count: ms.length, byteLength: bytes.length, chain: wordsHex(ref.chain), tail: Buffer.from(ref.tail).toString('hex') });
+      expect(decodeWith(ExportedAccumulatorCodec, snap)).toEqual(E.right(snap));
+    }
+  });
+
+  it('a snapshot taken by @noble/hashes 2.4.0 still imports and continues correctly', () => {
+    // [userText('hello'), assistantText('hi')] without "]": 178 bytes, two full blocks,
+    // as exported by this version and persisted in a store snapshot.
+    const stored: ExportedAccumulator = {
+      count: 2,
+      byteLength: 178,
+      chain: 'bc0f172edbbf18112852daf77b5227faf1a802480c5686383d4e0b6d0b5e463b',
+      tail: '657874227d5d2c22726f6c65223a22617373697374616e74222c2273746f70526561736f6e223a22656e645f7475726e227d',
+    };
+    // The literal is the FIPS 180-4 midstate, computed independently.
+    const open = openBytes([hello, hi]);
+    expect(open.length).toBe(stored.byteLength);
+    expect(stored.chain).toBe(wordsHex(midstate(open).chain));
+    expect(stored.tail).toBe(Buffer.from(open.subarray(128)).toString('hex'));
+    const imported = importAccumulator(JSON.parse(JSON.stringify(stored)));
+    if (E.isLeft(imported)) throw new Error(imported.left.message);
+    expect(accumulatorDigest(imported.right)).toBe(HELLO_HI);
+    expect(accumulatorDigest(appendMessage(imported.right, hello))).toBe(transcriptDigest([hello, hi, hello]));
+    expect(exportAccumulator(imported.right)).toEqual(stored);
+    expect(exportAccumulator(fold([hello, hi]))).toEqual(stored);
+  });
+
+  it('import of an export continues like the original, at every length from 1 to 200 bytes of padding', () => {
+    for (let n = 0; n <= 200; n++) {
+      const ms = [hello, systemMessage('y'.repeat(n))];
+      const acc = fold(ms);
+      const r = importAccumulator(JSON.parse(JSON.stringify(exportAccumulator(acc))));
+      if (E.isLeft(r)) throw new Error(r.left.message);
+      expect(Object.isFrozen(r.right)).toBe(true);
+      expect(r.right.count).toBe(acc.count);
+      expect(r.right.byteLength).toBe(acc.byteLength);
+      expect(accumulatorDigest(r.right)).toBe(accumulatorDigest(acc));
+      expect(accumulatorDigest(appendMessage(r.right, hi))).toBe(transcriptDigest([...ms, hi]));
+    }
+  });
+
+  const good = (): ExportedAccumulator => exportAccumulator(fold([hello]));
+  const big = (): ExportedAccumulator => exportAccumulator(fold([hello, hi]));
+  /** 28 bytes: no block compressed yet. */
+  const small = (): ExportedAccumulator => exportAccumulator(fold([systemMessage('')]));
+
+  it.each<[string, () => unknown, string, string]>([
+    ['not an object', () => 'snapshot', '$', 'wrong_type'],
+    ['an extra key', () => ({ ...good(), version: 1 }), '$.version', 'unknown_field'],
+    ['a missing tail', () => (({ tail: _t, ...rest }) => rest)(good()), '$.tail', 'missing_field'],
+    ['a negative count', () => ({ ...good(), count: -1 }), '$.count', 'invalid_number'],
+    ['a fractional byteLength', () => ({ ...good(), byteLength: 1.5 }), '$.byteLength', 'invalid_number'],
+    ['an uppercase chain', () => ({ ...good(), chain: good().chain.toUpperCase() }), '$.chain', 'invalid_value'],
+    ['a short chain', () => ({ ...good(), chain: good().chain.slice(2) }), '$.chain', 'invalid_value'],
+    ['an odd-length tail', () => ({ ...good(), tail: `${good().tail}0` }), '$.tail', 'invalid_value'],
+    ['a non-hex tail', () => ({ ...good(), tail: 'zz' }), '$.tail', 'invalid_value'],
+    ['a tail shorter than byteLength mod 64', () => ({ ...good(), tail: good().tail.slice(2) }), '$', 'invalid_value'],
+    ['a tail longer than byteLength mod 64', () => ({ ...big(), tail: `${big().tail}00` }), '$', 'invalid_value'],
+    ['byteLength 0', () => ({ count: 0, byteLength: 0, chain: IV_HEX, tail: '' }), '$', 'invalid_value'],
+    ['count 0 with more than "["', () => ({ ...good(), count: 0 }), '$', 'invalid_value'],
+    ['count 1 with only "["', () => ({ count: 1, byteLength: 1, chain: IV_HEX, tail: '5b' }), '$', 'invalid_value'],
+    ['more messages than bytes allow', () => ({ ...small(), count: 40 }), '$', 'invalid_value'],
+    ['a compressed chain before 64 bytes', () => ({ ...small(), chain: big().chain }), '$', 'invalid_value'],
+    ['a tail not starting with "["', () => ({ count: 0, byteLength: 1, chain: IV_HEX, tail: '7b' }), '$', 'invalid_value'],
+  ])('importAccumulator rejects %s', (_name, make, path, reason) => {
+    expect(importAccumulator(make())).toMatchObject({ _tag: 'Left', left: { _tag: 'DecodeError', path, reason } });
+  });
+});
+
+describe('@noble/hashes runtime fields (a failure here means an upgrade moved them)', () => {
+  type Internals = { get(): number[]; set(...w: number[]): void; buffer: Uint8Array; pos: number; length: number; blockLen: number };
+  const internals = (h: unknown): Internals => h as Internals;
+
+  it('sha256.create() exposes get, set, buffer, pos and length with the expected shapes', () => {
+    const h = internals(sha256.create());
+    expect(typeof h.get).toBe('function');
+    expect(typeof h.set).toBe('function');
+    expect(h.buffer).toBeInstanceOf(Uint8Array);
+    expect(h.buffer.length).toBe(64);
+    expect(h.blockLen).toBe(64);
+    expect(h.pos).toBe(0);
+    expect(h.length).toBe(0);
+    const words = h.get();
+    expect(Array.isArray(words)).toBe(true);
+    expect(words).toHaveLength(8);
+    expect(wordsHex(words)).toBe(IV_HEX); // FIPS 180-4 §5.3.3, in A..H order
+  });
+
+  it('after update: get() is the chain value, buffer[0, pos) the pending bytes, length the byte count', () => {
+    for (const n of [1, 63, 64, 65, 127, 128, 129, 300]) {
+      const bytes = new Uint8Array(n).map((_, i) => (i * 13 + 5) & 0xff);
+      const hash = sha256.create();
+      hash.update(bytes.subarray(0, Math.floor(n / 3)));
+      hash.update(bytes.subarray(Math.floor(n / 3)));
+      const h = internals(hash);
+      const ref = midstate(bytes);
+      expect(h.pos, `pos at ${n}`).toBe(n % 64);
+      expect(h.length, `length at ${n}`).toBe(n);
+      expect(wordsHex(h.get()), `chain at ${n}`).toBe(wordsHex(ref.chain));
+      expect(Buffer.from(h.buffer.subarray(0, h.pos)).toString('hex')).toBe(Buffer.from(ref.tail).toString('hex'));
+    }
+  });
+
+  it('set(...words) with buffer, pos and length restores a state that finishes the hash correctly', () => {
+    for (const n of [0, 1, 63, 64, 65, 200]) {
+      const bytes = new Uint8Array(n + 10).map((_, i) => (i * 7 + 1) & 0xff);
+      const ref = midstate(bytes.subarray(0, n));
+      const hash = sha256.create();
+      const h = internals(hash);
+      // Signed words, as `| 0` gives them, must be accepted.
+      h.set(...ref.chain.map((w) => w | 0));
+      h.buffer.set(ref.tail);
+      h.pos = ref.tail.length;
+      h.length = n;
+      expect(wordsHex(h.get())).toBe(wordsHex(ref.chain));
+      const clone = hash.clone();
+      hash.update(bytes.subarray(n));
+      expect(Buffer.from(hash.digest()).toString('hex'), `n=${n}`).toBe(nodeSha(bytes));
+      // clone() copies the restored fields (the accumulator clones on every append).
+      clone.update(bytes.subarray(n));
+      expect(Buffer.from(clone.digest()).toString('hex')).toBe(nodeSha(bytes));
+    }
+  });
+
+  it('clone() is independent of its source', () => {
+    const a = sha256.create();
+    a.update(encoder.encode('[abc'));
+    const b = a.clone();
+    b.update(encoder.encode('xyz'));
+    expect(internals(a).length).toBe(4);
+    expect(internals(b).length).toBe(7);
+    a.update(encoder.encode(']'));
+    expect(Buffer.from(a.digest()).toString('hex')).toBe(nodeSha(encoder.encode('[abc]')));
+  });
+});
