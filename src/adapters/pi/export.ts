@@ -1,0 +1,248 @@
+/**
+ * Export of a palimpsest transcript as a pi session file, JSONL version 3.
+ *
+ * Rules (spec README §7, model.md §9, reversing `map.ts`):
+ * - header `{ type: 'session', version: 3, id: sessionId, timestamp: ISO(createdAt),
+ *   cwd }` with `cwd`, `provider`, `modelId`, `thinkingLevel`, `parentSession`,
+ *   `branchedFrom` taken from the `pi.*` metadata when present;
+ * - one entry per message, each `{ type, id, parentId, timestamp, ... }`: ids are
+ *   deterministic 8-hex-digit counters, `parentId` chains them (null first), so
+ *   the file is one linear branch; `timestamp` is `createdAt` as ISO text and
+ *   pi message `timestamp`s are `createdAt` in ms;
+ * - `user` (conversational, text and inline images) → `user`; a `user` with
+ *   `transcriptRole: 'compaction_summary'` and one text block → a
+ *   `compactionSummary` message (its `tokensBefore` from metadata
+ *   `pi.compaction`, else 0), which pi puts in the model context as the summary;
+ * - `assistant` → `assistant`: `origin` → `api`/`provider`/`model` (`''` when
+ *   absent), stop reasons `end_turn|stop_sequence|content_filter → stop`,
+ *   `max_tokens → length`, `tool_use → toolUse`, `cancelled → aborted`; usage
+ *   `input = inputTokens − cacheCreationTokens − cacheReadTokens`,
+ *   `cacheWrite`/`cacheRead` from the cache fields, `totalTokens` = all four,
+ *   cost 0 (palimpsest does not keep it); blocks `text` (`textSignature`),
+ *   `reasoning` → `thinking` (`thinkingSignature`), `tool_use` → `toolCall`
+ *   (`thoughtSignature`);
+ * - `tool_results` → one `toolResult` message per result, `toolName` recovered
+ *   from the `tool_use` with the same id;
+ * - a notice the importer made from a pi entry (its `data` is that entry without
+ *   tree links) is written back as that entry, when importing it again gives the
+ *   same notice;
+ * - anything pi cannot express (a system message, other notices, injected
+ *   context, `structured` or `spoken` blocks, blob images) is written as a pi
+ *   `custom` entry `{ customType: 'palimpsest.message', data: <the message
+ *   without createdAt> }` (pi keeps custom entries out of the model context;
+ *   the importer restores the message); user metadata outside `pi.*` goes in one
+ *   `custom` entry `palimpsest.metadata` after the header.
+ *
+ * So import → export → import gives the same transcript digests for every
+ * shape-valid transcript, except that `stop_sequence`/`content_filter` come back
+ * as `end_turn` (the spec's mapping) and `null` tool-result details come back
+ * absent. Pure and total.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type { ContentBlock } from '../../model/content.ts';
+import { decodeWith } from '../../model/decode.ts';
+import type { Json } from '../../model/json.ts';
+import type { Message } from '../../model/message.ts';
+import { transcriptDigest } from '../../model/digest.ts';
+import { PI_SESSION_VERSION, PiEntryCodec } from './format.ts';
+import { EMBEDDED_MESSAGE_TYPE, EMBEDDED_METADATA_TYPE, PI_NOTICE_KINDS, isJsonObject, noticeForEntry, orphanToolResultNotice, stopReasonToPi } from './map.ts';
+
+/** What export needs of a session: its id, creation time (ms), user metadata and messages. */
+export interface PiExportInput {
+  readonly sessionId: string;
+  readonly createdAt: number;
+  readonly metadata: Readonly<Record<string, Json>>;
+  readonly messages: readonly Message[];
+}
+
+type Obj = Record<string, Json>;
+
+const MAX_DATE_MS = 8.64e15;
+const iso = (ms: number): string => new Date(Math.min(Math.max(ms, 0), MAX_DATE_MS)).toISOString();
+const entryId = (n: number): string => n.toString(16).padStart(8, '0');
+const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const noticeKinds = new Set<string>(PI_NOTICE_KINDS);
+
+/** pi content blocks for palimpsest content, or undefined when a block has no pi form (structured, blob image). */
+const piBlocks = (blocks: readonly ContentBlock[]): Obj[] | undefined => {
+  const out: Obj[] = [];
+  for (const b of blocks) {
+    if (b.type === 'text') out.push({ type: 'text', text: b.text });
+    else if (b.type === 'image' && b.source.type === 'inline') out.push({ type: 'image', data: b.source.data, mimeType: b.mediaType });
+    else return undefined;
+  }
+  return out;
+};
+
+/** The pi `message` for one palimpsest message (not tool_results, not notices), or undefined when pi cannot express it. */
+const piMessage = (m: Message, metadata: Readonly<Record<string, Json>>): Obj | undefined => {
+  switch (m.role) {
+    case 'user': {
+      const content = piBlocks(m.content);
+      if (content === undefined) return undefined;
+      if (m.transcriptRole === 'conversational') return { role: 'user', content, timestamp: m.createdAt };
+      const only = m.content[0];
+      if (m.transcriptRole === 'compaction_summary' && m.content.length === 1 && only?.type === 'text') {
+        const c = metadata['pi.compaction'];
+        const tokensBefore = isJsonObject(c) && typeof c['tokensBefore'] === 'number' ? c['tokensBefore'] : 0;
+        return { role: 'compactionSummary', summary: only.text, tokensBefore, timestamp: m.createdAt };
+      }
+      return undefined;
+    }
+    case 'assistant': {
+      const content: Obj[] = [];
+      for (const b of m.content) {
+        switch (b.type) {
+          case 'text':
+            content.push(b.signature !== undefined ? { type: 'text', text: b.text, textSignature: b.signature } : { type: 'text', text: b.text });
+            break;
+          case 'reasoning':
+            content.push(b.signature !== undefined ? { type: 'thinking', thinking: b.text, thinkingSignature: b.signature } : { type: 'thinking', thinking: b.text });
+            break;
+          case 'tool_use':
+            content.push(
+              b.signature !== undefined
+                ? { type: 'toolCall', id: b.id, name: b.name, arguments: b.args, thoughtSignature: b.signature }
+                : { type: 'toolCall', id: b.id, name: b.name, arguments: b.args },
+            );
+            break;
+          case 'transcript':
+            return undefined;
+        }
+      }
+      const u = m.usage;
+      const cacheWrite = u?.cacheCreationTokens ?? 0;
+      const cacheRead = u?.cacheReadTokens ?? 0;
+      const input = (u?.inputTokens ?? 0) - cacheWrite - cacheRead;
+      const output = u?.outputTokens ?? 0;
+      const out: Obj = {
+        role: 'assistant',
+        content,
+        api: m.origin?.api ?? '',
+        provider: m.origin?.provider ?? '',
+        model: m.origin?.model ?? '',
+        usage: {
+          input,
+          output,
+          cacheRead,
+          cacheWrite,
+          totalTokens: input + output + cacheRead + cacheWrite,
+          cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+        },
+        stopReason: stopReasonToPi[m.stopReason],
+      };
+      if (m.errorMessage !== undefined) out['errorMessage'] = m.errorMessage;
+      out['timestamp'] = m.createdAt;
+      return out;
+    }
+    case 'system':
+    case 'system_notice':
+    case 'tool_results':
+      return undefined;
+  }
+};
+
+const sameMessage = (a: Message, b: Message): boolean => transcriptDigest([a]) === transcriptDigest([b]);
+
+/** The pi entry body (without id/parentId) a notice came from, when importing it gives the notice back. */
+const noticeEntry = (m: Extract<Message, { role: 'system_notice' }>): Obj | undefined => {
+  if (!noticeKinds.has(m.kind) || !isJsonObject(m.data)) return undefined;
+  const data = m.data;
+  const type = data['type'];
+  if (typeof type !== 'string' || type === 'session') return undefined;
+  if (type === 'custom' && (data['customType'] === EMBEDDED_MESSAGE_TYPE || data['customType'] === EMBEDDED_METADATA_TYPE)) return undefined;
+  // Decode as a version 3 entry with placeholder links and map it again.
+  const d = decodeWith(PiEntryCodec, { ...data, id: 'x', parentId: null });
+  if (E.isLeft(d)) return undefined;
+  const entry = d.right;
+  const again =
+    entry.known && entry.entry.type === 'message' && entry.entry.message.role === 'toolResult'
+      ? m.kind === 'orphan_tool_result'
+        ? orphanToolResultNotice(entry.entry, entry.entry.message, m.createdAt)
+        : undefined
+      : noticeForEntry(entry, m.createdAt);
+  return again !== undefined && sameMessage(again, m) ? data : undefined;
+};
+
+/**
+ * Writes `input` as pi JSONL version 3: one header line, then one line per entry,
+ * each ending in `"\n"`. See the module comment for the mapping. Total: what pi
+ * cannot express is kept in palimpsest's own `custom` entries.
+ */
+export const exportPiJsonl = (input: PiExportInput): string => {
+  const md = input.metadata;
+  const header: Obj = { type: 'session', version: PI_SESSION_VERSION, id: input.sessionId, timestamp: iso(input.createdAt), cwd: str(md['pi.cwd']) ?? '' };
+  for (const [key, field] of [
+    ['pi.provider', 'provider'],
+    ['pi.modelId', 'modelId'],
+    ['pi.thinkingLevel', 'thinkingLevel'],
+    ['pi.parentSession', 'parentSession'],
+    ['pi.branchedFrom', 'branchedFrom'],
+  ] as const) {
+    const v = str(md[key]);
+    if (v !== undefined) header[field] = v;
+  }
+  const lines: string[] = [JSON.stringify(header)];
+  let counter = 0;
+  let parentId: string | null = null;
+  const push = (body: Obj, timestamp: string | undefined): void => {
+    const id = entryId(++counter);
+    const { type, ...rest } = body;
+    lines.push(JSON.stringify(timestamp === undefined ? { type, id, parentId, ...rest } : { type, id, parentId, timestamp, ...rest }));
+    parentId = id;
+  };
+  // A notice's entry keeps its own timestamp (an unknown entry may have none).
+  const pushBody = (body: Obj): void => {
+    const { timestamp, ...rest } = body;
+    push(rest, typeof timestamp === 'string' ? timestamp : undefined);
+  };
+  const embed = (m: Message): void => {
+    const { createdAt, ...rest } = m;
+    push({ type: 'custom', customType: EMBEDDED_MESSAGE_TYPE, data: rest as Json }, iso(createdAt));
+  };
+
+  const userMetadata: Obj = {};
+  for (const k of Object.keys(md)) if (!k.startsWith('pi.')) userMetadata[k] = md[k]!;
+  if (Object.keys(userMetadata).length > 0) push({ type: 'custom', customType: EMBEDDED_METADATA_TYPE, data: userMetadata }, iso(input.createdAt));
+
+  const toolNames = new Map<string, string>();
+  for (const m of input.messages) {
+    switch (m.role) {
+      case 'system_notice': {
+        const body = noticeEntry(m);
+        if (body !== undefined) pushBody(body);
+        else embed(m);
+        break;
+      }
+      case 'tool_results': {
+        const contents = m.results.map((r) => piBlocks(r.content));
+        if (contents.some((c) => c === undefined)) {
+          embed(m);
+          break;
+        }
+        m.results.forEach((r, i) => {
+          const message: Obj = {
+            role: 'toolResult',
+            toolCallId: r.toolUseId,
+            toolName: toolNames.get(r.toolUseId) ?? '',
+            content: contents[i]!,
+          };
+          if (r.details !== undefined) message['details'] = r.details;
+          message['isError'] = r.isError;
+          message['timestamp'] = m.createdAt;
+          push({ type: 'message', message }, iso(m.createdAt));
+        });
+        break;
+      }
+      default: {
+        if (m.role === 'assistant') {
+          for (const b of m.content) if (b.type === 'tool_use') toolNames.set(b.id, b.name);
+        }
+        const message = piMessage(m, md);
+        if (message === undefined) embed(m);
+        else push({ type: 'message', message }, iso(m.createdAt));
+      }
+    }
+  }
+  return lines.map((l) => `${l}\n`).join('');
+};

@@ -1,0 +1,675 @@
+/**
+ * Planning a pi import: a parsed pi file → palimpsest sessions and the commands
+ * that build them, with a report of every repair.
+ *
+ * Sources of the rules: spec README §7 (trees become forks, dangling tool calls
+ * are repaired, compactions become rewrites), model.md §4 (the pi importer
+ * records usage both on each assistant message and as usage commands), model.md
+ * §9 (the mapping table, see `map.ts`), revisions.md §2 (the shape rule) and §6
+ * (forks keep metadata, usage and messages).
+ *
+ * Sessions. A version 1 file is one linear session. A version 2/3 file is a
+ * tree through `id`/`parentId`; every leaf (an entry no other entry names as its
+ * parent) is one branch and one session, its path the entries from its root to
+ * the leaf. Sessions are listed in the file order of their leaves, so a parent
+ * always precedes its forks. A later session forks (mode `full`) from the
+ * earlier session sharing its root with which it has the longest common prefix
+ * of planned ops; `forkOf.afterOp` is the length of that prefix: the child
+ * starts from the parent's state after the parent's first `afterOp` ops (0: its
+ * genesis state) and then applies its own `ops`. The common prefix ends at the
+ * branch point (or before it, when the branch point falls inside a tool call
+ * and its results). Keys: the session whose leaf is the file's last entry (the
+ * branch pi would reopen) has the pi session id as key; every other branch
+ * `<pi id>#<leaf entry id>`.
+ *
+ * Ops, per branch, in path order. `at` is the entry's ISO timestamp in ms,
+ * never decreasing along a branch and never before `createdAt`; a message's own
+ * `createdAt` is its pi `timestamp` (ms), else the entry's.
+ * - `user` and `assistant` messages are appended (one append per message); an
+ *   assistant's usage is also recorded as a `usage` op (zero usage is inert and
+ *   skipped), so cumulative usage equals the sum of the messages' usage.
+ * - The toolResults answering one assistant message become one `tool_results`
+ *   message, appended when the last call is answered or when the next user or
+ *   assistant message (or the end of the branch) shows that the rest never
+ *   will be: each unanswered call then gets an inserted result with
+ *   `isError: true` saying the call was aborted (repair `aborted_tool_call`).
+ * - A toolResult that no open call asked for (or that answers a call twice)
+ *   becomes an `orphan_tool_result` notice.
+ * - Entries and pi messages palimpsest has no message for become notices (see
+ *   `map.ts`); model, thinking-level and session-name changes also set the
+ *   metadata keys `pi.provider`/`pi.modelId`, `pi.thinkingLevel`, `pi.name`.
+ * - Shape rule (revisions.md §2): nothing but `tool_results` may follow an
+ *   assistant message with unresolved tool uses, so anything pi recorded
+ *   between a tool call and its results (notices, metadata, compactions) is
+ *   moved after the results (repair `moved_after_tool_results`).
+ * - A `compaction` entry becomes a `rewrite` op replacing `[0, k)` with one
+ *   `user` message (`transcriptRole: 'compaction_summary'`, text = the summary),
+ *   where `k` is the index of the first message that came from the first kept
+ *   entry or a later one; `tokensBefore` goes in the reason's note and the entry
+ *   itself (without its summary) in the metadata key `pi.compaction` (a
+ *   `compactionSummary` message, which needs no rewrite, records its
+ *   `tokensBefore` and `timestamp` there). A first kept
+ *   entry not on the branch summarizes the whole transcript (what pi does);
+ *   a cut between a tool call and its results moves back to the call.
+ *
+ * Initial metadata: `pi.sessionId`, `pi.version` (of the file), `pi.timestamp`
+ * (the header's ISO time) and, when the header has them, `pi.cwd`,
+ * `pi.provider`, `pi.modelId`, `pi.thinkingLevel`, `pi.branchedFrom`,
+ * `pi.parentSession`. No key starts with `palimpsest`. A fork's `metadata` is
+ * its parent's at the fork point.
+ *
+ * Every emitted message is decoded with `MessageCodec`; a message that does not
+ * decode (an empty tool call id, an attachment that is not an image) is a
+ * `PiPlanError` naming its line.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { decodeWith, type DecodeError } from '../../model/decode.ts';
+import { canonicalJsonUnsafe, type Json } from '../../model/json.ts';
+import { MessageCodec, MessageInputCodec, type Message } from '../../model/message.ts';
+import type { ToolResult, ToolUseBlock } from '../../model/content.ts';
+import { transcriptDigest } from '../../model/digest.ts';
+import { isZeroUsage, type Usage } from '../../model/usage.ts';
+import type { PiEntry, PiMessageOf } from './format.ts';
+import {
+  EMBEDDED_MESSAGE_TYPE,
+  EMBEDDED_METADATA_TYPE,
+  assistantFromPi,
+  blocksFromPi,
+  isJsonObject,
+  noticeForEntry,
+  orphanToolResultNotice,
+  toolResultFromPi,
+} from './map.ts';
+import type { ParsedPiSession, PiLine } from './parse.ts';
+import type { PiImportError, PiImportReport, PiPlanError, PiPlanErrorReason, PiRepair, PiRepairKind } from './report.ts';
+
+/** Why a rewrite op was planned: always a pi compaction; `note` holds `tokensBefore`. */
+export interface PiRewriteReason {
+  readonly kind: 'compaction';
+  readonly note: string;
+}
+
+/**
+ * One planned session command; `at` is the record time in ms since the epoch.
+ * - `append`: push `messages` (one record);
+ * - `rewrite`: commit a transcript rewrite of `[start, end)` with `replacement`;
+ * - `metadata_set`: set user metadata `key` (never a reserved `palimpsest*` key);
+ * - `usage`: add `usage` (tokens) to the cumulative usage.
+ */
+export type PiPlanOp =
+  | { readonly op: 'append'; readonly messages: Message[]; readonly at: number }
+  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly replacement: Message[]; readonly reason: PiRewriteReason; readonly at: number }
+  | { readonly op: 'metadata_set'; readonly key: string; readonly value: Json; readonly at: number }
+  | { readonly op: 'usage'; readonly usage: Usage; readonly at: number };
+
+/**
+ * Where a planned session forks from (mode `full`): the earlier session
+ * `sessionKey`, in the state it has after applying its first `afterOp` own ops
+ * (`0`: its state at its start: its genesis, or its own fork point).
+ */
+export interface PiForkOf {
+  readonly sessionKey: string;
+  readonly afterOp: number;
+}
+
+/**
+ * One planned session (one pi branch). `key` is stable across imports of the
+ * same file; `metadata` is the session's user metadata at its start;
+ * `createdAt` is in ms; `leafLine` is the 1-based line of the branch's last
+ * entry (0 for a file without entries); `forkOf` is set for forks.
+ */
+export interface PiPlanSession {
+  readonly key: string;
+  readonly metadata: Record<string, Json>;
+  readonly createdAt: number;
+  readonly leafLine: number;
+  readonly forkOf?: PiForkOf;
+  readonly ops: PiPlanOp[];
+}
+
+/** The plan: sessions in creation order (parents before forks) and the report. */
+export interface PiImportPlan {
+  readonly sessions: PiPlanSession[];
+  readonly report: PiImportReport;
+}
+
+type Assistant = Extract<Message, { role: 'assistant' }>;
+
+/** A transcript message with the path positions of the entries it came from. */
+interface Tagged {
+  readonly message: Message;
+  readonly minPos: number;
+  readonly maxPos: number;
+  readonly summary: boolean;
+}
+
+/** An assistant message whose tool calls are not all answered yet. */
+interface OpenTurn {
+  readonly line: number;
+  readonly pos: number;
+  readonly createdAt: number;
+  readonly piStopReason: string;
+  readonly calls: readonly ToolUseBlock[];
+  readonly answered: Set<string>;
+  readonly results: ToolResult[];
+  resultsCreatedAt: number | undefined;
+  maxPos: number;
+  readonly held: Array<() => void>;
+}
+
+interface BranchResult {
+  readonly ops: PiPlanOp[];
+  readonly createdAt: number;
+  readonly metadata: Record<string, Json>;
+}
+
+const isReserved = (key: string): boolean => key.toLowerCase().startsWith('palimpsest');
+
+const planError = (file: string, line: number, reason: PiPlanErrorReason, what: string, decode?: DecodeError): PiPlanError => ({
+  _tag: 'PiPlanError',
+  file,
+  line,
+  reason,
+  ...(decode !== undefined ? { path: decode.path } : {}),
+  message: `${file}:${line}: ${what}`,
+});
+
+const opKey = (op: PiPlanOp): string => canonicalJsonUnsafe(op);
+
+/** The initial metadata of every session of `parsed`. */
+const headerMetadata = (parsed: ParsedPiSession): Record<string, Json> => {
+  const h = parsed.header;
+  const m: Record<string, Json> = { 'pi.sessionId': h.id, 'pi.version': parsed.version, 'pi.timestamp': h.timestamp };
+  if (h.cwd !== undefined) m['pi.cwd'] = h.cwd;
+  if (h.provider !== undefined) m['pi.provider'] = h.provider;
+  if (h.modelId !== undefined) m['pi.modelId'] = h.modelId;
+  if (h.thinkingLevel !== undefined) m['pi.thinkingLevel'] = h.thinkingLevel;
+  if (h.branchedFrom !== undefined) m['pi.branchedFrom'] = h.branchedFrom;
+  if (h.parentSession !== undefined) m['pi.parentSession'] = h.parentSession;
+  return m;
+};
+
+/**
+ * Plans one branch: the entries of `path` (root first) become ops. Repairs are
+ * pushed to `repairs`; the first error ends planning.
+ */
+const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: PiRepair[]): E.Either<PiImportError, BranchResult> => {
+  const file = parsed.file;
+  const firstTime = path[0]?.time;
+  const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
+  const ops: PiPlanOp[] = [];
+  let transcript: Tagged[] = [];
+  let at = createdAt;
+  let open: OpenTurn | undefined;
+  let failure: PiImportError | undefined;
+
+  const posById = new Map<string, number>();
+  const posByLine = new Map<number, number>();
+  path.forEach((e, i) => {
+    if (typeof e.entry.id === 'string') posById.set(e.entry.id, i);
+    posByLine.set(e.line, i);
+  });
+
+  const repair = (kind: PiRepairKind, line: number, what: string, toolUseId?: string): void => {
+    repairs.push({ kind, line, ...(toolUseId !== undefined ? { toolUseId } : {}), message: `${file}:${line}: ${what}` });
+  };
+
+  /** Decodes `m` (a bug or bad pi data if it fails) and appends it. */
+  const append = (m: Message, line: number, minPos: number, maxPos: number, summary = false): void => {
+    if (failure !== undefined) return;
+    const d = decodeWith(MessageCodec, m);
+    if (E.isLeft(d)) {
+      failure = planError(file, line, 'invalid_message', `the ${m.role} message made from this entry is not valid: ${d.left.message}`, d.left);
+      return;
+    }
+    transcript.push({ message: d.right, minPos, maxPos, summary });
+    ops.push({ op: 'append', messages: [d.right], at });
+  };
+
+  const setMeta = (key: string, value: Json, line: number): void => {
+    if (isReserved(key)) {
+      repair('reserved_metadata_key', line, `the metadata key ${JSON.stringify(key)} is reserved for palimpsest and was not set`);
+      return;
+    }
+    ops.push({ op: 'metadata_set', key, value, at });
+  };
+
+  /** Runs `action` now, or after the open turn's results when a tool call is open (reporting the move). */
+  const afterResults = (line: number, what: string, action: () => void): void => {
+    if (open === undefined) {
+      action();
+      return;
+    }
+    repair('moved_after_tool_results', line, `${what} was recorded between the tool calls of line ${open.line} and their results; moved after the results`);
+    open.held.push(action);
+  };
+
+  /** Appends the open turn's `tool_results` (inserting aborted results for unanswered calls), then what was held. */
+  const closeTurn = (): void => {
+    const o = open;
+    if (o === undefined) return;
+    open = undefined;
+    const results = [...o.results];
+    for (const call of o.calls) {
+      if (o.answered.has(call.id)) continue;
+      results.push({
+        toolUseId: call.id,
+        content: [{ type: 'text', text: `Tool call ${call.name} (${call.id}) was aborted: pi recorded no result for it.` }],
+        isError: true,
+      });
+      repair(
+        'aborted_tool_call',
+        o.line,
+        `tool call ${call.name} (${call.id}) has no result (the assistant turn ended with stopReason "${o.piStopReason}"); inserted an isError result saying it was aborted`,
+        call.id,
+      );
+    }
+    append({ role: 'tool_results', results, createdAt: o.resultsCreatedAt ?? o.createdAt }, o.line, o.pos, o.maxPos);
+    for (const action of o.held) action();
+  };
+
+  const openTurn = (m: Assistant, line: number, pos: number, piStopReason: string): void => {
+    const calls = m.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+    if (calls.length === 0) return;
+    const seen = new Set<string>();
+    for (const c of calls) {
+      if (seen.has(c.id)) {
+        failure ??= planError(file, line, 'duplicate_tool_call_id', `the assistant message has two tool calls with id ${JSON.stringify(c.id)}`);
+        return;
+      }
+      seen.add(c.id);
+    }
+    open = { line, pos, createdAt: m.createdAt, piStopReason, calls, answered: new Set(), results: [], resultsCreatedAt: undefined, maxPos: pos, held: [] };
+  };
+
+  const recordUsage = (usage: Usage | undefined): void => {
+    if (usage !== undefined && !isZeroUsage(usage)) ops.push({ op: 'usage', usage, at });
+  };
+
+  const compact = (e: PiEntry & { type: 'compaction' }, line: number, pos: number, time: number): void => {
+    let firstKept: number | undefined;
+    if (e.firstKeptEntryId !== undefined) {
+      firstKept = posById.get(e.firstKeptEntryId);
+    } else if (e.firstKeptEntryIndex !== undefined) {
+      // v1: an index into the file's entries with the header at 0 (pi's migration).
+      const target = e.firstKeptEntryIndex >= 1 ? parsed.entries[e.firstKeptEntryIndex - 1] : undefined;
+      if (target === undefined) {
+        repair('compaction_index_invalid', line, `firstKeptEntryIndex ${e.firstKeptEntryIndex} names no entry`);
+      } else {
+        firstKept = posByLine.get(target.line);
+      }
+    }
+    const n = transcript.length;
+    let k = n;
+    if (firstKept === undefined) {
+      repair('compaction_first_kept_missing', line, 'the first kept entry is not on this branch; the compaction summary replaces the whole transcript (as in pi)');
+    } else {
+      const fk = firstKept;
+      const i = transcript.findIndex((t) => !t.summary && t.maxPos >= fk);
+      k = i < 0 ? n : i;
+      if (k > 0 && k < n && transcript[k]!.message.role === 'tool_results') {
+        k -= 1;
+        repair('compaction_cut_moved', line, 'the compaction cut fell between a tool call and its results; the cut moved back to the call');
+      }
+    }
+    const summary: Message = { role: 'user', content: [{ type: 'text', text: e.summary }], transcriptRole: 'compaction_summary', createdAt: time };
+    const d = decodeWith(MessageCodec, summary);
+    if (E.isLeft(d)) {
+      failure ??= planError(file, line, 'invalid_message', `the compaction summary is not valid: ${d.left.message}`, d.left);
+      return;
+    }
+    const { summary: _s, id: _i, parentId: _p, type: _t, ...rest } = e;
+    setMeta('pi.compaction', rest as Json, line);
+    const span = transcript.slice(0, k).map((t) => t.message);
+    if (transcriptDigest(span) === transcriptDigest([d.right])) {
+      repair('noop_compaction', line, 'the compaction would not change the transcript and was skipped');
+      return;
+    }
+    ops.push({
+      op: 'rewrite',
+      start: 0,
+      end: k,
+      replacement: [d.right],
+      reason: { kind: 'compaction', note: `pi compaction (line ${line}): tokensBefore=${e.tokensBefore}` },
+      at,
+    });
+    transcript = [{ message: d.right, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
+  };
+
+  /** A palimpsest message embedded by export (`custom` entry `palimpsest.message`). */
+  const embedded = (e: PiEntry & { type: 'custom' }, line: number, pos: number, time: number): boolean => {
+    const raw = isJsonObject(e.data) ? { ...e.data, createdAt: time } : e.data;
+    const d = decodeWith(MessageInputCodec, raw);
+    if (E.isLeft(d)) {
+      repair('invalid_embedded_message', line, `the ${EMBEDDED_MESSAGE_TYPE} entry does not hold a message (${d.left.message}); kept as a custom notice`);
+      return false;
+    }
+    const m = d.right as Message;
+    switch (m.role) {
+      case 'user':
+        closeTurn();
+        append(m, line, pos, pos);
+        return true;
+      case 'assistant':
+        closeTurn();
+        append(m, line, pos, pos);
+        recordUsage(m.usage);
+        openTurn(m, line, pos, m.stopReason);
+        return true;
+      case 'tool_results': {
+        const o = open;
+        const ids = m.results.map((r) => r.toolUseId);
+        const fits = o !== undefined && o.results.length === 0 && ids.length === o.calls.length && new Set(ids).size === ids.length && o.calls.every((c) => ids.includes(c.id));
+        if (!fits) {
+          repair('invalid_embedded_message', line, `the embedded tool_results do not answer the open tool calls; kept as a custom notice`);
+          return false;
+        }
+        open = undefined;
+        append(m, line, pos, pos);
+        for (const action of o.held) action();
+        return true;
+      }
+      case 'system':
+      case 'system_notice':
+        afterResults(line, `a ${m.role} message`, () => append(m, line, pos, pos));
+        return true;
+    }
+  };
+
+  const onMessage = (entry: PiEntry & { type: 'message' }, line: number, pos: number, time: number): void => {
+    const m = entry.message;
+    const createdAt = m.timestamp ?? time;
+    switch (m.role) {
+      case 'user':
+      case 'compactionSummary': {
+        closeTurn();
+        if (m.role === 'compactionSummary') {
+          append({ role: 'user', content: [{ type: 'text', text: m.summary }], transcriptRole: 'compaction_summary', createdAt }, line, pos, pos, true);
+          setMeta('pi.compaction', { tokensBefore: m.tokensBefore, timestamp: entry.timestamp }, line);
+          return;
+        }
+        const { blocks, canonicalized } = blocksFromPi(m.content);
+        if (canonicalized) repair('image_canonicalized', line, 'an image media type or base64 was rewritten to its canonical spelling');
+        if (blocks.length === 0) {
+          blocks.push({ type: 'text', text: '' });
+          repair('empty_user_content', line, 'the user message had no content blocks; one empty text block was added');
+        }
+        append({ role: 'user', content: blocks, transcriptRole: 'conversational', createdAt }, line, pos, pos);
+        return;
+      }
+      case 'assistant': {
+        closeTurn();
+        const mapped = assistantFromPi(m, createdAt);
+        for (const id of mapped.residueToolCallIds) repair('streaming_residue', line, `tool call ${id} carried partialJson (streaming residue); dropped`, id);
+        if (mapped.redactedThinking > 0) repair('redacted_thinking', line, `${mapped.redactedThinking} redacted thinking block(s) became reasoning with empty text and the payload in signature`);
+        append(mapped.message, line, pos, pos);
+        recordUsage(mapped.message.usage);
+        openTurn(mapped.message, line, pos, m.stopReason);
+        return;
+      }
+      case 'toolResult': {
+        const o = open;
+        const call = o?.calls.find((c) => c.id === m.toolCallId);
+        if (o !== undefined && call !== undefined && !o.answered.has(call.id)) {
+          const { result, canonicalized } = toolResultFromPi(m);
+          if (canonicalized) repair('image_canonicalized', line, 'an image media type or base64 was rewritten to its canonical spelling');
+          if (m.toolName !== undefined && m.toolName !== call.name) {
+            repair('tool_name_mismatch', line, `the result names tool ${JSON.stringify(m.toolName)} but call ${call.id} is ${JSON.stringify(call.name)}; the call's name is kept`, call.id);
+          }
+          o.answered.add(call.id);
+          o.results.push(result);
+          o.resultsCreatedAt ??= createdAt;
+          o.maxPos = pos;
+          if (o.answered.size === o.calls.length) closeTurn();
+          return;
+        }
+        const duplicate = o !== undefined && call !== undefined;
+        repair(
+          duplicate ? 'duplicate_tool_result' : 'orphan_tool_result',
+          line,
+          duplicate
+            ? `a second result for tool call ${m.toolCallId}; kept as an orphan_tool_result notice`
+            : `the result of tool call ${m.toolCallId} answers no call of the preceding assistant message; kept as an orphan_tool_result notice`,
+          m.toolCallId,
+        );
+        const n = orphanToolResultNotice(entry, m as PiMessageOf<'toolResult'>, createdAt);
+        afterResults(line, 'an orphan tool result', () => append(n, line, pos, pos));
+        return;
+      }
+      case 'bashExecution':
+      case 'custom':
+      case 'hookMessage':
+      case 'branchSummary': {
+        const n = noticeForEntry({ known: true, entry }, createdAt);
+        if (n !== undefined) afterResults(line, `a ${m.role} message`, () => append(n, line, pos, pos));
+        return;
+      }
+    }
+  };
+
+  for (let pos = 0; pos < path.length && failure === undefined; pos++) {
+    const pl = path[pos]!;
+    const line = pl.line;
+    if (pl.time !== undefined && pl.time > at) at = pl.time;
+    const time = pl.time ?? at;
+    if (!pl.known) {
+      repair('unknown_entry', line, `an entry of unknown type ${JSON.stringify(pl.entry.type)}; kept as a pi_entry notice`);
+      const n = noticeForEntry(pl, time)!;
+      afterResults(line, `an entry of type ${JSON.stringify(pl.entry.type)}`, () => append(n, line, pos, pos));
+      continue;
+    }
+    const e = pl.entry;
+    switch (e.type) {
+      case 'message':
+        onMessage(e, line, pos, time);
+        break;
+      case 'compaction':
+        afterResults(line, 'a compaction', () => compact(e, line, pos, time));
+        break;
+      case 'model_change': {
+        const n = noticeForEntry(pl, time)!;
+        afterResults(line, 'a model change', () => {
+          append(n, line, pos, pos);
+          setMeta('pi.provider', e.provider, line);
+          setMeta('pi.modelId', e.modelId, line);
+        });
+        break;
+      }
+      case 'thinking_level_change': {
+        const n = noticeForEntry(pl, time)!;
+        afterResults(line, 'a thinking level change', () => {
+          append(n, line, pos, pos);
+          setMeta('pi.thinkingLevel', e.thinkingLevel, line);
+        });
+        break;
+      }
+      case 'session_info': {
+        const n = noticeForEntry(pl, time)!;
+        afterResults(line, 'a session info entry', () => {
+          append(n, line, pos, pos);
+          if (e.name !== undefined) setMeta('pi.name', e.name, line);
+        });
+        break;
+      }
+      case 'custom': {
+        if (e.customType === EMBEDDED_METADATA_TYPE && isJsonObject(e.data)) {
+          const data = e.data;
+          afterResults(line, 'palimpsest metadata', () => {
+            for (const k of Object.keys(data)) setMeta(k, data[k]!, line);
+          });
+          break;
+        }
+        if (e.customType === EMBEDDED_MESSAGE_TYPE && embedded(e, line, pos, time)) break;
+        const n = noticeForEntry(pl, time)!;
+        afterResults(line, 'a custom entry', () => append(n, line, pos, pos));
+        break;
+      }
+      case 'custom_message':
+      case 'branch_summary':
+      case 'label': {
+        const n = noticeForEntry(pl, time)!;
+        afterResults(line, `a ${e.type} entry`, () => append(n, line, pos, pos));
+        break;
+      }
+    }
+  }
+  if (failure === undefined) closeTurn();
+  if (failure !== undefined) return E.left(failure);
+  return E.right({ ops, createdAt, metadata: headerMetadata(parsed) });
+};
+
+/** The branches of a parsed file: root-to-leaf entry paths, in the file order of their leaves. */
+const branches = (parsed: ParsedPiSession, repairs: PiRepair[]): PiLine[][] => {
+  const entries = parsed.entries;
+  if (parsed.version === 1 || entries.length === 0) return [[...entries]];
+  const byId = new Map<string, PiLine>();
+  for (const e of entries) byId.set(e.entry.id as string, e);
+  const hasChild = new Set<string>();
+  const parentOf = (e: PiLine): PiLine | undefined => {
+    const p = e.entry.parentId;
+    if (typeof p !== 'string' || p === e.entry.id) return undefined;
+    return byId.get(p);
+  };
+  for (const e of entries) {
+    const p = e.entry.parentId;
+    if (typeof p === 'string' && p !== e.entry.id) {
+      const parent = byId.get(p);
+      if (parent === undefined) {
+        repairs.push({ kind: 'orphan_entry', line: e.line, message: `${parsed.file}:${e.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
+      } else hasChild.add(p);
+    }
+  }
+  const out: PiLine[][] = [];
+  for (const e of entries) {
+    if (hasChild.has(e.entry.id as string)) continue;
+    const path: PiLine[] = [];
+    for (let cur: PiLine | undefined = e; cur !== undefined; cur = parentOf(cur)) path.push(cur);
+    out.push(path.reverse());
+  }
+  return out;
+};
+
+const countMessages = (parsed: ParsedPiSession): { messages: number; toolCalls: number; toolResults: number } => {
+  let messages = 0;
+  let toolCalls = 0;
+  let toolResults = 0;
+  for (const e of parsed.entries) {
+    if (!e.known || e.entry.type !== 'message') continue;
+    messages++;
+    const m = e.entry.message;
+    if (m.role === 'assistant') toolCalls += m.content.filter((b) => b.type === 'toolCall').length;
+    if (m.role === 'toolResult') toolResults++;
+  }
+  return { messages, toolCalls, toolResults };
+};
+
+const repairKey = (r: PiRepair): string => `${r.line}\u0000${r.kind}\u0000${r.toolUseId ?? ''}\u0000${r.message}`;
+
+/**
+ * Plans the import of a parsed pi file: one session per branch (forks for
+ * branches of a tree), each a list of ops, and the report. See the module
+ * comment for the rules. Fails with the first `PiImportError` (a message that
+ * does not decode, duplicate tool call ids in one assistant message).
+ */
+export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, PiImportPlan> => {
+  const repairs: PiRepair[] = [...parsed.repairs];
+  const paths = branches(parsed, repairs);
+  const planned: Array<{ path: PiLine[]; result: BranchResult; keys: string[] }> = [];
+  for (const path of paths) {
+    const r = planBranch(parsed, path, repairs);
+    if (E.isLeft(r)) return r;
+    planned.push({ path, result: r.right, keys: r.right.ops.map(opKey) });
+  }
+
+  const id = parsed.header.id;
+  const lastLine = paths.reduce((mx, p) => Math.max(mx, p[p.length - 1]?.line ?? 0), 0);
+  const sessions: PiPlanSession[] = [];
+  // For each session: how many ops of its full branch list it inherits from its fork parent.
+  const inherited: number[] = [];
+  const parentIndex: number[] = [];
+  planned.forEach((p, j) => {
+    const leaf = p.path[p.path.length - 1];
+    const leafLine = leaf?.line ?? 0;
+    const key = parsed.version === 1 || leafLine === lastLine ? id : `${id}#${String(leaf?.entry.id)}`;
+    // The branch sharing this one's root with the longest common prefix of ops.
+    let best = -1;
+    let common = -1;
+    for (let i = 0; i < j; i++) {
+      const q = planned[i]!;
+      if (q.path[0] === undefined || q.path[0] !== p.path[0]) continue;
+      let n = 0;
+      while (n < q.keys.length && n < p.keys.length && q.keys[n] === p.keys[n]) n++;
+      if (n > common) {
+        common = n;
+        best = i;
+      }
+    }
+    if (best < 0) {
+      inherited.push(0);
+      parentIndex.push(-1);
+      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops });
+      return;
+    }
+    // Fork from the session that holds op `common` as its own: walk up while the prefix lies within what it inherited.
+    let target = best;
+    while (parentIndex[target]! >= 0 && common <= inherited[target]!) target = parentIndex[target]!;
+    const afterOp = common - inherited[target]!;
+    const metadata = { ...p.result.metadata };
+    for (const op of p.result.ops.slice(0, common)) if (op.op === 'metadata_set') metadata[op.key] = op.value;
+    const own = p.result.ops.slice(common);
+    const createdAt = own[0]?.at ?? p.result.ops[common - 1]?.at ?? p.result.createdAt;
+    inherited.push(common);
+    parentIndex.push(target);
+    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own });
+  });
+
+  const seen = new Set<string>();
+  const unique = repairs.filter((r) => {
+    const k = repairKey(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  unique.sort((a, b) => a.line - b.line);
+
+  const counts = countMessages(parsed);
+  const report: PiImportReport = {
+    file: parsed.file,
+    version: parsed.version,
+    entries: parsed.entries.length,
+    ...counts,
+    sessions: sessions.length,
+    repairs: unique,
+    warnings: parsed.warnings,
+  };
+  return E.right({ sessions, report });
+};
+
+/**
+ * The messages a planned session ends with: its fork parent's messages after
+ * `afterOp` ops (for forks), then its own appends and rewrites applied in order.
+ * `sessions` must hold the parent before the child (plan order). Pure; for
+ * tests, previews and the importer's cross-check.
+ */
+export const plannedMessages = (sessions: readonly PiPlanSession[], key: string): Message[] => {
+  const s = sessions.find((x) => x.key === key);
+  return s === undefined ? [] : messagesAfter(sessions, s, s.ops.length);
+};
+
+/** The messages of planned session `s` after its first `n` ops (its fork parent's messages first). */
+const messagesAfter = (sessions: readonly PiPlanSession[], s: PiPlanSession, n: number): Message[] => {
+  const fork = s.forkOf;
+  const parent = fork === undefined ? undefined : sessions.find((x) => x.key === fork.sessionKey);
+  const base = parent === undefined || fork === undefined ? [] : messagesAfter(sessions, parent, fork.afterOp);
+  return applyOps(base, s.ops.slice(0, n));
+};
+
+/** Applies the transcript ops (`append`, `rewrite`) of `ops` to `messages`. */
+export const applyOps = (messages: readonly Message[], ops: readonly PiPlanOp[]): Message[] => {
+  let out = [...messages];
+  for (const op of ops) {
+    if (op.op === 'append') out.push(...op.messages);
+    else if (op.op === 'rewrite') out = [...out.slice(0, op.start), ...op.replacement, ...out.slice(op.end)];
+  }
+  return out;
+};

@@ -1,0 +1,9 @@
+/** The session aggregate: commands, records, reducer, replay, the `Session` value. */
+export * from './commands.ts';
+export * from './errors.ts';
+export * from './metadata.ts';
+export * from './record.ts';
+export * from './state.ts';
+export { step, applyAt, createdState, forkedState, type Step } from './reduce.ts';
+export { reduce, replayRecords } from './replay.ts';
+export * from './session.ts';
