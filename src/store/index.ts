@@ -1,0 +1,7 @@
+/** The LevelDB store (README §4): `SessionStore.open`, its errors, and the stored shapes. Layout and data flow: `layout.ts`. */
+export * from './errors.ts';
+export * from './store.ts';
+export type { SessionVerifyReport, VerifyProblem, VerifyProgress } from './verify.ts';
+export { SNAPSHOT_VERSION } from './snapshot.ts';
+export { STORE_FORMAT_VERSION, HEADER_VERSION, keys as storeKeys, sessionIdProblem } from './layout.ts';
+export type { SessionHeader, HeaderFork, ForkLink } from './io.ts';
