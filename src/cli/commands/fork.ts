@@ -1,0 +1,67 @@
+/** `palimpsest fork <id>`: a copy-on-write fork (one genesis record in the child). */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Command } from 'commander';
+import type { Session } from '../../session/session.ts';
+import { done, withStore } from '../context.ts';
+import { fields, shortDigest } from '../format.ts';
+import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import type { Run } from '../program.ts';
+
+/** JSON of a freshly forked child. */
+export const forkJson = (child: Session): Record<string, unknown> => {
+  const f = child.state.forkedFrom;
+  return {
+    sessionId: child.id,
+    mode: f?.mode,
+    from: f?.from,
+    seq: child.seq,
+    head: child.head,
+    messages: child.messageCount,
+    revision: child.transcriptRevision(),
+  };
+};
+
+/** Text of a freshly forked child. */
+export const forkText = (child: Session, index: number | undefined): string => {
+  const f = child.state.forkedFrom;
+  return fields([
+    ['forked', child.id],
+    ['mode', f === undefined ? '?' : f.mode === 'at' ? `at (first ${index ?? '?'} messages)` : f.mode],
+    ['from', f === undefined ? '?' : `${f.from.sessionId} at seq ${f.from.seq} (record ${shortDigest(f.from.hash)})`],
+    ['messages', String(child.messageCount)],
+    ['revision', child.transcriptRevision()],
+    ['genesis', `seq ${child.seq}, record ${shortDigest(child.head)} (one record written; nothing copied)`],
+  ]);
+};
+
+export const registerFork = (program: Command, run: Run): void => {
+  program
+    .command('fork')
+    .description('fork a session (copy-on-write: writes one genesis record in the child, whatever the length)')
+    .argument('<id>', ID_HELP)
+    .option('--at <index>', 'keep only the first <index> messages (forkAt; clamped to the length)', intArg('--at'))
+    .option('--seq <seq>', "fork from the parent's state after record <seq> (default its newest)", intArg('--seq', 1))
+    .option('--id <new-id>', 'id of the child (default a random UUID); SessionExists (exit 1) if taken')
+    .addHelpText(
+      'after',
+      helpAfter({
+        prints:
+          "The child's id, fork mode (full, or at: first <index> messages), the parent record it\nlinks to (seq and record hash), its message count and revision. The child keeps\nthe parent's user metadata, usage and messages; machine states start fresh.",
+        json: '{ sessionId, mode, from: { sessionId, seq, hash }, seq, head, messages, revision }',
+      }),
+    )
+    .action(async (id: string, opts: { at?: number; seq?: number; id?: string }, cmd: Command) =>
+      run(cmd, async (ctx) => {
+        const dir = requireStoreDir(ctx);
+        if (E.isLeft(dir)) return dir;
+        return withStore(ctx, async (store) => {
+          const r = await resolveSessionId(store, id);
+          if (E.isLeft(r)) return r;
+          const fo = { ...(opts.id !== undefined ? { id: opts.id } : {}), ...(opts.seq !== undefined ? { atSeq: opts.seq } : {}) };
+          const c = opts.at === undefined ? await store.fork(r.right.sessionId, fo) : await store.forkAt(r.right.sessionId, opts.at, fo);
+          if (E.isLeft(c)) return c;
+          return done(forkJson(c.right), forkText(c.right, opts.at));
+        });
+      }),
+    );
+};

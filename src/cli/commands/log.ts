@@ -1,0 +1,42 @@
+/** `palimpsest log <id>`: the records of a session, one line each. */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Command } from 'commander';
+import { done, withStore } from '../context.ts';
+import { commandSummary, isoTime, logTable, plural } from '../format.ts';
+import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import type { Run } from '../program.ts';
+
+export const registerLog = (program: Command, run: Run): void => {
+  program
+    .command('log')
+    .description("print a session's log: every record with seq, time, command, revision and a one-line summary")
+    .argument('<id>', ID_HELP)
+    .option('--from <seq>', 'first record (default 1)', intArg('--from', 1))
+    .option('--to <seq>', 'last record, inclusive (default the newest)', intArg('--to', 1))
+    .addHelpText(
+      'after',
+      helpAfter({
+        prints:
+          'One line per record: seq, time (ISO 8601 UTC), command type, the transcript revision\nthe record produced (12 hex digits), and a summary, e.g.\n  messages_appended     2 messages (user, assistant)\n  transcript_rewritten  [0,40) -> 1 message, reason compaction (…)\n  usage_recorded        +in 1200 / out 340 tokens\nA fork\'s log starts at its genesis (session_forked); its parent\'s records are not repeated.',
+        json: '{ "sessionId", "records": [{ v, sessionId, seq, at (ms), command, revision, prev,\n  hash, time (ISO), summary }] }',
+        notes: 'A --from/--to outside the log is SeqOutOfRange (exit 1).',
+      }),
+    )
+    .action(async (id: string, opts: { from?: number; to?: number }, cmd: Command) =>
+      run(cmd, async (ctx) => {
+        const dir = requireStoreDir(ctx);
+        if (E.isLeft(dir)) return dir;
+        return withStore(ctx, async (store) => {
+          const s = await resolveSessionId(store, id);
+          if (E.isLeft(s)) return s;
+          const sid = s.right.sessionId;
+          const l = await store.log(sid, { ...(opts.from !== undefined ? { fromSeq: opts.from } : {}), ...(opts.to !== undefined ? { toSeq: opts.to } : {}) });
+          if (E.isLeft(l)) return l;
+          const records = l.right;
+          const json = { sessionId: sid, records: records.map((r) => ({ ...r, time: isoTime(r.at), summary: commandSummary(r.command) })) };
+          const range = records.length === 0 ? '' : ` (seq ${records[0]!.seq}..${records[records.length - 1]!.seq} of ${s.right.lastSeq})`;
+          return done(json, `${logTable(records)}\n\n${plural(records.length, 'record')} of ${sid}${range}`);
+        });
+      }),
+    );
+};

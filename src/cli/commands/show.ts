@@ -1,0 +1,150 @@
+/** `palimpsest show <id>`: a session's state (at its newest record, or at an earlier seq or revision) and its transcript. */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Command } from 'commander';
+import type { Message } from '../../model/message.ts';
+import type { Session } from '../../session/session.ts';
+import { done, withStore, type Store } from '../context.ts';
+import { usageError, type TaggedError } from '../errors.ts';
+import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
+import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import type { Run } from '../program.ts';
+
+/** What `--at` names: a record seq, or a revision (full, or a unique hex prefix of at least 4 digits). */
+export type AtSpec = { readonly seq: number } | { readonly revision: string };
+
+/** Parses `--at`: digits are a seq; `sha256:<hex>` or 4+ hex digits a revision (prefix). Else `UsageError`. */
+export const parseAt = (value: string): E.Either<TaggedError, AtSpec> => {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) && n >= 1 ? E.right({ seq: n }) : E.left(usageError(`--at must be a seq >= 1 or a revision, got ${JSON.stringify(value)}`));
+  }
+  if (/^(sha256:)?[0-9a-f]{4,64}$/.test(v)) return E.right({ revision: v.startsWith('sha256:') ? v : `sha256:${v}` });
+  return E.left(usageError(`--at must be a seq (an integer >= 1) or a revision (sha256:<hex> or at least 4 hex digits), got ${JSON.stringify(value)}`));
+};
+
+/** The full revision a (possibly abbreviated) revision names among the session's revisions. */
+export const resolveRevision = async (store: Store, sid: string, revision: string): Promise<E.Either<TaggedError, string>> => {
+  if (revision.length === 'sha256:'.length + 64) return E.right(revision);
+  const g = await store.revisions(sid);
+  if (E.isLeft(g)) return g;
+  const matches = g.right.revisions.filter((r) => r.revision.startsWith(revision)).map((r) => r.revision);
+  if (matches.length === 1) return E.right(matches[0]!);
+  if (matches.length === 0) return E.left({ _tag: 'RevisionNotFound', sessionId: sid, revision, message: `session ${sid} never had a revision starting with ${revision}` } as TaggedError);
+  return E.left({ _tag: 'AmbiguousRevision', sessionId: sid, revision, candidates: matches, message: `revision prefix ${revision} matches ${matches.length} revisions of ${sid}` } as TaggedError);
+};
+
+/** Loads `sid` at `--at` (or its newest record). */
+export const loadAt = async (store: Store, sid: string, at: string | undefined): Promise<E.Either<TaggedError, Session>> => {
+  if (at === undefined) return store.load(sid);
+  const spec = parseAt(at);
+  if (E.isLeft(spec)) return spec;
+  if ('seq' in spec.right) return store.load(sid, { atSeq: spec.right.seq });
+  const rev = await resolveRevision(store, sid, spec.right.revision);
+  if (E.isLeft(rev)) return rev;
+  return store.load(sid, { atRevision: rev.right });
+};
+
+/** The machine states and transcript history of a session, as a JSON-ready object. */
+export const machineStates = (s: Session): Record<string, unknown> => ({
+  lifecycle: s.lifecycle,
+  deferredTurn: s.deferredTurn,
+  systemContext: s.systemContext,
+  toolVisibility: s.toolVisibility,
+  realtime: s.realtime,
+  transcriptHistory: s.transcriptHistory() ?? null,
+});
+
+/** The header block of `show`: identity, times, head, revision, counts, usage, fork origin. */
+export const sessionFields = (s: Session, messages: readonly Message[]): string => {
+  const f = s.state.forkedFrom;
+  const history = s.transcriptHistory();
+  return fields([
+    ['session', s.id],
+    ['created', isoTime(s.createdAt)],
+    ['updated', isoTime(s.updatedAt)],
+    ['seq', `${s.seq} (record hash ${shortDigest(s.head)})`],
+    ['revision', s.transcriptRevision()],
+    ['messages', `${messages.length}${messages.length > 0 ? ` (${countList(messages.map(roleLabel), 8)})` : ''}`],
+    ['rewrites', history === undefined ? '0' : `${history.commits.length} (${plural(history.revisions.length, 'revision')} since genesis)`],
+    ['usage', usageText(s.usage)],
+    ['status', s.lifecycle.status],
+    ...(f !== undefined ? [['fork of', `${f.from.sessionId} at seq ${f.from.seq} (${f.mode})`] as const] : []),
+  ]);
+};
+
+const metadataText = (m: Readonly<Record<string, unknown>>): string => {
+  const entries = Object.entries(m);
+  if (entries.length === 0) return 'metadata: none';
+  return ['metadata:', ...entries.map(([k, v]) => `  ${k}: ${jsonBrief(v, 100)}`)].join('\n');
+};
+
+const stateText = (s: Session): string =>
+  Object.entries(machineStates(s))
+    .map(([name, v]) => `${name}:\n${v === null ? '  (none)' : readable(v, '  ', 1)}`)
+    .join('\n');
+
+export const registerShow = (program: Command, run: Run): void => {
+  program
+    .command('show')
+    .description('print a session: identity, head, counts, usage, metadata and its transcript (now, or at an earlier seq or revision)')
+    .argument('<id>', ID_HELP)
+    .option('--at <seq|revision>', 'show the session after record <seq>, or when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head')
+    .option('--state', "also print each machine's state (lifecycle, deferred turn, system context, tool visibility, realtime) and the transcript history", false)
+    .option('--tail <n>', 'print only the last <n> messages of the transcript', intArg('--tail'))
+    .addHelpText(
+      'after',
+      helpAfter({
+        prints:
+          'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
+        json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
+        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2).',
+      }),
+    )
+    .action(async (id: string, opts: { at?: string; state: boolean; tail?: number }, cmd: Command) =>
+      run(cmd, async (ctx) => {
+        if (opts.at !== undefined) {
+          const p = parseAt(opts.at);
+          if (E.isLeft(p)) return p;
+        }
+        const dir = requireStoreDir(ctx);
+        if (E.isLeft(dir)) return dir;
+        return withStore(ctx, async (store) => {
+          const r = await resolveSessionId(store, id);
+          if (E.isLeft(r)) return r;
+          const l = await loadAt(store, r.right.sessionId, opts.at);
+          if (E.isLeft(l)) return l;
+          const s = l.right;
+          const all = s.messages;
+          const from = opts.tail === undefined ? 0 : Math.max(0, all.length - opts.tail);
+          const shown = all.slice(from);
+          const json = {
+            sessionId: s.id,
+            seq: s.seq,
+            head: s.head,
+            revision: s.transcriptRevision(),
+            createdAt: s.createdAt,
+            updatedAt: s.updatedAt,
+            messageCount: all.length,
+            metadata: s.metadata,
+            usage: s.usage,
+            status: s.lifecycle.status,
+            ...(s.state.forkedFrom !== undefined ? { forkedFrom: { ...s.state.forkedFrom.from, mode: s.state.forkedFrom.mode } } : {}),
+            ...(from > 0 ? { messagesFrom: from } : {}),
+            messages: shown,
+            ...(opts.state ? { state: machineStates(s) } : {}),
+          };
+          const transcript =
+            shown.length === 0
+              ? 'transcript: (no messages shown)'
+              : `transcript${from > 0 ? ` (last ${shown.length} of ${all.length})` : ''}:\n${table(
+                  ['#', 'time', 'role', 'summary'],
+                  shown.map((m, i) => [String(from + i), isoTime(m.createdAt), roleLabel(m), messageSummary(m)]),
+                  ['right'],
+                )}`;
+          const parts = [sessionFields(s, all), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
+          return done(json, parts.join('\n\n'));
+        });
+      }),
+    );
+};

@@ -1,0 +1,156 @@
+/**
+ * What every command gets (the global options and the output streams) and
+ * what it returns, and the one place that prints results and errors and picks
+ * the exit code.
+ *
+ * Output conventions (documented in `palimpsest --help`):
+ * - human-readable text on stdout by default; errors on stderr as
+ *   `palimpsest: <message> [<_tag>]`;
+ * - with `--json`, exactly one JSON document on stdout, whatever happened: the
+ *   command's result, or `{ "error": { "_tag", ...fields, "message" } }` when it
+ *   failed (usage errors included). stderr then carries nothing (no progress
+ *   bar either), so `palimpsest --json … | jq` always gets one document and the
+ *   exit code says which kind it is;
+ * - progress bars (import, verify, demo) are drawn on stderr, only when both
+ *   stdout and stderr are terminals and `--json` is not given.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import cliProgress from 'cli-progress';
+import type { SessionStore } from '../store/index.ts';
+import { EXIT, type ExitCode } from './exit.ts';
+import { exitCodeOf, internalError, isTaggedError, type TaggedError } from './errors.ts';
+
+/** A writable text stream (process.stdout/stderr or a test double). */
+export interface Output {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** The streams a run writes to. */
+export interface Io {
+  readonly stdout: Output;
+  readonly stderr: Output;
+}
+
+/** The global options, resolved. */
+export interface Ctx {
+  /** Store directory (absolute). */
+  readonly storePath: string;
+  /** Working directory that relative paths (files, --out) resolve against. */
+  readonly cwd: string;
+  /** `--json`: one JSON document on stdout. */
+  readonly json: boolean;
+  /** Whether to draw progress bars (stderr, terminals only). */
+  readonly progress: boolean;
+  readonly io: Io;
+}
+
+/** A command's result: `json` is printed with `--json`, `text` otherwise; `exit` defaults to 0. */
+export interface Result {
+  readonly exit?: ExitCode;
+  readonly json: unknown;
+  readonly text: string;
+}
+
+/** The store type, as opened by `SessionStore.open`. */
+export type Store = SessionStore;
+
+/** Builds a successful `Right(Result)`. */
+export const done = (json: unknown, text: string, exit: ExitCode = EXIT.ok): E.Either<TaggedError, Result> => E.right({ json, text, exit });
+
+/** Serializes a value for `--json`, two-space indented. */
+export const toJson = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+
+/** Prints a result (stdout) and returns its exit code. */
+export const printResult = (ctx: Pick<Ctx, 'json' | 'io'>, r: Result): ExitCode => {
+  if (ctx.json) ctx.io.stdout.write(toJson(r.json));
+  else if (r.text !== '') ctx.io.stdout.write(r.text.endsWith('\n') ? r.text : `${r.text}\n`);
+  return r.exit ?? EXIT.ok;
+};
+
+/** The error as printed with `--json`: `{ error: { _tag, ...fields, message } }` (an internal error's stack is left out). */
+export const errorDocument = (e: TaggedError): { error: Record<string, unknown> } => {
+  const { stack: _s, ...rest } = e as TaggedError & { stack?: unknown };
+  return { error: rest };
+};
+
+/** Prints an error (stdout with `--json`, stderr otherwise) and returns its exit code. */
+export const printError = (ctx: Pick<Ctx, 'json' | 'io'>, e: TaggedError): ExitCode => {
+  if (ctx.json) ctx.io.stdout.write(toJson(errorDocument(e)));
+  else {
+    ctx.io.stderr.write(`palimpsest: ${e.message} [${e._tag}]\n`);
+    const stack = (e as { stack?: unknown }).stack;
+    if (e._tag === 'InternalError' && typeof stack === 'string') ctx.io.stderr.write(`${stack}\n`);
+  }
+  return exitCodeOf(e);
+};
+
+/** Runs a command body: catches exceptions (as `InternalError`), prints the outcome, returns the exit code. */
+export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError, Result>>): Promise<ExitCode> => {
+  let r: E.Either<TaggedError, Result>;
+  try {
+    r = await body();
+  } catch (e) {
+    r = E.left(isTaggedError(e) ? e : internalError(e));
+  }
+  return E.isLeft(r) ? printError(ctx, r.left) : printResult(ctx, r.right);
+};
+
+/**
+ * Opens the store, runs `f` with it, closes it (also when `f` fails or throws).
+ * An open failure (`StoreLocked`, `StoreIoError`, `UnsupportedVersion`) is returned as is.
+ */
+export const withStore = async <A>(ctx: Ctx, f: (store: Store) => Promise<E.Either<TaggedError, A>>): Promise<E.Either<TaggedError, A>> => {
+  // Loaded on first use, so that --help and usage errors do not pay for the store's modules.
+  const { SessionStore } = await import('../store/index.ts');
+  const opened = await SessionStore.open(ctx.storePath);
+  if (E.isLeft(opened)) return opened as E.Either<TaggedError, A>;
+  const store = opened.right;
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
+};
+
+/** A progress reporter: `update(done, total)` and `stop()`; a no-op one when progress is off. */
+export interface Progress {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+const noProgress: Progress = { update: () => undefined, stop: () => undefined };
+
+/**
+ * A progress bar on stderr labelled `label` (`unit` counts what is done, e.g.
+ * `records`), or a no-op when `ctx.progress` is off. Started lazily on the
+ * first update, so a fast operation that never reports draws nothing.
+ */
+export const progressBar = (ctx: Ctx, label: string, unit: string): Progress => {
+  if (!ctx.progress) return noProgress;
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update(done, total) {
+      if (bar === undefined) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${label.padEnd(8)} [{bar}] {percentage}% | {value}/{total} ${unit} | {duration_formatted}`,
+            stream: ctx.io.stderr as unknown as NodeJS.WritableStream,
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 50,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, done);
+      } else {
+        bar.setTotal(total);
+        bar.update(done);
+      }
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+};

@@ -1,0 +1,15 @@
+/**
+ * Entry point of the `palimpsest` command (`npm run palimpsest -- …`,
+ * `npm start` = `palimpsest demo`, `bin/palimpsest.js`). Runs the CLI on
+ * `process.argv` and sets the exit code (see `exit.ts`); never calls
+ * `process.exit`, so piped output is flushed before the process ends.
+ */
+import { runCli } from './program.ts';
+
+// `palimpsest log … | head` closes the pipe early: stop quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+process.exitCode = await runCli(process.argv.slice(2));
