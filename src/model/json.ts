@@ -6,14 +6,15 @@
  * well-formed keys and `Json` values. An object member set to `undefined` counts
  * as absent, as in `JSON.stringify`.
  *
- * `canonicalJson` walks the value once, iteratively, applying those rules and
- * naming the first offending path, then serializes with the `canonicalize`
- * package (RFC 8785 / JCS: members sorted by UTF-16 code units, ECMAScript number
- * and string forms, no whitespace).
+ * `canonicalJson` validates and serializes in one pass (RFC 8785 / JCS: members
+ * sorted by UTF-16 code units, ECMAScript number and string forms, no
+ * whitespace); a value that is not JSON is walked again, iteratively, to name
+ * the first offending path. The tests check the output against the `canonicalize`
+ * package (model.md §6 names it; its recursion and double walk were the largest
+ * cost of an append, see ARCHITECTURE.md).
  */
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import canonicalize from 'canonicalize';
 import { codec, fail, isPlainObject, isWellFormed, keyPath, type Codec } from './decode.ts';
 
 /** A JSON value. */
@@ -132,16 +133,74 @@ export const JsonCodec: Codec<Json> = codec(
   isJson,
 );
 
+/** Thrown inside `writeCanonical` to abandon the fast path; never escapes this module. */
+const BAIL: unique symbol = Symbol('not canonical JSON');
+
+/**
+ * One recursive pass that validates and serializes at once (RFC 8785 / JCS):
+ * members sorted by UTF-16 code units (`Array.prototype.sort` without a
+ * comparator), strings and numbers as ECMAScript `JSON.stringify` writes them
+ * (so `-0` is `0`), no whitespace, `undefined` members skipped. Anything that is
+ * not JSON (see `jsonProblem`) throws `BAIL`; depth is bounded by
+ * `MAX_JSON_DEPTH`, so recursion cannot overflow the stack (a cycle hits the
+ * bound too). Checked against the `canonicalize` package on random JSON in
+ * `test/model/json.test.ts`.
+ */
+const writeCanonical = (v: unknown, depth: number): string => {
+  switch (typeof v) {
+    case 'string':
+      if (!v.isWellFormed()) throw BAIL;
+      return JSON.stringify(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw BAIL;
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      throw BAIL;
+  }
+  if (v === null) return 'null';
+  if (depth >= MAX_JSON_DEPTH || ((v as { toJSON?: unknown }).toJSON !== undefined && hasHiddenToJson(v))) throw BAIL;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += writeCanonical(v[i], depth + 1);
+    }
+    return out + ']';
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw BAIL;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const member = o[k];
+    if (member === undefined) continue;
+    if (!k.isWellFormed()) throw BAIL;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + writeCanonical(member, depth + 1);
+    first = false;
+  }
+  return out + '}';
+};
+
 /**
  * RFC 8785 canonical JSON of `value` (model.md §6), or why it is not JSON.
  * `toJSON` is never called; `undefined` members are absent; `-0` is `0`.
+ * The fast path serializes in one pass; only a value that is not JSON is walked
+ * again (`jsonProblem`) to name the offending path.
  */
 export const canonicalJson = (value: unknown): E.Either<CanonicalJsonError, string> => {
-  const problem = jsonProblem(value);
-  if (problem !== undefined) {
-    return E.left({ _tag: 'CanonicalJsonError', path: problem.path, reason: problem.reason, message: `cannot canonicalize ${problem.what} at ${problem.path}` });
+  try {
+    return E.right(writeCanonical(value, 0));
+  } catch (e) {
+    if (e !== BAIL && !(e instanceof RangeError)) throw e;
   }
-  return E.right(canonicalize(value) as string);
+  const problem = jsonProblem(value) ?? { path: '$', reason: 'not_json' as const, what: 'a value' };
+  return E.left({ _tag: 'CanonicalJsonError', path: problem.path, reason: problem.reason, message: `cannot canonicalize ${problem.what} at ${problem.path}` });
 };
 
 /**

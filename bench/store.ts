@@ -1,0 +1,188 @@
+/**
+ * B1–B5 (README §8): the store against raw LevelDB and long against short,
+ * each ratio measured in one run on real LevelDB in temporary directories.
+ *
+ * | id | ratio | budget |
+ * | --- | --- | --- |
+ * | B1 | durable append throughput / raw `level` batch put of the same record bytes | >= 0.5 |
+ * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
+ * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
+ * | B4 | cold load of a 100,000-record session / of a 1,000-record session (time) | <= 3 |
+ * | B5 | verify bytes/s / raw SHA-256 (@noble/hashes) bytes/s of the same bytes | >= 0.3 |
+ */
+import { Level } from 'level';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { SessionStore, type SessionStore as Store } from '../src/store/index.ts';
+import type { Message } from '../src/model/index.ts';
+import { appendableRealMessages, shortMessages } from './fixtures.ts';
+import { medianMs, must, tempDir, timeMs, type BenchResult } from './lib.ts';
+
+/** `n` messages taken from `ms` in order, starting over when they run out. */
+const cycle = (ms: readonly Message[], n: number): Message[] => Array.from({ length: n }, (_, i) => ms[i % ms.length]!);
+
+const open = async (path: string): Promise<Store> => must(await SessionStore.open(path));
+
+/** Appends `messages` one record each, in calls of `perCall` commands. */
+const fill = async (store: Store, id: string, messages: readonly Message[], perCall = 1000): Promise<void> => {
+  let seq = (must(await store.load(id))).seq;
+  for (let i = 0; i < messages.length; i += perCall) {
+    const commands = messages.slice(i, i + perCall).map((m) => ({ type: 'messages_appended', messages: [m] }));
+    const r = must(await store.append(id, commands, { expectedSeq: seq }));
+    seq = r.session.seq;
+  }
+};
+
+/** Bytes of every stored key and value whose key mentions `id` (what a session wrote). */
+const bytesOf = async (path: string, id: string): Promise<number> => {
+  const db = new Level<string, string>(path);
+  await db.open();
+  let bytes = 0;
+  for await (const [k, v] of db.iterator()) if (k.includes(`/${id}`)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  await db.close();
+  return bytes;
+};
+
+/**
+ * B1: one realistic message per durable append, against raw LevelDB batch puts
+ * of exactly the same batches (same keys, same values: records, revision-index
+ * keys, headers, snapshots). The batches are captured by wrapping the database's
+ * `batch` method for this measurement only.
+ */
+export const benchB1 = async (): Promise<BenchResult> => {
+  const msgs = cycle(appendableRealMessages(), 1000);
+  const dir = tempDir('b1');
+  const captured: Array<Array<{ type: 'put' | 'del'; key: string; value?: unknown }>> = [];
+  const proto = Object.getPrototypeOf(Level.prototype) as { batch: (...args: unknown[]) => unknown };
+  const original = proto.batch;
+  try {
+    const store = await open(`${dir.path}/ours`);
+    must(await store.create({ id: 'b1' }));
+    let seq = 1;
+    proto.batch = function (this: unknown, ...args: unknown[]) {
+      if (Array.isArray(args[0])) captured.push((args[0] as Array<{ type: 'put' | 'del'; key: string; value?: unknown }>).map((op) => ({ ...op })));
+      return original.apply(this, args);
+    };
+    const ours = await timeMs(async () => {
+      for (const m of msgs) seq = must(await store.append('b1', [{ type: 'messages_appended', messages: [m] }], { expectedSeq: seq })).session.seq;
+    });
+    proto.batch = original;
+    must(await store.close());
+    const raw = new Level<string, unknown>(`${dir.path}/raw`, { valueEncoding: 'view' });
+    await raw.open();
+    const batches = captured.map((ops) => ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: typeof op.value === 'string' ? Buffer.from(op.value) : op.value } : { type: 'del' as const, key: op.key })));
+    const bytes = batches.reduce((n, ops) => n + ops.reduce((m, op) => m + op.key.length + (op.type === 'put' ? (op.value as Uint8Array).length : 0), 0), 0);
+    const rawMs = await timeMs(async () => {
+      for (const ops of batches) await raw.batch(ops as never);
+    });
+    await raw.close();
+    const ratio = rawMs / ours;
+    return {
+      id: 'B1',
+      ratio,
+      budget: '>= 0.5',
+      pass: ratio >= 0.5,
+      detail: `${msgs.length} appends (${(bytes / 1e6).toFixed(2)} MB in ${batches.length} batches): ours ${ours.toFixed(0)} ms, raw level ${rawMs.toFixed(0)} ms (${(ours / msgs.length).toFixed(3)} vs ${(rawMs / msgs.length).toFixed(3)} ms each)`,
+    };
+  } finally {
+    proto.batch = original;
+    dir.cleanup();
+  }
+};
+
+/**
+ * B2, B3, B4 on one store: a 100,000-record session (one short message per
+ * record) and its short counterparts.
+ */
+export const benchLong = async (): Promise<BenchResult[]> => {
+  const dir = tempDir('long');
+  try {
+    let store = await open(dir.path);
+    const long = 100_000;
+    for (const [id, n] of [['long', long], ['k1', 1_000 - 1], ['short', 100], ['ten', 10]] as const) {
+      must(await store.create({ id }));
+      await fill(store, id, shortMessages(n, id));
+    }
+    // B2: the same realistic appends at length 100,000 and at length 100, aligned to the same offset mod snapshotEvery.
+    const probe = cycle(appendableRealMessages(), 300);
+    const appendEach = async (id: string) => {
+      let seq = must(await store.load(id)).seq;
+      return timeMs(async () => {
+        for (const m of probe) seq = must(await store.append(id, [{ type: 'messages_appended', messages: [m] }], { expectedSeq: seq })).session.seq;
+      });
+    };
+    const atShort = await appendEach('short');
+    const atLong = await appendEach('long');
+    const b2 = atLong / atShort;
+
+    // B3: fork time and bytes written.
+    const counters = new Map<string, number>();
+    const forkMs = async (id: string) =>
+      medianMs(7, async () => {
+        const k = counters.get(id) ?? 0;
+        counters.set(id, k + 1);
+        must(await store.fork(id, { id: `${id}-f${k}` }));
+      });
+    const fShort = await forkMs('ten');
+    const fLong = await forkMs('long');
+    must(await store.close());
+    const bytesShort = await bytesOf(dir.path, 'ten-f0');
+    const bytesLong = await bytesOf(dir.path, 'long-f0');
+    const b3 = fLong / fShort;
+
+    // B4: cold load (a fresh open of the store each time).
+    const cold = async (id: string) =>
+      medianMs(3, async () => {
+        store = await open(dir.path);
+        must(await store.load(id));
+        must(await store.close());
+      });
+    const openOnly = await medianMs(3, async () => must(await (await open(dir.path)).close()));
+    const l1k = (await cold('k1')) - openOnly;
+    const l100k = (await cold('long')) - openOnly;
+    const b4 = l100k / l1k;
+    return [
+      { id: 'B2', ratio: b2, budget: '<= 2', pass: b2 <= 2, detail: `${probe.length} appends: at length ${long}+ ${atLong.toFixed(0)} ms, at length 100+ ${atShort.toFixed(0)} ms` },
+      {
+        id: 'B3',
+        ratio: b3,
+        budget: '<= 2; bytes independent of length',
+        pass: b3 <= 2 && Math.abs(bytesLong - bytesShort) <= 64,
+        detail: `fork ${fLong.toFixed(2)} ms (100,000 msgs) vs ${fShort.toFixed(2)} ms (10 msgs); bytes written ${bytesLong} vs ${bytesShort}`,
+      },
+      { id: 'B4', ratio: b4, budget: '<= 3', pass: b4 <= 3, detail: `cold load ${l100k.toFixed(0)} ms (100,000 records) vs ${l1k.toFixed(0)} ms (1,000 records), store open (${openOnly.toFixed(0)} ms) subtracted` },
+    ];
+  } finally {
+    dir.cleanup();
+  }
+};
+
+/** B5: verify of the imported real session against raw SHA-256 of the same number of bytes. */
+export const benchB5 = async (): Promise<BenchResult> => {
+  const msgs = appendableRealMessages();
+  const dir = tempDir('b5');
+  try {
+    const store = await open(dir.path);
+    must(await store.create({ id: 'b5' }));
+    // Several passes over the real messages make a log large enough to time.
+    await fill(store, 'b5', cycle(msgs, 5000), 200);
+    let bytes = 0;
+    const verifyMs = await medianMs(3, async () => {
+      const reports = must(await store.verify('b5'));
+      if (!reports.every((r) => r.ok)) throw new Error(`verify found problems: ${JSON.stringify(reports)}`);
+      bytes = reports.reduce((s, r) => s + r.bytes, 0);
+    });
+    must(await store.close());
+    const buf = new Uint8Array(bytes).fill(97);
+    const shaMs = await medianMs(3, () => sha256(buf));
+    const ratio = shaMs / verifyMs;
+    return {
+      id: 'B5',
+      ratio,
+      budget: '>= 0.3',
+      pass: ratio >= 0.3,
+      detail: `verify ${(bytes / 1e6).toFixed(1)} MB in ${verifyMs.toFixed(0)} ms (${(bytes / 1e3 / verifyMs).toFixed(1)} MB/s) vs @noble/hashes SHA-256 ${(bytes / 1e3 / shaMs).toFixed(1)} MB/s`,
+    };
+  } finally {
+    dir.cleanup();
+  }
+};
