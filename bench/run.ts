@@ -6,6 +6,7 @@
  */
 import { benchB1, benchB5, benchLong } from './store.ts';
 import { benchRealtimeRestore } from './realtimeRestore.ts';
+import { benchPeers } from './peer.ts';
 import { table, type BenchResult } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -17,6 +18,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['B1'], run: benchB1 },
   { ids: ['B2', 'B3', 'B4'], run: benchLong },
   { ids: ['B5'], run: benchB5 },
+  { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
 ];
 
