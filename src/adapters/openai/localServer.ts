@@ -105,6 +105,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * `text` as one SSE event: every line (split on CR, LF or CRLF) becomes its own `data: ` field, then a
+ * blank line, so an SSE decoder hands back exactly `text` (lines rejoined with `\n`).
+ */
+function sseDataFrame(text: string): string {
+  return text.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('') + '\n';
+}
+
 /** Which API a method + path addresses, or `undefined` for an unknown route. */
 function routeOf(method: string | undefined, path: string): RecordedRequest['api'] | undefined {
   if (method !== 'POST') return undefined;
@@ -194,9 +202,10 @@ export async function startLocalOpenAIServer(opts: LocalOpenAIServerOptions = {}
         return;
       case 'malformed':
         if (recorded.stream) {
+          // One SSE event carrying the body (each line its own `data:` field), so the SDK parses it and fails.
           if (signal.aborted || res.destroyed) return;
           res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'x-request-id': newOpenAIId('req_') });
-          res.end(reply.body);
+          res.end(sseDataFrame(reply.body));
         } else {
           sendJson(res, signal, 200, reply.body);
         }

@@ -275,9 +275,21 @@ describe('startLocalOpenAIServer — errors', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('a malformed body makes the client throw', async () => {
-    const server = await start({ replies: [{ kind: 'malformed', body: '{"id": "chatcmpl-x", "choices": [' }] });
-    await expect(clientFor(server).chat.completions.create({ model: 'm', messages: user })).rejects.toThrow(SyntaxError);
+  it('a malformed body makes the client throw, streaming or not', async () => {
+    const server = await start({
+      replies: [
+        { kind: 'malformed', body: '{"id": "chatcmpl-x", "choices": [' },
+        { kind: 'malformed', body: '{"id": "chatcmpl-x",\n "choices": [' },
+        { kind: 'malformed', body: '<html>502 Bad Gateway</html>' },
+      ],
+    });
+    const client = clientFor(server);
+    await expect(client.chat.completions.create({ model: 'm', messages: user })).rejects.toThrow(SyntaxError);
+    // Streaming: `create` resolves (200 SSE), the first iteration step throws.
+    const stream = await client.chat.completions.create({ model: 'm', messages: user, stream: true });
+    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(SyntaxError);
+    const rstream = await client.responses.create({ model: 'm', input: 'x', stream: true });
+    await expect((async () => { for await (const _ of rstream) void _; })()).rejects.toThrow(SyntaxError);
   });
 
   it('a malformed stream makes the client throw while iterating', async () => {

@@ -17,8 +17,10 @@ export type ScriptedToolCall = { id: string; name: string; arguments: string };
  * - `error`: an OpenAI-style error body `{ error: { message, type, param: null, code: null } }`
  *   with HTTP `status`; `type` defaults from the status (`invalid_request_error`, `authentication_error`,
  *   `rate_limit_error`, `server_error`, ...).
- * - `malformed`: `body` written verbatim with status 200 — as `application/json` for a non-streaming
- *   request, as `text/event-stream` for a streaming one.
+ * - `malformed`: `body` with status 200 — verbatim as `application/json` for a non-streaming request;
+ *   for a streaming one as a `text/event-stream` of exactly one event whose data is `body` (each line a
+ *   `data:` field), no `[DONE]`. A body that is not JSON thus makes the SDK throw a `SyntaxError` in
+ *   both modes (a streaming call throws on the first iteration step, not on `create`).
  * - `malformed_stream`: a 200 `text/event-stream` whose events are `data: <chunk>` for each raw chunk,
  *   in order, and nothing else (no `[DONE]` unless a chunk is `[DONE]`); sent as SSE even to a
  *   non-streaming request.
