@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Json } from '../model/json.ts';
+import { canonicalJsonUnsafe, type Json } from '../model/json.ts';
 import { stampMessage, type Message, type MessageInput } from '../model/message.ts';
 import type { ContentBlock, ToolResult } from '../model/content.ts';
 import type { Digest } from '../model/scalars.ts';
@@ -27,6 +27,7 @@ import { totalTokens, type Usage } from '../model/usage.ts';
 import {
   emptyVec,
   transcriptLength,
+  transcriptMessageAt,
   transcriptMessages,
   transcriptRevision,
   vecFrom,
@@ -511,10 +512,16 @@ export class Session {
   restoreToolVisibilityIntent(intent: ToolVisibilityIntent): E.Either<SessionError, Applied<{ activeRevision: number; stagedRevision: number }>> {
     return this.run(() => ({ type: 'tool_visibility_intent_restored', intent }));
   }
-  /** `tool_boundary_failed` plus a `tool_scope_warning` notice (two records). */
+  /**
+   * `tool_boundary_failed` plus a `tool_scope_warning` notice (two records). The same
+   * failure (tag and message) again, directly after its own warning, records nothing.
+   */
   failToolBoundary(errorTag: string, message: string): E.Either<SessionError, Session> {
     const failed = this.runSession(() => ({ type: 'tool_boundary_failed', errorTag, message }));
     if (E.isLeft(failed)) return failed;
+    // The same failure again, right after its own warning, adds nothing: an outage does not grow the transcript.
+    const last = failed.right === this ? transcriptMessageAt(this.state.transcript, this.messageCount - 1) : undefined;
+    if (last?.role === 'system_notice' && last.kind === 'tool_scope_warning' && canonicalJsonUnsafe(last.data) === canonicalJsonUnsafe({ errorTag, message })) return failed;
     return failed.right.push(systemNotice('tool_scope_warning', toolScopeWarningText(errorTag, message), { data: { errorTag, message } }));
   }
   /**

@@ -180,3 +180,14 @@ describe('realtime in the session (realtime.md §1, §4.5)', () => {
     expect(E.isRight(f.session.verify())).toBe(true);
   });
 });
+
+describe('repeated tool boundary failures', () => {
+  it('a repeated identical failure adds no second warning notice', () => {
+    const s = right(right(fresh().push(userText('hi'))).applyToolBoundary(baseCatalog)).session;
+    const dup = catalog([{ name: 'grep' }, { name: 'grep' }]);
+    const once = right(s.applyToolBoundary(dup)).session;
+    const twice = right(once.applyToolBoundary(dup)).session;
+    expect(twice).toBe(once);
+    expect(twice.messages.filter((m) => m.role === 'system_notice' && m.kind === 'tool_scope_warning')).toHaveLength(1);
+  });
+});
