@@ -18,5 +18,9 @@ export * as realtime from './machines/realtime.ts';
 export * as lifecycle from './machines/lifecycle.ts';
 export type { StepContext, StepResult, MachineStateInvalid } from './machines/common.ts';
 export * from './session/index.ts';
+export * from './store/index.ts';
+export * from './engine/index.ts';
+export * as pi from './adapters/pi/index.ts';
+export { importPiFile, exportPiSession } from './adapters/pi/store.ts';
 /** The session-level edit error (the transcript's, widened with SessionArchived and InvalidCommand). */
 export type { TranscriptEditError } from './session/errors.ts';
