@@ -66,13 +66,16 @@ const withTranscript = (state: SessionState, transcript: Transcript): SessionSta
   return { ...state, transcript, revisions: last === revision ? state.revisions : vecPush(state.revisions, revision) };
 };
 
-/** Appends messages through the one append path: shape rule, turn-start commit, digest. */
+/** Appends messages through the one append path: shape rule, digest, and the turn-start commit when a conversation message is added. */
 const appendMessages = (state: SessionState, messages: readonly Message[]): E.Either<SessionError, SessionState> => {
   if (messages.length === 0) return E.right(state);
   const shape = checkAppend(state.transcript, messages);
   if (E.isLeft(shape)) return shape;
   const next = withTranscript(state, appendToTranscript(state.transcript, messages));
-  return E.right({ ...next, deferredTurn: commitTurnStart(state.deferredTurn) });
+  // The first conversation message commits a pending turn start (machines.md §1.4); runtime
+  // notices (a tool_scope notice at the LLM boundary) are setup, like notice commands, and do not.
+  const commits = messages.some((m) => m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results');
+  return E.right(commits ? { ...next, deferredTurn: commitTurnStart(state.deferredTurn) } : next);
 };
 
 /** Sets or inserts the leading system message (machines.md §5); the same text returns `state` unchanged. */

@@ -191,3 +191,16 @@ describe('repeated tool boundary failures', () => {
     expect(twice.messages.filter((m) => m.role === 'system_notice' && m.kind === 'tool_scope_warning')).toHaveLength(1);
   });
 });
+
+describe('what commits a turn start (machines.md §1.4)', () => {
+  it('a tool_scope notice at the boundary does not commit the start; the first conversation message does', () => {
+    let s = right(fresh().deferFirstTurn()).session;
+    s = right(s.stageInitialPrompt([textBlock('go')])).session;
+    const started = right(s.startTurn());
+    const withNotice = right(started.session.push(systemNotice('tool_scope', 'Tool access changed (revision 1). Now available: grep.')));
+    const reverted = right(withNotice.revertTurnStart(started.result.startSeq));
+    expect(reverted.session.deferredTurn.phase).toBe('pending');
+    const withUser = right(started.session.push(userText('go')));
+    expect(left(withUser.revertTurnStart(started.result.startSeq))._tag).toBe('NoRevertibleTurnStart');
+  });
+});
