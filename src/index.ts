@@ -7,7 +7,7 @@
  * - session: the command union, log records, the reducer and the immutable `Session`
  * - store: `SessionStore` on LevelDB
  * - engine: `SessionEngine` (one writer per session, turn slot, subscriptions)
- * - adapters: pi JSONL import/export
+ * - adapters: pi JSONL import/export; OpenAI (Chat Completions, Responses, Realtime, Agents SDK session, turn runner)
  */
 export * from './model/index.ts';
 export * from './transcript/index.ts';
@@ -22,5 +22,7 @@ export * from './store/index.ts';
 export * from './engine/index.ts';
 export * as pi from './adapters/pi/index.ts';
 export { importPiFile, exportPiSession } from './adapters/pi/store.ts';
+export * as openai from './adapters/openai/index.ts';
+export { runAgentTurn } from './adapters/openai/turnRunner.ts';
 /** The session-level edit error (the transcript's, widened with SessionArchived and InvalidCommand). */
 export type { TranscriptEditError } from './session/errors.ts';

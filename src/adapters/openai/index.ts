@@ -18,3 +18,5 @@ export {
 export * from './chat.ts';
 export * from './responses.ts';
 export * from './realtime.ts';
+export * from './turnRunner.ts';
+export * from './localServer.ts';
