@@ -15,12 +15,26 @@
  * chunk `i` is reused while its key is still the same value (`===`). The key of a
  * chunk must change whenever any item at or below it changes; the callers pick
  * keys with that property (see `snapshot.ts`).
+ *
+ * ## Reading
+ *
+ * `readList` reads a whole list (async, every chunk). `lazyChunks` reads a list's
+ * full chunks on demand, synchronously (LevelDB `getSync`), for the lazily loaded
+ * transcript: the snapshot names only the last chunk, so chunk `i`'s id is learnt
+ * by walking the `prev` links down from the lowest chunk known so far (each
+ * chunk on the way is read and hashed, its `prev` taken from the canonical JSON's
+ * fixed suffix; the ids are kept, so the walk is paid once per loaded list). A
+ * chunk's items are read, hashed, parsed, decoded and prepared only when asked
+ * for. Every failure is thrown as a `LazyReadFailure` carrying the `StoreError`
+ * (`CorruptRecord` naming the session and snapshot seq for a missing or corrupt
+ * chunk; what the reader threw for a closed store or an I/O failure).
  */
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { arrayOf, decodeWith, literal, nat, strict, type Codec } from '../model/decode.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
+import type { StoreError } from './errors.ts';
 
 /** Items per chunk; equals the transcript's checkpoint interval (K of model.md §7.4). */
 export const CHUNK_SIZE = 256;
@@ -47,10 +61,17 @@ export interface StoredChunk {
   readonly value: string;
 }
 
-/** Chunk ids of a list's full chunks, each with the identity key it was built from. Immutable. */
+/**
+ * Chunk ids of a list's full chunks, each with the identity key it was built
+ * from. Immutable. A list loaded lazily knows neither its older chunk ids nor
+ * their keys up front: such entries of `ids` / `keys` are missing (holes) and
+ * `resolve` gives them (`id` walks the chain and may throw `LazyReadFailure`;
+ * `key` reads nothing).
+ */
 export interface ListMemo {
-  readonly ids: readonly ChunkId[];
+  readonly ids: readonly (ChunkId | undefined)[];
   readonly keys: readonly unknown[];
+  readonly resolve?: { readonly id: (i: number) => ChunkId; readonly key: (i: number) => unknown };
 }
 
 /** The memo of a list with no known chunks. */
@@ -83,27 +104,72 @@ export interface EncodedList<T> {
  */
 export const encodeList = <T>(size: number, slice: (start: number, end: number) => readonly T[], keyOf: (i: number) => unknown, memo: ListMemo): EncodedList<T> => {
   const full = Math.floor(size / CHUNK_SIZE);
+  const { resolve } = memo;
+  const memoKey = (i: number): unknown => memo.keys[i] ?? resolve?.key(i);
   let reuse = 0;
-  while (reuse < full && reuse < memo.ids.length && memo.keys[reuse] === keyOf(reuse)) reuse++;
-  const ids = memo.ids.slice(0, reuse) as ChunkId[];
+  while (reuse < full && reuse < memo.keys.length && memoKey(reuse) === keyOf(reuse)) reuse++;
+  const ids = memo.ids.slice(0, reuse) as Array<ChunkId | undefined>;
   const ks = memo.keys.slice(0, reuse) as unknown[];
+  const idAt = (i: number): ChunkId => {
+    let id = ids[i];
+    if (id === undefined) {
+      if (resolve === undefined) throw new Error(`chunk memo invariant broken: no id for chunk ${i}`);
+      id = ids[i] = resolve.id(i);
+    }
+    return id;
+  };
   const chunks: StoredChunk[] = [];
   for (let i = reuse; i < full; i++) {
-    const c = makeChunk(ids[i - 1], slice(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE));
+    const c = makeChunk(i > 0 ? idAt(i - 1) : undefined, slice(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE));
     chunks.push(c);
     ids.push(c.id);
     ks.push(keyOf(i));
   }
-  const last = ids[full - 1];
+  const last = full > 0 ? idAt(full - 1) : undefined;
   return {
     ref: { count: size, ...(last !== undefined ? { last } : {}), tail: slice(full * CHUNK_SIZE, size) },
     chunks,
-    memo: { ids, keys: ks },
+    memo: { ids, keys: ks, ...(resolve !== undefined ? { resolve } : {}) },
   };
 };
 
 /** Why a list could not be read back. `io` carries a storage failure through unchanged. */
 export type ListReadFailure<Err> = { readonly type: 'corrupt'; readonly reason: string } | { readonly type: 'io'; readonly error: Err };
+
+type ChunkCodec<T> = Codec<{ v: typeof CHUNK_VERSION; items: T[]; prev?: ChunkId }>;
+const chunkCodec = <T>(name: string, item: Codec<T>): ChunkCodec<T> =>
+  strict(`${name}Chunk`, { v: literal(CHUNK_VERSION), items: arrayOf(item, { name: `${name}.items` }) }, { prev: DigestCodec });
+
+/**
+ * Checks one stored chunk `id` of list `name` whose value is `raw`: present,
+ * hashes to its id, JSON, the strict chunk codec, exactly 256 items. `Left(reason)`.
+ */
+const checkChunk = <T>(
+  id: ChunkId,
+  raw: string | undefined,
+  codec: ChunkCodec<T>,
+): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
+  if (raw === undefined) return E.left(`chunk ${id} is missing`);
+  if (sha256OfString(raw) !== id) return E.left(`chunk ${id} does not hash to its id`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    return E.left(`chunk ${id} is not JSON (${(e as Error).message})`);
+  }
+  const decoded = decodeWith(codec, parsed);
+  if (E.isLeft(decoded)) return E.left(`chunk ${id}: ${decoded.left.message}`);
+  if (decoded.right.items.length !== CHUNK_SIZE) return E.left(`chunk ${id} holds ${decoded.right.items.length} items, not ${CHUNK_SIZE}`);
+  return E.right({ items: decoded.right.items, prev: decoded.right.prev });
+};
+
+/** Why `ref` does not fit its count (the tail length, a `last` exactly when there is a full chunk), or `undefined`. */
+export const refShapeProblem = (ref: { readonly count: number; readonly last?: ChunkId; readonly tail: readonly unknown[] }): string | undefined => {
+  const full = Math.floor(ref.count / CHUNK_SIZE);
+  if (ref.tail.length !== ref.count - full * CHUNK_SIZE) return `count ${ref.count} needs a tail of ${ref.count - full * CHUNK_SIZE} items, found ${ref.tail.length}`;
+  if ((full > 0) !== (ref.last !== undefined)) return full > 0 ? `count ${ref.count} needs a chunk reference` : `count ${ref.count} has no full chunk, yet names one`;
+  return undefined;
+};
 
 /**
  * Reads a list back: follows `ref.last` through `prev` links (each chunk's bytes
@@ -118,10 +184,10 @@ export const readList = async <T, Err>(
   getChunk: (id: ChunkId) => Promise<E.Either<Err, string | undefined>>,
 ): Promise<E.Either<ListReadFailure<Err>, { readonly items: T[]; readonly ids: ChunkId[] }>> => {
   const corrupt = (reason: string) => E.left({ type: 'corrupt' as const, reason: `${name}: ${reason}` });
+  const problem = refShapeProblem(ref);
+  if (problem !== undefined) return corrupt(problem);
   const full = Math.floor(ref.count / CHUNK_SIZE);
-  if (ref.tail.length !== ref.count - full * CHUNK_SIZE) return corrupt(`count ${ref.count} needs a tail of ${ref.count - full * CHUNK_SIZE} items, found ${ref.tail.length}`);
-  if ((full > 0) !== (ref.last !== undefined)) return corrupt(full > 0 ? `count ${ref.count} needs a chunk reference` : `count ${ref.count} has no full chunk, yet names one`);
-  const codec = strict(`${name}Chunk`, { v: literal(CHUNK_VERSION), items: arrayOf(item, { name: `${name}.items` }) }, { prev: DigestCodec });
+  const codec = chunkCodec(name, item);
   const parts: T[][] = new Array<T[]>(full);
   const ids: ChunkId[] = new Array<ChunkId>(full);
   let id: ChunkId | undefined = ref.last;
@@ -129,20 +195,11 @@ export const readList = async <T, Err>(
     if (id === undefined) return corrupt(`the chunk chain ends after ${full - 1 - i} chunks, ${full} expected`);
     const raw = await getChunk(id);
     if (E.isLeft(raw)) return E.left({ type: 'io' as const, error: raw.left });
-    if (raw.right === undefined) return corrupt(`chunk ${id} is missing`);
-    if (sha256OfString(raw.right) !== id) return corrupt(`chunk ${id} does not hash to its id`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.right);
-    } catch (e) {
-      return corrupt(`chunk ${id} is not JSON (${(e as Error).message})`);
-    }
-    const decoded = decodeWith(codec, parsed);
-    if (E.isLeft(decoded)) return corrupt(`chunk ${id}: ${decoded.left.message}`);
-    if (decoded.right.items.length !== CHUNK_SIZE) return corrupt(`chunk ${id} holds ${decoded.right.items.length} items, not ${CHUNK_SIZE}`);
-    parts[i] = decoded.right.items;
+    const c = checkChunk(id, raw.right, codec);
+    if (E.isLeft(c)) return corrupt(c.left);
+    parts[i] = c.right.items;
     ids[i] = id;
-    id = decoded.right.prev;
+    id = c.right.prev;
   }
   if (id !== undefined) return corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);
   const items: T[] = [];
@@ -150,3 +207,117 @@ export const readList = async <T, Err>(
   for (const x of ref.tail) items.push(x);
   return E.right({ items, ids });
 };
+
+// ---- lazy reading -------------------------------------------------------------
+
+/**
+ * Thrown (never returned) when a lazily loaded list cannot be read: `error` is the
+ * `StoreError` (`CorruptRecord { sessionId, seq }` of the snapshot the list came
+ * from, for a missing or corrupt chunk; `StoreClosed` once the store is closed;
+ * `StoreIoError`). Its own fields are the error's (`_tag`, `message`, …), so code
+ * that treats thrown tagged objects as errors (the CLI) reports it as that error;
+ * the store's functions catch it and return `Left(error)`.
+ */
+export class LazyReadFailure extends Error {
+  readonly _tag: StoreError['_tag'];
+  readonly error: StoreError;
+  constructor(error: StoreError) {
+    super(error.message);
+    this.name = 'LazyReadFailure';
+    Object.assign(this, error);
+    this._tag = error._tag;
+    this.error = error;
+  }
+}
+
+/** Whether `e` is a `LazyReadFailure`. */
+export const isLazyReadFailure = (e: unknown): e is LazyReadFailure => e instanceof LazyReadFailure;
+
+/** Reads a chunk's stored value synchronously (`undefined` when absent); throws `LazyReadFailure` for a closed store or an I/O failure. */
+export type SyncChunkReader = (id: ChunkId) => string | undefined;
+
+/** The full chunks of a persisted list, read on demand (see "Reading"). */
+export interface LazyChunks<U> {
+  /** Number of full chunks. */
+  readonly full: number;
+  /** The id of chunk `i` (`0 <= i < full`): walks the chain down to it the first time. */
+  id(i: number): ChunkId;
+  /** Chunk `i`'s 256 items, read, verified, decoded and prepared (not memoized: the caller keeps them). */
+  items(i: number): readonly U[];
+}
+
+const PREV_SUFFIX = /^,"prev":"(sha256:[0-9a-f]{64})","v":1\}$/;
+const NO_PREV_SUFFIX = '],"v":1}';
+const PREV_SUFFIX_LENGTH = ',"prev":"sha256:'.length + 64 + '","v":1}'.length;
+
+/**
+ * The `prev` of a chunk from its canonical JSON (keys sorted: `items`, `prev`,
+ * `v`, so it is the fixed-length suffix), `null` when it has none, `undefined`
+ * when the value does not end like a chunk. Only for bytes that hashed to their id.
+ */
+const prevOf = (raw: string): ChunkId | null | undefined => {
+  const m = PREV_SUFFIX.exec(raw.slice(-PREV_SUFFIX_LENGTH));
+  if (m !== null) return m[1] as ChunkId;
+  return raw.endsWith(NO_PREV_SUFFIX) ? null : undefined;
+};
+
+/**
+ * The full chunks of the list `ref` (of `name`), read through `read` on demand.
+ * `prepare(items, i)` turns chunk `i`'s decoded items into what the caller keeps
+ * (freezing, importing, position checks: `Left(reason)` is corruption). `fail`
+ * builds the failure for a corruption reason (prefixed with `name`). `ref` must
+ * have passed `refShapeProblem`.
+ */
+export const lazyChunks = <T, U>(opts: {
+  readonly name: string;
+  readonly ref: { readonly count: number; readonly last?: ChunkId };
+  readonly item: Codec<T>;
+  readonly read: SyncChunkReader;
+  readonly fail: (reason: string) => LazyReadFailure;
+  readonly prepare: (items: T[], chunk: number) => E.Either<string, readonly U[]>;
+}): LazyChunks<U> => {
+  const { name, read, fail, prepare } = opts;
+  const full = Math.floor(opts.ref.count / CHUNK_SIZE);
+  const codec = chunkCodec(name, opts.item);
+  const ids = new Array<ChunkId | undefined>(full);
+  if (full > 0) ids[full - 1] = opts.ref.last;
+  let low = full - 1; // ids[low .. full-1] are known
+  const corrupt = (reason: string) => fail(`${name}: ${reason}`);
+  const fetch = (cid: ChunkId): string => {
+    const raw = read(cid);
+    if (raw === undefined) throw corrupt(`chunk ${cid} is missing`);
+    if (sha256OfString(raw) !== cid) throw corrupt(`chunk ${cid} does not hash to its id`);
+    return raw;
+  };
+  const id = (i: number): ChunkId => {
+    if (!Number.isInteger(i) || i < 0 || i >= full) throw new RangeError(`${name}: no chunk ${i} (the list has ${full})`);
+    while (low > i) {
+      const cid = ids[low]!;
+      const prev = prevOf(fetch(cid));
+      if (prev === undefined) throw corrupt(`chunk ${cid} is not a chunk`);
+      if (prev === null) throw corrupt(`the chunk chain ends after ${full - low} chunks, ${full} expected`);
+      ids[low - 1] = prev;
+      low--;
+    }
+    return ids[i]!;
+  };
+  const items = (i: number): readonly U[] => {
+    const cid = id(i);
+    const c = checkChunk(cid, read(cid), codec);
+    if (E.isLeft(c)) throw corrupt(c.left);
+    const prev = c.right.prev;
+    if (i === 0 && prev !== undefined) throw corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);
+    if (i > 0) {
+      if (prev === undefined) throw corrupt(`the chunk chain ends after ${full - i} chunks, ${full} expected`);
+      if (low === i) {
+        ids[i - 1] = prev;
+        low = i - 1;
+      } else if (ids[i - 1] !== prev) throw corrupt(`chunk ${cid} links to ${prev}, the chain says ${ids[i - 1]}`);
+    }
+    const p = prepare(c.right.items, i);
+    if (E.isLeft(p)) throw corrupt(`chunk ${cid}: ${p.left}`);
+    return p.right;
+  };
+  return { full, id, items };
+};
+

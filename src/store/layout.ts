@@ -89,8 +89,11 @@
  * snapshot's seq to the target, check that the first one is the snapshot's head,
  * and replay the rest with `Session.fromState`. With no snapshot: read records
  * 1..target, load the fork parent at `from.seq` when the genesis is a fork, and
- * `Session.replay`. A cold load costs O(transcript size) to materialize the
- * messages, never O(log length) of replay beyond `snapshotEvery` records.
+ * `Session.replay`. The messages, checkpoints and revisions in full chunks are
+ * not read by the load: they stay lazy chunk sources read (and hash-checked)
+ * when first needed (`snapshot.ts`, "Lazy lists"; `store.ts`, "Lazy loads"), so
+ * a cold load costs the snapshot's inline part plus the replay of at most
+ * `snapshotEvery - 1` records, whatever the transcript length.
  *
  * ## Verify
  *

@@ -16,19 +16,37 @@
  *
  * Every reserved key is written, initial states included. On read (fail closed):
  * a missing reserved key, an unknown `palimpsest.` key, a value that does not
- * decode, a machine state that fails its restore validation, a list whose chunks
- * are missing or do not hash to their ids, or parts that disagree (counts,
- * checkpoint positions, head revision vs accumulator) are `CorruptRecord` naming
- * the session and the snapshot's seq; another `v` is `UnsupportedVersion`.
- * Nothing is defaulted.
+ * decode, a machine state that fails its restore validation, a list reference
+ * whose tail does not fit its count, or parts that disagree (counts, checkpoint
+ * positions, head revision vs accumulator vs the last revision) are
+ * `CorruptRecord` naming the session and the snapshot's seq; another `v` is
+ * `UnsupportedVersion`. Nothing is defaulted.
  *
- * Chunk reuse keys (`chunks.ts`): messages chunk `i` is keyed by the transcript's
- * checkpoint accumulator `i + 1` (the transcript keeps a checkpoint object only
- * while every message below it is unchanged: appends, `takeTranscript` and
- * `replaceSpan` share checkpoints exactly up to the first changed message);
- * checkpoint and commit chunks by their last item (both lists only change by
- * appending, or by rebuilding every item after a change); revision chunks by
- * their last revision (a session's revision list only grows).
+ * ## Lazy lists (cold load cost independent of the transcript length)
+ *
+ * `decodeSnapshot` reads no chunk of the messages, checkpoints and revisions
+ * lists: each becomes a persistent vector whose full chunks are lazy segments
+ * (`vecFromLazy`) read through `lazyChunks` (synchronous LevelDB reads) the first
+ * time a leaf is needed, then hashed against the chunk id, parsed, decoded,
+ * prepared (messages deep-frozen, checkpoints imported and checked against their
+ * position, revisions checked for consecutive repeats) and kept; the inline tails
+ * are decoded at once. The revision is the exported head accumulator's (no
+ * re-hashing). When a list's inline tail is empty its last chunk is read at load
+ * (the last item is always materialized: appends need it). The rewrite commits
+ * are read eagerly (one per rewrite). What a load therefore checks at once is the
+ * snapshot itself, the tails, and the history invariants that need no chunk
+ * (`checkHistoryState` in full when every revision is inline); a missing or
+ * corrupt chunk is thrown as `LazyReadFailure(CorruptRecord { sessionId, seq })`
+ * when first read, which the store's functions return as `Left` (see
+ * `store.ts`, "Lazy loads"). `verify` never uses this path: it replays the log and
+ * compares every snapshot and chunk byte for byte.
+ *
+ * Chunk reuse keys (`chunks.ts`): chunk `i` of every list is keyed by
+ * `vecLeafKey(list, 256 * (i + 1) - 1)`, the identity of the vector leaf holding
+ * its last item: a vector keeps a leaf object only while every item at or below
+ * it is unchanged (appends, `vecTake`, `takeTranscript` and `replaceSpan` share
+ * leaves exactly below the first changed item), and the key reads nothing, so a
+ * lazily loaded list is never materialized to decide what to reuse.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, literal, nat, nonEmptyStr, positive, recordOf, strict, type Codec } from '../model/decode.ts';
@@ -41,12 +59,16 @@ import {
   TranscriptRewriteCommitCodec,
   checkHistoryState,
   deepFreeze,
+  transcriptFromParts,
   vecFrom,
-  vecGet,
+  vecFromLazy,
+  vecLast,
+  vecLeafKey,
   vecSize,
   vecSlice,
+  vecToArray,
+  type LazyRun,
   type PVec,
-  type Transcript,
   type TranscriptRewriteCommit,
 } from '../transcript/index.ts';
 import { restoreDeferredTurn } from '../machines/deferredTurn.ts';
@@ -58,7 +80,23 @@ import type { MachineStateInvalid } from '../machines/common.ts';
 import { ForkModeCodec, ForkPointCodec } from '../session/commands.ts';
 import { RESERVED_KEYS, isReservedKey, metadataFrom } from '../session/metadata.ts';
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
-import { CHUNK_SIZE, emptyListMemo, encodeList, listRefCodec, readList, type ChunkId, type ListMemo, type ListRef, type StoredChunk } from './chunks.ts';
+import {
+  CHUNK_SIZE,
+  LazyReadFailure,
+  emptyListMemo,
+  encodeList,
+  isLazyReadFailure,
+  lazyChunks,
+  listRefCodec,
+  readList,
+  refShapeProblem,
+  type ChunkId,
+  type LazyChunks,
+  type ListMemo,
+  type ListRef,
+  type StoredChunk,
+  type SyncChunkReader,
+} from './chunks.ts';
 import { corruptRecord, unsupportedVersion, type StoreError } from './errors.ts';
 
 /** The snapshot format this code writes and reads. */
@@ -123,24 +161,30 @@ const pvecSlice =
   (start: number, end: number): readonly T[] =>
     vecSlice(v, start, end);
 
+/** The reuse key of chunk `i` of a list held in `v` (module docstring). Reads no item. */
+const chunkKey =
+  <T>(v: PVec<T>) =>
+  (i: number): unknown =>
+    vecLeafKey(v, (i + 1) * CHUNK_SIZE - 1);
+
 /**
  * Encodes `state` as a snapshot. Lists are chunked against `memos`: only chunks
  * whose key changed are built (and hashed). O(new chunks + tails + machine
- * states); the whole transcript is never serialized again.
+ * states); the whole transcript is never serialized again, and a lazily loaded
+ * list is read only where a chunk is rebuilt (a rewrite below it) or the tail
+ * falls inside it.
  */
 export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos): EncodedSnapshot => {
   const t = state.transcript;
-  const n = vecSize(t.messages);
-  const messages = encodeList<Message>(n, pvecSlice(t.messages), (i) => vecGet(t.checkpoints, i + 1), memos.messages);
-  const cpCount = vecSize(t.checkpoints);
+  const messages = encodeList<Message>(vecSize(t.messages), pvecSlice(t.messages), chunkKey(t.messages), memos.messages);
   const checkpoints = encodeList<ExportedAccumulator>(
-    cpCount,
+    vecSize(t.checkpoints),
     (start, end) => vecSlice(t.checkpoints, start, end).map(exportAccumulator),
-    (i) => vecGet(t.checkpoints, (i + 1) * CHUNK_SIZE - 1),
+    chunkKey(t.checkpoints),
     memos.checkpoints,
   );
-  const revisions = encodeList<Digest>(vecSize(state.revisions), pvecSlice(state.revisions), (i) => vecGet(state.revisions, (i + 1) * CHUNK_SIZE - 1), memos.revisions);
-  const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), (i) => vecGet(state.commits, (i + 1) * CHUNK_SIZE - 1), memos.commits);
+  const revisions = encodeList<Digest>(vecSize(state.revisions), pvecSlice(state.revisions), chunkKey(state.revisions), memos.revisions);
+  const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), chunkKey(state.commits), memos.commits);
 
   const metadata = Object.create(null) as Record<string, unknown>;
   for (const k of Object.keys(state.metadata)) metadata[k] = state.metadata[k];
@@ -188,16 +232,18 @@ const machineKeys = [
 const knownReserved = new Set<string>(machineKeys);
 
 /**
- * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON),
- * reading its chunks through `getChunk`. See the module docstring for every check.
- * Errors: `UnsupportedVersion { what: 'snapshot' }`, `CorruptRecord { sessionId, seq }`,
- * or the storage error `getChunk` returned.
+ * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON).
+ * The rewrite commits are read through `getChunk`; the messages, checkpoints and
+ * revisions lists lazily through `readChunk` (module docstring). See the module
+ * docstring for every check. Errors: `UnsupportedVersion { what: 'snapshot' }`,
+ * `CorruptRecord { sessionId, seq }`, or the storage error a read returned.
  */
 export const decodeSnapshot = async (
   raw: string,
   sessionId: string,
   seq: number,
   getChunk: (id: ChunkId) => Promise<E.Either<StoreError, string | undefined>>,
+  readChunk: SyncChunkReader,
 ): Promise<E.Either<StoreError, DecodedSnapshot>> => {
   const corrupt = (reason: string) => E.left(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
   let parsed: unknown;
@@ -242,47 +288,135 @@ export const decodeSnapshot = async (
   const history = decodeWith(SnapshotHistoryCodec, reserved.get(RESERVED_KEYS.transcriptHistory));
   if (E.isLeft(history)) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${history.left.message}`);
 
-  // Lists.
-  const list = async <T>(name: string, ref: ListRef<T>, item: Codec<T>): Promise<E.Either<StoreError, { items: T[]; ids: ChunkId[] }>> => {
-    const r = await readList(name, ref, item, getChunk);
-    if (E.isRight(r)) return r;
-    return E.left(r.left.type === 'io' ? r.left.error : corruptRecord(sessionId, seq, `snapshot: ${r.left.reason}`));
-  };
-  const messages = await list('messages', s.transcript.messages, MessageCodec);
-  if (E.isLeft(messages)) return messages;
-  const cps = await list('checkpoints', s.transcript.checkpoints, ExportedAccumulatorCodec);
-  if (E.isLeft(cps)) return cps;
-  const revisions = await list('revisions', history.right.revisions, DigestCodec);
-  if (E.isLeft(revisions)) return revisions;
-  const commits = await list('commits', history.right.commits, TranscriptRewriteCommitCodec);
-  if (E.isLeft(commits)) return commits;
+  const refs = { messages: s.transcript.messages, checkpoints: s.transcript.checkpoints, revisions: history.right.revisions, commits: history.right.commits };
+  for (const [name, ref] of Object.entries(refs)) {
+    const problem = refShapeProblem(ref);
+    if (problem !== undefined) return corrupt(`${name}: ${problem}`);
+  }
+
+  // Rewrite commits: read now (one per rewrite).
+  const commitList = await readList('commits', refs.commits, TranscriptRewriteCommitCodec, getChunk);
+  if (E.isLeft(commitList)) return E.left(commitList.left.type === 'io' ? commitList.left.error : corruptRecord(sessionId, seq, `snapshot: ${commitList.left.reason}`));
+  const commitItems = commitList.right.items;
 
   // Accumulators: imported, never re-hashed; their positions must fit the list.
-  const n = messages.right.items.length;
+  const n = refs.messages.count;
   const head = importAccumulator(s.transcript.head);
   if (E.isLeft(head)) return corrupt(`transcript head accumulator: ${head.left.message}`);
   if (head.right.count !== n) return corrupt(`the head accumulator absorbed ${head.right.count} messages, the transcript has ${n}`);
   const expectedCps = Math.floor(n / CHUNK_SIZE) + 1;
-  if (cps.right.items.length !== expectedCps) return corrupt(`${cps.right.items.length} digest checkpoints for ${n} messages, ${expectedCps} expected`);
-  const checkpoints: DigestAccumulator[] = [];
-  for (let i = 0; i < cps.right.items.length; i++) {
-    const a = importAccumulator(cps.right.items[i]);
-    if (E.isLeft(a)) return corrupt(`checkpoint ${i}: ${a.left.message}`);
-    if (a.right.count !== i * CHUNK_SIZE) return corrupt(`checkpoint ${i} absorbed ${a.right.count} messages, ${i * CHUNK_SIZE} expected`);
-    checkpoints.push(a.right);
-  }
-  const lastCp = cps.right.items[cps.right.items.length - 1]!;
-  const h = s.transcript.head;
-  if (n % CHUNK_SIZE === 0 && (lastCp.byteLength !== h.byteLength || lastCp.chain !== h.chain || lastCp.tail !== h.tail)) {
-    return corrupt('the last checkpoint and the head accumulator disagree');
-  }
+  if (refs.checkpoints.count !== expectedCps) return corrupt(`${refs.checkpoints.count} digest checkpoints for ${n} messages, ${expectedCps} expected`);
+  const importCheckpoint = (x: ExportedAccumulator, i: number): E.Either<string, DigestAccumulator> => {
+    const a = importAccumulator(x);
+    if (E.isLeft(a)) return E.left(`checkpoint ${i}: ${a.left.message}`);
+    if (a.right.count !== i * CHUNK_SIZE) return E.left(`checkpoint ${i} absorbed ${a.right.count} messages, ${i * CHUNK_SIZE} expected`);
+    return a;
+  };
+  // The inline checkpoints are imported lazily too, 32 at a time, except the last 1..32 (the vector's tail).
+  const cpInline = refs.checkpoints.tail;
+  const cpBase = refs.checkpoints.count - cpInline.length;
+  const cpLazyInline = cpInline.length === 0 ? 0 : cpInline.length - (((cpInline.length - 1) % 32) + 1);
+  const importInline = (from: number, to: number): E.Either<string, DigestAccumulator[]> => {
+    const out: DigestAccumulator[] = [];
+    for (let j = from; j < to; j++) {
+      const a = importCheckpoint(cpInline[j]!, cpBase + j);
+      if (E.isLeft(a)) return a;
+      out.push(a.right);
+    }
+    return E.right(out);
+  };
+  const cpTail = importInline(cpLazyInline, cpInline.length);
+  if (E.isLeft(cpTail)) return corrupt(cpTail.left);
   const revision = accumulatorDigest(head.right);
   if (revision !== history.right.head) return corrupt(`the transcript accumulator gives revision ${revision}, the history head is ${history.right.head}`);
-  const checked = checkHistoryState({ head: history.right.head, revisions: revisions.right.items, commits: commits.right.items });
-  if (E.isLeft(checked)) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${checked.left.reason}`);
 
-  for (const m of messages.right.items) deepFreeze(m);
-  const transcript: Transcript = Object.freeze({ messages: vecFrom(messages.right.items), head: head.right, checkpoints: vecFrom(checkpoints) });
+  // The lazily read lists.
+  const fail = (reason: string): LazyReadFailure => new LazyReadFailure(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
+  const messageChunks = lazyChunks({
+    name: 'messages',
+    ref: refs.messages,
+    item: MessageCodec,
+    read: readChunk,
+    fail,
+    prepare: (items: Message[]) => {
+      for (const m of items) deepFreeze(m);
+      return E.right(items);
+    },
+  });
+  const checkpointChunks = lazyChunks({
+    name: 'checkpoints',
+    ref: refs.checkpoints,
+    item: ExportedAccumulatorCodec,
+    read: readChunk,
+    fail,
+    prepare: (items: ExportedAccumulator[], c: number) => {
+      const out: DigestAccumulator[] = [];
+      for (let j = 0; j < items.length; j++) {
+        const a = importCheckpoint(items[j]!, c * CHUNK_SIZE + j);
+        if (E.isLeft(a)) return a;
+        out.push(a.right);
+      }
+      return E.right(out);
+    },
+  });
+  const revisionChunks = lazyChunks({
+    name: 'revisions',
+    ref: refs.revisions,
+    item: DigestCodec,
+    read: readChunk,
+    fail,
+    prepare: (items: Digest[], c: number) => {
+      for (let j = 1; j < items.length; j++) {
+        if (items[j] === items[j - 1]) return E.left(`revisions ${c * CHUNK_SIZE + j - 1} and ${c * CHUNK_SIZE + j} are the same consecutive head`);
+      }
+      return E.right(items);
+    },
+  });
+  let messages: PVec<Message>;
+  let checkpoints: PVec<DigestAccumulator>;
+  let revisions: PVec<Digest>;
+  try {
+    // A list whose inline tail is empty reads its last chunk here (the last item is always materialized).
+    messages = vecFromLazy([chunkRun(messageChunks)], refs.messages.tail.map((m) => deepFreeze(m)));
+    const inlineRun: LazyRun<DigestAccumulator> = {
+      segments: cpLazyInline / 32,
+      size: 32,
+      load: (k) => {
+        const r = importInline(k * 32, k * 32 + 32);
+        if (E.isLeft(r)) throw fail(`checkpoints: ${r.left}`);
+        return r.right;
+      },
+    };
+    checkpoints = vecFromLazy([chunkRun(checkpointChunks), inlineRun], cpTail.right);
+    revisions = vecFromLazy([chunkRun(revisionChunks)], refs.revisions.tail);
+  } catch (e) {
+    if (isLazyReadFailure(e)) return E.left(e.error);
+    throw e;
+  }
+  const lastCp = vecLast(checkpoints)!;
+  if (n % CHUNK_SIZE === 0 && (lastCp.byteLength !== head.right.byteLength || accumulatorDigest(lastCp) !== revision)) {
+    return corrupt('the last checkpoint and the head accumulator disagree');
+  }
+
+  // History invariants: in full when every revision is inline, else what needs no chunk (chunks check theirs when read).
+  const inlineHistory = { head: history.right.head, revisions: refs.revisions.tail, commits: commitItems };
+  if (revisionChunks.full === 0) {
+    const checked = checkHistoryState(inlineHistory);
+    if (E.isLeft(checked)) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${checked.left.reason}`);
+  } else {
+    const h = RESERVED_KEYS.transcriptHistory;
+    if (vecLast(revisions) !== history.right.head) return corrupt(`${h}: the last revision is not the head ${history.right.head}`);
+    const tail = refs.revisions.tail;
+    for (let j = 1; j < tail.length; j++) if (tail[j] === tail[j - 1]) return corrupt(`${h}: two consecutive revisions of the tail are the same head`);
+    if (commitItems.length >= refs.revisions.count) return corrupt(`${h}: ${commitItems.length} commits need more than ${refs.revisions.count} revisions`);
+    for (let c = 0; c < commitItems.length; c++) {
+      if (commitItems[c]!.parentRevision === commitItems[c]!.revision) return corrupt(`${h}: commit ${c} has parentRevision equal to revision`);
+    }
+  }
+
+  const transcript = transcriptFromParts(messages, head.right, checkpoints);
+  if (E.isLeft(transcript)) return corrupt(transcript.left);
+  const commits = vecFrom(commitItems);
   const state: SessionState = {
     id: s.id,
     version: SESSION_VERSION,
@@ -290,9 +424,9 @@ export const decodeSnapshot = async (
     updatedAt: s.updatedAt,
     seq: s.seq,
     head: s.head,
-    transcript,
-    commits: vecFrom(commits.right.items),
-    revisions: vecFrom(revisions.right.items),
+    transcript: transcript.right,
+    commits,
+    revisions,
     metadata: metadataFrom(user),
     usage: s.usage,
     ...(s.forkedFrom !== undefined ? { forkedFrom: s.forkedFrom } : {}),
@@ -302,12 +436,39 @@ export const decodeSnapshot = async (
     realtime: realtime.right,
     lifecycle: lifecycle.right,
   };
-  const keyed = (ids: readonly ChunkId[], keyOf: (i: number) => unknown): ListMemo => ({ ids, keys: ids.map((_, i) => keyOf(i)) });
   const memos: SnapshotMemos = {
-    messages: keyed(messages.right.ids, (i) => checkpoints[i + 1]),
-    checkpoints: keyed(cps.right.ids, (i) => checkpoints[(i + 1) * CHUNK_SIZE - 1]),
-    revisions: keyed(revisions.right.ids, (i) => revisions.right.items[(i + 1) * CHUNK_SIZE - 1]),
-    commits: keyed(commits.right.ids, (i) => commits.right.items[(i + 1) * CHUNK_SIZE - 1]),
+    messages: lazyMemo(messageChunks, messages),
+    checkpoints: lazyMemo(checkpointChunks, checkpoints),
+    revisions: lazyMemo(revisionChunks, revisions),
+    commits: { ids: commitList.right.ids, keys: commitList.right.ids.map((_, i) => chunkKey(commits)(i)) },
   };
   return E.right({ state, memos });
+};
+
+/** The lazy run of a list's full chunks. */
+const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: chunks.full, size: CHUNK_SIZE, load: chunks.items });
+
+/** The memo of a lazily loaded list: ids and keys are resolved on demand (the chain walk, the vector's leaves). */
+const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {
+  if (chunks.full === 0) return emptyListMemo;
+  const ids = new Array<ChunkId | undefined>(chunks.full);
+  ids[chunks.full - 1] = chunks.id(chunks.full - 1);
+  return { ids, keys: new Array<unknown>(chunks.full), resolve: { id: chunks.id, key: chunkKey(v) } };
+};
+
+/**
+ * Reads every lazily loaded part of `state` (messages, checkpoints, revisions),
+ * so nothing is read later: `Left` with the first failure a read threw. For the
+ * paths that must not trust lazy state (a fork parent handed to `verify`).
+ */
+export const materializeState = (state: SessionState): E.Either<StoreError, SessionState> => {
+  try {
+    vecToArray(state.transcript.messages);
+    vecToArray(state.transcript.checkpoints);
+    vecToArray(state.revisions);
+    return E.right(state);
+  } catch (e) {
+    if (isLazyReadFailure(e)) return E.left(e.error);
+    throw e;
+  }
 };

@@ -6,6 +6,27 @@
  * over one open database. Every function returns `Promise<Either<StoreError, A>>`
  * (`logStream` yields `Either`s); no LevelDB exception escapes. All state is per
  * instance: the LRU of latest sessions, the per-session writer chains.
+ *
+ * ## Lazy loads
+ *
+ * A session loaded from a snapshot holds its messages, digest checkpoints and
+ * revisions as lazy chunk sources (`snapshot.ts`, "Lazy lists"): they are read
+ * with `db.getSync` (`readChunkSync`) when something first needs them, so a cold
+ * load and the appends after it cost the same at 1,000 and 100,000 messages. A
+ * chunk that is missing or does not hash to its id fails closed *when it is
+ * read*, by throwing `LazyReadFailure` (a tagged `Error` carrying
+ * `CorruptRecord { sessionId, seq of the snapshot }`; `StoreClosed` once this
+ * store is closed; `StoreIoError`). Every function of this store catches it and
+ * returns `Left(error)` (`guard`), writing nothing. Outside the store it can
+ * surface from the `Session` methods that read old messages of a loaded session
+ * (or of a fork sharing them): `messages`, `transcriptRevisionMessages`,
+ * `forkAt`/`forkReplacing` below the tail, `commitTranscriptRewrite`, system
+ * prompt and system context commands (they read message 0), notice
+ * replacement, `first_turn_deferred`, `verify()` across a rewrite, and any
+ * caller of `transcriptMessages` (pi export). Appends, `fork()`, `seq`,
+ * `transcriptRevision()` and `messageCount` never read a chunk. `verify`
+ * replays the log and never trusts a lazy state: a fork parent it needs is read
+ * in full first (`materializeState`), a failure being reported as data.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -24,7 +45,7 @@ import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
 import type { ForkMode } from '../session/commands.ts';
 import { transcriptRevision, vecToArray, type TranscriptReplacement, type TranscriptRewriteCommit } from '../transcript/index.ts';
-import { sha256OfBytes } from './chunks.ts';
+import { isLazyReadFailure, LazyReadFailure, sha256OfBytes, type ChunkId } from './chunks.ts';
 import {
   blobNotFound,
   corruptBlob,
@@ -44,7 +65,7 @@ import {
 } from './errors.ts';
 import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, makeIo, seqOfKey, type HeaderFork, type Io, type PutOp, type SessionHeader } from './io.ts';
 import { MAX_SEQ, STORE_FORMAT_VERSION, keys, prefixRange, sessionIdProblem } from './layout.ts';
-import { decodeSnapshot, emptyMemos, encodeSnapshot, forkMemos, type SnapshotMemos } from './snapshot.ts';
+import { decodeSnapshot, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
 
 /** Options of `SessionStore.open`. */
@@ -333,6 +354,8 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
     try {
       return await f();
     } catch (e) {
+      // A lazily loaded list that could not be read (a corrupt or missing chunk, the store closed meanwhile).
+      if (isLazyReadFailure(e)) return E.left(e.error);
       const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
       if (typeof code === 'string' && code.startsWith('LEVEL_')) return E.left(fromLevelError(path, e));
       throw e;
@@ -352,6 +375,22 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
   };
 
   // ---- reading ------------------------------------------------------------------
+
+  /**
+   * The synchronous chunk reader of lazily loaded lists (`snapshot.ts`, "Lazy
+   * lists"): `db.getSync`, so a `Session` can read its messages without a
+   * promise. Chunks are content-addressed and never deleted, so reading later
+   * sees what the snapshot named. Throws `LazyReadFailure`: `StoreClosed` once
+   * `close()` was called, `StoreIoError` when LevelDB fails.
+   */
+  const readChunkSync = (id: ChunkId): string | undefined => {
+    if (closed) throw new LazyReadFailure(storeClosed(path));
+    try {
+      return db.getSync(keys.chunk(id));
+    } catch (e) {
+      throw new LazyReadFailure(fromLevelError(path, e));
+    }
+  };
 
   /** Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`. */
   const readRecords = async (sid: string, from: number, to: number): Promise<E.Either<StoreError, LogRecord[]>> => {
@@ -410,7 +449,7 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
       const raw = await io.get(keys.snapshot(sid, snapSeq));
       if (E.isLeft(raw)) return raw;
       if (raw.right === undefined) return E.left(corruptRecord(sid, snapSeq, 'the header names a snapshot that is missing'));
-      const snap = await decodeSnapshot(raw.right, sid, snapSeq, (id) => io.get(keys.chunk(id)));
+      const snap = await decodeSnapshot(raw.right, sid, snapSeq, (id) => io.get(keys.chunk(id)), readChunkSync);
       if (E.isLeft(snap)) return snap;
       const records = await readRecords(sid, snapSeq, seq);
       if (E.isLeft(records)) return records;
@@ -567,6 +606,7 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         try {
           child = build(parent.session, { id: cid.right, clock });
         } catch (e) {
+          if (isLazyReadFailure(e)) return E.left(e.error); // forkAt into a lazily loaded prefix whose chunk is corrupt
           if (isTagged(e)) return E.left(e);
           throw e;
         }
@@ -857,9 +897,10 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
           ...(ids !== undefined ? { ids } : {}),
           ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
           exclusive: withLock,
+          // verify never trusts lazy state: the parent's lists are read (and every chunk checked) before it is used.
           parentState: async (psid, seq) => {
             const l = await loadSession(psid, seq);
-            return E.isLeft(l) ? l : E.right(l.right.session.state);
+            return E.isLeft(l) ? l : materializeState(l.right.session.state);
           },
         });
       }),

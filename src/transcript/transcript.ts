@@ -15,7 +15,28 @@
  * and `prefixRevision` O(log n + K) message hashes at most; `replaceSpan` hashes
  * fewer than K prefix messages, the replacement and the suffix, never the prefix
  * below the checkpoint.
+ *
+ * ## Lazily loaded messages
+ *
+ * `messages` and `checkpoints` may hold lazy leaves (`vecFromLazy`): a store
+ * rebuilds a long transcript from a snapshot with `transcriptFromParts` without
+ * reading its messages, and they are read (and decoded, and verified by the store)
+ * the first time something needs them. What each function reads:
+ * - `appendToTranscript`, `transcriptLength`, `lastMessage`, `transcriptRevision`,
+ *   `takeTranscript(t, length)`: nothing below the vector's tail (the last
+ *   message is always materialized), so appending after a cold load does not
+ *   read the prefix;
+ * - `takeTranscript(t, n)`, `prefixRevision(t, n)`: the checkpoint at or below `n`
+ *   and messages `[floor(n / K) * K, n)` (at most one chunk of K);
+ * - `replaceSpan(t, start, …)`: the checkpoint at or below `start` and every
+ *   message from it to the end (they are re-hashed anyway);
+ * - `transcriptMessageAt`, `transcriptSlice`, `spanDigest`: the messages asked for;
+ *   `transcriptMessages`: all of them.
+ * A read that needs a lazy leaf may throw what the store's loader throws (a
+ * store's `LazyReadFailure`: `CorruptRecord` for a missing or corrupt chunk,
+ * `StoreClosed` after close); these functions never catch it.
  */
+import * as E from 'fp-ts/lib/Either.js';
 import {
   accumulatorDigest,
   appendMessages,
@@ -106,6 +127,24 @@ export const appendToTranscript = (t: Transcript, ms: readonly Message[]): Trans
   for (const m of ms) deepFreeze(m);
   const { head, checkpoints } = absorb(t.head, t.checkpoints, ms);
   return Object.freeze({ messages: vecPushAll(t.messages, ms), head, checkpoints });
+};
+
+/**
+ * A transcript from its parts, as a store rebuilds it from a snapshot: `messages`
+ * (possibly with lazy leaves whose loaders return decoded, deep-frozen messages),
+ * `head` = the accumulator that absorbed exactly those messages, `checkpoints[i]`
+ * = the accumulator of the first `i * K` messages. Checks what costs O(1):
+ * `head.count` is the length and there are `floor(length / K) + 1` checkpoints
+ * (`Left(reason)` otherwise). The accumulators themselves are trusted (the store
+ * imports them from its snapshot; `verify` recomputes them from the log).
+ * Reads no message.
+ */
+export const transcriptFromParts = (messages: PVec<Message>, head: DigestAccumulator, checkpoints: PVec<DigestAccumulator>): E.Either<string, Transcript> => {
+  const n = vecSize(messages);
+  if (head.count !== n) return E.left(`the head accumulator absorbed ${head.count} messages, the transcript has ${n}`);
+  const expected = Math.floor(n / K) + 1;
+  if (vecSize(checkpoints) !== expected) return E.left(`${vecSize(checkpoints)} digest checkpoints for ${n} messages, ${expected} expected`);
+  return E.right(Object.freeze({ messages, head, checkpoints }));
 };
 
 /** A transcript holding `ms` (deep-frozen in place). O(total size of `ms`). */

@@ -15,14 +15,74 @@
  * A `PVec` is never changed after it is returned: pushing onto a vector that
  * shares structure with another (a fork) never shows in the other. Treat its
  * fields as opaque; read through the functions below.
+ *
+ * ## Lazy leaves
+ *
+ * `vecFromLazy` builds a vector whose trie leaves may be *lazy*: a leaf holds a
+ * loader instead of its 32 elements, called on the first read that reaches the
+ * leaf (`vecGet`, `vecIter`, `vecSlice`, `vecToArray`, and `vecTake` for the leaf
+ * it cuts) and memoized. Pushing, `vecTake` below or above a lazy leaf, `vecSize`,
+ * `vecLast` and `vecLeafKey` never call a loader: the tail is always
+ * materialized. A loader that throws makes that read throw the same value (it is
+ * called again on the next read; nothing is memoized on failure). This is how the
+ * store loads a long transcript without reading its messages (the loaders read
+ * content-addressed chunks); the vector itself does no I/O.
  */
 
 const BITS = 5;
 const WIDTH = 1 << BITS; // 32
 const MASK = WIDTH - 1;
 
-/** A trie node: an array of child nodes, or (at the bottom) of up to 32 elements. */
+/** A trie node: an array of child nodes, or (at the bottom) of 32 elements. */
 type Node = readonly unknown[];
+
+/** The shared state of one lazy segment (`vecFromLazy`): its loader, and its elements while leaves still need them. */
+interface SegmentState {
+  readonly size: number;
+  /** `load(index)` produces the segment; dropped once it did. */
+  load: ((segment: number) => readonly unknown[]) | undefined;
+  readonly index: number;
+  all: readonly unknown[] | undefined;
+  /** Leaves of the segment that have not taken their elements yet. */
+  pending: number;
+}
+
+/**
+ * A leaf of 32 elements taken from a lazy segment on first use (see "Lazy
+ * leaves"): the segment's loader runs once for all its leaves; each leaf keeps its
+ * own 32 elements, and the segment drops its array (and loader) once every leaf
+ * took its part.
+ */
+class LazyLeaf {
+  #segment: SegmentState | undefined;
+  readonly #offset: number;
+  #items: readonly unknown[] | undefined;
+  constructor(segment: SegmentState, offset: number) {
+    this.#segment = segment;
+    this.#offset = offset;
+  }
+  force(): readonly unknown[] {
+    if (this.#items === undefined) {
+      const seg = this.#segment!;
+      if (seg.all === undefined) {
+        const xs = seg.load!(seg.index);
+        if (xs.length !== seg.size) throw new RangeError(`a lazy vector segment loaded ${xs.length} elements, ${seg.size} expected`);
+        seg.all = xs;
+        seg.load = undefined;
+      }
+      this.#items = seg.all.slice(this.#offset, this.#offset + WIDTH);
+      if (--seg.pending === 0) seg.all = undefined;
+      this.#segment = undefined;
+    }
+    return this.#items;
+  }
+  get loaded(): boolean {
+    return this.#items !== undefined;
+  }
+}
+
+/** A leaf as stored in the trie: its 32 elements, or a lazy leaf. */
+type Leaf = Node | LazyLeaf;
 
 /**
  * An immutable vector of `T`. Fields are internal: `size` elements in total,
@@ -51,10 +111,16 @@ const tailOffset = <T>(v: PVec<T>): number => v.size - v.tail.length;
 
 /** The leaf array holding index `i` (caller guarantees `0 <= i < size`). */
 const leafFor = <T>(v: PVec<T>, i: number): readonly T[] => {
+  const leaf = leafNodeFor(v, i);
+  return (leaf instanceof LazyLeaf ? leaf.force() : leaf) as readonly T[];
+};
+
+/** The leaf holding index `i` as stored (a lazy leaf is not loaded). Caller guarantees `0 <= i < size`. */
+const leafNodeFor = <T>(v: PVec<T>, i: number): Leaf => {
   if (i >= tailOffset(v)) return v.tail;
   let node: Node = v.root;
   for (let level = v.shift; level > 0; level -= BITS) node = node[(i >>> level) & MASK] as Node;
-  return node as readonly T[];
+  return node as Leaf;
 };
 
 /** Element `i` (0-based), or `undefined` when `i` is not an integer in `[0, size)`. O(log32 n). */
@@ -64,14 +130,14 @@ export const vecGet = <T>(v: PVec<T>, i: number): T | undefined => {
 };
 
 /** A path of single-child nodes from `level` down to `leaf`. */
-const newPath = (level: number, leaf: Node): Node => (level === 0 ? leaf : [newPath(level - BITS, leaf)]);
+const newPath = (level: number, leaf: Leaf): Node => (level === 0 ? (leaf as Node) : [newPath(level - BITS, leaf)]);
 
 /**
  * Inserts the full leaf `leaf` as leaf number `leafIndex` below `node` (at `level`).
  * Nodes in `owned` were created during the current bulk operation and may be
  * written in place; every other node is copied (path copying).
  */
-const pushLeaf = (node: Node, level: number, leafIndex: number, leaf: Node, owned: Set<Node> | undefined): Node => {
+const pushLeaf = (node: Node, level: number, leafIndex: number, leaf: Leaf, owned: Set<Node> | undefined): Node => {
   const sub = ((leafIndex << BITS) >>> level) & MASK;
   const out: unknown[] = owned?.has(node) ? (node as unknown[]) : node.slice();
   if (level === BITS) {
@@ -84,14 +150,14 @@ const pushLeaf = (node: Node, level: number, leafIndex: number, leaf: Node, owne
   return out;
 };
 
-const ownPath = (level: number, leaf: Node, owned: Set<Node> | undefined): Node => {
+const ownPath = (level: number, leaf: Leaf, owned: Set<Node> | undefined): Node => {
   const p = newPath(level, leaf);
   if (owned !== undefined) for (let n: Node = p, l = level; l > 0; l -= BITS, n = n[0] as Node) owned.add(n);
   return p;
 };
 
 /** Adds the full tail `leaf` (32 elements) of a vector of `trieSize` trie elements to its trie. */
-const addLeaf = (root: Node, shift: number, trieSize: number, leaf: Node, owned: Set<Node> | undefined): { root: Node; shift: number } => {
+const addLeaf = (root: Node, shift: number, trieSize: number, leaf: Leaf, owned: Set<Node> | undefined): { root: Node; shift: number } => {
   const leafIndex = trieSize >>> BITS; // leaves already in the trie
   if (leafIndex === 0) return { root: [leaf], shift };
   // Root overflow: the trie holds 32^(shift/5) leaves when full.
@@ -120,7 +186,7 @@ export const vecPush = <T>(v: PVec<T>, x: T): PVec<T> => {
  * this call are written in place.
  */
 export const vecPushAll = <T>(v: PVec<T>, xs: Iterable<T>): PVec<T> => {
-  const owned = new Set<Node>();
+  let owned: Set<Node> | undefined; // created on the first leaf: most calls append a few elements to the tail
   let { root, shift } = v;
   let trieSize = tailOffset(v);
   let tail: T[] | undefined;
@@ -128,7 +194,7 @@ export const vecPushAll = <T>(v: PVec<T>, xs: Iterable<T>): PVec<T> => {
   for (const x of xs) {
     if (tail === undefined) tail = v.tail.slice();
     if (tail.length === WIDTH) {
-      ({ root, shift } = addLeaf(root, shift, trieSize, tail, owned));
+      ({ root, shift } = addLeaf(root, shift, trieSize, tail, (owned ??= new Set<Node>())));
       trieSize += WIDTH;
       tail = [];
     }
@@ -214,3 +280,98 @@ export const vecToArray = <T>(v: PVec<T>): T[] => vecSlice(v, 0, v.size);
 
 /** The last element, or `undefined` when empty. O(1). */
 export const vecLast = <T>(v: PVec<T>): T | undefined => v.tail[v.tail.length - 1];
+
+/**
+ * `segments` runs of `size` elements each (`size` a positive multiple of 32),
+ * segment `i` produced by `load(i)` on first use (see `vecFromLazy`).
+ */
+export interface LazyRun<T> {
+  readonly segments: number;
+  readonly size: number;
+  readonly load: (segment: number) => readonly T[];
+}
+
+/** The leaves of `runs`, in order. */
+const lazyLeaves = <T>(runs: ReadonlyArray<LazyRun<T>>): LazyLeaf[] => {
+  const leaves: LazyLeaf[] = [];
+  for (const run of runs) {
+    const { size, load, segments } = run;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % WIDTH !== 0) {
+      throw new RangeError(`vecFromLazy: a segment must hold a positive multiple of ${WIDTH} elements, not ${size}`);
+    }
+    if (!Number.isSafeInteger(segments) || segments < 0) throw new RangeError(`vecFromLazy: bad segment count ${segments}`);
+    for (let i = 0; i < segments; i++) {
+      const state: SegmentState = { size, load, index: i, all: undefined, pending: size / WIDTH };
+      for (let j = 0; j < size; j += WIDTH) leaves.push(new LazyLeaf(state, j));
+    }
+  }
+  return leaves;
+};
+
+/**
+ * The trie holding `leaves` (full leaves, in order), built bottom-up: the same
+ * left-packed shape pushes give (every subtree but the last is full).
+ */
+const trieOf = (leaves: readonly Leaf[]): { root: Node; shift: number } => {
+  let level: readonly unknown[] = leaves;
+  let shift = BITS;
+  while (level.length > WIDTH) {
+    const up: Node[] = [];
+    for (let k = 0; k < level.length; k += WIDTH) up.push(level.slice(k, k + WIDTH));
+    level = up;
+    shift += BITS;
+  }
+  return { root: level, shift };
+};
+
+/**
+ * A vector of the elements of `runs` in order, then the elements of `tail`.
+ * Every segment becomes `size / 32` lazy leaves sharing one call of its loader
+ * (kept once it succeeds; it must return exactly `size` elements, else the read
+ * throws `RangeError`). Nothing is loaded by this call, except when `tail` is
+ * empty: the last leaf of the last segment then becomes the vector's tail and is
+ * loaded now (a loader's exception propagates). O(elements / 32 + |tail|).
+ */
+export const vecFromLazy = <T>(runs: ReadonlyArray<LazyRun<T>>, tail: Iterable<T>): PVec<T> => {
+  const leaves: Leaf[] = lazyLeaves(runs);
+  const rest = [...tail];
+  if (leaves.length === 0) return vecPushAll(emptyVec<T>(), rest);
+  if (rest.length === 0) {
+    const last = (leaves.pop() as LazyLeaf).force() as readonly T[];
+    if (leaves.length === 0) return { size: WIDTH, shift: BITS, root: EMPTY.root, tail: last };
+    const { root, shift } = trieOf(leaves);
+    return { size: leaves.length * WIDTH + WIDTH, shift, root, tail: last };
+  }
+  const { root, shift } = trieOf(leaves);
+  // A trie with an empty tail is not a valid vector, but `vecPushAll` only needs `size - tail.length` to be the trie size.
+  return vecPushAll<T>({ size: leaves.length * WIDTH, shift, root, tail: [] }, rest);
+};
+
+/**
+ * An identity token for elements `[0, i]`: the leaf holding element `i` as
+ * stored (a lazy leaf is not loaded), `undefined` when `i` is not an index.
+ * Leaves are never changed and keep their position, and every vector that holds
+ * a leaf got it from the vector that created it by pushes and `vecTake`, which
+ * keep everything below it: so two vectors giving the same token for `i` hold the
+ * same elements at `0..i`. Different tokens say nothing (a leaf may be copied).
+ * O(log32 n). The store keys its chunk reuse on it (`store/chunks.ts`).
+ */
+export const vecLeafKey = <T>(v: PVec<T>, i: number): object | undefined => {
+  if (!Number.isInteger(i) || i < 0 || i >= v.size) return undefined;
+  return leafNodeFor(v, i);
+};
+
+/** How many of the trie's leaves are lazy and not loaded yet (for tests and diagnostics). O(n / 32). */
+export const vecUnloadedLeaves = <T>(v: PVec<T>): number => {
+  let n = 0;
+  const walk = (node: Node, level: number): void => {
+    if (level === 0) return;
+    for (const child of node) {
+      if (level === BITS) {
+        if (child instanceof LazyLeaf && !child.loaded) n++;
+      } else walk(child as Node, level - BITS);
+    }
+  };
+  if (tailOffset(v) > 0) walk(v.root, v.shift);
+  return n;
+};

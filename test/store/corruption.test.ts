@@ -140,7 +140,7 @@ describe('snapshots (machines.md §4: fail closed, never load empty)', () => {
     expect(report!.problems[0]!.reason).toContain('metadata.injected');
   });
 
-  it('a tampered or missing chunk is CorruptRecord on load and in verify', async () => {
+  it('a tampered or missing chunk is CorruptRecord when its messages are first needed, and in verify', async () => {
     const dir = tempDir();
     const store = await openStore(dir, { snapshotEvery: 300 });
     right(await store.create({ id: 's' }));
@@ -153,17 +153,73 @@ describe('snapshots (machines.md §4: fail closed, never load empty)', () => {
       throw new Error('no message chunk');
     });
     await tamper(dir, messageChunk, (v) => v.replace('message 1', 'message 2'));
+    const corrupt = { _tag: 'CorruptRecord', sessionId: 's', seq: 301 };
     const s2 = await openStore(dir);
-    expect(left(await s2.load('s'))).toMatchObject({ _tag: 'CorruptRecord', sessionId: 's', seq: 301 });
+    // The load reads no message chunk (lazy); the first read of the chunk fails closed.
+    const loaded = right(await s2.load('s'));
+    expect(loaded.messageCount).toBe(300);
+    expect(thrown(() => loaded.messages)).toMatchObject(corrupt);
+    expect((thrown(() => loaded.messages) as { reason: string }).reason).toContain('does not hash to its id');
+    expect(left(await s2.revisionMessages('s', loaded.transcriptRevision()))).toMatchObject(corrupt);
+    expect(left(await s2.forkAt('s', 10, { id: 'c' }))).toMatchObject(corrupt);
+    expect(left(await s2.load('c'))._tag).toBe('SessionNotFound'); // nothing written
     const [report] = right(await s2.verify('s'));
     expect(report!.problems.map((p) => [p.seq, p._tag])).toEqual([[301, 'CorruptRecord']]);
     right(await s2.close());
     await withRawDb(dir, (db) => db.del(messageChunk));
     const s3 = await openStore(dir);
-    expect(left(await s3.load('s'))).toMatchObject({ _tag: 'CorruptRecord', seq: 301 });
+    const again = right(await s3.load('s'));
+    expect(thrown(() => again.messages)).toMatchObject({ ...corrupt, reason: expect.stringContaining('is missing') });
     right(await s3.close());
   });
+
+  it('a chunk a load must read (the last one, when the inline tail is empty) is CorruptRecord at load', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir, { snapshotEvery: 257 });
+    right(await store.create({ id: 's' }));
+    await appendMessages(store, 's', 0, 256, 256); // snapshot at seq 257: 256 messages = one full chunk, no tail
+    right(await store.close());
+    const messageChunk = await withRawDb(dir, async (db) => {
+      for (const k of await db.keys({ gte: 'C/', lt: 'C0' }).all()) if ((await db.get(k))!.includes('message 255')) return k;
+      throw new Error('no message chunk');
+    });
+    await tamper(dir, messageChunk, (v) => v.replace('message 255', 'message 999'));
+    const s2 = await openStore(dir);
+    expect(left(await s2.load('s'))).toMatchObject({ _tag: 'CorruptRecord', sessionId: 's', seq: 257 });
+    right(await s2.close());
+  });
+
+  it('verifying a fork alone whose parent has a corrupt chunk reports it as data', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir, { snapshotEvery: 300 });
+    right(await store.create({ id: 'p' }));
+    await appendMessages(store, 'p', 0, 300, 10);
+    right(await store.fork('p', { id: 'c' }));
+    right(await store.close());
+    const messageChunk = await withRawDb(dir, async (db) => {
+      for (const k of await db.keys({ gte: 'C/', lt: 'C0' }).all()) if ((await db.get(k))!.includes('message 1')) return k;
+      throw new Error('no message chunk');
+    });
+    await tamper(dir, messageChunk, (v) => v.replace('message 1', 'message 2'));
+    const s2 = await openStore(dir);
+    const child = right(await s2.load('c')); // the parent's prefix is not read
+    expect(thrown(() => child.messages)).toMatchObject({ _tag: 'CorruptRecord', sessionId: 'p', seq: 301 });
+    const [report] = right(await s2.verify('c'));
+    expect(report!.problems).toEqual([expect.objectContaining({ seq: 1, _tag: 'CorruptRecord' })]);
+    expect(report!.problems[0]!.reason).toContain('fork parent p@301');
+    right(await s2.close());
+  });
 });
+
+/** What `f` throws (fails the test when it returns). */
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+};
 
 describe('headers, indexes and fork links', () => {
   it('a header that disagrees with the log, and a lost revision-index key, are reported', async () => {

@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { compactionSummary, transcriptDigest, userText } from '../../src/model/index.ts';
 import { Session } from '../../src/session/session.ts';
 import { SessionStore } from '../../src/store/index.ts';
+import { vecToArray } from '../../src/transcript/index.ts';
 import { appendCmd, appendMessages, cleanupDirs, dumpDb, left, msg, openStore, right, tempDir, withRawDb } from './helpers.ts';
 
 afterEach(cleanupDirs);
@@ -78,7 +79,7 @@ describe('persistence', () => {
     expect(loaded.seq).toBe(replayed.seq);
     expect(loaded.head).toBe(replayed.head);
     expect(loaded.messages).toEqual(replayed.messages);
-    expect(loaded.state.revisions).toEqual(replayed.state.revisions);
+    expect(vecToArray(loaded.state.revisions)).toEqual(vecToArray(replayed.state.revisions));
     expect(loaded.transcriptRevision()).toBe(transcriptDigest(replayed.messages));
     expect(right(await again.load('s', { atSeq: 77 })).messages).toEqual(right(Session.replay(records.slice(0, 77))).messages);
     await appendMessages(again, 's', 600, 10);

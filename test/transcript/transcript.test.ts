@@ -15,10 +15,15 @@ import {
   transcriptMessages,
   transcriptRevision,
   transcriptSlice,
+  transcriptFromParts,
   vecFrom,
+  vecFromLazy,
   vecSize,
+  vecTake,
+  vecUnloadedLeaves,
   type Transcript,
 } from '../../src/transcript/index.ts';
+import * as E from 'fp-ts/lib/Either.js';
 import { cheapMessage } from '../../spec/arbitraries/messages.ts';
 
 const K = CHECKPOINT_INTERVAL;
@@ -167,5 +172,58 @@ describe('transcript', () => {
     // the poison works: reading below the checkpoint throws
     expect(() => prefixRevision(poisoned, 3 * K - 1)).toThrow('read a prefix message');
     expect(spanDigest(poisoned, 3 * K, 3 * K + 2)).toBe(transcriptDigest(all.slice(3 * K, 3 * K + 2)));
+  });
+
+  describe('lazily loaded messages (transcriptFromParts)', () => {
+    /** `eager` rebuilt with its full chunks of K messages as lazy segments (as the store loads it); loads are counted per chunk. */
+    const lazyOf = (eager: Transcript): { t: Transcript; loads: number[] } => {
+      const all = transcriptMessages(eager);
+      const full = Math.floor(all.length / K);
+      const loads = Array.from({ length: full }, () => 0);
+      const messages = vecFromLazy([{ segments: full, size: K, load: (i) => (loads[i]!++, all.slice(i * K, (i + 1) * K)) }], all.slice(full * K));
+      const t = transcriptFromParts(messages, eager.head, eager.checkpoints);
+      if (E.isLeft(t)) throw new Error(t.left);
+      return { t: t.right, loads };
+    };
+    const n = 5 * K + 40;
+    const all = msgs(n);
+    const eager = transcriptFromMessages(all);
+
+    it('appending reads nothing below the tail, and gives the eager revision', () => {
+      const { t, loads } = lazyOf(eager);
+      expect(transcriptLength(t)).toBe(n);
+      expect(lastMessage(t)).toBe(all[n - 1]);
+      expect(transcriptRevision(t)).toBe(transcriptRevision(eager));
+      let u = t;
+      for (let i = 0; i < 3 * K; i++) u = appendToTranscript(u, msgs(1, 100 + i));
+      expect(loads.every((x) => x === 0)).toBe(true);
+      expect(transcriptRevision(u)).toBe(transcriptDigest([...all, ...Array.from({ length: 3 * K }, (_, i) => msgs(1, 100 + i)[0]!)]));
+      expect(vecUnloadedLeaves(u.messages)).toBe(5 * (K / 32));
+    });
+
+    it('take, prefixRevision, replaceSpan and reads agree with the eager transcript, loading only what they need', () => {
+      const { t, loads } = lazyOf(eager);
+      const taken = takeTranscript(t, 2 * K + 7);
+      expect(loads).toEqual([0, 0, 1, 0, 0]); // the checkpoint at 2K, then messages 2K..2K+7 of chunk 2
+      expect(transcriptRevision(taken)).toBe(transcriptRevision(takeTranscript(eager, 2 * K + 7)));
+      expect(prefixRevision(t, 4 * K + 1)).toBe(prefixRevision(eager, 4 * K + 1));
+      expect(loads).toEqual([0, 0, 1, 0, 1]);
+      const u = replaceSpan(t, 3 * K + 2, 3 * K + 5, msgs(2, 7));
+      expect(loads).toEqual([0, 0, 1, 1, 1]); // from the checkpoint at 3K to the end
+      const v = replaceSpan(eager, 3 * K + 2, 3 * K + 5, msgs(2, 7));
+      expect(transcriptRevision(u)).toBe(transcriptRevision(v));
+      expect(transcriptMessageAt(t, 0)).toBe(all[0]);
+      expect(transcriptSlice(t, 10, 20)).toEqual(all.slice(10, 20));
+      expect(transcriptMessages(u)).toEqual(transcriptMessages(v));
+      expect(loads).toEqual([1, 1, 1, 1, 1]);
+      checkInvariants(u);
+    });
+
+    it('transcriptFromParts checks the head count and the number of checkpoints', () => {
+      const short = transcriptFromMessages(all.slice(0, K + 3));
+      expect(E.isLeft(transcriptFromParts(eager.messages, short.head, eager.checkpoints))).toBe(true);
+      expect(E.isLeft(transcriptFromParts(eager.messages, eager.head, vecTake(eager.checkpoints, 2)))).toBe(true);
+      expect(E.isRight(transcriptFromParts(eager.messages, eager.head, eager.checkpoints))).toBe(true);
+    });
   });
 });

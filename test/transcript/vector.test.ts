@@ -11,6 +11,10 @@ import {
   vecSlice,
   vecTake,
   vecToArray,
+  vecFromLazy,
+  vecLeafKey,
+  vecUnloadedLeaves,
+  type LazyRun,
   type PVec,
 } from '../../src/transcript/index.ts';
 
@@ -147,5 +151,130 @@ describe('persistent vector', () => {
     const big = measure(100_000);
     expect(big).toBeLessThanOrEqual(2 * small + 8);
     expect(big).toBeLessThan(64);
+  });
+});
+
+describe('lazy leaves (vecFromLazy)', () => {
+  /** A run of `segments` segments of `size`, starting at `from`, whose loads are counted per segment. */
+  const counted = (segments: number, size: number, from: number): { run: LazyRun<number>; loads: number[] } => {
+    const loads = Array.from({ length: segments }, () => 0);
+    return {
+      loads,
+      run: {
+        segments,
+        size,
+        load: (i) => {
+          loads[i]!++;
+          return range(size, from + i * size);
+        },
+      },
+    };
+  };
+
+  it('holds the runs then the tail, and loads a segment only when a read reaches it, once', () => {
+    const a = counted(40, 256, 0); // 10,240 elements in chunks of 256, as the store's chunks
+    const b = counted(3, 32, 10_240); // 96 more, 32 at a time
+    const v = vecFromLazy([a.run, b.run], range(50, 10_336));
+    expect(vecSize(v)).toBe(10_386);
+    expect(vecLast(v)).toBe(10_385);
+    expect(vecUnloadedLeaves(v)).toBe(40 * 8 + 3);
+    expect(a.loads.every((n) => n === 0) && b.loads.every((n) => n === 0)).toBe(true);
+    expect(vecGet(v, 300)).toBe(300); // chunk 1
+    expect(a.loads.slice(0, 3)).toEqual([0, 1, 0]);
+    expect(vecGet(v, 511)).toBe(511); // another leaf of chunk 1: no second load
+    expect(a.loads[1]).toBe(1);
+    expect(vecUnloadedLeaves(v)).toBe(40 * 8 + 3 - 2);
+    expect(vecSlice(v, 10_230, 10_250)).toEqual(range(20, 10_230));
+    expect(a.loads[39]).toBe(1);
+    expect(b.loads).toEqual([1, 0, 0]);
+    expect(vecToArray(v)).toEqual(range(10_386));
+    expect(a.loads.every((n) => n === 1) && b.loads.every((n) => n === 1)).toBe(true);
+    expect(vecUnloadedLeaves(v)).toBe(0);
+  });
+
+  it('pushes, take above a lazy leaf, size, last and leaf keys load nothing', () => {
+    const a = counted(8, 256, 0);
+    const v = vecFromLazy([a.run], [2048, 2049]);
+    const pushed = vecPushAll(pushN(v, 100, 2050), range(2000, 2150));
+    const taken = vecTake(pushed, 2048 + 64); // cuts in the eager part
+    const forked = vecPush(vecTake(v, 1024), -1); // cuts exactly on a leaf boundary below the tail: that leaf is loaded
+    expect(vecSize(pushed)).toBe(4150);
+    expect(vecLast(pushed)).toBe(4149);
+    expect(vecLeafKey(pushed, 255)).toBe(vecLeafKey(v, 255));
+    expect(a.loads.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(vecToArray(taken)).toEqual(range(2048 + 64));
+    expect(vecToArray(forked)).toEqual([...range(1024), -1]);
+    expect(vecToArray(pushed)).toEqual(range(4150));
+  });
+
+  it('an empty tail makes the last leaf of the last segment the tail, loaded now', () => {
+    const a = counted(3, 256, 0);
+    const v = vecFromLazy([a.run], []);
+    expect(a.loads).toEqual([0, 0, 1]);
+    expect(vecLast(v)).toBe(767);
+    expect(vecToArray(vecPush(v, 768))).toEqual(range(769));
+    expect(vecToArray(vecFromLazy([counted(1, 32, 0).run], []))).toEqual(range(32));
+    expect(vecToArray(vecFromLazy([], [1, 2]))).toEqual([1, 2]);
+    expect(vecSize(vecFromLazy([], []))).toBe(0);
+  });
+
+  it('matches an eager vector at every trie boundary', () => {
+    for (const segments of [1, 3, 4, 5, 127, 128, 129, 130]) {
+      for (const extra of [0, 1, 31, 32, 33, 200]) {
+        const n = segments * 256 + extra;
+        const v = vecFromLazy([counted(segments, 256, 0).run], range(extra, segments * 256));
+        expect(vecSize(v)).toBe(n);
+        for (const i of [0, 31, 32, 255, 256, 1023, 1024, 32 * 1024 - 1, 32 * 1024, n - 33, n - 32, n - 1]) if (i >= 0 && i < n) expect(vecGet(v, i)).toBe(i);
+        expect(vecToArray(vecPushAll(v, [n, n + 1]))).toEqual(range(n + 2));
+        const k = Math.floor(n / 3);
+        expect(vecToArray(vecTake(v, k))).toEqual(range(k));
+      }
+    }
+  });
+
+  it('a loader that throws makes the read throw the same value, nothing is kept, the next read tries again', () => {
+    let fail = true;
+    const boom = { _tag: 'CorruptRecord' };
+    const v = vecFromLazy(
+      [
+        {
+          segments: 2,
+          size: 64,
+          load: (i) => {
+            if (fail) throw boom;
+            return range(64, i * 64);
+          },
+        },
+      ],
+      [128],
+    );
+    expect(() => vecGet(v, 5)).toThrow();
+    try {
+      vecToArray(v);
+    } catch (e) {
+      expect(e).toBe(boom);
+    }
+    expect(vecLast(v)).toBe(128);
+    fail = false;
+    expect(vecToArray(v)).toEqual(range(129));
+  });
+
+  it('refuses malformed runs and loaders that return the wrong number of elements', () => {
+    expect(() => vecFromLazy([{ segments: 1, size: 33, load: () => range(33) }], [1])).toThrow(RangeError);
+    expect(() => vecFromLazy([{ segments: 1, size: 0, load: () => [] }], [1])).toThrow(RangeError);
+    const v = vecFromLazy([{ segments: 1, size: 64, load: () => range(63) }], [64]);
+    expect(() => vecGet(v, 0)).toThrow(RangeError);
+  });
+
+  it('leaf keys: equal keys mean equal prefixes; a rebuilt part gets new keys', () => {
+    const v = vecFrom(range(3000));
+    const w = vecPushAll(v, range(100, 3000));
+    expect(vecLeafKey(w, 2047)).toBe(vecLeafKey(v, 2047));
+    const cut = vecPushAll(vecTake(v, 1000), range(2000, 1000));
+    expect(vecLeafKey(cut, 959)).toBe(vecLeafKey(v, 959)); // below the cut: shared
+    expect(vecLeafKey(cut, 999)).not.toBe(vecLeafKey(v, 999)); // the cut leaf is copied
+    expect(vecLeafKey(cut, 2047)).not.toBe(vecLeafKey(v, 2047));
+    expect(vecLeafKey(v, 3000)).toBeUndefined();
+    expect(vecLeafKey(v, -1)).toBeUndefined();
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * Cold loads read no message chunk (snapshot.ts, "Lazy lists"): the messages,
+ * checkpoints and revisions of a loaded session are read from their chunks when
+ * something first needs them. These tests check that a cold-loaded session with
+ * full chunks appends, snapshots, rewrites, forks, exports and verifies exactly
+ * like the eager session replayed from its log, without reading its prefix where
+ * it does not need to, and that reading after close fails clearly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Session } from '../../src/session/session.ts';
+import { exportPiSession } from '../../src/adapters/pi/store.ts';
+import { transcriptDigest } from '../../src/model/index.ts';
+import { vecToArray, vecUnloadedLeaves } from '../../src/transcript/index.ts';
+import type { SessionStore } from '../../src/store/index.ts';
+import { appendCmd, cleanupDirs, dumpDb, msg, openStore, right, tempDir } from './helpers.ts';
+
+afterEach(cleanupDirs);
+
+/** Appends messages `from..from+n-1` in calls of `perCall` records; returns the last seq. */
+const fill = async (store: SessionStore, sid: string, from: number, n: number, perCall = 100): Promise<number> => {
+  let seq = right(await store.load(sid)).seq;
+  for (let i = from; i < from + n; i += perCall) {
+    const cmds = Array.from({ length: Math.min(perCall, from + n - i) }, (_, j) => appendCmd(i + j));
+    seq = right(await store.append(sid, cmds, { expectedSeq: seq })).session.seq;
+  }
+  return seq;
+};
+
+/** A closed store holding session `s`: genesis + 1,300 message records; snapshot at seq 1,001 (3 full message chunks), 300 records after it. */
+const build = async (): Promise<string> => {
+  const dir = tempDir('lazy');
+  const store = await openStore(dir);
+  right(await store.create({ id: 's' }));
+  await fill(store, 's', 0, 1300);
+  right(await store.close());
+  return dir;
+};
+
+/** The session replayed eagerly from its whole log. */
+const replayed = async (store: SessionStore, sid: string): Promise<Session> => right(Session.replay(right(await store.log(sid))));
+
+const chunkKeys = async (dir: string): Promise<string[]> => [...(await dumpDb(dir)).keys()].filter((k) => k.startsWith('C/'));
+
+describe('lazy cold loads', () => {
+  it('a cold load reads no message chunk; the messages read later deep-equal a full replay', async () => {
+    const dir = await build();
+    const store = await openStore(dir);
+    const loaded = right(await store.load('s'));
+    const t = loaded.state.transcript;
+    expect(loaded.messageCount).toBe(1300);
+    expect(vecUnloadedLeaves(t.messages)).toBe(3 * 8);
+    expect(vecUnloadedLeaves(loaded.state.revisions)).toBe(3 * 8);
+    const eager = await replayed(store, 's');
+    expect(loaded.transcriptRevision()).toBe(eager.transcriptRevision());
+    expect(loaded.messages).toEqual(eager.messages);
+    expect(vecUnloadedLeaves(t.messages)).toBe(0);
+    expect(Object.isFrozen(loaded.messages[3]) && Object.isFrozen((loaded.messages[3] as { content: unknown }).content)).toBe(true);
+    expect(vecToArray(loaded.state.revisions)).toEqual(vecToArray(eager.state.revisions));
+    expect(vecToArray(t.checkpoints).map((c) => c.count)).toEqual(vecToArray(eager.state.transcript.checkpoints).map((c) => c.count));
+    right(await store.close());
+  });
+
+  it('appends after a cold load never read the prefix, and the next snapshot reuses its chunks', async () => {
+    const dir = await build();
+    const before = await chunkKeys(dir);
+    const store = await openStore(dir);
+    // 800 more records in one call: crosses seq 2,000, so a snapshot is written (2,100 messages, 2,101 revisions).
+    const r = right(await store.append('s', Array.from({ length: 800 }, (_, j) => appendCmd(1300 + j)), { expectedSeq: 1301 }));
+    expect(r.session.seq).toBe(2101);
+    expect(vecUnloadedLeaves(r.session.state.transcript.messages)).toBe(3 * 8);
+    expect(vecUnloadedLeaves(r.session.state.revisions)).toBe(3 * 8);
+    const eager = await replayed(store, 's');
+    expect(r.session.transcriptRevision()).toBe(eager.transcriptRevision());
+    right(await store.close());
+    const after = await chunkKeys(dir);
+    expect(after.filter((k) => !before.includes(k))).toHaveLength(5 + 5); // messages chunks 3..7, revisions chunks 3..7
+    const again = await openStore(dir);
+    const reloaded = right(await again.load('s'));
+    expect(vecUnloadedLeaves(reloaded.state.transcript.messages)).toBe(8 * 8);
+    expect(reloaded.messages).toEqual(eager.messages);
+    expect(right(await again.verify('s'))[0]!.ok).toBe(true);
+    right(await again.close());
+  });
+
+  it('a rewrite inside the lazy prefix, forkAt into it and an export match the eager session', async () => {
+    const dir = await build();
+    const warm = await openStore(dir);
+    const exportedWarm = right(await exportPiSession(warm, 's'));
+    right(await warm.close());
+
+    const store = await openStore(dir);
+    const eager = await replayed(store, 's');
+    expect(right(await exportPiSession(store, 's'))).toBe(exportedWarm);
+
+    // forkAt into the prefix (chunk 1), from the lazily loaded parent: the child shares the parent's lazy leaves.
+    const child = right(await store.forkAt('s', 300, { id: 'c' }));
+    expect(child.transcriptRevision()).toBe(transcriptDigest(eager.messages.slice(0, 300)));
+    expect(vecUnloadedLeaves(child.state.transcript.messages)).toBe(8);
+
+    // A rewrite of [300, 310) (chunk 1) through the store, and the same rewrite on the eager session.
+    const replacement = [msg(300, 'summary q'), msg(301, 'summary a')];
+    const cmd = { type: 'transcript_rewritten', selection: { type: 'message_range', start: 300, end: 310 }, replacement, reason: { kind: 'compaction' } };
+    const rewritten = right(await store.append('s', [cmd], { expectedSeq: 1301 })).session;
+    const expected = right(eager.commitTranscriptRewrite({ selection: { type: 'message_range', start: 300, end: 310 }, replacement, reason: { kind: 'compaction' } })).session;
+    // The rewrite (and the fork before it) read from the checkpoint below index 300 to the end, never chunk 0.
+    expect(vecUnloadedLeaves(rewritten.state.transcript.messages)).toBe(8);
+    expect(rewritten.transcriptRevision()).toBe(expected.transcriptRevision());
+    expect(rewritten.messages).toEqual(expected.messages);
+    expect(right(await store.revisions('s')).commits).toHaveLength(1);
+    expect(child.messages).toEqual(eager.messages.slice(0, 300));
+    right(await store.close());
+
+    const cold = await openStore(dir);
+    expect(right(await cold.load('s')).messages).toEqual(expected.messages);
+    expect(right(await cold.load('c')).messages).toEqual(eager.messages.slice(0, 300));
+    expect(right(await cold.revisionMessages('s', eager.transcriptRevision()))).toEqual(eager.messages);
+    const reports = right(await cold.verify());
+    expect(reports.map((x) => [x.sessionId, x.ok])).toEqual([
+      ['s', true],
+      ['c', true],
+    ]);
+    right(await cold.close());
+  });
+
+  it('a full fork of a cold-loaded session shares its lazy prefix; a child loaded cold reads its parent lazily', async () => {
+    const dir = await build();
+    const store = await openStore(dir);
+    const child = right(await store.fork('s', { id: 'f' }));
+    expect(vecUnloadedLeaves(child.state.transcript.messages)).toBe(3 * 8);
+    right(await store.append('f', [appendCmd(1300)], { expectedSeq: 1 }));
+    right(await store.close());
+    const again = await openStore(dir);
+    const f = right(await again.load('f'));
+    const eager = await replayed(again, 's');
+    expect(f.messages).toEqual([...eager.messages, msg(1300)]);
+    expect(right(await again.verify('f'))[0]!.ok).toBe(true);
+    right(await again.close());
+  });
+
+  it('reading a lazily loaded session after its store closed throws StoreClosed; what was read stays readable', async () => {
+    const dir = await build();
+    const store = await openStore(dir);
+    const unread = right(await store.load('s'));
+    const read = right(await store.load('s'));
+    const messages = read.messages;
+    right(await store.close());
+    expect(() => unread.messages).toThrow(expect.objectContaining({ _tag: 'StoreClosed', path: store.path }));
+    expect(read.messages).toEqual(messages);
+    // Appending in memory needs only the last message and the head accumulator.
+    expect(right(unread.push(msg(1300))).messageCount).toBe(1301);
+  });
+});
