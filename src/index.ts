@@ -24,5 +24,6 @@ export * as pi from './adapters/pi/index.ts';
 export { importPiFile, exportPiSession } from './adapters/pi/store.ts';
 export * as openai from './adapters/openai/index.ts';
 export { runAgentTurn } from './adapters/openai/turnRunner.ts';
+export { createPalimpsestAgentsSession } from './adapters/openai/agentsSession.ts';
 /** The session-level edit error (the transcript's, widened with SessionArchived and InvalidCommand). */
 export type { TranscriptEditError } from './session/errors.ts';

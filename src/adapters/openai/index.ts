@@ -20,3 +20,5 @@ export * from './responses.ts';
 export * from './realtime.ts';
 export * from './turnRunner.ts';
 export * from './localServer.ts';
+export * from './agentsItems.ts';
+export * from './agentsSession.ts';
