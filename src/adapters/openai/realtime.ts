@@ -34,6 +34,15 @@
  * | `input_audio_buffer.speech_started` | `assistant_turn_interrupted` per response in progress or held for playback |
  * | everything else (`response.output_text.done`, audio chunks, …) | nothing |
  *
+ * Out-of-band responses (`response.create` with `conversation: 'none'`, reported
+ * with `conversation_id: null` on `response.created` / `response.done`) are not
+ * part of the conversation (a classification, a summary): every event about them
+ * maps to nothing and a barge-in does not interrupt them. When the mapper missed
+ * their `response.created` (it was created after a reconnect), their
+ * `response.done` maps to `item_skipped` for each output item instead of a
+ * completion, so text already staged for them never commits. realtime.md §8 does
+ * not cover them; this is palimpsest's decision.
+ *
  * Every event carrying `previousItemId` gets the event's own `previous_item_id`
  * or else the remembered one; `null`, blank and seeded predecessors are dropped.
  * Events about a seeded item map to nothing. Ids are trimmed (realtime.md §3.1).
@@ -45,7 +54,10 @@
  * A missing `status` counts as `completed`; any other value is `InvalidServerEvent`.
  * Usage: `input_tokens` → `inputTokens`, `output_tokens` → `outputTokens`,
  * `input_token_details.cached_tokens` → `cacheReadTokens` (a missing count is 0;
- * no `usage` object, no usage; cached above input is `InvalidServerEvent`).
+ * no `usage` object, no usage). A cached count above the input count cannot be a
+ * subset of it (model.md §4): `cacheReadTokens` is then left out and the input and
+ * output counts are kept, rather than refusing the event (a refused `response.done`
+ * would leave the response's items waiting for ever).
  *
  * An output item is "without text" when neither the mapper saw a non-blank
  * delta or final transcript for it nor its `response.done` content holds a
@@ -134,7 +146,7 @@ const codecs = {
   truncated: loose('ConversationItemTruncatedEvent', { ...eventId, item_id: Id, content_index: ContentIndexCodec }),
   responseCreated: loose('ResponseCreatedEvent', {
     ...eventId,
-    response: loose('RealtimeResponse', {}, { id: Id, output_modalities: orNull(arrayOf(str)) }),
+    response: loose('RealtimeResponse', {}, { id: Id, conversation_id: orNull(str), output_modalities: orNull(arrayOf(str)) }),
   }),
   responseDone: loose('ResponseDoneEvent', {
     ...eventId,
@@ -143,6 +155,7 @@ const codecs = {
       {},
       {
         id: Id,
+        conversation_id: orNull(str),
         status: str,
         status_details: orNull(loose('RealtimeResponseStatus', {}, { reason: orNull(str) })),
         output: orNull(arrayOf(Item)),
@@ -201,6 +214,8 @@ interface ResponseMemory {
   done: boolean;
   interrupted: boolean;
   audio: boolean;
+  /** `conversation_id: null` on `response.created`: not part of the conversation. */
+  outOfBand: boolean;
 }
 
 /**
@@ -233,7 +248,7 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
   const responseOf = (id: string): ResponseMemory => {
     let r = responses.get(id);
     if (r === undefined) {
-      r = { done: false, interrupted: false, audio: false };
+      r = { done: false, interrupted: false, audio: false, outOfBand: false };
       responses.set(id, r);
     }
     return r;
@@ -241,9 +256,11 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
   /** A response we hear about is in progress until its `response.done` (or an interruption). */
   const touchResponse = (id: string): ResponseMemory => {
     const r = responseOf(id);
-    if (!r.done && !r.interrupted && !inProgress.includes(id)) inProgress.push(id);
+    if (!r.done && !r.interrupted && !r.outOfBand && !inProgress.includes(id)) inProgress.push(id);
     return r;
   };
+  /** Whether `id` names a response the mapper knows to be out of band. */
+  const outOfBand = (id: string): boolean => responses.get(id)?.outOfBand === true;
   const endResponse = (id: string): void => {
     const i = inProgress.indexOf(id);
     if (i >= 0) inProgress.splice(i, 1);
@@ -309,6 +326,7 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
     if (E.isLeft(d)) return d;
     const responseId = idOf(d.right.response_id);
     const itemId = idOf(d.right.item.id!);
+    if (outOfBand(responseId)) return E.right([]);
     const r = touchResponse(responseId);
     if ((d.right.item.content ?? []).some((p) => p.type === 'output_audio')) r.audio = true;
     if (seeded.has(itemId)) return E.right([]);
@@ -330,6 +348,7 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
     if (E.isLeft(d)) return d;
     const responseId = idOf(d.right.response_id);
     const itemId = idOf(d.right.item_id);
+    if (outOfBand(responseId)) return E.right([]);
     const r = touchResponse(responseId);
     if (spoken) r.audio = true;
     if (seeded.has(itemId)) return E.right([]);
@@ -357,15 +376,27 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
     if (stopReason === undefined) return fail('$.response.status', `unknown response status ${JSON.stringify(res.status)}`, type);
     let usage: Usage | undefined;
     if (res.usage) {
-      const u2 = openAIUsage(res.usage.input_tokens ?? 0, res.usage.output_tokens ?? 0, res.usage.input_token_details?.cached_tokens);
-      if (E.isLeft(u2)) return fail('$.response.usage.input_token_details.cached_tokens', u2.left, type);
-      usage = u2.right;
+      const input = res.usage.input_tokens ?? 0;
+      const output = res.usage.output_tokens ?? 0;
+      const u2 = openAIUsage(input, output, res.usage.input_token_details?.cached_tokens);
+      usage = E.isRight(u2) ? u2.right : { inputTokens: input, outputTokens: output };
     }
     if (seenControl.has(d.right.event_id)) return E.right([]);
     seenControl.add(d.right.event_id);
     const r = responseOf(responseId);
     r.done = true;
     endResponse(responseId);
+    if (r.outOfBand) return E.right([]);
+    if (res.conversation_id === null) {
+      // out of band, and its response.created was missed: pass whatever may have been staged for it
+      r.outOfBand = true;
+      const anchors: RealtimeTranscriptEvent[] = [];
+      for (const o of output) {
+        const itemId = norm(o.id);
+        if (itemId !== undefined && !seeded.has(itemId)) anchors.push({ type: 'item_skipped', itemId });
+      }
+      return E.right(anchors);
+    }
     if ((res.output_modalities ?? []).includes('audio') || output.some((o) => (o.content ?? []).some((p) => p.type === 'output_audio'))) r.audio = true;
     const out: RealtimeTranscriptEvent[] = [];
     for (const o of output) {
@@ -443,6 +474,7 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
         if (E.isLeft(d)) return d;
         const responseId = idOf(d.right.response_id);
         const itemId = idOf(d.right.item_id);
+        if (outOfBand(responseId)) return E.right([]);
         touchResponse(responseId).audio = true;
         if (seeded.has(itemId)) return E.right([]);
         remember(itemId, undefined, responseId);
@@ -452,7 +484,8 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
       case 'response.output_audio.delta': {
         const d = decode(codecs.audioDelta, serverEvent, type, [['$.response_id', (e) => e.response_id]]);
         if (E.isLeft(d)) return d;
-        touchResponse(idOf(d.right.response_id)).audio = true;
+        const responseId = idOf(d.right.response_id);
+        if (!outOfBand(responseId)) touchResponse(responseId).audio = true;
         return E.right([]);
       }
       case 'conversation.item.truncated': {
@@ -472,6 +505,12 @@ export const createOpenAIRealtimeMapper = (opts: OpenAIRealtimeMapperOptions = {
         const responseId = norm(d.right.response.id);
         if (responseId === undefined || seenControl.has(d.right.event_id)) return E.right([]);
         seenControl.add(d.right.event_id);
+        if (d.right.response.conversation_id === null) {
+          const known = responses.get(responseId);
+          // an out-of-band response; one the mapper already mapped events of (created seen late) stays in band
+          if (known === undefined) responseOf(responseId).outOfBand = true;
+          return E.right([]);
+        }
         const r = touchResponse(responseId);
         if ((d.right.response.output_modalities ?? []).includes('audio')) r.audio = true;
         return E.right([]);

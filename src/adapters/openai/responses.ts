@@ -14,6 +14,16 @@
  * `'openai-responses'`; other providers' signatures (an Anthropic thinking
  * signature, a pi text signature) are never sent as OpenAI ids.
  *
+ * With `store: false` (the option mirrors the request's `store` field) the server
+ * kept none of the earlier items, and an input item naming an id it does not hold
+ * is refused ("Item with id 'rs_…' not found. Items are not persisted when `store`
+ * is set to false"). Then: a reasoning item without `encrypted_content` is dropped
+ * (it only points at server state), one with `encrypted_content` is sent (the
+ * stateless way to carry reasoning forward; request `include:
+ * ['reasoning.encrypted_content']`), signed text goes as plain assistant messages
+ * without the `msg_…` id, and `function_call` items go without their `fc_…` id
+ * (`call_id` stays, so outputs still pair with calls).
+ *
  * Messages → input items (`toResponsesInput`):
  *
  * | palimpsest | Responses input |
@@ -118,6 +128,11 @@ export const RESPONSES_API = 'openai-responses';
 export interface ToResponsesOptions extends ToWireOptions {
   /** Role of `system` and `system_notice` messages (default `'developer'`). */
   readonly systemRole?: 'developer' | 'system';
+  /**
+   * The `store` field of the request the items go into (default `true`, the API's
+   * default). `false`: send no server-side item ids (module doc).
+   */
+  readonly store?: boolean;
 }
 
 const inputParts = (blocks: readonly ContentBlock[], path: string, opts: ToWireOptions | undefined): E.Either<UnresolvedBlob, ResponseInputContent[]> => {
@@ -170,12 +185,12 @@ export const reasoningItemOfSignature = (signature: string): ResponseReasoningIt
   return v as unknown as ResponseReasoningItem;
 };
 
-const assistantItems = (m: AssistantMessage): ResponseInputItem[] => {
+const assistantItems = (m: AssistantMessage, store: boolean): ResponseInputItem[] => {
   const signed = m.origin?.api === RESPONSES_API;
   const out: ResponseInputItem[] = [];
   let open: ResponseOutputMessage | undefined;
   for (const b of m.content) {
-    if (b.type === 'text' && signed && b.signature !== undefined && b.signature !== '') {
+    if (b.type === 'text' && signed && store && b.signature !== undefined && b.signature !== '') {
       const part: ResponseOutputText = { type: 'output_text', text: b.text, annotations: [] };
       if (open !== undefined && open.id === b.signature) {
         open.content.push(part);
@@ -193,12 +208,12 @@ const assistantItems = (m: AssistantMessage): ResponseInputItem[] => {
         break;
       case 'reasoning': {
         const item = signed && b.signature !== undefined ? reasoningItemOfSignature(b.signature) : undefined;
-        if (item !== undefined) out.push(item);
+        if (item !== undefined && (store || (typeof item.encrypted_content === 'string' && item.encrypted_content !== ''))) out.push(item);
         break;
       }
       case 'tool_use': {
         const call: ResponseFunctionToolCall = { type: 'function_call', call_id: b.id, name: b.name, arguments: formatToolArguments(b.args) };
-        if (signed && b.signature !== undefined && b.signature !== '') call.id = b.signature;
+        if (signed && store && b.signature !== undefined && b.signature !== '') call.id = b.signature;
         out.push(call);
         break;
       }
@@ -236,7 +251,7 @@ export const toResponsesInput = (messages: readonly Message[], opts?: ToResponse
         break;
       }
       case 'assistant':
-        out.push(...assistantItems(m));
+        out.push(...assistantItems(m, opts?.store ?? true));
         break;
       case 'tool_results':
         for (let j = 0; j < m.results.length; j++) {

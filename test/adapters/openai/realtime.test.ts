@@ -300,8 +300,34 @@ describe('mapping table', () => {
     ]);
     const partial = mapOne(createOpenAIRealtimeMapper(), ev.responseDone('e-3', { id: 'r-2', status: 'completed', usage: { output_tokens: 5 } }));
     expect(partial).toEqual([{ type: 'assistant_turn_completed', responseId: 'r-2', stopReason: 'end_turn', usage: { inputTokens: 0, outputTokens: 5 } }]);
-    const tooCached = createOpenAIRealtimeMapper().map(ev.responseDone('e-4', { id: 'r-3', usage: { input_tokens: 1, output_tokens: 0, input_token_details: { cached_tokens: 2 } } }));
-    expect(tooCached).toEqual(E.left(expect.objectContaining({ _tag: 'InvalidServerEvent', path: '$.response.usage.input_token_details.cached_tokens' })));
+    // a cached count above the input count is not a subset of it: left out, the completion still goes through
+    const tooCached = mapOne(createOpenAIRealtimeMapper(), ev.responseDone('e-4', { id: 'r-3', usage: { input_tokens: 1, output_tokens: 3, input_token_details: { cached_tokens: 2 } } }));
+    expect(tooCached).toEqual([{ type: 'assistant_turn_completed', responseId: 'r-3', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 3 } }]);
+  });
+
+  it('out-of-band responses (conversation_id null) map to nothing and are not interrupted', () => {
+    const m = createOpenAIRealtimeMapper();
+    const oob = { id: 'r-oob', status: 'in_progress', output: [], output_modalities: ['text'], conversation_id: null } as unknown as RealtimeResponse;
+    const item = assistantItem('a-oob');
+    expect(
+      mapAll(m, [
+        ev.responseCreated('e-1', 'r-1', ['text']),
+        { type: 'response.created', event_id: 'e-2', response: oob } satisfies RealtimeServerEvent,
+        ev.outputItemAdded('e-3', 'r-oob', item),
+        ev.textDelta('e-4', 'r-oob', 'a-oob', 'sentiment: positive'),
+        ev.transcriptDone('e-5', 'r-oob', 'a-oob', 'sentiment: positive'),
+        ev.audioDelta('e-6', 'r-oob', 'a-oob'),
+      ]),
+    ).toEqual([]);
+    expect(m.inProgressResponseIds()).toEqual(['r-1']);
+    expect(mapOne(m, ev.speechStarted('e-7', 'u-2'))).toEqual([{ type: 'assistant_turn_interrupted', responseId: 'r-1' }]);
+    const done = { ...oob, status: 'completed', output: [assistantItem('a-oob', [{ type: 'output_text', text: 'sentiment: positive' }])] } as unknown as RealtimeResponse;
+    expect(mapOne(m, ev.responseDone('e-8', done))).toEqual([]);
+    // a mapper that missed response.created (reconnect) passes the items it may have staged, without a completion
+    const fresh = createOpenAIRealtimeMapper();
+    expect(mapOne(fresh, ev.textDelta('e-4', 'r-oob', 'a-oob', 'sentiment: positive'))).toHaveLength(1);
+    expect(mapOne(fresh, ev.responseDone('e-8', done))).toEqual([{ type: 'item_skipped', itemId: 'a-oob' }]);
+    expect(mapOne(fresh, ev.textDelta('e-9', 'r-oob', 'a-oob', ' (late)'))).toEqual([]);
   });
 
   it('barge-in interrupts the responses in progress, once', () => {

@@ -234,6 +234,22 @@ describe('toResponsesInput', () => {
     expect(right(toResponsesInput(transcript))).toEqual(expected);
   });
 
+  it('with store: false, sends no server-side item ids: bare reasoning dropped, encrypted reasoning kept', () => {
+    const bare: ResponseReasoningItem = { id: 'rs_2', type: 'reasoning', summary: [] };
+    const turn = right(fromResponse(response([bare, reasoningItem, messageItem, callItem]))).message;
+    const transcript = stamp([userText('Weather?'), turn, toolResults([toolResult('call_1', '18°C')])]);
+    expect(right(toResponsesInput(transcript, { store: false }))).toEqual([
+      { type: 'message', role: 'user', content: 'Weather?' },
+      reasoningItem,
+      { type: 'message', role: 'assistant', content: 'Part one.' },
+      { type: 'message', role: 'assistant', content: 'Part two.' },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '18°C' },
+    ] satisfies ResponseInputItem[]);
+    // the default (store: true) sends every item with its id
+    expect(right(toResponsesInput(transcript)).slice(1, 3)).toEqual([bare, reasoningItem]);
+  });
+
   it('sends the system role on request and splits text items at a signature change', () => {
     const a = assistantMessage([outputText('a', 'msg_a'), outputText('b', 'msg_b'), outputText('c', 'msg_b'), reasoning('not an item', 'rs-not-json')], 'end_turn', {
       origin: { provider: 'openai', model: 'gpt-5', api: 'openai-responses' },
