@@ -17,6 +17,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { canonicalMessageBytes, framing } from './digest.ts';
+import { finalizeWith } from './hashing.ts';
 import { decodeWith, nat, refine, str, strict, type DecodeError } from './decode.ts';
 import type * as t from 'io-ts';
 import type { Message, MessageInput } from './message.ts';
@@ -84,9 +85,7 @@ export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Messag
 export const accumulatorDigest = (acc: DigestAccumulator): Digest => {
   let d = digestMemo.get(acc);
   if (d === undefined) {
-    const s = acc.state.clone();
-    s.update(framing.CLOSE);
-    d = `sha256:${bytesToHex(s.digest())}`;
+    d = finalizeWith(acc.state, framing.CLOSE);
     digestMemo.set(acc, d);
   }
   return d;

@@ -8,6 +8,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalJsonUnsafe } from './json.ts';
+import { canonicalWithout } from './canonical.ts';
+import { sha256OfBytes } from './hashing.ts';
 import type { ContentBlock, ImageSource } from './content.ts';
 import type { Message, MessageInput } from './message.ts';
 import type { BlobId, Digest } from './scalars.ts';
@@ -25,7 +27,7 @@ export const blobId = (mediaType: string, bytes: Uint8Array): BlobId => {
 };
 
 /** `sha256:<hex>` of raw bytes. */
-export const sha256Digest = (bytes: Uint8Array): Digest => `sha256:${bytesToHex(sha256(bytes))}`;
+export const sha256Digest = (bytes: Uint8Array): Digest => sha256OfBytes(bytes);
 
 const blobSource = (mediaType: string, source: ImageSource): ImageSource =>
   source.type === 'inline' ? { type: 'blob', blobId: blobId(mediaType, Buffer.from(source.data, 'base64')) } : source;
@@ -65,14 +67,79 @@ export const digestForm = (m: Message | MessageInput): unknown => {
 const bytesMemo = new WeakMap<object, Uint8Array>();
 
 /**
+ * UTF-8 of `s`. Short texts are carved from a shared slab (one buffer per few
+ * hundred messages instead of one each: fewer buffers for the collector to track).
+ */
+const SLAB = 256 * 1024;
+let slab = new Uint8Array(SLAB);
+let slabPos = 0;
+const encodeUtf8 = (s: string): Uint8Array => {
+  const max = s.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  if (max > SLAB / 16) return encoder.encode(s);
+  if (slabPos + max > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabPos = 0;
+  }
+  const { written } = encoder.encodeInto(s, slab.subarray(slabPos));
+  const out = slab.subarray(slabPos, slabPos + written);
+  slabPos += written;
+  return out;
+};
+
+const omitCreatedAt = (k: string): boolean => k === 'createdAt';
+const omitAssistant = (k: string): boolean => k === 'createdAt' || k === 'origin' || k === 'usage';
+
+/** Whether `blocks` is an array of plain objects none of which is an inline image (`undefined`: not that shape). */
+const noInlineImage = (blocks: unknown): boolean => {
+  if (!Array.isArray(blocks)) return false;
+  for (const b of blocks) {
+    if (typeof b !== 'object' || b === null) return false;
+    const x = b as { type?: unknown; source?: unknown };
+    if (x.type === 'image' && (typeof x.source !== 'object' || x.source === null || (x.source as { type?: unknown }).type !== 'blob')) return false;
+  }
+  return true;
+};
+
+/**
+ * When the digest form of `m` is `m` without some top-level members (no inline
+ * image to replace), the predicate naming them; `undefined` otherwise.
+ */
+const dropOnly = (m: Message | MessageInput): ((k: string) => boolean) | undefined => {
+  switch ((m as { role?: unknown }).role) {
+    case 'system':
+    case 'system_notice':
+      return omitCreatedAt;
+    case 'assistant':
+      return omitAssistant;
+    case 'user':
+      return noInlineImage((m as { content?: unknown }).content) ? omitCreatedAt : undefined;
+    case 'tool_results': {
+      const results = (m as { results?: unknown }).results;
+      if (!Array.isArray(results)) return undefined;
+      for (const r of results) if (typeof r !== 'object' || r === null || !noInlineImage((r as { content?: unknown }).content)) return undefined;
+      return omitCreatedAt;
+    }
+    default:
+      return undefined;
+  }
+};
+
+/**
  * UTF-8 of the canonical JSON of `digestForm(m)`, memoized per message object
  * (messages are frozen once in a transcript, so the memo stays right).
  * Throws if `m` is not a valid message: a hand-built invalid value is a caller bug.
+ *
+ * Without an inline image, the digest form only drops top-level members, so the
+ * message is serialized once for both its digest form and its full canonical
+ * JSON, which `canonicalJson` then reuses for a frozen message (inside a log
+ * record or a snapshot chunk).
  */
 export const canonicalMessageBytes = (m: Message | MessageInput): Uint8Array => {
   let b = bytesMemo.get(m);
   if (b === undefined) {
-    b = encoder.encode(canonicalJsonUnsafe(digestForm(m)));
+    const omit = dropOnly(m);
+    const forms = omit === undefined ? undefined : canonicalWithout(m, omit);
+    b = encodeUtf8(forms !== undefined ? forms.without : canonicalJsonUnsafe(digestForm(m)));
     if (Object.isFrozen(m)) bytesMemo.set(m, b);
   }
   return b;

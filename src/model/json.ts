@@ -8,14 +8,15 @@
  *
  * `canonicalJson` validates and serializes in one pass (RFC 8785 / JCS: members
  * sorted by UTF-16 code units, ECMAScript number and string forms, no
- * whitespace); a value that is not JSON is walked again, iteratively, to name
- * the first offending path. The tests check the output against the `canonicalize`
+ * whitespace; see `canonical.ts`); a value that is not JSON is walked again,
+ * iteratively, to name the first offending path. The tests check the output against the `canonicalize`
  * package (model.md §6 names it; its recursion and double walk were the largest
  * cost of an append, see ARCHITECTURE.md).
  */
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { codec, fail, isPlainObject, isWellFormed, keyPath, type Codec } from './decode.ts';
+import { fail, identityCodec, isPlainObject, isWellFormed, keyPath, type Codec } from './decode.ts';
+import { BAIL, MAX_JSON_DEPTH, hasHiddenToJson, writeCanonical } from './canonical.ts';
 
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -31,28 +32,13 @@ export interface CanonicalJsonError {
   readonly message: string;
 }
 
-/**
- * The deepest nesting of arrays and objects accepted (levels). Serializers and
- * `JSON.stringify` recurse, so a deeper value would overflow the stack; it is
- * refused as `not_json` instead.
- */
-export const MAX_JSON_DEPTH = 1000;
+export { MAX_JSON_DEPTH } from './canonical.ts';
 
 interface Problem {
   readonly path: string;
   readonly reason: CanonicalJsonReason;
   readonly what: string;
 }
-
-/**
- * Whether serializing `v` would call a `toJSON` method the member walk does not see:
- * any `toJSON` on an array (`canonicalize`, like `JSON.stringify`, calls it), or a
- * non-enumerable / inherited one on a plain object. An own enumerable `toJSON`
- * member is a function value the walk reports at `.toJSON`. toJSON is never called
- * (model.md §6), so such values are `not_json`.
- */
-const hasHiddenToJson = (v: object): boolean =>
-  typeof (v as { toJSON?: unknown }).toJSON === 'function' && (Array.isArray(v) || !Object.prototype.propertyIsEnumerable.call(v, 'toJSON'));
 
 /**
  * Finds the first value under `root` that is not JSON, walking iteratively (no
@@ -117,11 +103,47 @@ export const jsonProblem = (root: unknown, rootPath = '$'): Problem | undefined 
   return undefined;
 };
 
+/**
+ * Whether `v` (at nesting `depth`) is JSON: the same rules as `jsonProblem`, as one
+ * recursive boolean pass that builds no paths. Recursion is bounded by
+ * `MAX_JSON_DEPTH` (a cycle runs into the bound and is reported by `jsonProblem`).
+ */
+const jsonOk = (v: unknown, depth: number): boolean => {
+  switch (typeof v) {
+    case 'string':
+      return v.isWellFormed();
+    case 'number':
+      return Number.isFinite(v);
+    case 'boolean':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(v)) {
+    if (hasHiddenToJson(v)) return false;
+    for (let i = 0; i < v.length; i++) if (!jsonOk(v[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(v) || hasHiddenToJson(v)) return false;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!k.isWellFormed()) return false;
+    const member = v[k];
+    if (member !== undefined && !jsonOk(member, depth + 1)) return false;
+  }
+  return true;
+};
+
 /** Whether `u` is a JSON value (see `Json`). */
-export const isJson = (u: unknown): u is Json => jsonProblem(u) === undefined;
+export const isJson = (u: unknown): u is Json => jsonOk(u, 0);
 
 /** The `Json` codec: any JSON value; reasons `not_json`, `invalid_number` (non-finite), `lone_surrogate`. */
-export const JsonCodec: Codec<Json> = codec(
+export const JsonCodec: Codec<Json> = identityCodec(
   'Json',
   (u, c) => {
     const problem = jsonProblem(u, '');
@@ -133,60 +155,6 @@ export const JsonCodec: Codec<Json> = codec(
   isJson,
 );
 
-/** Thrown inside `writeCanonical` to abandon the fast path; never escapes this module. */
-const BAIL: unique symbol = Symbol('not canonical JSON');
-
-/**
- * One recursive pass that validates and serializes at once (RFC 8785 / JCS):
- * members sorted by UTF-16 code units (`Array.prototype.sort` without a
- * comparator), strings and numbers as ECMAScript `JSON.stringify` writes them
- * (so `-0` is `0`), no whitespace, `undefined` members skipped. Anything that is
- * not JSON (see `jsonProblem`) throws `BAIL`; depth is bounded by
- * `MAX_JSON_DEPTH`, so recursion cannot overflow the stack (a cycle hits the
- * bound too). Checked against the `canonicalize` package on random JSON in
- * `test/model/json.test.ts`.
- */
-const writeCanonical = (v: unknown, depth: number): string => {
-  switch (typeof v) {
-    case 'string':
-      if (!v.isWellFormed()) throw BAIL;
-      return JSON.stringify(v);
-    case 'number':
-      if (!Number.isFinite(v)) throw BAIL;
-      return JSON.stringify(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'object':
-      break;
-    default:
-      throw BAIL;
-  }
-  if (v === null) return 'null';
-  if (depth >= MAX_JSON_DEPTH || ((v as { toJSON?: unknown }).toJSON !== undefined && hasHiddenToJson(v))) throw BAIL;
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) out += ',';
-      out += writeCanonical(v[i], depth + 1);
-    }
-    return out + ']';
-  }
-  const proto = Object.getPrototypeOf(v) as unknown;
-  if (proto !== Object.prototype && proto !== null) throw BAIL;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const member = o[k];
-    if (member === undefined) continue;
-    if (!k.isWellFormed()) throw BAIL;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + writeCanonical(member, depth + 1);
-    first = false;
-  }
-  return out + '}';
-};
-
 /**
  * RFC 8785 canonical JSON of `value` (model.md §6), or why it is not JSON.
  * `toJSON` is never called; `undefined` members are absent; `-0` is `0`.
@@ -195,7 +163,7 @@ const writeCanonical = (v: unknown, depth: number): string => {
  */
 export const canonicalJson = (value: unknown): E.Either<CanonicalJsonError, string> => {
   try {
-    return E.right(writeCanonical(value, 0));
+    return E.right(writeCanonical(value));
   } catch (e) {
     if (e !== BAIL && !(e instanceof RangeError)) throw e;
   }

@@ -9,8 +9,10 @@
 import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, literal, nat, nonEmptyStr, positive, strict, type DecodeError } from '../model/decode.ts';
-import { canonicalBytes } from '../model/json.ts';
-import { DigestCodec, sha256Digest, type Digest } from '../model/index.ts';
+import { canonicalJsonUnsafe } from '../model/json.ts';
+import { BAIL, writeCanonical } from '../model/canonical.ts';
+import { DigestCodec, type Digest } from '../model/index.ts';
+import { sha256OfUtf8 } from '../model/hashing.ts';
 import { SessionCommandCodec, type SessionCommand } from './commands.ts';
 
 /** The record format version this code writes and reads; anything else fails closed. */
@@ -48,14 +50,67 @@ void _check;
 /** A record before hashing. */
 export type UnhashedRecord = Omit<LogRecord, 'hash'>;
 
-/** The hash of a record (its `hash` field, if present, is ignored). */
-export const recordHash = (r: UnhashedRecord | LogRecord): Digest => {
-  const { hash: _h, ...body } = r as LogRecord;
-  return sha256Digest(canonicalBytes(body));
+/** The members a record has besides `hash`, in canonical (sorted) order. */
+const BODY_KEYS = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'v'] as const;
+
+/**
+ * The canonical JSON of a record without `hash`, split where `hash` sorts in
+ * (after `command`, before `prev`): `head + tail` is the hashed text and
+ * `head + ,"hash":… + tail` the canonical JSON of the whole record. `undefined`
+ * when the record has other members (the general path then serializes it).
+ */
+const bodyParts = (r: UnhashedRecord | LogRecord): { readonly head: string; readonly tail: string } | undefined => {
+  let n = 0;
+  for (const k in r) {
+    if (k === 'hash') continue;
+    if (!Object.prototype.hasOwnProperty.call(r, k)) return undefined;
+    n++;
+  }
+  if (n !== BODY_KEYS.length) return undefined;
+  const o = r as unknown as Record<string, unknown>;
+  for (const k of BODY_KEYS) if (o[k] === undefined) return undefined;
+  try {
+    return {
+      head: `{"at":${writeCanonical(o.at)},"command":${writeCanonical(o.command)}`,
+      tail: `,"prev":${writeCanonical(o.prev)},"revision":${writeCanonical(o.revision)},"seq":${writeCanonical(o.seq)},"sessionId":${writeCanonical(o.sessionId)},"v":${writeCanonical(o.v)}}`,
+    };
+  } catch (e) {
+    if (e === BAIL || e instanceof RangeError) return undefined;
+    throw e;
+  }
 };
 
+/** The canonical JSON of a record without `hash` (general path). */
+const bodyJson = (r: UnhashedRecord | LogRecord): string => {
+  const { hash: _h, ...body } = r as LogRecord;
+  return canonicalJsonUnsafe(body);
+};
+
+/** The hash of a record (its `hash` field, if present, is ignored). */
+export const recordHash = (r: UnhashedRecord | LogRecord): Digest => {
+  const p = bodyParts(r);
+  return sha256OfUtf8(p !== undefined ? p.head + p.tail : bodyJson(r));
+};
+
+/** Canonical JSON of records sealed here, computed with their hash. */
+const sealedJson = new WeakMap<LogRecord, string>();
+
 /** Builds a hashed record. */
-export const sealRecord = (r: UnhashedRecord): LogRecord => Object.freeze({ ...r, hash: recordHash(r) });
+export const sealRecord = (r: UnhashedRecord): LogRecord => {
+  const p = bodyParts(r);
+  if (p === undefined) return Object.freeze({ ...r, hash: sha256OfUtf8(bodyJson(r)) });
+  const hash = sha256OfUtf8(p.head + p.tail);
+  const record = Object.freeze({ ...r, hash });
+  sealedJson.set(record, `${p.head},"hash":"${hash}"${p.tail}`);
+  return record;
+};
+
+/**
+ * The canonical JSON (RFC 8785) of a whole record, `hash` included: what the
+ * store writes. It decodes like `JSON.stringify(record)` and is free for a record
+ * sealed in this process (built with its hash).
+ */
+export const recordJson = (r: LogRecord): string => sealedJson.get(r) ?? canonicalJsonUnsafe(r);
 
 /** Decodes a record (strict); a wrong `v` is reported with path `$.v`. */
 export const decodeRecord = (u: unknown): E.Either<DecodeError, LogRecord> => decodeWith(LogRecordCodec, u) as E.Either<DecodeError, LogRecord>;

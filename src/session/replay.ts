@@ -21,9 +21,12 @@ export const reduce = (state: SessionState, record: LogRecord, parent?: SessionS
   if (record.seq !== state.seq + 1) return E.left(brokenLog(state.id, record.seq, `expected seq ${state.seq + 1}`));
   const expectedPrev = record.seq === 1 ? (record.command.type === 'session_forked' ? record.command.from.hash : GENESIS_PREV) : state.head;
   if (record.prev !== expectedPrev) return E.left(brokenLog(state.id, record.seq, `prev ${record.prev} does not link to ${expectedPrev}`));
+  // The command is applied before the hash is computed, so that the messages it adds are
+  // frozen and serialized once: the record's canonical JSON then reuses their text. A bad
+  // hash is still reported first, whatever the reducer says.
+  const r = applyAt(state, record.command, { sessionId: record.sessionId, seq: record.seq, at: record.at }, parent);
   const hash = recordHash(record);
   if (hash !== record.hash) return E.left(brokenLog(state.id, record.seq, `hash ${record.hash} does not match the record's content (${hash})`));
-  const r = applyAt(state, record.command, { sessionId: record.sessionId, seq: record.seq, at: record.at }, parent);
   if (E.isLeft(r)) return r;
   if (r.right.state === state) return E.left(brokenLog(state.id, record.seq, `${record.command.type} is inert here and should never have been recorded`));
   const revision = transcriptRevision(r.right.state.transcript);

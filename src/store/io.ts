@@ -140,6 +140,9 @@ export interface Io {
   header(sid: string): Promise<E.Either<StoreError, SessionHeader | undefined>>;
 }
 
+/** How many bytes one `nextv` of a scan may read (classic-level's `highWaterMarkBytes`; its default is 16 KiB). */
+const SCAN_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
 /** Wraps an open `level` database. `sync` is passed to every batch. */
 export const makeIo = (db: Level<string, string>, path: string, sync: boolean): Io => {
   const io: Io = {
@@ -174,16 +177,30 @@ export const makeIo = (db: Level<string, string>, path: string, sync: boolean): 
     },
     async *scan(range, size = 500) {
       let it: ReturnType<typeof db.iterator<string, string>> | undefined;
+      // The next batch is read while the caller works on the current one (LevelDB reads
+      // on its own thread), so a long scan does not wait for the disk between batches.
+      let ahead: Promise<Array<[string, string]>> | undefined;
+      const readAhead = (): Promise<Array<[string, string]>> => {
+        const p = it!.nextv(size);
+        p.catch(() => undefined); // awaited below; never an unhandled rejection
+        return p;
+      };
       try {
-        it = db.iterator<string, string>({ ...range });
+        // classic-level stops a nextv() after 16 KiB by default, which would cut a batch
+        // of records into dozens of round trips to LevelDB's thread.
+        it = db.iterator<string, string>({ ...range, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
+        ahead = readAhead();
         for (;;) {
-          const entries: Array<[string, string]> = await it.nextv(size);
+          const entries: Array<[string, string]> = await ahead;
+          ahead = undefined;
           if (entries.length === 0) break;
+          ahead = readAhead();
           yield E.right(entries);
         }
       } catch (e) {
         yield E.left(fromLevelError(path, e));
       } finally {
+        if (ahead !== undefined) await ahead.catch(() => undefined);
         if (it !== undefined) await it.close().catch(() => undefined);
       }
     },

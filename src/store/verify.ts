@@ -227,8 +227,8 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
       return E.right(undefined);
     };
 
-    const step = async (seq: number, rec: LogRecord): Promise<E.Either<StoreError, boolean>> => {
-      const before = state ?? blankState(sid);
+    /** The parent state a fork genesis replays onto (checking header and fork link); `undefined` for other records. */
+    const forkParent = async (seq: number, rec: LogRecord): Promise<E.Either<StoreError, { readonly parent: SessionState | undefined } | false>> => {
       let parent: SessionState | undefined;
       if (seq === 1 && rec.command.type === 'session_forked') {
         const from = rec.command.from;
@@ -255,10 +255,19 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
           parent = p.right;
         }
       }
+      return E.right({ parent });
+    };
+
+    /**
+     * Replays one record onto `state` (synchronous: most records need no I/O). `false`
+     * when the record is a problem (reported) and replay stops.
+     */
+    const advance = (seq: number, rec: LogRecord, parent: SessionState | undefined): boolean => {
+      const before = state ?? blankState(sid);
       const r = reduce(before, rec, parent);
       if (E.isLeft(r)) {
         add(seq, 'CorruptRecord', `${r.left._tag}: ${r.left.message}`);
-        return E.right(false);
+        return false;
       }
       const after = r.right;
       const revBefore = transcriptRevision(before.transcript);
@@ -277,8 +286,15 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
       }
       if (capture?.has(seq) === true) captured.set(capturedKey(sid, seq), after);
       state = after;
+      return true;
+    };
+
+    const step = async (seq: number, rec: LogRecord): Promise<E.Either<StoreError, boolean>> => {
+      const p = await forkParent(seq, rec);
+      if (E.isLeft(p)) return p;
+      if (p.right === false || !advance(seq, rec, p.right.parent)) return E.right(false);
       if (toCheck.has(seq)) {
-        const c = await checkSnapshot(seq, after);
+        const c = await checkSnapshot(seq, state!);
         if (E.isLeft(c)) return c;
       }
       return E.right(true);
@@ -302,7 +318,8 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
           stopped = true;
           break scan;
         }
-        const ok = await step(seq, rec.right);
+        // Records that need no I/O (all but a fork genesis and a snapshot point) are replayed without a promise.
+        const ok = (seq === 1 && rec.right.command.type === 'session_forked') || toCheck.has(seq) ? await step(seq, rec.right) : E.right(advance(seq, rec.right, undefined));
         if (E.isLeft(ok)) return ok;
         if (!ok.right) {
           stopped = true;
