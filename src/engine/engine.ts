@@ -33,6 +33,7 @@ import type { SystemContextAppend, SystemContextDisposition } from '../machines/
 import { hasUnmaterializedRealtimeItems, type RealtimeApplyOutcome } from '../machines/realtime.ts';
 import { SessionStore, type AppendResult, type SessionStoreOptions, type StoreCreateOptions } from '../store/store.ts';
 import { invalidArgument, type StoreError } from '../store/errors.ts';
+import { isLazyReadFailure } from '../store/chunks.ts';
 import { catalogUnavailable, engineClosed, turnInProgress, turnNotActive, type EngineError } from './errors.ts';
 import { makeSubscription, type StoredPage, type SubscribeOptions, type Subscription, type SubscriptionControl } from './subscription.ts';
 
@@ -238,17 +239,6 @@ const commandsOf = (base: Session, plan: unknown): E.Either<StoreError, readonly
   return E.left(invalidArgument('plan', 'expected an array of commands or a Session derived from the one given'));
 };
 
-/**
- * The store error carried by an exception a loaded `Session` throws when one of
- * its lazily read lists cannot be read (the store's `LazyReadFailure`: a missing
- * or corrupt chunk, or the store closed meanwhile); `undefined` for anything
- * else. Matched by shape so the engine does not depend on the store's internals.
- */
-const lazyReadError = (e: unknown): StoreError | undefined => {
-  if (!(e instanceof Error) || e.name !== 'LazyReadFailure') return undefined;
-  const inner = (e as { error?: unknown }).error;
-  return typeof inner === 'object' && inner !== null && typeof (inner as { _tag?: unknown })._tag === 'string' ? (inner as StoreError) : undefined;
-};
 
 /**
  * Runs a plan step against `base` and turns its outcome into commands. A `Left`
@@ -264,8 +254,8 @@ const buildCommands = <Err>(plan: (s: Session) => unknown, base: Session): E.Eit
     }
     return commandsOf(base, p);
   } catch (e) {
-    const err = lazyReadError(e);
-    if (err !== undefined) return E.left(err);
+    // A loaded session's lazily read lists can fail (missing or corrupt chunk, store closed).
+    if (isLazyReadFailure(e)) return E.left(e.error);
     throw e;
   }
 };

@@ -35,6 +35,7 @@ import {
   transcriptMessages,
   transcriptRevision,
   vecGet,
+  vecIter,
   vecPush,
   vecSize,
   type Transcript,
@@ -94,8 +95,11 @@ const leadingSystemPrompt = (t: Transcript): string | undefined => {
   return first?.role === 'system' ? first.text : undefined;
 };
 
-const hasConversationMessages = (t: Transcript): boolean =>
-  transcriptMessages(t).some((m) => m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results');
+/** Stops at the first match, so a cold-loaded transcript usually reads only its first chunk. */
+const hasConversationMessages = (t: Transcript): boolean => {
+  for (const m of vecIter(t.messages)) if (m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results') return true;
+  return false;
+};
 
 const invalidUsage = (path: string, reason: string): InvalidUsage => ({ _tag: 'InvalidUsage', path, reason, message: `invalid usage at ${path}: ${reason}` });
 

@@ -5,3 +5,4 @@ export type { SessionVerifyReport, VerifyProblem, VerifyProgress } from './verif
 export { SNAPSHOT_VERSION } from './snapshot.ts';
 export { STORE_FORMAT_VERSION, HEADER_VERSION, keys as storeKeys, sessionIdProblem } from './layout.ts';
 export type { SessionHeader, HeaderFork, ForkLink } from './io.ts';
+export { LazyReadFailure, isLazyReadFailure } from './chunks.ts';

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSeq } from '../../src/store/layout.ts';
 import { appendMessages, cleanupDirs, left, openStore, recordKey, right, snapshotKey, tamper, tempDir, withRawDb } from './helpers.ts';
+import { exportPiSession } from '../../src/adapters/pi/store.ts';
 
 afterEach(cleanupDirs);
 
@@ -163,6 +164,7 @@ describe('snapshots (machines.md §4: fail closed, never load empty)', () => {
     expect(left(await s2.revisionMessages('s', loaded.transcriptRevision()))).toMatchObject(corrupt);
     expect(left(await s2.forkAt('s', 10, { id: 'c' }))).toMatchObject(corrupt);
     expect(left(await s2.load('c'))._tag).toBe('SessionNotFound'); // nothing written
+    expect(left(await exportPiSession(s2, 's'))).toMatchObject(corrupt); // a Left, not a throw
     const [report] = right(await s2.verify('s'));
     expect(report!.problems.map((p) => [p.seq, p._tag])).toEqual([[301, 'CorruptRecord']]);
     right(await s2.close());

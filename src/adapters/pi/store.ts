@@ -39,7 +39,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Session } from '../../session/session.ts';
 import type { SessionCommand } from '../../session/commands.ts';
 import type { Digest } from '../../model/scalars.ts';
-import type { SessionStore, StoreError } from '../../store/index.ts';
+import { isLazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
 import { parsePiJsonl } from './parse.ts';
 import { planPiImport, type PiImportPlan, type PiPlanOp, type PiPlanSession } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
@@ -372,12 +372,18 @@ export const exportPiSession = async (store: SessionStore, sessionId: string): P
   // The session a pi file was imported as (its id ends with the pi id) goes back out under the pi id and time.
   const imported = typeof piId === 'string' && piId !== '' && s.id.endsWith(piId);
   const piCreatedAt = imported && typeof piTime === 'string' ? Date.parse(piTime) : Number.NaN;
-  return E.right(
-    exportPiJsonl({
-      sessionId: imported ? piId : s.id,
-      createdAt: Number.isFinite(piCreatedAt) ? piCreatedAt : s.createdAt,
-      metadata: s.metadata,
-      messages: s.messages,
-    }),
-  );
+  try {
+    return E.right(
+      exportPiJsonl({
+        sessionId: imported ? piId : s.id,
+        createdAt: Number.isFinite(piCreatedAt) ? piCreatedAt : s.createdAt,
+        metadata: s.metadata,
+        messages: s.messages,
+      }),
+    );
+  } catch (e) {
+    // Reading the messages of a cold-loaded session can meet a missing or corrupt chunk.
+    if (isLazyReadFailure(e)) return E.left(e.error);
+    throw e;
+  }
 };
