@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import * as E from 'fp-ts/lib/Either.js';
 import { assistantText, userText, type Message } from '../../src/model/index.ts';
 import { SessionEngine, type SessionEngineOptions, type Subscription } from '../../src/engine/index.ts';
 import type { LogRecord } from '../../src/session/record.ts';
+import { right, ticking } from '../support/either.ts';
+export { right, left, ticking } from '../support/either.ts';
 
 const made: string[] = [];
 
@@ -23,24 +24,6 @@ export const tempDir = (label = 'engine'): string => {
 /** Removes the temp directories. */
 export const cleanupDirs = (): void => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-};
-
-/** The `Right` value, or throws with the `Left` printed. */
-export const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left ${JSON.stringify(e.left)}`);
-  return e.right;
-};
-
-/** The `Left` value, or throws. */
-export const left = <L>(e: E.Either<L, unknown>): L => {
-  if (E.isRight(e)) throw new Error('expected Left, got Right');
-  return e.left;
-};
-
-/** A clock returning start, start + 1, … */
-export const ticking = (start = 1_000): (() => number) => {
-  let t = start;
-  return () => t++;
 };
 
 /** Opens an engine in `dir` with a ticking clock (throws on failure). */

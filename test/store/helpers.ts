@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { Level } from 'level';
-import * as E from 'fp-ts/lib/Either.js';
 import { assistantText, userText, type Message } from '../../src/model/index.ts';
 import { SessionStore, type SessionStoreOptions } from '../../src/store/index.ts';
+import { right, ticking } from '../support/either.ts';
+export { right, left, ticking } from '../support/either.ts';
 
 /** A fresh temp directory; `cleanupDirs()` removes every one made so far. */
 const made: string[] = [];
@@ -20,23 +21,6 @@ export const tempDir = (label = 'store'): string => {
 };
 export const cleanupDirs = (): void => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-};
-
-/** The `Right` value, or throws with the `Left` printed. */
-export const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected Right, got Left ${JSON.stringify(e.left)}`);
-  return e.right;
-};
-/** The `Left` value, or throws. */
-export const left = <L>(e: E.Either<L, unknown>): L => {
-  if (E.isRight(e)) throw new Error('expected Left, got Right');
-  return e.left;
-};
-
-/** A clock returning 1000, 1001, … (one tick per call). */
-export const ticking = (start = 1000): (() => number) => {
-  let t = start;
-  return () => t++;
 };
 
 /** Opens a store in `dir` with a ticking clock (throws on failure). */
