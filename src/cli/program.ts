@@ -21,6 +21,7 @@ import { registerCompact } from './commands/compact.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerExport } from './commands/export.ts';
 import { registerLineage } from './commands/lineage.ts';
+import { registerDiff } from './commands/diff.ts';
 
 /** The default store directory (relative to the working directory). */
 export const DEFAULT_STORE = './.palimpsest';
@@ -79,6 +80,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerVerify(program, run);
   registerExport(program, run);
   registerLineage(program, run);
+  registerDiff(program, run);
   program.addHelpCommand('help [command]', 'show help for a command');
   return program;
 };
