@@ -45,7 +45,7 @@ export interface Ctx {
   readonly io: Io;
 }
 
-/** A command's result: `json` is printed with `--json`, `text` otherwise; `exit` defaults to 0. */
+/** A command's result: `json` is printed with `--json` (nothing when `undefined`: a command that already printed its one document, e.g. `inspect` when it starts serving), `text` otherwise; `exit` defaults to 0. */
 export interface Result {
   readonly exit?: ExitCode;
   readonly json: unknown;
@@ -63,7 +63,9 @@ export const toJson = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
 /** Prints a result (stdout) and returns its exit code. */
 export const printResult = (ctx: Pick<Ctx, 'json' | 'io'>, r: Result): ExitCode => {
-  if (ctx.json) ctx.io.stdout.write(toJson(r.json));
+  if (ctx.json) {
+    if (r.json !== undefined) ctx.io.stdout.write(toJson(r.json));
+  }
   else if (r.text !== '') ctx.io.stdout.write(r.text.endsWith('\n') ? r.text : `${r.text}\n`);
   return r.exit ?? EXIT.ok;
 };

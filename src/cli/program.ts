@@ -22,6 +22,7 @@ import { registerVerify } from './commands/verify.ts';
 import { registerExport } from './commands/export.ts';
 import { registerLineage } from './commands/lineage.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerInspect } from './commands/inspect.ts';
 
 /** The default store directory (relative to the working directory). */
 export const DEFAULT_STORE = './.palimpsest';
@@ -81,6 +82,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerExport(program, run);
   registerLineage(program, run);
   registerDiff(program, run);
+  registerInspect(program, run);
   program.addHelpCommand('help [command]', 'show help for a command');
   return program;
 };

@@ -1,0 +1,70 @@
+/**
+ * The record log: seq, time (and the original time an import carried),
+ * command, summary, prev and hash, a page at a time. When verify finds a
+ * problem, the first broken link is named at the top and its row is red.
+ */
+import type { LogPage, VerifyView } from '../views.ts';
+import { apiPath, PAGE_SIZE } from '../apiPath.ts';
+import { Pager, Pending } from './common.tsx';
+import { short, time } from './format.ts';
+import { useApi } from './hooks.ts';
+import type { Go } from './nav.ts';
+
+export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: number; go: Go }) => {
+  const from = offset < 1 ? 1 : offset;
+  const page = useApi<LogPage>(apiPath('log', { session: sessionId, from, limit: PAGE_SIZE }));
+  const verify = useApi<VerifyView>(apiPath('verify', { session: sessionId }));
+  const broken = verify !== undefined && verify.ok ? verify.value.firstBrokenSeq : undefined;
+  const problem = verify !== undefined && verify.ok ? verify.value.problems[0] : undefined;
+  const toPage = (seq: number) => go({ kind: 'session', sessionId, tab: 'log', offset: 1 + Math.floor((seq - 1) / PAGE_SIZE) * PAGE_SIZE });
+  return (
+    <div>
+      {verify === undefined && <p class="muted">verifying the hash chain…</p>}
+      {verify !== undefined && verify.ok && verify.value.ok && <p class="ok-text">hash chain verified: {verify.value.records} records</p>}
+      {problem !== undefined && (
+        <p class="broken-banner" data-testid="broken-banner">
+          verify failed{broken !== undefined ? ` — first broken link at seq ${broken}` : ''}: {problem.reason} [{problem._tag}]{' '}
+          {broken !== undefined && <button onClick={() => toPage(broken)}>show</button>}
+        </p>
+      )}
+      {page === undefined || !page.ok ? (
+        <Pending answer={page} />
+      ) : (
+        <>
+          <Pager first={1} offset={from} size={PAGE_SIZE} total={page.value.total} onPage={(o) => go({ kind: 'session', sessionId, tab: 'log', offset: o })} />
+          <table class="grid compact" data-testid="log">
+            <thead>
+              <tr>
+                <th class="r">seq</th>
+                <th>time</th>
+                <th>command</th>
+                <th>summary</th>
+                <th>prev</th>
+                <th>hash</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.value.rows.map((r) => (
+                <tr key={r.seq} class={r.seq === broken ? 'broken' : ''} data-testid="log-row" data-seq={r.seq}>
+                  <td class="r">{r.seq}</td>
+                  <td>
+                    {time(r.at)}
+                    {r.originalAt !== undefined && <div class="muted">original {time(r.originalAt)}</div>}
+                  </td>
+                  <td>{r.type}</td>
+                  <td class="summary">{r.summary}</td>
+                  <td class="digest" title={r.prev}>
+                    {short(r.prev)}
+                  </td>
+                  <td class="digest" title={r.hash}>
+                    {short(r.hash)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+};
