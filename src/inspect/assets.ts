@@ -23,13 +23,14 @@ export interface AssetsUnavailable {
 /** Where the prebuilt bundle sits, relative to this module. */
 export const PREBUILT = { js: new URL('./web/app.js', import.meta.url), css: new URL('./web/app.css', import.meta.url) } as const;
 
-/** The page's entry point, relative to this module (present in a source checkout). */
-export const ENTRY = new URL('./web/main.tsx', import.meta.url);
+/** The page's entry point in a source checkout: beside this module (running from `src/`), or in `src/` when this module runs compiled from `dist/`. */
+export const ENTRIES = [new URL('./web/main.tsx', import.meta.url), new URL('../../src/inspect/web/main.tsx', import.meta.url)] as const;
 
 /** Reads the prebuilt bundle, else bundles the sources with esbuild (see the module comment). */
 export const loadInspectorAssets = async (): Promise<E.Either<AssetsUnavailable, InspectorAssets>> => {
   if (fs.existsSync(PREBUILT.js) && fs.existsSync(PREBUILT.css)) return E.right({ js: fs.readFileSync(PREBUILT.js, 'utf8'), css: fs.readFileSync(PREBUILT.css, 'utf8') });
-  if (!fs.existsSync(ENTRY)) return E.left({ _tag: 'AssetsUnavailable', message: `the inspector page is not built: ${fileURLToPath(PREBUILT.js)} is missing (run npm run build)` });
+  const entry = ENTRIES.find((u) => fs.existsSync(u));
+  if (entry === undefined) return E.left({ _tag: 'AssetsUnavailable', message: `the inspector page is not built: ${fileURLToPath(PREBUILT.js)} is missing (run npm run build)` });
   const { bundleInspector } = await import('./bundle.ts');
-  return bundleInspector(fileURLToPath(ENTRY));
+  return bundleInspector(fileURLToPath(entry));
 };
