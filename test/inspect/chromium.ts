@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { BIN, ROOT } from '../cli/helpers.ts';
+import { MAIN, ROOT, TSX } from '../cli/helpers.ts';
 
 /** Where screenshots are written (gitignored). */
 export const ARTIFACTS = nodePath.join(ROOT, 'test-artifacts', 'inspect');
@@ -57,7 +57,7 @@ export interface InspectServer {
 /** Starts `palimpsest --store <store> inspect` in `cwd` and waits for the URL it prints. */
 export const startInspect = (cwd: string, store: string): Promise<InspectServer> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--store', store, 'inspect'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, '--store', store, 'inspect'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
