@@ -183,7 +183,7 @@ describe('palimpsest inspect --html', () => {
     const r = await cli(['--store', 'demo', 'inspect', '--html', 'audit.html'], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^wrote .*audit\.html \(.*; 2 sessions: /);
+    expect(r.stdout).toMatch(/^wrote .*audit\.html: \d+ bytes .*, 2 sessions \(/);
     const file = nodePath.join(cwd, 'audit.html');
     const html = fs.readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);

@@ -113,7 +113,7 @@ export const registerInspect = (program: Command, run: Run): void => {
         if (opts.html !== undefined) {
           const w = await writeHtml(ctx, opts.html, ids);
           if (E.isLeft(w)) return w;
-          return done(w.right, `wrote ${w.right.file} (${bytes(w.right.bytes)}; ${w.right.sessions.length} sessions: ${w.right.sessions.join(', ')})`);
+          return done(w.right, `wrote ${w.right.file}: ${bytes(w.right.bytes)}, ${w.right.sessions.length} sessions (${w.right.sessions.join(', ')})`);
         }
         const s = await serve(ctx, opts.port ?? 0);
         if (E.isLeft(s)) return s;
