@@ -152,9 +152,11 @@ export const logRow = (r: LogRecord): LogRow => {
 
 /**
  * Records `from .. from + limit - 1` of the log (limit capped at `MAX_PAGE`).
- * A record that fails to decode or sits under the wrong key is a `Left`
- * (`CorruptRecord`); hash-chain breaks are found by `verifyView`, and the page
- * marks them with `firstBrokenSeq`.
+ * Reads fail closed: a record whose hash or link does not check is never
+ * shown as data. When the page's range holds one (`CorruptRecord` naming a
+ * seq in it), the page holds the records before it, `broken` (its seq and the
+ * reason) in its place, and the records after it when those read cleanly
+ * (else `brokenTail` says where reading stopped). Other failures are `Left`.
  */
 export const logPage = async (store: SessionStore, sessionId: string, from: number, limit: number): Promise<E.Either<StoreError, LogPage>> => {
   const listed = await store.list();
@@ -165,8 +167,20 @@ export const logPage = async (store: SessionStore, sessionId: string, from: numb
   const end = Math.min(h.lastSeq, start + Math.min(limit, MAX_PAGE) - 1);
   if (start > end) return E.right({ sessionId, total: h.lastSeq, from: start, rows: [] });
   const l = await store.log(sessionId, { fromSeq: start, toSeq: end });
-  if (E.isLeft(l)) return l;
-  return E.right({ sessionId, total: h.lastSeq, from: start, rows: l.right.map(logRow) });
+  if (E.isRight(l)) return E.right({ sessionId, total: h.lastSeq, from: start, rows: l.right.map(logRow) });
+  const bad = l.left;
+  if (bad._tag !== 'CorruptRecord' || bad.seq < start || bad.seq > end) return l;
+  const before = bad.seq > start ? await store.log(sessionId, { fromSeq: start, toSeq: bad.seq - 1 }) : E.right([]);
+  if (E.isLeft(before)) return before;
+  const after = bad.seq < end ? await store.log(sessionId, { fromSeq: bad.seq + 1, toSeq: end }) : E.right([]);
+  return E.right({
+    sessionId,
+    total: h.lastSeq,
+    from: start,
+    rows: [...before.right, ...(E.isRight(after) ? after.right : [])].map(logRow),
+    broken: { seq: bad.seq, _tag: bad._tag, reason: bad.reason },
+    ...(E.isLeft(after) ? { brokenTail: { seq: bad.seq + 1, _tag: after.left._tag, message: after.left.message } } : {}),
+  });
 };
 
 const textSize = (m: Message): number => messageText(m).length;

@@ -96,12 +96,14 @@ export interface LogRow {
   readonly revision: string;
 }
 
-/** A page of the record log. */
+/** A page of the record log. `broken`: a record in the page's range that fails its hash or link check (shown in its place, never as data); `brokenTail`: reading after it failed too. */
 export interface LogPage {
   readonly sessionId: string;
   readonly total: number;
   readonly from: number;
   readonly rows: readonly LogRow[];
+  readonly broken?: { readonly seq: number; readonly _tag: string; readonly reason: string };
+  readonly brokenTail?: { readonly seq: number; readonly _tag: string; readonly message: string };
 }
 
 /**

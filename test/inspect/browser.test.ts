@@ -56,7 +56,7 @@ const auditCompaction = async (page: Page, prefix: string): Promise<void> => {
   expect(await rows.nth(1).getAttribute('data-session')).toBe(FORK_ID);
   expect(await rows.nth(0).getByTestId('session-messages').textContent()).toBe('41');
   expect(await rows.nth(1).getByTestId('session-messages').textContent()).toBe('21');
-  await page.getByTestId('verify-ok').first().waitFor();
+  await page.getByTestId('verify-ok').nth(1).waitFor();
   expect(await page.getByTestId('verify-ok').count()).toBe(2);
   await page.screenshot({ path: screenshotPath(`${prefix}sessions`), fullPage: true });
 
@@ -96,7 +96,7 @@ describe('palimpsest inspect (served)', () => {
     const page = await open(server.url);
     await auditCompaction(page, '');
     await page.close();
-  });
+  }, 400_000);
 
   it('draws the charts, the lineage with the fork point and the log', async () => {
     const page = await open(server.url);
@@ -122,7 +122,7 @@ describe('palimpsest inspect (served)', () => {
     expect(await page.locator(`[data-testid="lineage-node"][data-session="${REAL_ID}"] [data-session="${FORK_ID}"]`).count()).toBe(1);
     await page.screenshot({ path: screenshotPath('lineage'), fullPage: false });
     await page.close();
-  });
+  }, 400_000);
 
   it('the README screenshot: the timeline with the compaction diff', async () => {
     const page = await open(server.url);
@@ -133,7 +133,7 @@ describe('palimpsest inspect (served)', () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') fs.copyFileSync(screenshotPath('readme'), nodePath.join(ROOT, 'docs', 'inspector.png'));
     expect(fs.statSync(screenshotPath('readme')).size).toBeGreaterThan(10_000);
     await page.close();
-  });
+  }, 400_000);
 });
 
 /** Flips one character of record `seq`'s revision digest (still JSON, still a digest, no longer what replay gives). */
@@ -175,7 +175,7 @@ describe('palimpsest inspect on a tampered store', () => {
     } finally {
       expect(await bad.stop()).toBe(0);
     }
-  });
+  }, 400_000);
 });
 
 describe('palimpsest inspect --html', () => {
@@ -194,5 +194,5 @@ describe('palimpsest inspect --html', () => {
     await auditCompaction(page, 'static-');
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
     await page.close();
-  });
+  }, 400_000);
 });

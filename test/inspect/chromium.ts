@@ -37,6 +37,8 @@ export const launchBrowser = async (): Promise<{ context: BrowserContext; close:
     args: CHROMIUM_FLAGS,
     viewport: { width: 1360, height: 900 },
   });
+  // Generous waits: verifying the real session's log takes seconds, many more on a busy machine (no time is asserted).
+  context.setDefaultTimeout(180_000);
   return {
     context,
     close: async () => {

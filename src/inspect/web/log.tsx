@@ -3,12 +3,31 @@
  * command, summary, prev and hash, a page at a time. When verify finds a
  * problem, the first broken link is named at the top and its row is red.
  */
-import type { LogPage, VerifyView } from '../views.ts';
+import type { LogPage, LogRow, VerifyView } from '../views.ts';
 import { apiPath, PAGE_SIZE } from '../apiPath.ts';
 import { Pager, Pending } from './common.tsx';
 import { short, time } from './format.ts';
 import { useApi } from './hooks.ts';
 import type { Go } from './nav.ts';
+
+/** One readable record; red when verify names it as the first broken link (e.g. a replay that diverges there). */
+const row = (brokenSeq: number | undefined) => (r: LogRow) => (
+  <tr key={r.seq} class={r.seq === brokenSeq ? 'broken' : ''} data-testid="log-row" data-seq={r.seq}>
+    <td class="r">{r.seq}</td>
+    <td>
+      {time(r.at)}
+      {r.originalAt !== undefined && <div class="muted">original {time(r.originalAt)}</div>}
+    </td>
+    <td>{r.type}</td>
+    <td class="summary">{r.summary}</td>
+    <td class="digest" title={r.prev}>
+      {short(r.prev)}
+    </td>
+    <td class="digest" title={r.hash}>
+      {short(r.hash)}
+    </td>
+  </tr>
+);
 
 export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: number; go: Go }) => {
   const from = offset < 1 ? 1 : offset;
@@ -44,23 +63,22 @@ export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: 
               </tr>
             </thead>
             <tbody>
-              {page.value.rows.map((r) => (
-                <tr key={r.seq} class={r.seq === broken ? 'broken' : ''} data-testid="log-row" data-seq={r.seq}>
-                  <td class="r">{r.seq}</td>
-                  <td>
-                    {time(r.at)}
-                    {r.originalAt !== undefined && <div class="muted">original {time(r.originalAt)}</div>}
-                  </td>
-                  <td>{r.type}</td>
-                  <td class="summary">{r.summary}</td>
-                  <td class="digest" title={r.prev}>
-                    {short(r.prev)}
-                  </td>
-                  <td class="digest" title={r.hash}>
-                    {short(r.hash)}
+              {page.value.rows.filter((r) => page.value.broken === undefined || r.seq < page.value.broken.seq).map(row(broken))}
+              {page.value.broken !== undefined && (
+                <tr class="broken" data-testid="log-row" data-seq={page.value.broken.seq}>
+                  <td class="r">{page.value.broken.seq}</td>
+                  <td colSpan={5}>
+                    record fails its check, not shown as data: {page.value.broken.reason} [{page.value.broken._tag}]
                   </td>
                 </tr>
-              ))}
+              )}
+              {page.value.broken !== undefined && page.value.rows.filter((r) => r.seq > page.value.broken!.seq).map(row(broken))}
+              {page.value.brokenTail !== undefined && (
+                <tr class="broken">
+                  <td class="r">{page.value.brokenTail.seq}…</td>
+                  <td colSpan={5}>{page.value.brokenTail.message}</td>
+                </tr>
+              )}
             </tbody>
           </table>
         </>
