@@ -11,7 +11,7 @@ import { isSessionHistoryRewriteAwareSession, isSessionHistoryTransactionAwareSe
 import { createPalimpsestAgentsSession, type PalimpsestAgentsSession } from '../../../src/adapters/openai/agentsSession.ts';
 import { operationRecord } from '../../../src/adapters/openai/agentsHistory.ts';
 import { right, ticking } from '../../support/either.ts';
-import { logLines, useStores } from './agentsStores.ts';
+import { logLines, useStores } from '../../support/stores.ts';
 
 const openStore = useStores();
 const fresh = async (id = 's'): Promise<PalimpsestAgentsSession> => createPalimpsestAgentsSession(await openStore(), { sessionId: id, clock: ticking(), actor: 'agents-sdk' });
