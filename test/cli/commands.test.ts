@@ -102,7 +102,7 @@ describe('reading', () => {
   it('show --range A..B prints messages A to B-1; --message N prints one message in full', async () => {
     const r = await run('show', REAL_ID, '--range', '10..13');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/transcript \(messages 10\.\.13 of 1014\):\n +# +time +role +summary\n +10 [^\n]+\n +11 [^\n]+\n +12 [^\n]+$/);
+    expect(r.stdout).toMatch(/transcript \(messages 10\.\.13 of 1014\):\n +# +time +role +summary\n *10 [^\n]+\n *11 [^\n]+\n *12 [^\n]+\n$/);
     const j = await runJson('show', REAL_ID, '--range', '10..13');
     expect([j.json.messagesFrom, j.json.messages.length]).toEqual([10, 3]);
     // The longest text of the transcript, printed whole (the transcript table cuts it).

@@ -158,7 +158,7 @@ const time = async <A>(f: () => Promise<A>): Promise<[A, number]> => {
   return [a, performance.now() - t0];
 };
 
-/** Runs the demo against an open store (already reset). */
+/** Runs the demo against an open store (checked by `checkDemoStore`): writes run N's sessions only. */
 const runDemo = async (
   ctx: Ctx,
   store: Store,
