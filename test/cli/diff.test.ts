@@ -4,7 +4,10 @@
  * --text, and the errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliJson, cleanup, REAL_ID, tempDir } from './helpers.ts';
+import { cli, cliJson, cleanup, tempDir } from './helpers.ts';
+
+/** The demo's first run's session id. */
+const DEMO_ID = 'demo-1:d703a1a9-1b7b-4fb1-b512-c9738b1fe617';
 
 afterAll(cleanup);
 
@@ -14,9 +17,9 @@ let parentRevision = '';
 
 beforeAll(async () => {
   cwd = tempDir('diff');
-  const demo = await cli(['demo'], cwd);
+  const demo = await cli(['--store', '.palimpsest', 'demo'], cwd);
   expect(demo.code).toBe(0);
-  const g = await cliJson(['revisions', REAL_ID], cwd);
+  const g = await cliJson(['revisions', DEMO_ID], cwd);
   const c = g.json.commits[0];
   commitSeq = c.seq;
   parentRevision = c.commit.parentRevision;
@@ -24,7 +27,7 @@ beforeAll(async () => {
 
 describe('palimpsest diff', () => {
   it('--json: the compaction replaced [0,974) by one summary and kept the last 40 messages', async () => {
-    const r = await cliJson(['diff', REAL_ID, String(commitSeq - 1), String(commitSeq)], cwd);
+    const r = await cliJson(['diff', DEMO_ID, String(commitSeq - 1), String(commitSeq)], cwd);
     expect(r.code).toBe(0);
     const j = r.json;
     expect(j.a).toMatchObject({ seq: commitSeq - 1, revision: parentRevision, messages: 1014 });
@@ -38,7 +41,7 @@ describe('palimpsest diff', () => {
   });
 
   it('accepts a revision prefix and head; human output lists the changed messages with digests', async () => {
-    const r = await cli(['diff', REAL_ID.slice(3), parentRevision.slice(7, 19), 'head'], cwd);
+    const r = await cli(['diff', DEMO_ID, parentRevision.slice(7, 19), 'head'], cwd);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('kept 40, removed 0, added 0, replaced 974 -> 1');
@@ -48,31 +51,31 @@ describe('palimpsest diff', () => {
   });
 
   it('--text adds a unified line diff of the changed texts', async () => {
-    const r = await cliJson(['diff', REAL_ID, String(commitSeq - 1), 'head', '--text'], cwd);
+    const r = await cliJson(['diff', DEMO_ID, String(commitSeq - 1), 'head', '--text'], cwd);
     expect(r.code).toBe(0);
     const lines: string[] = r.json.texts[0].patch.flatMap((p: { lines: string[] }) => p.lines);
     expect(lines).toContain('-#0 user');
     expect(lines).toContain('+#0 user/compaction_summary');
-    const text = await cli(['diff', REAL_ID, String(commitSeq - 1), 'head', '--text'], cwd);
+    const text = await cli(['diff', DEMO_ID, String(commitSeq - 1), 'head', '--text'], cwd);
     expect(text.stdout).toContain('--- a hunk 0 (replaced)');
     expect(text.stdout).toContain('+++ b hunk 0 (replaced)');
   });
 
   it('the same point twice is all kept', async () => {
-    const r = await cliJson(['diff', REAL_ID, 'head', 'head'], cwd);
+    const r = await cliJson(['diff', DEMO_ID, 'head', 'head'], cwd);
     expect(r.json.diff.counts).toEqual({ kept: 41, removed: 0, added: 0, replaced: 0, replacements: 0 });
   });
 
   it('errors: a bad point is a usage error (2); an unknown seq, revision or label is exit 1', async () => {
-    const bad = await cliJson(['diff', REAL_ID, '0', 'head'], cwd);
+    const bad = await cliJson(['diff', DEMO_ID, '0', 'head'], cwd);
     expect(bad.code).toBe(2);
     expect(bad.json.error._tag).toBe('UsageError');
-    const seq = await cliJson(['diff', REAL_ID, '999999', 'head'], cwd);
+    const seq = await cliJson(['diff', DEMO_ID, '999999', 'head'], cwd);
     expect(seq.code).toBe(1);
     expect(seq.json.error._tag).toBe('SeqOutOfRange');
-    const rev = await cliJson(['diff', REAL_ID, 'ffffffff', 'head'], cwd);
+    const rev = await cliJson(['diff', DEMO_ID, 'ffffffff', 'head'], cwd);
     expect(rev.json.error._tag).toBe('RevisionNotFound');
-    const label = await cliJson(['diff', REAL_ID, 'label:release', 'head'], cwd);
+    const label = await cliJson(['diff', DEMO_ID, 'label:release', 'head'], cwd);
     expect(label.json.error).toMatchObject({ _tag: 'LabelNotFound', label: 'release' });
   });
 });

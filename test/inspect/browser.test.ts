@@ -17,7 +17,9 @@ import { storeKeys } from '../../src/store/index.ts';
 import { cli, cleanup, REAL, REAL_ID, ROOT, tempDir } from '../cli/helpers.ts';
 import { launchBrowser, screenshotPath, startInspect, type InspectServer } from './chromium.ts';
 
-const FORK_ID = `${REAL_ID}~fork`;
+/** The demo's first run's session id and its fork. */
+const DEMO_ID = 'demo-1:d703a1a9-1b7b-4fb1-b512-c9738b1fe617';
+const FORK_ID = `${DEMO_ID}~fork`;
 const BROKEN_SEQ = 57;
 
 let cwd = '';
@@ -52,7 +54,7 @@ const auditCompaction = async (page: Page, prefix: string): Promise<void> => {
   const rows = page.getByTestId('session-row');
   await rows.nth(1).waitFor();
   expect(await rows.count()).toBe(2);
-  expect(await rows.nth(0).getAttribute('data-session')).toBe(REAL_ID);
+  expect(await rows.nth(0).getAttribute('data-session')).toBe(DEMO_ID);
   expect(await rows.nth(1).getAttribute('data-session')).toBe(FORK_ID);
   expect(await rows.nth(0).getByTestId('session-messages').textContent()).toBe('41');
   expect(await rows.nth(1).getByTestId('session-messages').textContent()).toBe('21');
@@ -60,7 +62,7 @@ const auditCompaction = async (page: Page, prefix: string): Promise<void> => {
   expect(await page.getByTestId('verify-ok').count()).toBe(2);
   await page.screenshot({ path: screenshotPath(`${prefix}sessions`), fullPage: true });
 
-  await rows.nth(0).getByRole('link', { name: REAL_ID }).click();
+  await rows.nth(0).getByRole('link', { name: DEMO_ID }).click();
   const commit = page.getByTestId('commit');
   await commit.first().waitFor();
   expect(await commit.count()).toBe(1);
@@ -119,7 +121,7 @@ describe('palimpsest inspect (served)', () => {
     await child.waitFor();
     expect(await child.textContent()).toContain(`fork (at) at seq ${commitSeq}`);
     // The fork is drawn inside its parent's node.
-    expect(await page.locator(`[data-testid="lineage-node"][data-session="${REAL_ID}"] [data-session="${FORK_ID}"]`).count()).toBe(1);
+    expect(await page.locator(`[data-testid="lineage-node"][data-session="${DEMO_ID}"] [data-session="${FORK_ID}"]`).count()).toBe(1);
     await page.screenshot({ path: screenshotPath('lineage'), fullPage: false });
     await page.close();
   }, 400_000);
