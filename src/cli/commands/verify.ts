@@ -98,8 +98,7 @@ export const registerVerify = (program: Command, run: Run): void => {
         prints:
           'One line per session: records read, bytes read (records, snapshots, chunks) and ok or\nFAILED; then every problem as <session> seq <n>: <_tag>: <reason> (seq 0 = the\nsession header or an index); then a verdict line with totals, time (ms) and\nthroughput (MiB/s). A progress bar (records) is drawn on stderr on a terminal.',
         json: '{ ok, records, bytes, ms, sessions: [{ sessionId, records, bytes, ok,\n  problems: [{ seq, _tag, reason }], lastSeq, revision? }],\n  anchors?: { file, lines, problems: [{ sessionId, seq, kind, reason }] } }',
-        exits:
-          'Exit codes: 0 every session verified (and every anchored record present); 1 a problem was\nfound, an anchored record is missing or changed (truncation, rollback), the anchor file\nis unreadable or edited (InvalidAnchor), or the store could not be read; 2 bad usage.',
+        exits: 'Exit codes: 0 every session verified (and every anchored record present); 1 a problem, a lost or changed anchored record, an edited anchor file (InvalidAnchor) or an unreadable store; 2 bad usage.',
       }),
     )
     .action(async (id: string | undefined, opts: { anchors?: string }, cmd: Command) =>
