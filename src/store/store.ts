@@ -774,25 +774,20 @@ const makeStore = (
 
     list: () =>
       guard(async () => {
+        const headers = await readHeaders(io);
+        if (E.isLeft(headers)) return headers;
         const out: SessionSummary[] = [];
-        for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
-          if (E.isLeft(batch)) return batch;
-          for (const [k, v] of batch.right) {
-            const sid = k.slice(keys.headerPrefix.length);
-            const h = decodeHeaderOf(sid, v);
-            if (E.isLeft(h)) return h;
-            const x = h.right;
-            out.push({
-              sessionId: x.sessionId,
-              createdAt: x.createdAt,
-              updatedAt: x.updatedAt,
-              lastSeq: x.lastSeq,
-              revision: x.revision,
-              messages: x.messages,
-              status: x.status,
-              ...(x.forkedFrom !== undefined ? { parent: x.forkedFrom } : {}),
-            });
-          }
+        for (const x of headers.right) {
+          out.push({
+            sessionId: x.sessionId,
+            createdAt: x.createdAt,
+            updatedAt: x.updatedAt,
+            lastSeq: x.lastSeq,
+            revision: x.revision,
+            messages: x.messages,
+            status: x.status,
+            ...(x.forkedFrom !== undefined ? { parent: x.forkedFrom } : {}),
+          });
         }
         return E.right(out);
       }),
@@ -1044,17 +1039,13 @@ const makeStore = (
 
     anchor: () =>
       guard(async () => {
+        const headers = await readHeaders(io);
+        if (E.isLeft(headers)) return headers;
         const heads: AnchorHead[] = [];
-        for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
-          if (E.isLeft(batch)) return batch;
-          for (const [k, v] of batch.right) {
-            const sid = k.slice(keys.headerPrefix.length);
-            const h = decodeHeaderOf(sid, v);
-            if (E.isLeft(h)) return h;
-            const checked = await checkHeaderAgainstLog(io, sid, h.right);
-            if (E.isLeft(checked)) return checked;
-            heads.push({ sessionId: sid, seq: checked.right.seq, hash: checked.right.hash });
-          }
+        for (const h of headers.right) {
+          const checked = await checkHeaderAgainstLog(io, h.sessionId, h);
+          if (E.isLeft(checked)) return checked;
+          heads.push({ sessionId: h.sessionId, seq: checked.right.seq, hash: checked.right.hash });
         }
         return E.right(anchorOf(heads));
       }),
@@ -1095,6 +1086,20 @@ const checkRevisionIndex = (sid: string, revision: Digest, session: Session): E.
   session.transcriptRevision() === revision
     ? E.right(undefined)
     : E.left(corruptRecord(sid, session.seq, `the revision index says ${revision} became the head at record ${session.seq}, whose revision is ${session.transcriptRevision()}`));
+
+/** Every session header, in id order (a header that does not decode is `CorruptRecord`). */
+const readHeaders = async (io: Io): Promise<E.Either<StoreError, SessionHeader[]>> => {
+  const out: SessionHeader[] = [];
+  for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
+    if (E.isLeft(batch)) return batch;
+    for (const [k, v] of batch.right) {
+      const h = decodeHeaderOf(k.slice(keys.headerPrefix.length), v);
+      if (E.isLeft(h)) return h;
+      out.push(h.right);
+    }
+  }
+  return E.right(out);
+};
 
 const decodeHeaderOf = (sid: string, raw: string): E.Either<StoreError, SessionHeader> => {
   const p = sessionIdProblem(sid);
