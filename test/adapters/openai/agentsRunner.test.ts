@@ -24,7 +24,7 @@ import { createPalimpsestAgentsSession } from '../../../src/adapters/openai/agen
 import { storeIoError } from '../../../src/store/errors.ts';
 import type { SessionStore as Store } from '../../../src/store/store.ts';
 import { right, ticking } from '../../support/either.ts';
-import { logLines, useStores } from './agentsStores.ts';
+import { logLines, useStores } from '../../support/stores.ts';
 
 const openStore = useStores();
 type OutputItem = ModelResponse['output'][number];

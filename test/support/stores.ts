@@ -1,12 +1,12 @@
-/** Test helpers for the Agents SDK session tests: real LevelDB stores in temp directories, removed after each test. */
+/** Test helpers: real LevelDB stores in temp directories (removed after each test) and one-line views of log records. */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach } from 'vitest';
-import type { LogRecord } from '../../../src/session/index.ts';
-import { SessionStore } from '../../../src/store/index.ts';
-import type { SessionStore as Store } from '../../../src/store/store.ts';
-import { right, ticking } from '../../support/either.ts';
+import type { LogRecord } from '../../src/session/index.ts';
+import { SessionStore } from '../../src/store/index.ts';
+import type { SessionStore as Store } from '../../src/store/store.ts';
+import { right, ticking } from './either.ts';
 
 /** Registers cleanup and returns `openStore()`, which opens a store in a fresh temp directory. */
 export const useStores = (): (() => Promise<Store>) => {
@@ -25,8 +25,9 @@ export const useStores = (): (() => Promise<Store>) => {
   };
 };
 
-const roleOf = (m: { readonly role: string; readonly data?: unknown }): string =>
-  m.role === 'system_notice' ? `notice:${String((m.data as { type?: unknown } | undefined)?.type)}` : m.role;
+/** `user`, `assistant`, …; a notice as `notice:<kind>`, an `agents_item` notice as `notice:<item type>`. */
+const roleOf = (m: { readonly role: string; readonly kind?: string; readonly data?: unknown }): string =>
+  m.role !== 'system_notice' ? m.role : m.kind === 'agents_item' ? `notice:${String((m.data as { type?: unknown } | undefined)?.type)}` : `notice:${m.kind}`;
 
 /** One line per record: `append user,assistant`, `rewrite [1,2) -> assistant,tool_results (agents_add_items)`, `metadata_set <key>`, or the command type. */
 export const recordLine = (r: LogRecord): string => {
