@@ -85,9 +85,6 @@ export interface AnchorProblem {
   readonly reason: string;
 }
 
-/** What the store holds for an anchored head: the record's hash at that seq, `undefined` when absent, `'no-session'` when the session is gone. */
-export type RecordHashAt = (sessionId: string, seq: number) => Promise<E.Either<unknown, Digest | undefined | 'no-session'>>;
-
 /**
  * Checks every head of every anchor against the store (`hashAt`), each
  * (session, seq) once. Returns the problems found (empty: every anchored record
