@@ -87,6 +87,7 @@ describe('README code blocks', () => {
       'AI SDK chat store',
       'Property-test your compaction strategy',
       'Running a turn with the `openai` client',
+      'Detecting tampering *and* loss: head anchors',
     ]);
   });
 
