@@ -71,7 +71,7 @@ describe('reading', () => {
     const r = await run('log', REAL_ID, '--from', '1', '--to', '6');
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\n').slice(1, 7);
-    expect(rows[0]).toMatch(/^ *1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +session_created +[0-9a-f]{12} +root session, 7 metadata keys/);
+    expect(rows[0]).toMatch(/^ *1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +session_created +[0-9a-f]{12} +root session, 8 metadata keys/);
     expect(rows[1]).toMatch(/^ *2 +\S+ +messages_appended +[0-9a-f]{12} +1 message \(user\)$/);
     expect(r.stdout).toContain(`6 records of ${REAL_ID} (seq 1..6 of`);
     const j = await runJson('log', 'd703a1a9', '--from', '7', '--to', '7');

@@ -91,14 +91,25 @@ export interface PiRewriteReason {
 
 /**
  * One planned session command; `at` is the record time in ms since the epoch.
- * - `append`: push `messages` (one record);
- * - `rewrite`: commit a transcript rewrite of `[start, end)` with `replacement`;
+ * - `append`: push `messages` (one record); `line` is the 1-based source line
+ *   of the last entry the message came from (the last tool result of a
+ *   `tool_results`);
+ * - `rewrite`: commit a transcript rewrite of `[start, end)` with
+ *   `replacement`; `line` is the compaction entry's line;
  * - `metadata_set`: set user metadata `key` (never a reserved `palimpsest*` key);
  * - `usage`: add `usage` (tokens) to the cumulative usage.
  */
 export type PiPlanOp =
-  | { readonly op: 'append'; readonly messages: Message[]; readonly at: number }
-  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly replacement: Message[]; readonly reason: PiRewriteReason; readonly at: number }
+  | { readonly op: 'append'; readonly messages: Message[]; readonly at: number; readonly line: number }
+  | {
+      readonly op: 'rewrite';
+      readonly start: number;
+      readonly end: number;
+      readonly replacement: Message[];
+      readonly reason: PiRewriteReason;
+      readonly at: number;
+      readonly line: number;
+    }
   | { readonly op: 'metadata_set'; readonly key: string; readonly value: Json; readonly at: number }
   | { readonly op: 'usage'; readonly usage: Usage; readonly at: number };
 
@@ -223,7 +234,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       return;
     }
     transcript.push({ message: d.right, minPos, maxPos, summary });
-    ops.push({ op: 'append', messages: [d.right], at });
+    ops.push({ op: 'append', messages: [d.right], at, line: path[maxPos]?.line ?? line });
   };
 
   const setMeta = (key: string, value: Json, line: number): void => {
@@ -332,6 +343,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       replacement: [d.right],
       reason: { kind: 'compaction', note: `pi compaction (line ${line}): tokensBefore=${e.tokensBefore}` },
       at,
+      line,
     });
     transcript = [{ message: d.right, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
   };
@@ -662,6 +674,26 @@ const messagesAfter = (sessions: readonly PiPlanSession[], s: PiPlanSession, n: 
   const parent = fork === undefined ? undefined : sessions.find((x) => x.key === fork.sessionKey);
   const base = parent === undefined || fork === undefined ? [] : messagesAfter(sessions, parent, fork.afterOp);
   return applyOps(base, s.ops.slice(0, n));
+};
+
+/**
+ * The source line of each message a planned session ends with (same order as
+ * `plannedMessages`): the line of the entry the message came from. Pure.
+ */
+export const plannedMessageLines = (sessions: readonly PiPlanSession[], key: string): number[] => {
+  const s = sessions.find((x) => x.key === key);
+  return s === undefined ? [] : linesAfter(sessions, s, s.ops.length);
+};
+
+const linesAfter = (sessions: readonly PiPlanSession[], s: PiPlanSession, n: number): number[] => {
+  const fork = s.forkOf;
+  const parent = fork === undefined ? undefined : sessions.find((x) => x.key === fork.sessionKey);
+  let out = parent === undefined || fork === undefined ? [] : linesAfter(sessions, parent, fork.afterOp);
+  for (const op of s.ops.slice(0, n)) {
+    if (op.op === 'append') out.push(...op.messages.map(() => op.line));
+    else if (op.op === 'rewrite') out = [...out.slice(0, op.start), ...op.replacement.map(() => op.line), ...out.slice(op.end)];
+  }
+  return out;
 };
 
 /** Applies the transcript ops (`append`, `rewrite`) of `ops` to `messages`. */
