@@ -8,6 +8,7 @@ import { usageError, type TaggedError } from '../errors.ts';
 import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { incompleteImportWarningOf, warnText } from '../importStatus.ts';
 
 /** What `--at` names: a record seq, or a revision (full, or a unique hex prefix of at least 4 digits). */
 export type AtSpec = { readonly seq: number } | { readonly revision: string };
@@ -98,7 +99,7 @@ export const registerShow = (program: Command, run: Run): void => {
         prints:
           'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
         json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
-        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2).',
+        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
       }),
     )
     .action(async (id: string, opts: { at?: string; state: boolean; tail?: number }, cmd: Command) =>
@@ -115,6 +116,9 @@ export const registerShow = (program: Command, run: Run): void => {
           const l = await loadAt(store, r.right.sessionId, opts.at);
           if (E.isLeft(l)) return l;
           const s = l.right;
+          const w = await incompleteImportWarningOf(store, s.id);
+          if (E.isLeft(w)) return w;
+          warnText(ctx, w.right);
           const all = s.messages;
           const from = opts.tail === undefined ? 0 : Math.max(0, all.length - opts.tail);
           const shown = all.slice(from);
@@ -129,6 +133,7 @@ export const registerShow = (program: Command, run: Run): void => {
             metadata: s.metadata,
             usage: s.usage,
             status: s.lifecycle.status,
+            ...(w.right !== undefined ? { incompleteImport: true, warning: w.right } : {}),
             ...(s.state.forkedFrom !== undefined ? { forkedFrom: { ...s.state.forkedFrom.from, mode: s.state.forkedFrom.mode } } : {}),
             ...(from > 0 ? { messagesFrom: from } : {}),
             messages: shown,
@@ -142,7 +147,7 @@ export const registerShow = (program: Command, run: Run): void => {
                   shown.map((m, i) => [String(from + i), isoTime(m.createdAt), roleLabel(m), messageSummary(m)]),
                   ['right'],
                 )}`;
-          const parts = [sessionFields(s, all), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
+          const parts = [...(w.right !== undefined ? [w.right] : []), sessionFields(s, all), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
           return done(json, parts.join('\n\n'));
         });
       }),
