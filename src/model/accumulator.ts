@@ -1,94 +1,126 @@
 /**
  * Incremental transcript digest (model.md §7.4).
  *
- * A `DigestAccumulator` is an immutable value holding a SHA-256 state that has
- * absorbed `T(messages)` without its closing `]`. `append` clones the state
- * (eight words, at most 63 pending bytes) and absorbs only the new message, so
- * appending costs O(size of the message) whatever the transcript length; an
- * existing accumulator is never changed, so older Session values stay valid.
+ * A `DigestAccumulator` is an immutable value holding a SHA-256 hash (from the
+ * hashing port, `hashing.ts`) that has absorbed `T(messages)` without its
+ * closing `]`. `append` copies the hash (`hash.copy()`) and absorbs only the new
+ * message, so appending costs O(size of the message) whatever the transcript
+ * length; an existing accumulator is never changed, so older Session values
+ * stay valid.
  *
- * `exportAccumulator` / `importAccumulator` move the state in and out of
- * snapshots. @noble/hashes has no public API for that, so they use the runtime
- * fields of its SHA-256 class (`get()`, `set()`, `buffer`, `pos`, `length`); the
- * lock file pins the version and `test/model/accumulator.test.ts` fails if an
- * upgrade moves them.
+ * `exportAccumulator` / `importAccumulator` move the SHA-256 state (chain words,
+ * pending bytes, length) in and out of snapshots. Neither hashing port exposes
+ * that state, so each accumulator also keeps a *trail*: the exportable state of
+ * some earlier accumulator (`sha256State.ts`) and the bytes absorbed since.
+ * Export absorbs those bytes into the earlier state once and remembers the
+ * result on the trail, so consecutive exports (one per snapshot) cost the bytes
+ * absorbed in between. An imported accumulator continues on the exportable
+ * hash itself.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { canonicalMessageBytes, framing } from './digest.ts';
-import { finalizeWith } from './hashing.ts';
+import { defaultSha256, type Sha256Hash, type Sha256Port } from './hashing.ts';
+import { ResumableSha256, SHA256_IV, type Sha256MidState } from './sha256State.ts';
 import { decodeWith, nat, refine, str, strict, type DecodeError } from './decode.ts';
 import type * as t from 'io-ts';
 import type { Message, MessageInput } from './message.ts';
 import type { Digest } from './scalars.ts';
 
-type Sha256 = ReturnType<typeof sha256.create>;
-
-/** Runtime fields of @noble/hashes 2.x's SHA-256 used for export/import. */
-interface Sha256Internals {
-  get(): number[];
-  set(...words: number[]): void;
-  buffer: Uint8Array;
-  pos: number;
-  length: number;
+/**
+ * How to rebuild the exportable SHA-256 state of an accumulator: the state after
+ * `prev` followed by `bytes` (a `,` first when `comma`), or a known `state`.
+ * `state` is filled in (and `prev` dropped) once computed: the value it stands
+ * for never changes.
+ */
+export class AccumulatorTrail {
+  constructor(
+    public prev: AccumulatorTrail | undefined,
+    readonly comma: boolean,
+    readonly bytes: Uint8Array | undefined,
+    public state: Sha256MidState | undefined,
+  ) {}
 }
 
 /** An immutable incremental digest: `count` messages absorbed, `byteLength` bytes of `T` so far. */
 export interface DigestAccumulator {
   readonly count: number;
   readonly byteLength: number;
-  readonly state: Sha256;
+  /** The hash that absorbed those bytes (never updated once in an accumulator: copy it). */
+  readonly hash: Sha256Hash;
+  /** How `exportAccumulator` rebuilds the state (internal). */
+  readonly trail: AccumulatorTrail;
 }
 
 const digestMemo = new WeakMap<DigestAccumulator, Digest>();
 
-/** A state that has absorbed `"["`. */
-export const emptyAccumulator = (): DigestAccumulator => {
-  const state = sha256.create();
-  state.update(framing.OPEN);
-  return Object.freeze({ count: 0, byteLength: 1, state });
+const OPEN_STATE: Sha256MidState = ((): Sha256MidState => {
+  const h = ResumableSha256.create();
+  h.update(framing.OPEN);
+  return h.midState();
+})();
+
+/** A state that has absorbed `"["`, hashing with `port` (default: `node:crypto` when present). */
+export const emptyAccumulator = (port: Sha256Port = defaultSha256): DigestAccumulator => {
+  const hash = port.create();
+  hash.update(framing.OPEN);
+  return Object.freeze({ count: 0, byteLength: 1, hash, trail: new AccumulatorTrail(undefined, false, undefined, OPEN_STATE) });
 };
 
 /** A new accumulator that has also absorbed `m` (and the `,` before it). `acc` is unchanged. */
-export const appendMessage = (acc: DigestAccumulator, m: Message | MessageInput): DigestAccumulator => {
-  const state = acc.state.clone();
-  let byteLength = acc.byteLength;
-  if (acc.count > 0) {
-    state.update(framing.COMMA);
-    byteLength += 1;
-  }
-  const bytes = canonicalMessageBytes(m);
-  state.update(bytes);
-  return Object.freeze({ count: acc.count + 1, byteLength: byteLength + bytes.length, state });
-};
+export const appendMessage = (acc: DigestAccumulator, m: Message | MessageInput): DigestAccumulator => appendMessages(acc, [m]);
 
-/** Folds `appendMessage` over `messages`, cloning the state once instead of once per message. */
+/** Folds `appendMessage` over `messages`, copying the hash once instead of once per message. */
 export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Message | MessageInput>): DigestAccumulator => {
-  let state: Sha256 | undefined;
-  let { count, byteLength } = acc;
+  let hash: Sha256Hash | undefined;
+  let { count, byteLength, trail } = acc;
   for (const m of messages) {
-    state ??= acc.state.clone();
-    if (count > 0) {
-      state.update(framing.COMMA);
+    hash ??= acc.hash.copy();
+    const comma = count > 0;
+    if (comma) {
+      hash.update(framing.COMMA);
       byteLength += 1;
     }
     const bytes = canonicalMessageBytes(m);
-    state.update(bytes);
+    hash.update(bytes);
     byteLength += bytes.length;
     count += 1;
+    trail = new AccumulatorTrail(trail, comma, bytes, undefined);
   }
-  return state === undefined ? acc : Object.freeze({ count, byteLength, state });
+  return hash === undefined ? acc : Object.freeze({ count, byteLength, hash, trail });
 };
 
 /** The transcript digest of what `acc` absorbed (memoized per accumulator). */
 export const accumulatorDigest = (acc: DigestAccumulator): Digest => {
   let d = digestMemo.get(acc);
   if (d === undefined) {
-    d = finalizeWith(acc.state, framing.CLOSE);
+    const h = acc.hash.copy();
+    h.update(framing.CLOSE);
+    d = `sha256:${h.digestHex()}`;
     digestMemo.set(acc, d);
   }
   return d;
+};
+
+/** The exportable state at `trail`: from the nearest known state, absorbing the bytes after it once. */
+const stateAt = (trail: AccumulatorTrail): Sha256MidState => {
+  if (trail.state !== undefined) return trail.state;
+  const pending: AccumulatorTrail[] = [];
+  let t: AccumulatorTrail | undefined = trail;
+  while (t !== undefined && t.state === undefined) {
+    pending.push(t);
+    t = t.prev;
+  }
+  if (t === undefined) throw new Error('accumulator trail without a starting state');
+  const h = ResumableSha256.fromMidState(t.state!);
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const p = pending[i]!;
+    if (p.comma) h.update(framing.COMMA);
+    if (p.bytes !== undefined) h.update(p.bytes);
+  }
+  const state = h.midState();
+  trail.state = state;
+  trail.prev = undefined;
+  return state;
 };
 
 const hex = (name: string, re: RegExp) => refine(str, name, (s) => (re.test(s) ? undefined : `expected ${name}`));
@@ -103,20 +135,16 @@ export const ExportedAccumulatorCodec = strict('ExportedAccumulator', {
 /** Snapshot form of an accumulator. */
 export type ExportedAccumulator = t.TypeOf<typeof ExportedAccumulatorCodec>;
 
-const chainOf = (state: Sha256): string =>
-  (state as unknown as Sha256Internals)
-    .get()
-    .map((w) => (w >>> 0).toString(16).padStart(8, '0'))
-    .join('');
+const wordsHex = (words: readonly number[]): string => words.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join('');
 /** The SHA-256 initial chain value (FIPS 180-4 §5.3.3): the chain until 64 bytes are absorbed. */
-const initialChain = chainOf(sha256.create());
+const initialChain = wordsHex(SHA256_IV);
+
+const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** `{ count, byteLength, chain, tail }` for a snapshot. */
 export const exportAccumulator = (acc: DigestAccumulator): ExportedAccumulator => {
-  const s = acc.state as unknown as Sha256Internals;
-  const chain = chainOf(acc.state);
-  const tail = bytesToHex(s.buffer.subarray(0, s.pos));
-  return { count: acc.count, byteLength: acc.byteLength, chain, tail };
+  const s = stateAt(acc.trail);
+  return { count: acc.count, byteLength: acc.byteLength, chain: wordsHex(s.chain), tail: toHex(s.pending) };
 };
 
 /**
@@ -138,14 +166,8 @@ export const importAccumulator = (u: unknown): E.Either<DecodeError, DigestAccum
   // every byte so far, starting with "[", is pending in the tail.
   if (byteLength < 64 && chain !== initialChain) return bad(`chain must be the SHA-256 initial value while byteLength (${byteLength}) is below 64`);
   if (byteLength < 64 && !tail.startsWith('5b')) return bad('the transcript bytes must start with "["');
-  const state = sha256.create();
-  const s = state as unknown as Sha256Internals;
   const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(parseInt(chain.slice(i * 8, i * 8 + 8), 16) | 0);
-  s.set(...words);
-  const tailBytes = hexToBytes(tail);
-  s.buffer.set(tailBytes);
-  s.pos = tailBytes.length;
-  s.length = byteLength;
-  return E.right(Object.freeze({ count, byteLength, state }));
+  for (let i = 0; i < 8; i++) words.push(parseInt(chain.slice(i * 8, i * 8 + 8), 16) >>> 0);
+  const state: Sha256MidState = Object.freeze({ chain: Object.freeze(words), pending: new Uint8Array(Buffer.from(tail, 'hex')), length: byteLength });
+  return E.right(Object.freeze({ count, byteLength, hash: ResumableSha256.fromMidState(state), trail: new AccumulatorTrail(undefined, false, undefined, state) }));
 };

@@ -5,11 +5,9 @@
  * with `J` = RFC 8785 canonical JSON and `d` = `digestForm` (createdAt, origin and
  * usage removed; inline images replaced by their blob id).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalJsonUnsafe } from './json.ts';
 import { canonicalWithout } from './canonical.ts';
-import { sha256OfBytes } from './hashing.ts';
+import { defaultSha256, sha256OfBytes, type Sha256Port } from './hashing.ts';
 import type { ContentBlock, ImageSource } from './content.ts';
 import type { Message, MessageInput } from './message.ts';
 import type { BlobId, Digest } from './scalars.ts';
@@ -19,11 +17,11 @@ const SEP = new Uint8Array([0]);
 
 /** `"sha256:" + hex(SHA-256(UTF-8(mediaType) || 0x00 || bytes))` (model.md §7.2). */
 export const blobId = (mediaType: string, bytes: Uint8Array): BlobId => {
-  const h = sha256.create();
+  const h = defaultSha256.create();
   h.update(encoder.encode(mediaType));
   h.update(SEP);
   h.update(bytes);
-  return `sha256:${bytesToHex(h.digest())}`;
+  return `sha256:${h.digestHex()}`;
 };
 
 /** `sha256:<hex>` of raw bytes. */
@@ -149,16 +147,16 @@ const OPEN = encoder.encode('[');
 const COMMA = encoder.encode(',');
 const CLOSE = encoder.encode(']');
 
-/** The transcript digest (revision) of `messages`; `[]` gives `sha256:4f53cd…b945`. */
-export const transcriptDigest = (messages: readonly (Message | MessageInput)[]): Digest => {
-  const h = sha256.create();
+/** The transcript digest (revision) of `messages`; `[]` gives `sha256:4f53cd…b945`. `port`: the SHA-256 implementation (default `node:crypto` when present). */
+export const transcriptDigest = (messages: readonly (Message | MessageInput)[], port: Sha256Port = defaultSha256): Digest => {
+  const h = port.create();
   h.update(OPEN);
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) h.update(COMMA);
     h.update(canonicalMessageBytes(messages[i]!));
   }
   h.update(CLOSE);
-  return `sha256:${bytesToHex(h.digest())}`;
+  return `sha256:${h.digestHex()}`;
 };
 
 /** Byte framing shared with the incremental accumulator. */

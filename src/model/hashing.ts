@@ -1,39 +1,116 @@
 /**
- * SHA-256 helpers on the hot paths (log record hashes, transcript digests).
- * Internal: not re-exported by `model/index.ts`.
+ * The SHA-256 port: the one place digests are computed (log record hashes,
+ * transcript digests, chunk and blob ids). Internal: not re-exported by
+ * `model/index.ts`.
  *
- * The digests are those of `@noble/hashes` (README §9); these helpers only avoid
- * allocating a hash instance and an output buffer per call: a finalization clones
- * the state into one reused instance (`_cloneInto`, part of the package's `Hash`
- * interface) and writes into one reused output buffer. Everything is synchronous,
- * so the shared instance is never used by two calls at once.
+ * Two implementations give the same bytes and digests (FIPS 180-4 SHA-256):
+ * - `nodeSha256` — `node:crypto` (`createHash('sha256')`, `hash.copy()` for
+ *   incremental states): native, SHA-NI where the CPU has it;
+ * - `nobleSha256` — `@noble/hashes` (`sha256.create()`, `clone()`): pure
+ *   JavaScript, for runtimes without `node:crypto`.
+ * `defaultSha256` is the node one when `node:crypto` is reachable through
+ * `process.getBuiltinModule` (Node ≥ 20.16), else the noble one. Only public
+ * APIs of both are used. `spec/model/hashing.spec.ts` checks they agree.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 as nobleSha } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Digest } from './scalars.ts';
 
-type Sha256 = ReturnType<typeof sha256.create>;
-const pristine: Sha256 = sha256.create();
-const scratchHash: Sha256 = sha256.create();
-const scratchOut = new Uint8Array(32);
+/** An incremental SHA-256: absorb bytes, copy the state, finalize. */
+export interface Sha256Hash {
+  /** Absorbs `bytes` (this hash changes). */
+  update(bytes: Uint8Array): void;
+  /** An independent hash holding the same state. */
+  copy(): Sha256Hash;
+  /** Finalizes: lowercase hex of the digest. The hash is unusable afterwards. */
+  digestHex(): string;
+}
+
+/** A SHA-256 implementation. */
+export interface Sha256Port {
+  /** `'node:crypto'` or `'@noble/hashes'`. */
+  readonly name: string;
+  /** A hash that absorbed nothing. */
+  create(): Sha256Hash;
+  /** `sha256:<hex>` of `bytes`. */
+  ofBytes(bytes: Uint8Array): Digest;
+  /** `sha256:<hex>` of the UTF-8 bytes of `s` (a lone surrogate encodes as U+FFFD, as `TextEncoder` does). */
+  ofUtf8(s: string): Digest;
+}
+
+/** The part of `node:crypto` the port uses. */
+interface NodeCrypto {
+  createHash(algorithm: 'sha256'): NodeHash;
+}
+interface NodeHash {
+  update(data: Uint8Array | string, encoding?: 'utf8'): NodeHash;
+  copy(): NodeHash;
+  digest(encoding: 'hex'): string;
+}
+
+/** Wraps a `node:crypto` hash. */
+class NodeSha256Hash implements Sha256Hash {
+  constructor(private readonly h: NodeHash) {}
+  update(bytes: Uint8Array): void {
+    this.h.update(bytes);
+  }
+  copy(): Sha256Hash {
+    return new NodeSha256Hash(this.h.copy());
+  }
+  digestHex(): string {
+    return this.h.digest('hex');
+  }
+}
+
+/** The port over a `node:crypto` module. */
+export const nodeSha256 = (crypto: NodeCrypto): Sha256Port => ({
+  name: 'node:crypto',
+  create: () => new NodeSha256Hash(crypto.createHash('sha256')),
+  ofBytes: (bytes) => `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`,
+  ofUtf8: (s) => `sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`,
+});
+
+type NobleHash = ReturnType<typeof nobleSha.create>;
+
+/** Wraps a `@noble/hashes` hash. */
+class NobleSha256Hash implements Sha256Hash {
+  constructor(private readonly h: NobleHash) {}
+  update(bytes: Uint8Array): void {
+    this.h.update(bytes);
+  }
+  copy(): Sha256Hash {
+    return new NobleSha256Hash(this.h.clone());
+  }
+  digestHex(): string {
+    return bytesToHex(this.h.digest());
+  }
+}
+
 const encoder = new TextEncoder();
 
-/** `sha256:<hex>` of what `state` absorbed followed by `tail`; `state` is not changed. */
-export const finalizeWith = (state: Sha256, tail: Uint8Array): Digest => {
-  state._cloneInto(scratchHash);
-  scratchHash.update(tail);
-  scratchHash.digestInto(scratchOut);
-  return `sha256:${bytesToHex(scratchOut)}`;
+/** The pure-JavaScript port (`@noble/hashes`). */
+export const nobleSha256: Sha256Port = {
+  name: '@noble/hashes',
+  create: () => new NobleSha256Hash(nobleSha.create()),
+  ofBytes: (bytes) => `sha256:${bytesToHex(nobleSha(bytes))}`,
+  ofUtf8: (s) => `sha256:${bytesToHex(nobleSha(encoder.encode(s)))}`,
 };
 
-/** `sha256:<hex>` of `bytes`. */
-export const sha256OfBytes = (bytes: Uint8Array): Digest => finalizeWith(pristine, bytes);
-
-let scratch = new Uint8Array(1 << 16);
-/** `sha256:<hex>` of the UTF-8 bytes of `s` (encoded into a reused buffer: nothing is kept). */
-export const sha256OfUtf8 = (s: string): Digest => {
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-  if (s.length * 3 > scratch.length) scratch = new Uint8Array(Math.max(s.length * 3, scratch.length * 2));
-  const { written } = encoder.encodeInto(s, scratch);
-  return finalizeWith(pristine, scratch.subarray(0, written));
+/** `node:crypto` when the runtime has it, else `undefined`. */
+const findNodeCrypto = (): NodeCrypto | undefined => {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const m = p?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  return m !== undefined && typeof m.createHash === 'function' ? m : undefined;
 };
+
+/** The port this runtime uses: `node:crypto` when present, else `@noble/hashes`. */
+export const defaultSha256: Sha256Port = ((): Sha256Port => {
+  const c = findNodeCrypto();
+  return c !== undefined ? nodeSha256(c) : nobleSha256;
+})();
+
+/** `sha256:<hex>` of `bytes` (default port). */
+export const sha256OfBytes = (bytes: Uint8Array): Digest => defaultSha256.ofBytes(bytes);
+
+/** `sha256:<hex>` of the UTF-8 bytes of `s` (default port). */
+export const sha256OfUtf8 = (s: string): Digest => defaultSha256.ofUtf8(s);

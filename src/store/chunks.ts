@@ -29,7 +29,7 @@
  * (`CorruptRecord` naming the session and snapshot seq for a missing or corrupt
  * chunk; what the reader threw for a closed store or an I/O failure).
  */
-import { createHash } from 'node:crypto';
+import { sha256OfBytes, sha256OfUtf8 } from '../model/hashing.ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { arrayOf, decodeWith, literal, nat, strict, type Codec } from '../model/decode.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
@@ -77,11 +77,10 @@ export interface ListMemo {
 /** The memo of a list with no known chunks. */
 export const emptyListMemo: ListMemo = Object.freeze({ ids: Object.freeze([]), keys: Object.freeze([]) });
 
-/** `sha256:<hex>` of a string's UTF-8 bytes (node's native SHA-256). */
-export const sha256OfString = (s: string): Digest => `sha256:${createHash('sha256').update(s, 'utf8').digest('hex')}`;
+/** `sha256:<hex>` of a string's UTF-8 bytes (the hashing port). */
+export const sha256OfString = (s: string): Digest => sha256OfUtf8(s);
 
-/** `sha256:<hex>` of bytes (node's native SHA-256). */
-export const sha256OfBytes = (b: Uint8Array): Digest => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+export { sha256OfBytes };
 
 /** Builds one chunk's canonical JSON and id. */
 export const makeChunk = (prev: ChunkId | undefined, items: readonly unknown[]): StoredChunk => {

@@ -3,8 +3,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { accumulatorDigest, canonicalMessageBytes, emptyAccumulator, framing, decodeWith, type Digest, type Message } from '../model/index.ts';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { defaultSha256 } from '../model/hashing.ts';
 import { invalidRewriteRange, noOpRewrite, type InvalidRewriteRange, type NoOpRewrite } from './rewrite.ts';
 import {
   TranscriptRewriteRecordCodec,
@@ -38,14 +37,14 @@ export type RewriteRecordError = HistoryStateMalformed | NoOpRewrite | InvalidRe
 const rangeDigester = (messages: readonly Message[]): ((from: number, to: number) => Digest) => {
   const bytes: Uint8Array[] = messages.map((m) => canonicalMessageBytes(m));
   return (from, to) => {
-    const h = sha256.create();
+    const h = defaultSha256.create();
     h.update(framing.OPEN);
     for (let i = from; i < to; i++) {
       if (i > from) h.update(framing.COMMA);
       h.update(bytes[i]!);
     }
     h.update(framing.CLOSE);
-    return `sha256:${bytesToHex(h.digest())}`;
+    return `sha256:${h.digestHex()}`;
   };
 };
 

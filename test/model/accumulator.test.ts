@@ -1,16 +1,16 @@
 /**
  * The incremental transcript digest (model.md §7.4): immutability, memoization,
- * snapshots (export / import) and their validation, and the @noble/hashes
- * runtime fields the snapshots depend on (`get`, `set`, `buffer`, `pos`,
- * `length`): if an upgrade moves or changes them, the tests here fail.
+ * snapshots (export / import) and their validation, the exportable SHA-256
+ * state they depend on, and agreement of the two hashing ports.
  *
  * The property tests (incremental equals full, around 64-byte boundaries,
  * checkpoint rewrites) are in spec/model/digest.spec.ts.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import * as crypto from 'node:crypto';
+import { nobleSha256, nodeSha256 } from '../../src/model/hashing.ts';
+import { ResumableSha256 } from '../../src/model/sha256State.ts';
 import {
   accumulatorDigest,
   appendMessage,
@@ -37,7 +37,8 @@ const HELLO_HI = 'sha256:da2222c402f476a7db9ac4a9b90155a3307e41aa4dfad5482ba5f2b
 const IV_HEX = '6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19';
 
 const encoder = new TextEncoder();
-const nodeSha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const nodeSha256Port = nodeSha256(crypto);
+const nodeSha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
 
 /** The bytes of T(ms) without the closing "]". */
 const openBytes = (ms: readonly MessageInput[]): Uint8Array => {
@@ -90,7 +91,7 @@ describe('DigestAccumulator', () => {
     const before = exportAccumulator(acc);
     const next = appendMessage(acc, hi);
     expect(next).not.toBe(acc);
-    expect(next.state).not.toBe(acc.state);
+    expect(next.hash).not.toBe(acc.hash);
     accumulatorDigest(next);
     appendMessages(acc, [hi, hello, hi]);
     expect(exportAccumulator(acc)).toEqual(before);
@@ -202,69 +203,56 @@ describe('snapshots: exportAccumulator / importAccumulator', () => {
   });
 });
 
-describe('@noble/hashes runtime fields (a failure here means an upgrade moved them)', () => {
-  type Internals = { get(): number[]; set(...w: number[]): void; buffer: Uint8Array; pos: number; length: number; blockLen: number };
-  const internals = (h: unknown): Internals => h as Internals;
-
-  it('sha256.create() exposes get, set, buffer, pos and length with the expected shapes', () => {
-    const h = internals(sha256.create());
-    expect(typeof h.get).toBe('function');
-    expect(typeof h.set).toBe('function');
-    expect(h.buffer).toBeInstanceOf(Uint8Array);
-    expect(h.buffer.length).toBe(64);
-    expect(h.blockLen).toBe(64);
-    expect(h.pos).toBe(0);
-    expect(h.length).toBe(0);
-    const words = h.get();
-    expect(Array.isArray(words)).toBe(true);
-    expect(words).toHaveLength(8);
-    expect(wordsHex(words)).toBe(IV_HEX); // FIPS 180-4 §5.3.3, in A..H order
-  });
-
-  it('after update: get() is the chain value, buffer[0, pos) the pending bytes, length the byte count', () => {
-    for (const n of [1, 63, 64, 65, 127, 128, 129, 300]) {
+describe('ResumableSha256 (the exportable SHA-256 state snapshots use)', () => {
+  it('midState() is the chain value, the pending bytes and the length (checked against the reference)', () => {
+    for (const n of [0, 1, 63, 64, 65, 127, 128, 129, 300]) {
       const bytes = new Uint8Array(n).map((_, i) => (i * 13 + 5) & 0xff);
-      const hash = sha256.create();
-      hash.update(bytes.subarray(0, Math.floor(n / 3)));
-      hash.update(bytes.subarray(Math.floor(n / 3)));
-      const h = internals(hash);
+      const h = ResumableSha256.create();
+      h.update(bytes.subarray(0, Math.floor(n / 3)));
+      h.update(bytes.subarray(Math.floor(n / 3)));
+      const s = h.midState();
       const ref = midstate(bytes);
-      expect(h.pos, `pos at ${n}`).toBe(n % 64);
-      expect(h.length, `length at ${n}`).toBe(n);
-      expect(wordsHex(h.get()), `chain at ${n}`).toBe(wordsHex(ref.chain));
-      expect(Buffer.from(h.buffer.subarray(0, h.pos)).toString('hex')).toBe(Buffer.from(ref.tail).toString('hex'));
+      expect(s.length, `length at ${n}`).toBe(n);
+      expect(wordsHex(s.chain), `chain at ${n}`).toBe(wordsHex(ref.chain));
+      expect(Buffer.from(s.pending).toString('hex')).toBe(Buffer.from(ref.tail).toString('hex'));
+      expect(h.digestHex(), `digest at ${n}`).toBe(nodeSha(bytes));
     }
+    expect(wordsHex(ResumableSha256.create().midState().chain)).toBe(IV_HEX);
   });
 
-  it('set(...words) with buffer, pos and length restores a state that finishes the hash correctly', () => {
+  it('fromMidState resumes a state that finishes the hash correctly; copy() is independent', () => {
     for (const n of [0, 1, 63, 64, 65, 200]) {
       const bytes = new Uint8Array(n + 10).map((_, i) => (i * 7 + 1) & 0xff);
       const ref = midstate(bytes.subarray(0, n));
-      const hash = sha256.create();
-      const h = internals(hash);
-      // Signed words, as `| 0` gives them, must be accepted.
-      h.set(...ref.chain.map((w) => w | 0));
-      h.buffer.set(ref.tail);
-      h.pos = ref.tail.length;
-      h.length = n;
-      expect(wordsHex(h.get())).toBe(wordsHex(ref.chain));
-      const clone = hash.clone();
+      const hash = ResumableSha256.fromMidState({ chain: ref.chain, pending: ref.tail, length: n });
+      const clone = hash.copy();
       hash.update(bytes.subarray(n));
-      expect(Buffer.from(hash.digest()).toString('hex'), `n=${n}`).toBe(nodeSha(bytes));
-      // clone() copies the restored fields (the accumulator clones on every append).
-      clone.update(bytes.subarray(n));
-      expect(Buffer.from(clone.digest()).toString('hex')).toBe(nodeSha(bytes));
+      expect(hash.digestHex(), `n=${n}`).toBe(nodeSha(bytes));
+      clone.update(bytes.subarray(n, n + 3));
+      clone.update(bytes.subarray(n + 3));
+      expect(clone.digestHex()).toBe(nodeSha(bytes));
     }
-  });
-
-  it('clone() is independent of its source', () => {
-    const a = sha256.create();
+    const a = ResumableSha256.create();
     a.update(encoder.encode('[abc'));
-    const b = a.clone();
+    const b = a.copy();
     b.update(encoder.encode('xyz'));
-    expect(internals(a).length).toBe(4);
-    expect(internals(b).length).toBe(7);
+    expect(a.midState().length).toBe(4);
+    expect(b.midState().length).toBe(7);
     a.update(encoder.encode(']'));
-    expect(Buffer.from(a.digest()).toString('hex')).toBe(nodeSha(encoder.encode('[abc]')));
+    expect(a.digestHex()).toBe(nodeSha(encoder.encode('[abc]')));
+  });
+});
+
+describe('accumulators on either hashing port', () => {
+  it('give the same digests and the same snapshot form with node:crypto and @noble/hashes', () => {
+    const ms = [hello, hi, systemMessage('z'.repeat(150)), userText('é😀')];
+    const viaNode = appendMessages(emptyAccumulator(nodeSha256Port), ms);
+    const viaNoble = appendMessages(emptyAccumulator(nobleSha256), ms);
+    expect(accumulatorDigest(viaNode)).toBe(transcriptDigest(ms));
+    expect(accumulatorDigest(viaNoble)).toBe(transcriptDigest(ms));
+    expect(exportAccumulator(viaNode)).toEqual(exportAccumulator(viaNoble));
+    // Exporting twice along one chain reuses the first export.
+    const longer = appendMessage(viaNode, hello);
+    expect(exportAccumulator(longer)).toEqual(exportAccumulator(fold([...ms, hello])));
   });
 });
