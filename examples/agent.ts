@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import OpenAI from 'openai';
-import { startLocalOpenAIServer, type RecordedRequest, type ScriptedReply } from '../src/adapters/openai/localServer.ts';
+import { startLocalOpenAIServer, type RecordedRequest, type ScriptedReply } from '../test/support/localOpenAIServer.ts';
 import { SessionEngine } from '../src/engine/index.ts';
 import { runAgentTurn, type ToolHandler } from '../src/adapters/openai/turnRunner.ts';
 import type { ToolCatalog } from '../src/machines/toolVisibility.ts';

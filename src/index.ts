@@ -7,7 +7,11 @@
  * - session: the command union, log records, the reducer and the immutable `Session`
  * - store: `SessionStore` on LevelDB
  * - engine: `SessionEngine` (one writer per session, turn slot, subscriptions)
- * - adapters: pi JSONL import/export; OpenAI (Chat Completions, Responses, Realtime, Agents SDK session, turn runner)
+ *
+ * Adapters are subpath exports, so this entry never loads their dependencies:
+ * `palimpsest/pi` (pi JSONL import/export) and `palimpsest/openai` (Chat
+ * Completions, Responses, Realtime, the Agents SDK session, the turn runner;
+ * needs the optional peers `openai` / `@openai/agents-core`).
  */
 export * from './model/index.ts';
 export * from './transcript/index.ts';
@@ -20,10 +24,5 @@ export type { StepContext, StepResult, MachineStateInvalid } from './machines/co
 export * from './session/index.ts';
 export * from './store/index.ts';
 export * from './engine/index.ts';
-export * as pi from './adapters/pi/index.ts';
-export { importPiFile, exportPiSession } from './adapters/pi/store.ts';
-export * as openai from './adapters/openai/index.ts';
-export { runAgentTurn } from './adapters/openai/turnRunner.ts';
-export { createPalimpsestAgentsSession } from './adapters/openai/agentsSession.ts';
 /** The session-level edit error (the transcript's, widened with SessionArchived and InvalidCommand). */
 export type { TranscriptEditError } from './session/errors.ts';

@@ -27,8 +27,6 @@ import {
   emptyRealtimeDict,
   initialRealtimeState,
   materializeRealtime,
-  referenceMaterialize,
-  referenceOrder,
   restoreRealtimeState,
   stepRealtime,
   type RealtimeCommand,
@@ -37,6 +35,7 @@ import {
   type RealtimeState,
   type RealtimeTranscriptEvent,
 } from '../../src/machines/realtime.ts';
+import { referenceMaterialize, referenceOrder } from '../../test/support/realtimeReference.ts';
 import type { StopReason } from '../../src/model/content.ts';
 import type { Message } from '../../src/model/message.ts';
 import { addUsage, emptyUsage, type Usage } from '../../src/model/usage.ts';

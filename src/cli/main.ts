@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 /**
  * Entry point of the `palimpsest` command (`npm run palimpsest -- …`,
- * `npm start` = `palimpsest demo`, `bin/palimpsest.js`). Runs the CLI on
+ * `npm start` = `palimpsest demo`; the installed bin is the compiled `dist/cli/main.js`). Runs the CLI on
  * `process.argv` and sets the exit code (see `exit.ts`); never calls
  * `process.exit`, so piped output is flushed before the process ends.
  */

@@ -103,7 +103,6 @@ export type {
 export { hasContent as realtimeItemHasContent, realtimeItemText } from './realtime/derive.ts';
 export { stepRealtime } from './realtime/step.ts';
 export { causalOrder, computePass, materializeRealtime, type PassEntry, type RealtimeMaterialization } from './realtime/materialize.ts';
-export { referenceMaterialize, referenceOrder } from './realtime/reference.ts';
 export { REALTIME_RESTORE_RULES, realtimeStateViolation, restoreRealtimeState, type RealtimeRestoreRule } from './realtime/restore.ts';
 
 /** Whether the transcript may take new messages: closed while it ends with unresolved tool uses (realtime.md §4.5). */

@@ -1,17 +1,21 @@
 /**
- * Runs the real `palimpsest` command as a child process (`node bin/palimpsest.js`,
- * which loads the TypeScript sources through tsx) in a temp working directory.
+ * Runs the real `palimpsest` command as a child process from its TypeScript
+ * sources (`node --import tsx src/cli/main.ts`, so no build is needed) in a temp
+ * working directory. The compiled bin is tested by `test/package/`.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The package root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The bin script. */
-export const BIN = nodePath.join(ROOT, 'bin', 'palimpsest.js');
+/** tsx's loader as a file URL (the child runs in a temp directory, where a bare `tsx` would not resolve). */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** The CLI entry point (TypeScript, run through tsx). */
+export const MAIN = nodePath.join(ROOT, 'src', 'cli', 'main.ts');
 /** The bundled real pi session. */
 export const REAL = nodePath.join(ROOT, 'data', 'pi-large-session.jsonl');
 /** Its imported session id. */
@@ -27,7 +31,7 @@ export interface Ran {
 /** Runs `palimpsest <args>` in `cwd` (stdout/stderr are pipes, so no progress bars). */
 export const cli = (args: readonly string[], cwd: string): Promise<Ran> =>
   new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
       if (err !== null && typeof err.code !== 'number') {
         reject(err);
         return;

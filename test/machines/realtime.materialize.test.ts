@@ -11,8 +11,6 @@ import {
   hasUnmaterializedRealtimeItems,
   initialRealtimeState,
   materializeRealtime,
-  referenceMaterialize,
-  referenceOrder,
   restoreRealtimeState,
   stepRealtime,
   type RealtimeApplyOutcome,
@@ -21,6 +19,7 @@ import {
   type RealtimeState,
   type RealtimeTranscriptEvent,
 } from '../../src/machines/realtime.ts';
+import { referenceMaterialize, referenceOrder } from '../support/realtimeReference.ts';
 import type { StopReason } from '../../src/model/content.ts';
 import type { Message } from '../../src/model/message.ts';
 import { addUsage, type Usage } from '../../src/model/usage.ts';

@@ -1,6 +1,9 @@
 /**
- * The OpenAI adapters: Chat Completions and Responses conversions (pure), the
- * Realtime server-event mapper (realtime.md §8), and their errors.
+ * The OpenAI adapters, published as `palimpsest/openai`: Chat Completions and
+ * Responses conversions (pure), the Realtime server-event mapper
+ * (realtime.md §8), the Agents SDK `Session`, the turn runner, and their
+ * errors. Needs the optional peer dependencies `openai` (the turn runner) and
+ * `@openai/agents-core` (types of the Agents SDK session).
  */
 export * from './errors.ts';
 export {
@@ -19,6 +22,5 @@ export * from './chat.ts';
 export * from './responses.ts';
 export * from './realtime.ts';
 export * from './turnRunner.ts';
-export * from './localServer.ts';
 export * from './agentsItems.ts';
 export * from './agentsSession.ts';

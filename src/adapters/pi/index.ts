@@ -1,8 +1,8 @@
 /**
- * The pi adapter, pure half (spec README §7, model.md §9): parse a pi session
- * file, plan its import as palimpsest sessions and commands, export a transcript
- * as pi JSONL version 3. The store-facing `importPiFile`/`exportPiSession` build
- * on these.
+ * The pi adapter (spec README §7, model.md §9): the pure half parses a pi session
+ * file, plans its import as palimpsest sessions and commands and exports a transcript
+ * as pi JSONL version 3; and the store-facing half built on it:
+ * `importPiFile`/`exportPiSession` (`store.ts`). Published as `palimpsest/pi`.
  */
 export * from './format.ts';
 export * from './report.ts';
@@ -10,3 +10,4 @@ export * from './parse.ts';
 export * from './map.ts';
 export * from './plan.ts';
 export * from './export.ts';
+export * from './store.ts';

@@ -3,7 +3,7 @@
  * take-time usage consumption.
  *
  * Efficient forms of the normative loops (compared with them by property specs,
- * see `reference.ts`):
+ * see `test/support/realtimeReference.ts`):
  *
  * - order: `sweep(id) = 1` without a predecessor, else `sweep(p) + (index(p) >
  *   index(id) ? 1 : 0)`, undefined when `p` is unknown or undefined; the order is

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import OpenAI from 'openai';
-import { startLocalOpenAIServer, type LocalOpenAIServer, type ScriptedReply } from '../../../src/adapters/openai/localServer.ts';
+import { startLocalOpenAIServer, type LocalOpenAIServer, type ScriptedReply } from '../../support/localOpenAIServer.ts';
 import type { SessionEngine } from '../../../src/engine/index.ts';
 import { runAgentTurn, type AgentTurnOptions, type ToolHandler } from '../../../src/adapters/openai/turnRunner.ts';
 import { assistantToolCalls, textBlock, toolResult, userText, type Json, type Message } from '../../../src/model/index.ts';

@@ -8,7 +8,7 @@ import {
   splitTextDeltas,
   type LocalOpenAIServer,
   type LocalOpenAIServerOptions,
-} from '../../../src/adapters/openai/localServer.ts';
+} from './localOpenAIServer.ts';
 
 const servers: LocalOpenAIServer[] = [];
 

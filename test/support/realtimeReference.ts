@@ -3,13 +3,13 @@
  * quadratic on adversarial inputs and exist only so that property specs can
  * compare the efficient `causalOrder` and `materializeRealtime` with them.
  */
-import type { StepContext } from '../common.ts';
-import type { AssistantBlock } from '../../model/content.ts';
-import type { Message } from '../../model/message.ts';
-import { addUsage, type Usage } from '../../model/usage.ts';
-import { emptyDict, type RealtimeCompletion, type RealtimeItem, type RealtimeMaterializedMessage, type RealtimeState } from './codecs.ts';
-import { hasContent, own, realtimeItemText } from './derive.ts';
-import { assistantMessageOf, blockOf, userMessageOf, type RealtimeMaterialization } from './materialize.ts';
+import type { StepContext } from '../../src/machines/common.ts';
+import type { AssistantBlock } from '../../src/model/content.ts';
+import type { Message } from '../../src/model/message.ts';
+import { addUsage, type Usage } from '../../src/model/usage.ts';
+import { emptyDict, type RealtimeCompletion, type RealtimeItem, type RealtimeMaterializedMessage, type RealtimeState } from '../../src/machines/realtime/codecs.ts';
+import { hasContent, own, realtimeItemText } from '../../src/machines/realtime/derive.ts';
+import { assistantMessageOf, blockOf, userMessageOf, type RealtimeMaterialization } from '../../src/machines/realtime/materialize.ts';
 
 /** Reference causal order (realtime.md §4.1): repeated sweeps over `firstSeenOrder`. */
 export const referenceOrder = (state: RealtimeState): string[] => {

@@ -17,7 +17,7 @@
  * - a known route with a JSON-object body is recorded, consumes the next scripted reply (the
  *   `replies` queue first, then `reply(request)`), waits `delayMs`, and is answered as JSON, or as
  *   SSE when the body has `stream: true` (event order: `chatCompletionChunks` in
- *   `localServer/chat.ts`, `responseEvents` in `localServer/responses.ts`);
+ *   `localOpenAIServer/chat.ts`, `responseEvents` in `localOpenAIServer/responses.ts`);
  * - no scripted reply left → 500 `server_error` "script exhausted"; `reply` throwing → 500 `server_error`;
  * - a known route with a body that is not a JSON object → 400 `invalid_request_error` (recorded,
  *   consumes no reply);
@@ -30,10 +30,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chatCompletion, chatCompletionChunks, chatUsage } from './localServer/chat.ts';
-import { responseEvents, responseObject, responsesUsage } from './localServer/responses.ts';
-import { isRecord, newOpenAIId, resolveUsage } from './localServer/shared.ts';
-import type { RecordedRequest, ScriptedCompletion, ScriptedReply, WireContext } from './localServer/types.ts';
+import { chatCompletion, chatCompletionChunks, chatUsage } from './localOpenAIServer/chat.ts';
+import { responseEvents, responseObject, responsesUsage } from './localOpenAIServer/responses.ts';
+import { isRecord, newOpenAIId, resolveUsage } from './localOpenAIServer/shared.ts';
+import type { RecordedRequest, ScriptedCompletion, ScriptedReply, WireContext } from './localOpenAIServer/types.ts';
 
 export type {
   RecordedRequest,
@@ -42,10 +42,10 @@ export type {
   ScriptedToolCall,
   ScriptedUsage,
   WireContext,
-} from './localServer/types.ts';
-export { splitArgumentDeltas, splitTextDeltas } from './localServer/shared.ts';
-export { chatCompletion, chatCompletionChunks } from './localServer/chat.ts';
-export { responseEvents, responseObject } from './localServer/responses.ts';
+} from './localOpenAIServer/types.ts';
+export { splitArgumentDeltas, splitTextDeltas } from './localOpenAIServer/shared.ts';
+export { chatCompletion, chatCompletionChunks } from './localOpenAIServer/chat.ts';
+export { responseEvents, responseObject } from './localOpenAIServer/responses.ts';
 
 /** Options of `startLocalOpenAIServer`. */
 export interface LocalOpenAIServerOptions {
