@@ -8,20 +8,22 @@ import { usageError, type TaggedError } from '../errors.ts';
 import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { resolveLabel } from '../../store/labels.ts';
 import { incompleteImportWarningOf, warnText } from '../importStatus.ts';
 
-/** What `--at` names: a record seq, or a revision (full, or a unique hex prefix of at least 4 digits). */
-export type AtSpec = { readonly seq: number } | { readonly revision: string };
+/** What `--at` names: a record seq, a revision (full, or a unique hex prefix of at least 4 digits), or a label. */
+export type AtSpec = { readonly seq: number } | { readonly revision: string } | { readonly label: string };
 
-/** Parses `--at`: digits are a seq; `sha256:<hex>` or 4+ hex digits a revision (prefix). Else `UsageError`. */
+/** Parses `--at`: `label:<name>` a label; digits a seq; `sha256:<hex>` or 4+ hex digits a revision (prefix). Else `UsageError`. */
 export const parseAt = (value: string): E.Either<TaggedError, AtSpec> => {
+  if (value.startsWith('label:')) return E.right({ label: value.slice('label:'.length) });
   const v = value.trim();
   if (/^\d+$/.test(v)) {
     const n = Number(v);
     return Number.isSafeInteger(n) && n >= 1 ? E.right({ seq: n }) : E.left(usageError(`--at must be a seq >= 1 or a revision, got ${JSON.stringify(value)}`));
   }
   if (/^(sha256:)?[0-9a-f]{4,64}$/.test(v)) return E.right({ revision: v.startsWith('sha256:') ? v : `sha256:${v}` });
-  return E.left(usageError(`--at must be a seq (an integer >= 1) or a revision (sha256:<hex> or at least 4 hex digits), got ${JSON.stringify(value)}`));
+  return E.left(usageError(`--at must be a seq (an integer >= 1), a revision (sha256:<hex> or at least 4 hex digits) or label:<name>, got ${JSON.stringify(value)}`));
 };
 
 /** The full revision a (possibly abbreviated) revision names among the session's revisions. */
@@ -41,6 +43,10 @@ export const loadAt = async (store: Store, sid: string, at: string | undefined):
   const spec = parseAt(at);
   if (E.isLeft(spec)) return spec;
   if ('seq' in spec.right) return store.load(sid, { atSeq: spec.right.seq });
+  if ('label' in spec.right) {
+    const t = await resolveLabel(store, sid, spec.right.label);
+    return E.isLeft(t) ? t : store.load(sid, { atSeq: t.right.seq });
+  }
   const rev = await resolveRevision(store, sid, spec.right.revision);
   if (E.isLeft(rev)) return rev;
   return store.load(sid, { atRevision: rev.right });
@@ -90,7 +96,7 @@ export const registerShow = (program: Command, run: Run): void => {
     .command('show')
     .description('print a session: identity, head, counts, usage, metadata and its transcript (now, or at an earlier seq or revision)')
     .argument('<id>', ID_HELP)
-    .option('--at <seq|revision>', 'show the session after record <seq>, or when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head')
+    .option('--at <seq|revision|label:name>', 'show the session after record <seq>, when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head, or at the record label <name> points at')
     .option('--state', "also print each machine's state (lifecycle, deferred turn, system context, tool visibility, realtime) and the transcript history", false)
     .option('--tail <n>', 'print only the last <n> messages of the transcript', intArg('--tail'))
     .addHelpText(
@@ -99,7 +105,7 @@ export const registerShow = (program: Command, run: Run): void => {
         prints:
           'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
         json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
-        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
+        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound / LabelNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
       }),
     )
     .action(async (id: string, opts: { at?: string; state: boolean; tail?: number }, cmd: Command) =>

@@ -4,6 +4,7 @@
  * compare what pi sees (entries, `getTree()`, `buildSessionContext()` per leaf).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { SessionManager, buildSessionContext, type SessionEntry } from '@mariozechner/pi-coding-agent';
 
@@ -116,9 +117,11 @@ export const leavesOf = (entries: readonly SessionEntry[]): string[] => {
 
 /** What pi sees in a file: its tree, and the model context for every leaf (opened on a copy: pi rewrites v1/v2 files it migrates). */
 export const piView = (file: string) => {
-  const copy = nodePath.join(fs.mkdtempSync(nodePath.join(nodePath.dirname(file), 'view-')), nodePath.basename(file));
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'palimpsest-pi-view-'));
+  const copy = nodePath.join(dir, nodePath.basename(file));
   fs.copyFileSync(file, copy);
   const sm = SessionManager.open(copy);
+  fs.rmSync(dir, { recursive: true, force: true });
   const entries = sm.getEntries();
   const contexts = Object.fromEntries(leavesOf(entries).map((leaf) => [leaf, buildSessionContext(entries, leaf)]));
   return { sm, entries, tree: sm.getTree(), contexts, header: sm.getHeader() };
