@@ -21,6 +21,7 @@ import { registerCompact } from './commands/compact.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerExport } from './commands/export.ts';
 import { registerLineage } from './commands/lineage.ts';
+import { registerLabel } from './commands/label.ts';
 
 /** The default store directory (relative to the working directory). */
 export const DEFAULT_STORE = './.palimpsest';
@@ -74,6 +75,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerShow(program, run);
   registerRevisions(program, run);
   registerFork(program, run);
+  registerLabel(program, run);
   registerRewrite(program, run);
   registerCompact(program, run);
   registerVerify(program, run);

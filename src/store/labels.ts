@@ -2,7 +2,8 @@
  * Labels: named references to a record of a session (like a git tag), e.g.
  * `checkpoint-1` → seq 41. A label is a recorded command, so it replays,
  * verifies and forks like every other: setting one appends
- * `metadata_set { key: 'label:<name>', value: { seq, revision } }`, deleting
+ * `metadata_set { key: 'label:<name>', value: { sessionId, seq, revision, pi? } }` (`pi`:
+ * the pi entry id when the pi importer set it from a pi `label`), deleting
  * one `metadata_removed { key: 'label:<name>' }`. `revision` is the transcript
  * revision the session had after record `seq`, so resolving a label checks it
  * against the log and fails closed (`LabelMismatch`) when they disagree.
@@ -22,8 +23,13 @@ import type { StoreError } from './errors.ts';
 /** The metadata key prefix of labels. */
 export const LABEL_KEY_PREFIX = 'label:';
 
-/** Where a label points: a record seq of its session and the transcript revision after that record. */
+/**
+ * Where a label points: record `seq` of session `sessionId` (the labelled
+ * session, or for a label a fork inherited, its ancestor) and the transcript
+ * revision after that record.
+ */
 export interface LabelTarget {
+  readonly sessionId: string;
   readonly seq: number;
   readonly revision: Digest;
 }
@@ -63,22 +69,38 @@ export const validateLabel = (name: string): E.Either<InvalidLabel, string> => {
   return why === undefined ? E.right(name) : E.left({ _tag: 'InvalidLabel', name, message: `${why}: ${JSON.stringify(name)}` });
 };
 
-const isTarget = (v: Json | undefined): v is { seq: number; revision: string } =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v['seq'] === 'number' && Number.isSafeInteger(v['seq']) && v['seq'] >= 1 && typeof v['revision'] === 'string';
+const isTarget = (v: Json | undefined): v is { sessionId: string; seq: number; revision: string } =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  typeof v['sessionId'] === 'string' &&
+  typeof v['seq'] === 'number' &&
+  Number.isSafeInteger(v['seq']) &&
+  v['seq'] >= 1 &&
+  typeof v['revision'] === 'string';
+
+/** A label as listed: its name and target, and `pi`, the pi entry id it came from when an importer set it. */
+export type LabelEntry = { readonly name: string; readonly pi?: string } & LabelTarget;
 
 /** The labels of a session (from its metadata), by name in name order; a malformed value is left out. */
-export const labelsOf = (metadata: Readonly<Record<string, Json>>): ReadonlyArray<{ readonly name: string } & LabelTarget> => {
-  const out: Array<{ name: string } & LabelTarget> = [];
+export const labelsOf = (metadata: Readonly<Record<string, Json>>): readonly LabelEntry[] => {
+  const out: LabelEntry[] = [];
   for (const k of Object.keys(metadata).sort()) {
     if (!k.startsWith(LABEL_KEY_PREFIX)) continue;
     const v = metadata[k];
-    if (isTarget(v)) out.push({ name: k.slice(LABEL_KEY_PREFIX.length), seq: v.seq, revision: v.revision as Digest });
+    if (!isTarget(v)) continue;
+    const pi = (v as Record<string, Json>)['pi'];
+    out.push({ name: k.slice(LABEL_KEY_PREFIX.length), sessionId: v.sessionId, seq: v.seq, revision: v.revision as Digest, ...(typeof pi === 'string' ? { pi } : {}) });
   }
   return out;
 };
 
 /** The command that sets label `name` to `target`. */
-export const labelCommand = (name: string, target: LabelTarget) => ({ type: 'metadata_set' as const, key: `${LABEL_KEY_PREFIX}${name}`, value: { seq: target.seq, revision: target.revision } });
+export const labelCommand = (name: string, target: LabelTarget, pi?: string) => ({
+  type: 'metadata_set' as const,
+  key: `${LABEL_KEY_PREFIX}${name}`,
+  value: { sessionId: target.sessionId, seq: target.seq, revision: target.revision, ...(pi !== undefined ? { pi } : {}) },
+});
 
 /**
  * Sets label `name` on session `sessionId` to record `at.seq` (or the first
@@ -99,7 +121,7 @@ export const setLabel = async (
   if (E.isLeft(head)) return head;
   const point = at.seq !== undefined || at.revision !== undefined ? await store.load(sessionId, { ...(at.seq !== undefined ? { atSeq: at.seq } : {}), ...(at.revision !== undefined ? { atRevision: at.revision } : {}) }) : head;
   if (E.isLeft(point)) return point;
-  const target: LabelTarget = { seq: point.right.seq, revision: point.right.transcriptRevision() };
+  const target: LabelTarget = { sessionId, seq: point.right.seq, revision: point.right.transcriptRevision() };
   const r = await store.append(sessionId, [labelCommand(name, target)], { expectedSeq: head.right.seq });
   return E.isLeft(r) ? r : E.right({ session: r.right.session, target });
 };
@@ -123,26 +145,26 @@ const labelNotFound = (sessionId: string, name: string): LabelNotFound => ({
 });
 
 /**
- * The record seq label `name` of session `sessionId` points at (its newest
- * state's labels), checked against the log: the session loaded at that seq
- * must have the recorded revision. Errors: `LabelNotFound`, `LabelMismatch`,
- * `SessionNotFound`, the store's errors.
+ * The record label `name` of session `sessionId` points at (its newest state's
+ * labels; for an inherited label a record of an ancestor), checked against the
+ * log: that session loaded at that seq must have the recorded revision.
+ * Errors: `LabelNotFound`, `LabelMismatch`, `SessionNotFound`, the store's errors.
  */
 export const resolveLabel = async (store: SessionStore, sessionId: string, name: string): Promise<E.Either<LabelError, LabelTarget>> => {
   const head = await store.load(sessionId);
   if (E.isLeft(head)) return head;
   const v = head.right.metadata[`${LABEL_KEY_PREFIX}${name}`];
   if (v === undefined) return E.left(labelNotFound(sessionId, name));
-  if (!isTarget(v)) return E.left({ _tag: 'LabelMismatch', sessionId, name, message: `label ${JSON.stringify(name)} of ${JSON.stringify(sessionId)} is not { seq, revision }` });
-  const at = await store.load(sessionId, { atSeq: v.seq });
+  if (!isTarget(v)) return E.left({ _tag: 'LabelMismatch', sessionId, name, message: `label ${JSON.stringify(name)} of ${JSON.stringify(sessionId)} is not { sessionId, seq, revision }` });
+  const at = await store.load(v.sessionId, { atSeq: v.seq });
   if (E.isLeft(at)) return at;
   if (at.right.transcriptRevision() !== v.revision) {
     return E.left({
       _tag: 'LabelMismatch',
       sessionId,
       name,
-      message: `label ${JSON.stringify(name)} of ${JSON.stringify(sessionId)} records revision ${v.revision} at seq ${v.seq}, but the log has ${at.right.transcriptRevision()} there`,
+      message: `label ${JSON.stringify(name)} of ${JSON.stringify(sessionId)} records revision ${v.revision} at ${v.sessionId} seq ${v.seq}, but the log has ${at.right.transcriptRevision()} there`,
     });
   }
-  return E.right({ seq: v.seq, revision: v.revision as Digest });
+  return E.right({ sessionId: v.sessionId, seq: v.seq, revision: v.revision as Digest });
 };

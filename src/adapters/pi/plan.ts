@@ -136,6 +136,12 @@ export interface PiPlanSession {
   readonly leafLine: number;
   readonly forkOf?: PiForkOf;
   readonly ops: PiPlanOp[];
+  /**
+   * pi labels on this branch: every `label` entry of the file (pi's labels are
+   * file-wide, in file order, a later one replacing an earlier one on the same
+   * target) whose target is on the branch; `label` absent clears it.
+   */
+  readonly labels: ReadonlyArray<{ readonly label?: string; readonly targetLine: number; readonly targetId: string }>;
 }
 
 /** The plan: sessions in creation order (parents before forks) and the report. */
@@ -593,6 +599,16 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     planned.push({ path, result: r.right, keys: r.right.ops.map(opKey) });
   }
 
+  const labelEntries = parsed.entries.flatMap((e) => (e.known && e.entry.type === 'label' ? [{ targetId: e.entry.targetId, label: e.entry.label }] : []));
+  const labelsOn = (path: readonly PiLine[]): PiPlanSession['labels'] => {
+    const lineOf = new Map<string, number>();
+    for (const e of path) if (typeof e.entry.id === 'string') lineOf.set(e.entry.id, e.line);
+    return labelEntries.flatMap((l) => {
+      const targetLine = lineOf.get(l.targetId);
+      if (targetLine === undefined) return [];
+      return [{ targetLine, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
+    });
+  };
   const id = parsed.header.id;
   const lastLine = paths.reduce((mx, p) => Math.max(mx, p[p.length - 1]?.line ?? 0), 0);
   const sessions: PiPlanSession[] = [];
@@ -619,7 +635,7 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     if (best < 0) {
       inherited.push(0);
       parentIndex.push(-1);
-      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops });
+      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops, labels: labelsOn(p.path) });
       return;
     }
     // Fork from the session that holds op `common` as its own: walk up while the prefix lies within what it inherited.
@@ -632,7 +648,7 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     const createdAt = own[0]?.at ?? p.result.ops[common - 1]?.at ?? p.result.createdAt;
     inherited.push(common);
     parentIndex.push(target);
-    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own });
+    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own, labels: labelsOn(p.path) });
   });
 
   const seen = new Set<string>();

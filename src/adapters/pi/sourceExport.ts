@@ -39,7 +39,8 @@ import type { Message } from '../../model/message.ts';
 import { canonicalMessageBytes, transcriptDigest } from '../../model/digest.ts';
 import type { Session } from '../../session/session.ts';
 import { isLazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
-import { entryId, exportPiJsonl, piEntryLines, piHeaderFor } from './export.ts';
+import { entryId, exportPiJsonl, iso, piEntryLines, piHeaderFor } from './export.ts';
+import { labelsOf } from '../../store/labels.ts';
 import { planPiImport, plannedMessageLines, plannedMessages } from './plan.ts';
 import { piImportStatus, type PiImportMark } from './provenance.ts';
 import type { PiImportError } from './report.ts';
@@ -147,6 +148,8 @@ interface ImportSource {
   readonly messages: ReadonlyMap<string, { readonly messages: Message[]; readonly lines: number[] }>;
   /** The plan key of each store id of the import. */
   readonly keys: ReadonlyMap<string, string>;
+  /** The pi labels each imported session got: target entry id → label. */
+  readonly labels: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 const readImport = async (store: SessionStore, mark: PiImportMark): Promise<E.Either<PiExportError, ImportSource>> => {
@@ -159,14 +162,21 @@ const readImport = async (store: SessionStore, mark: PiImportMark): Promise<E.Ei
   const sessions = plan.right.sessions;
   const messages = new Map<string, { messages: Message[]; lines: number[] }>();
   const keys = new Map<string, string>();
+  const labels = new Map<string, Map<string, string>>();
   // mark.sessions lists the store ids in plan order.
   sessions.forEach((s, i) => {
     const id = mark.sessions[i];
     if (id === undefined) return;
     messages.set(id, { messages: plannedMessages(sessions, s.key), lines: plannedMessageLines(sessions, s.key) });
     keys.set(id, s.key);
+    const byTarget = new Map<string, string>();
+    for (const l of s.labels) {
+      if (l.label === undefined) byTarget.delete(l.targetId);
+      else byTarget.set(l.targetId, l.label);
+    }
+    labels.set(id, byTarget);
   });
-  return E.right({ mark, tree: tree.right, messages, keys });
+  return E.right({ mark, tree: tree.right, messages, keys, labels });
 };
 
 /**
@@ -293,6 +303,42 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
     const fresh = writeFresh(s, 0, null, true);
     placed.set(s.id, { entryOf: fresh.entryOf, tip: fresh.tip });
     report.push({ sessionId: s.id, origin: 'native', fresh: freshLines.length - before });
+  }
+
+  // Labels set or deleted in palimpsest become pi `label` entries after each session's tip.
+  for (const m of members) {
+    const s = m.session;
+    const p = placed.get(s.id)!;
+    const current = labelsOf(s.metadata);
+    const lines: Array<Record<string, unknown>> = [];
+    for (const l of current) {
+      if (l.pi !== undefined && source?.tree.byId.has(l.pi) === true) continue;
+      const at = await store.load(l.sessionId, { atSeq: l.seq });
+      if (E.isLeft(at)) return at;
+      const owner = placed.get(l.sessionId) ?? p;
+      const target = at.right.messageCount > 0 ? owner.entryOf[at.right.messageCount - 1] : undefined;
+      if (target === undefined || target === null) continue;
+      lines.push({ targetId: target, label: l.name });
+    }
+    const plannedLabels = source?.labels.get(s.id);
+    if (plannedLabels !== undefined) {
+      for (const [targetId, name] of plannedLabels) {
+        if (!current.some((l) => l.pi === targetId || (l.name === name && l.pi !== undefined))) lines.push({ targetId });
+      }
+    }
+    let parentId = p.tip;
+    for (const body of lines) {
+      const id = freshId();
+      const line = JSON.stringify({ type: 'label', id, parentId, timestamp: iso(s.updatedAt), ...body });
+      freshParent.set(id, parentId);
+      freshLines.push(line);
+      parentId = id;
+    }
+    if (lines.length > 0) {
+      placed.set(s.id, { ...p, tip: parentId });
+      const r = report.find((x) => x.sessionId === s.id);
+      if (r !== undefined) report[report.indexOf(r)] = { ...r, fresh: r.fresh + lines.length };
+    }
   }
 
   const header: Record<string, unknown> =

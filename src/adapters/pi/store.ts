@@ -53,7 +53,7 @@ import type { SessionCommand } from '../../session/commands.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { Json } from '../../model/json.ts';
 import { canonicalJsonUnsafe } from '../../model/json.ts';
-import { isLazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
+import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
 import { parsePiJsonl } from './parse.ts';
 import { piSourceBlobs, piSourceDigest, storePiSource, type PiSourceBlobs } from './source.ts';
 import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, type PiImportMark, type PiImportStatus } from './provenance.ts';
@@ -232,14 +232,15 @@ const forkPoints = (plan: PiImportPlan): Map<string, Set<number>> => {
  * fork seqs and the completion marks.
  */
 const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, string>, mark: PiImportMark): E.Either<PiImportRefused, ExpectedSession[]> => {
-  // The state and seq of each session after each fork point it must provide.
-  const at = new Map<string, Map<number, Session>>();
+  // The state of each session after each fork point it must provide, with the highest source line in it.
+  const at = new Map<string, Map<number, { session: Session; maxLine: number }>>();
   const points = forkPoints(plan);
   const out: ExpectedSession[] = [];
   for (const s of plan.sessions) {
     const id = ids.get(s.key)!;
     let session: Session;
     let genesis: ExpectedSession['genesis'];
+    let maxLine = 0;
     if (s.forkOf === undefined) {
       const metadata = { ...s.metadata, [PI_IMPORT_KEY]: importMarkJson(mark) };
       session = Session.create({ id, metadata, clock: () => s.createdAt });
@@ -247,15 +248,19 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
     } else {
       const parent = at.get(s.forkOf.sessionKey)?.get(s.forkOf.afterOp);
       if (parent === undefined) throw new Error(`pi import: fork parent ${s.forkOf.sessionKey} after op ${s.forkOf.afterOp} was not planned before ${s.key}`);
-      session = parent.fork({ id });
-      genesis = { kind: 'fork', parentId: ids.get(s.forkOf.sessionKey)!, seq: parent.seq };
+      session = parent.session.fork({ id });
+      maxLine = parent.maxLine;
+      genesis = { kind: 'fork', parentId: ids.get(s.forkOf.sessionKey)!, seq: parent.session.seq };
     }
     const cuts = points.get(s.key);
-    const mine = new Map<number, Session>();
+    const mine = new Map<number, { session: Session; maxLine: number }>();
     at.set(s.key, mine);
-    if (cuts?.has(0)) mine.set(0, session);
+    if (cuts?.has(0)) mine.set(0, { session, maxLine });
+    // For the labels: the first record (seq, revision) at which each source line is in the transcript.
+    const reached: Array<{ maxLine: number; seq: number; revision: Digest }> = [{ maxLine, seq: session.seq, revision: session.transcriptRevision() }];
     for (let i = 0; i < s.ops.length; i++) {
-      const r = session.apply(commandOfOp(s.ops[i]!));
+      const op = s.ops[i]!;
+      const r = session.apply(commandOfOp(op));
       if (E.isLeft(r)) {
         const e = r.left;
         return E.left({
@@ -264,11 +269,28 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
           sessionKey: s.key,
           op: i,
           cause: { _tag: e._tag, message: e.message },
-          message: `${file}: planned op ${i} (${s.ops[i]!.op}) of session ${s.key} was refused: ${e.message}`,
+          message: `${file}: planned op ${i} (${op.op}) of session ${s.key} was refused: ${e.message}`,
         });
       }
       session = r.right.session;
-      if (cuts?.has(i + 1)) mine.set(i + 1, session);
+      if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
+        maxLine = op.line;
+        reached.push({ maxLine, seq: session.seq, revision: session.transcriptRevision() });
+      }
+      if (cuts?.has(i + 1)) mine.set(i + 1, { session, maxLine });
+    }
+    // pi labels become palimpsest labels at the first record holding their target (file order: the last one wins).
+    const labels = new Map<string, LabelTarget & { pi: string }>();
+    for (const l of s.labels) {
+      for (const [name, v] of labels) if (v.pi === l.targetId) labels.delete(name);
+      if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
+      const hit = reached.find((x) => x.maxLine >= l.targetLine);
+      if (hit !== undefined) labels.set(l.label, { sessionId: id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+    }
+    for (const [name, v] of [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const r = session.apply(labelCommand(name, v, v.pi));
+      if (E.isLeft(r)) throw new Error(`pi import: the label ${name} was refused: ${r.left.message}`);
+      session = r.right.session;
     }
     const commands = session.log.slice(1).map((r) => r.command);
     const completion: SessionCommand = {

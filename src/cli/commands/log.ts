@@ -5,7 +5,9 @@ import { done, withStore } from '../context.ts';
 import { commandSummary, isoTime, logTable, plural } from '../format.ts';
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
-import { incompleteImportWarningOf, warnText } from '../importStatus.ts';
+import { incompleteImportWarning, warnText } from '../importStatus.ts';
+import { labelsOf } from '../../store/labels.ts';
+import { labelsText } from './revisions.ts';
 
 export const registerLog = (program: Command, run: Run): void => {
   program
@@ -19,7 +21,7 @@ export const registerLog = (program: Command, run: Run): void => {
       helpAfter({
         prints:
           'One line per record: seq, time (ISO 8601 UTC), command type, the transcript revision\nthe record produced (12 hex digits), and a summary, e.g.\n  messages_appended     2 messages (user, assistant)\n  transcript_rewritten  [0,40) -> 1 message, reason compaction (…)\n  usage_recorded        +in 1200 / out 340 tokens\nA fork\'s log starts at its genesis (session_forked); its parent\'s records are not repeated.',
-        json: '{ "sessionId", "records": [{ v, sessionId, seq, at (ms), command, revision, prev,\n  hash, time (ISO), summary }] }',
+        json: '{ "sessionId", "warning"?, "labels": [{ name, seq, revision }], "records": [{ v, sessionId, seq, at (ms), command, revision, prev,\n  hash, time (ISO), summary }] }',
         notes: 'A --from/--to outside the log is SeqOutOfRange (exit 1). A session of a pi import that\nstopped before it finished is named on stderr (JSON: "warning").',
       }),
     )
@@ -34,16 +36,19 @@ export const registerLog = (program: Command, run: Run): void => {
           const l = await store.log(sid, { ...(opts.from !== undefined ? { fromSeq: opts.from } : {}), ...(opts.to !== undefined ? { toSeq: opts.to } : {}) });
           if (E.isLeft(l)) return l;
           const records = l.right;
-          const w = await incompleteImportWarningOf(store, sid);
-          if (E.isLeft(w)) return w;
-          warnText(ctx, w.right);
+          const head = await store.load(sid);
+          if (E.isLeft(head)) return head;
+          const warning = incompleteImportWarning(sid, head.right.metadata);
+          warnText(ctx, warning);
+          const labels = labelsOf(head.right.metadata);
           const json = {
             sessionId: sid,
-            ...(w.right !== undefined ? { warning: w.right } : {}),
+            ...(warning !== undefined ? { warning } : {}),
+            labels,
             records: records.map((r) => ({ ...r, time: isoTime(r.at), summary: commandSummary(r.command) })),
           };
           const range = records.length === 0 ? '' : ` (seq ${records[0]!.seq}..${records[records.length - 1]!.seq} of ${s.right.lastSeq})`;
-          return done(json, `${logTable(records)}\n\n${plural(records.length, 'record')} of ${sid}${range}`);
+          return done(json, `${logTable(records)}\n\n${plural(records.length, 'record')} of ${sid}${range}\n${labelsText(labels)}`);
         });
       }),
     );

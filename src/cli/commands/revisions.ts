@@ -7,6 +7,7 @@ import { done, withStore } from '../context.ts';
 import { fields, isoTime, plural, shortDigest, table } from '../format.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { labelsOf } from '../../store/labels.ts';
 
 /** A rewrite commit as indented `key: value` lines (full digests). */
 export const commitText = (seq: number, c: TranscriptRewriteCommit, indent = '  '): string => {
@@ -29,6 +30,10 @@ export const commitText = (seq: number, c: TranscriptRewriteCommit, indent = '  
     ),
   ].join('\n');
 };
+
+/** The labels block: one line per label, `name -> seq <seq> (revision <12 hex>)`. */
+export const labelsText = (labels: ReturnType<typeof labelsOf>): string =>
+  labels.length === 0 ? 'labels: none' : `labels:\n${labels.map((l) => `  ${l.name} -> seq ${l.seq} (revision ${shortDigest(l.revision)})`).join('\n')}`;
 
 const graphText = (g: RevisionGraph, commitsOnly: boolean): string => {
   const head = fields([
@@ -58,8 +63,8 @@ export const registerRevisions = (program: Command, run: Run): void => {
       'after',
       helpAfter({
         prints:
-          'The head revision, counts, the fork origin; each rewrite commit with the seq that\ncommitted it, its selection [start,end), parent and new revision, the digests of\nthe original span and of the replacement, messages before -> after, reason, actor\nand time (full sha256 digests); then every head change: seq, revision (12 hex\ndigits), command type that moved the head.',
-        json: '{ sessionId, head, revisions: [{ revision, seq }], heads: [{ revision, seq, commandType }],\n  commits: [{ seq, commit: TranscriptRewriteCommit }], forkedFrom? }',
+          'The head revision, counts, the fork origin; each rewrite commit with the seq that\ncommitted it, its selection [start,end), parent and new revision, the digests of\nthe original span and of the replacement, messages before -> after, reason, actor\nand time (full sha256 digests); then every head change: seq, revision (12 hex\ndigits), command type that moved the head; then the labels (name -> seq, revision).',
+        json: '{ sessionId, head, revisions: [{ revision, seq }], heads: [{ revision, seq, commandType }],\n  commits: [{ seq, commit: TranscriptRewriteCommit }], forkedFrom?, labels: [{ name, seq, revision }] }',
       }),
     )
     .action(async (id: string, opts: { commits: boolean }, cmd: Command) =>
@@ -71,7 +76,10 @@ export const registerRevisions = (program: Command, run: Run): void => {
           if (E.isLeft(r)) return r;
           const g = await store.revisions(r.right.sessionId);
           if (E.isLeft(g)) return g;
-          return done(g.right, graphText(g.right, opts.commits));
+          const l = await store.load(r.right.sessionId);
+          if (E.isLeft(l)) return l;
+          const labels = labelsOf(l.right.metadata);
+          return done({ ...g.right, labels }, `${graphText(g.right, opts.commits)}\n\n${labelsText(labels)}`);
         });
       }),
     );

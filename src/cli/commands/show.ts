@@ -45,7 +45,7 @@ export const loadAt = async (store: Store, sid: string, at: string | undefined):
   if ('seq' in spec.right) return store.load(sid, { atSeq: spec.right.seq });
   if ('label' in spec.right) {
     const t = await resolveLabel(store, sid, spec.right.label);
-    return E.isLeft(t) ? t : store.load(sid, { atSeq: t.right.seq });
+    return E.isLeft(t) ? t : store.load(t.right.sessionId, { atSeq: t.right.seq });
   }
   const rev = await resolveRevision(store, sid, spec.right.revision);
   if (E.isLeft(rev)) return rev;

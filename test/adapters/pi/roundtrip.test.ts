@@ -12,6 +12,7 @@ import type { SessionStore } from '../../../src/store/index.ts';
 import { importPiFile } from '../../../src/adapters/pi/store.ts';
 import { exportPi } from '../../../src/adapters/pi/sourceExport.ts';
 import { cleanupDirs, openStore, right, tempDir } from '../../store/helpers.ts';
+import { deleteLabel, labelsOf, resolveLabel, setLabel } from '../../../src/store/labels.ts';
 import { entryLines, leavesOf, piView, readEntries, renameIds, writeRichPiSession } from './piOracle.ts';
 
 const REAL = fileURLToPath(new URL('../../../data/pi-large-session.jsonl', import.meta.url));
@@ -83,6 +84,50 @@ describe('a v3 tree written by pi', () => {
       const imported = right(await importPiFile(store, file));
       const out = right(await exportPi(store, imported.sessions[0]!.sessionId, { tree: true }));
       expect(readEntries(save(out.jsonl)).header).toEqual(header);
+    });
+  });
+});
+
+describe('after the import', () => {
+  it('pi labels become palimpsest labels; appends, new and deleted labels export as new pi entries after the leaf', async () => {
+    const original = writeRichPiSession(tempDir('pi-written'));
+    const { header, entries } = readEntries(original);
+    await withStore(async (store) => {
+      const imported = right(await importPiFile(store, original));
+      const main = imported.sessions.find((s) => s.key === header['id'])!.sessionId;
+      const labels = labelsOf(right(await store.load(main)).metadata);
+      const a1 = entries.find((e) => e['type'] === 'label' && e['label'] === 'checkpoint-1')!['targetId'] as string;
+      const u1 = entries.find((e) => e['type'] === 'label' && e['label'] === 'start')!['targetId'] as string;
+      expect(labels.map((l) => [l.name, l.pi])).toEqual([
+        ['checkpoint-1', a1],
+        ['start', u1],
+      ]);
+      // The label names the record that appended the labelled entry's message.
+      const target = right(await resolveLabel(store, main, 'checkpoint-1'));
+      const at = right(await store.load(main, { atSeq: target.seq }));
+      const last = at.messages[at.messages.length - 1]!;
+      expect(last.role).toBe('assistant');
+      expect(JSON.stringify(last)).toContain('call_1');
+
+      // Work in palimpsest: a new message, a new label on it, the imported label "start" deleted.
+      const head = right(await store.load(main));
+      right(await store.append(main, [{ type: 'messages_appended', messages: [{ role: 'user', content: [{ type: 'text', text: 'one more' }], transcriptRole: 'conversational', createdAt: Date.now() }] }], { expectedSeq: head.seq }));
+      right(await setLabel(store, main, 'later'));
+      right(await deleteLabel(store, main, 'start'));
+
+      const out = right(await exportPi(store, main, { tree: true }));
+      expect(out.sessions.find((s) => s.sessionId === main)).toMatchObject({ origin: 'import', fresh: 3 });
+      const exported = readEntries(save(out.jsonl));
+      // Every original entry is still there unchanged, then the new ones.
+      expect(exported.entries.slice(0, entries.length)).toEqual(entries);
+      const added = exported.entries.slice(entries.length);
+      expect(added.map((e) => e['type'])).toEqual(['message', 'label', 'label']);
+      expect(added[0]!['parentId']).toBe(entries[entries.length - 1]!['id']); // the main branch's leaf
+      // pi reads the labels back: the new one on the new message, "start" cleared.
+      const v = piView(save(out.jsonl, 'labels.jsonl'));
+      expect(v.sm.getLabel(added[0]!['id'] as string)).toBe('later');
+      expect(v.sm.getLabel(u1)).toBeUndefined();
+      expect(v.sm.getLabel(a1)).toBe('checkpoint-1');
     });
   });
 });
