@@ -8,9 +8,13 @@
  *   the file's name as given, and the store ids of every session the import
  *   writes (plan order);
  * - `pi.imported` (the last record the import writes to each of its sessions):
- *   `{ sessionId, leafLine, messages, revision }`: the session it completes, the
- *   1-based line of its branch's leaf entry in the source (0: no entries), and
- *   the message count and transcript revision at that point.
+ *   `{ sessionId, leafLine, messages, revision, times }`: the session it
+ *   completes, the 1-based line of its branch's leaf entry in the source (0: no
+ *   entries), the message count and transcript revision at that point, and the
+ *   blob id of its original times: `{ v: 1, sessionId, times: [ms, …] }`
+ *   (`application/json`), `times[seq - 1]` being when the event of record `seq`
+ *   happened according to pi (its entry's timestamp; the header's for the
+ *   genesis) — the record's own `at` stays the time the import accepted it.
  *
  * A session is an *incomplete* import while it is one of `pi.import.sessions`
  * and its `pi.imported` does not name it: a crash, a kill or a full disk
@@ -20,6 +24,7 @@
  */
 import type { Json } from '../../model/json.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
+import { blobId } from '../../model/digest.ts';
 
 /** The metadata key of the import's identity (see the module comment). */
 export const PI_IMPORT_KEY = 'pi.import';
@@ -40,6 +45,7 @@ export interface PiImportedMark {
   readonly leafLine: number;
   readonly messages: number;
   readonly revision: Digest;
+  readonly times?: BlobId;
 }
 
 /**
@@ -71,7 +77,8 @@ export const importMarkOf = (metadata: Readonly<Record<string, Json>>): PiImport
 export const importedMarkOf = (metadata: Readonly<Record<string, Json>>): PiImportedMark | undefined => {
   const m = metadata[PI_IMPORTED_KEY];
   if (!isObj(m) || !isStr(m['sessionId']) || !isNat(m['leafLine']) || !isNat(m['messages']) || !isStr(m['revision'])) return undefined;
-  return { sessionId: m['sessionId'], leafLine: m['leafLine'], messages: m['messages'], revision: m['revision'] as Digest };
+  const times = m['times'];
+  return { sessionId: m['sessionId'], leafLine: m['leafLine'], messages: m['messages'], revision: m['revision'] as Digest, ...(isStr(times) ? { times: times as BlobId } : {}) };
 };
 
 /** The import status of session `sessionId` with `metadata` (see `PiImportStatus`). */
@@ -86,4 +93,27 @@ export const piImportStatus = (sessionId: string, metadata: Readonly<Record<stri
 /** The `pi.import` value (JSON). */
 export const importMarkJson = (m: PiImportMark): Json => ({ source: m.source, digest: m.digest, file: m.file, sessions: [...m.sessions] });
 /** The `pi.imported` value (JSON). */
-export const importedMarkJson = (m: PiImportedMark): Json => ({ sessionId: m.sessionId, leafLine: m.leafLine, messages: m.messages, revision: m.revision });
+export const importedMarkJson = (m: PiImportedMark): Json => ({
+  sessionId: m.sessionId,
+  leafLine: m.leafLine,
+  messages: m.messages,
+  revision: m.revision,
+  ...(m.times !== undefined ? { times: m.times } : {}),
+});
+
+/** The original-times blob of session `sessionId` (see the module comment); pure. */
+export const piTimesBlob = (sessionId: string, times: readonly number[]): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } => {
+  const bytes = new TextEncoder().encode(JSON.stringify({ v: 1, sessionId, times }));
+  return { mediaType: 'application/json', bytes, id: blobId('application/json', bytes) };
+};
+
+/** Parses an original-times blob; undefined when it is not one for `sessionId`. */
+export const parseTimesBlob = (sessionId: string, bytes: Uint8Array): readonly number[] | undefined => {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as { v?: unknown; sessionId?: unknown; times?: unknown };
+    if (v.v !== 1 || v.sessionId !== sessionId || !Array.isArray(v.times) || !v.times.every((t) => typeof t === 'number' && Number.isFinite(t))) return undefined;
+    return v.times as number[];
+  } catch {
+    return undefined;
+  }
+};

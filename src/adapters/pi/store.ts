@@ -55,8 +55,8 @@ import type { Json } from '../../model/json.ts';
 import { canonicalJsonUnsafe } from '../../model/json.ts';
 import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
 import { parsePiJsonl } from './parse.ts';
-import { piSourceBlobs, piSourceDigest, storePiSource, type PiSourceBlobs } from './source.ts';
-import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, type PiImportMark, type PiImportStatus } from './provenance.ts';
+import { piSourceBlobs, piSourceDigest, storePiSource, type PiSourceBlob, type PiSourceBlobs } from './source.ts';
+import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlob, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiImport, type PiImportPlan, type PiPlanOp, type PiPlanSession } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
@@ -208,6 +208,8 @@ interface ExpectedSession {
   readonly commands: readonly SessionCommand[];
   /** The completion record (`pi.imported`). */
   readonly completion: SessionCommand;
+  /** The blob of original times (`provenance.ts`), stored before the completion. */
+  readonly times: PiSourceBlob;
 }
 
 /**
@@ -256,6 +258,8 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
     const mine = new Map<number, { session: Session; maxLine: number }>();
     at.set(s.key, mine);
     if (cuts?.has(0)) mine.set(0, { session, maxLine });
+    // When each record's event happened (pi's entry times, ms): times[seq - 1].
+    const times: number[] = [s.createdAt];
     // For the labels: the first record (seq, revision) at which each source line is in the transcript.
     const reached: Array<{ maxLine: number; seq: number; revision: Digest }> = [{ maxLine, seq: session.seq, revision: session.transcriptRevision() }];
     for (let i = 0; i < s.ops.length; i++) {
@@ -272,6 +276,7 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
           message: `${file}: planned op ${i} (${op.op}) of session ${s.key} was refused: ${e.message}`,
         });
       }
+      if (r.right.session.seq > session.seq) times.push(op.at);
       session = r.right.session;
       if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
         maxLine = op.line;
@@ -290,15 +295,18 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
     for (const [name, v] of [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const r = session.apply(labelCommand(name, v, v.pi));
       if (E.isLeft(r)) throw new Error(`pi import: the label ${name} was refused: ${r.left.message}`);
+      if (r.right.session.seq > session.seq) times.push(times[times.length - 1]!);
       session = r.right.session;
     }
+    times.push(times[times.length - 1]!); // the completion record
+    const timesBlob = piTimesBlob(id, times);
     const commands = session.log.slice(1).map((r) => r.command);
     const completion: SessionCommand = {
       type: 'metadata_set',
       key: PI_IMPORTED_KEY,
-      value: importedMarkJson({ sessionId: id, leafLine: s.leafLine, messages: session.messageCount, revision: session.transcriptRevision() }),
+      value: importedMarkJson({ sessionId: id, leafLine: s.leafLine, messages: session.messageCount, revision: session.transcriptRevision(), times: timesBlob.id }),
     };
-    out.push({ key: s.key, id, leafLine: s.leafLine, genesis, commands, completion });
+    out.push({ key: s.key, id, leafLine: s.leafLine, genesis, commands, completion, times: timesBlob });
   }
   return E.right(out);
 };
@@ -445,7 +453,7 @@ export const writePiPlan = async (
   const t3 = now();
   progress({ phase: 'check', done: 1, total: 1 });
 
-  const stored = await storePiSource(store, filePlan.source);
+  const stored = await storePiSource(store, { ...filePlan.source, blobs: [...filePlan.source.blobs, ...expected.map((x) => x.times)] });
   if (E.isLeft(stored)) return stored;
 
   const total = expected.reduce((n, x) => n + x.commands.length + 2, 0);

@@ -9,7 +9,7 @@ import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { resolveLabel } from '../../store/labels.ts';
-import { incompleteImportWarningOf, warnText } from '../importStatus.ts';
+import { incompleteImportWarningOf, originalTimes, warnText } from '../importStatus.ts';
 
 /** What `--at` names: a record seq, a revision (full, or a unique hex prefix of at least 4 digits), or a label. */
 export type AtSpec = { readonly seq: number } | { readonly revision: string } | { readonly label: string };
@@ -104,7 +104,7 @@ export const registerShow = (program: Command, run: Run): void => {
       helpAfter({
         prints:
           'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
-        json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
+        json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), happened?: { from, to } (ms, pi times of an import), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
         notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound / LabelNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
       }),
     )
@@ -125,6 +125,9 @@ export const registerShow = (program: Command, run: Run): void => {
           const w = await incompleteImportWarningOf(store, s.id);
           if (E.isLeft(w)) return w;
           warnText(ctx, w.right);
+          const times = await originalTimes(store, s.id, s.metadata);
+          if (E.isLeft(times)) return times;
+          const happened = times.right === undefined ? undefined : { from: times.right[0]!, to: times.right[Math.min(s.seq, times.right.length) - 1]! };
           const all = s.messages;
           const from = opts.tail === undefined ? 0 : Math.max(0, all.length - opts.tail);
           const shown = all.slice(from);
@@ -140,6 +143,7 @@ export const registerShow = (program: Command, run: Run): void => {
             usage: s.usage,
             status: s.lifecycle.status,
             ...(w.right !== undefined ? { incompleteImport: true, warning: w.right } : {}),
+            ...(happened !== undefined ? { happened } : {}),
             ...(s.state.forkedFrom !== undefined ? { forkedFrom: { ...s.state.forkedFrom.from, mode: s.state.forkedFrom.mode } } : {}),
             ...(from > 0 ? { messagesFrom: from } : {}),
             messages: shown,
@@ -153,7 +157,8 @@ export const registerShow = (program: Command, run: Run): void => {
                   shown.map((m, i) => [String(from + i), isoTime(m.createdAt), roleLabel(m), messageSummary(m)]),
                   ['right'],
                 )}`;
-          const parts = [...(w.right !== undefined ? [w.right] : []), sessionFields(s, all), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
+          const when = happened === undefined ? [] : [`happened:  ${isoTime(happened.from)} .. ${isoTime(happened.to)} (pi's times; created/updated above are when the records were written)`];
+          const parts = [...(w.right !== undefined ? [w.right] : []), [sessionFields(s, all), ...when].join('\n'), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
           return done(json, parts.join('\n\n'));
         });
       }),
