@@ -1,7 +1,8 @@
 /**
  * Shape rules (revisions.md §2) against the transcript arbitraries: generated
- * transcripts are valid, appends of valid pieces pass, and a reference check
- * agrees with `validateTranscriptShape` on arbitrary message lists.
+ * transcripts are valid, appends of valid pieces pass, and the kit's
+ * independent pairing check agrees with `validateTranscriptShape` on arbitrary
+ * message lists.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -9,22 +10,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeMessages, type Message } from '../../src/model/index.ts';
 import { checkAppend, takeTranscript, transcriptFromMessages, validateTranscriptShape } from '../../src/transcript/index.ts';
 import { arbMessage, arbPendingToolCall, arbToolExchange, arbTranscript, arbTurns } from '../arbitraries/messages.ts';
+import { firstPairingFault } from '../../src/testing/index.ts';
 
 const ids = (m: Message | undefined): string[] => (m?.role === 'assistant' ? m.content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : [])) : []);
 
-/** A direct restatement of revisions.md §2: whether `ms` is shape-valid. */
-const referenceValid = (ms: readonly Message[]): boolean =>
-  ms.every((m, i) => {
-    const uses = ids(m);
-    if (new Set(uses).size !== uses.length) return false;
-    const prevUses = ids(ms[i - 1]);
-    if (m.role === 'tool_results') {
-      const got = m.results.map((r) => r.toolUseId);
-      return prevUses.length > 0 && new Set(got).size === got.length && got.length === prevUses.length && got.every((g) => prevUses.includes(g));
-    }
-    if (prevUses.length > 0) return false;
-    return !(i === ms.length - 1 && uses.length > 0);
-  });
+/** revisions.md §2 stated directly, once, in `palimpsest/testing` (`firstPairingFault`): whether `ms` is shape-valid. */
+const referenceValid = (ms: readonly Message[]): boolean => firstPairingFault(ms) === undefined;
 
 describe('shape properties', () => {
   it('generated transcripts decode and are shape-valid', () => {

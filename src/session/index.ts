@@ -7,3 +7,4 @@ export * from './state.ts';
 export { step, applyAt, createdState, forkedState, type Step } from './reduce.ts';
 export { reduce, replayRecords } from './replay.ts';
 export * from './session.ts';
+export * from './stateDigest.ts';

@@ -15,15 +15,15 @@ import { DigestCodec, type Digest } from '../model/index.ts';
 import { sha256OfUtf8 } from '../model/hashing.ts';
 import { SessionCommandCodec, type SessionCommand } from './commands.ts';
 
-/** The record format version this code writes and reads; anything else fails closed. */
-export const RECORD_VERSION = 1 as const;
+/** The record format version this code writes: v2 adds `state` (the state digest, `stateDigest.ts`). */
+export const RECORD_VERSION = 2 as const;
+/** Every record format version this code reads (v1: written before the state digest existed). */
+export const READABLE_RECORD_VERSIONS: readonly number[] = [1, 2];
 
 /** `prev` of a root session's first record. */
 export const GENESIS_PREV: Digest = `sha256:${'0'.repeat(64)}`;
 
-/** A log record: `{ v: 1, sessionId, seq (1, 2, …), at (ms), command, revision, prev, hash }`. */
-export const LogRecordCodec = strict('LogRecord', {
-  v: literal(RECORD_VERSION),
+const recordFields = {
   sessionId: nonEmptyStr,
   seq: positive,
   at: nat,
@@ -31,10 +31,16 @@ export const LogRecordCodec = strict('LogRecord', {
   revision: DigestCodec,
   prev: DigestCodec,
   hash: DigestCodec,
-});
-/** A log record. */
-export interface LogRecord {
-  readonly v: typeof RECORD_VERSION;
+};
+/** A v1 record: `{ v: 1, sessionId, seq (1, 2, …), at (ms), command, revision, prev, hash }`. */
+const LogRecordV1Codec = strict('LogRecord', { v: literal(1), ...recordFields });
+/** A v2 record: v1's members, `v: 2` and `state`, the digest of the session state after the command. */
+const LogRecordV2Codec = strict('LogRecord', { v: literal(2), ...recordFields, state: DigestCodec });
+/** A log record. `state` is present exactly when `v` is 2. */
+export type LogRecord = LogRecordV1 | LogRecordV2;
+/** A record written before record format v2. */
+export interface LogRecordV1 {
+  readonly v: 1;
   readonly sessionId: string;
   readonly seq: number;
   readonly at: number;
@@ -43,15 +49,23 @@ export interface LogRecord {
   readonly prev: Digest;
   readonly hash: Digest;
 }
-type _Check = t.TypeOf<typeof LogRecordCodec> extends LogRecord ? true : never;
-const _check: _Check = true;
+/** A record of format v2: also commits to the whole session state (`state`). */
+export interface LogRecordV2 extends Omit<LogRecordV1, 'v'> {
+  readonly v: 2;
+  /** `stateDigest` of the session after this record (`stateDigest.ts`). */
+  readonly state: Digest;
+}
+type _Check1 = t.TypeOf<typeof LogRecordV1Codec> extends LogRecordV1 ? true : never;
+type _Check2 = t.TypeOf<typeof LogRecordV2Codec> extends LogRecordV2 ? true : never;
+const _check: [_Check1, _Check2] = [true, true];
 void _check;
 
 /** A record before hashing. */
-export type UnhashedRecord = Omit<LogRecord, 'hash'>;
+export type UnhashedRecord = Omit<LogRecordV1, 'hash'> | Omit<LogRecordV2, 'hash'>;
 
-/** The members a record has besides `hash`, in canonical (sorted) order. */
-const BODY_KEYS = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'v'] as const;
+/** The members a record has besides `hash`, in canonical (sorted) order, per version. */
+const BODY_KEYS_V1 = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'v'] as const;
+const BODY_KEYS_V2 = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'state', 'v'] as const;
 
 /**
  * The canonical JSON of a record without `hash`, split where `hash` sorts in
@@ -66,13 +80,15 @@ const bodyParts = (r: UnhashedRecord | LogRecord): { readonly head: string; read
     if (!Object.prototype.hasOwnProperty.call(r, k)) return undefined;
     n++;
   }
-  if (n !== BODY_KEYS.length) return undefined;
+  const bodyKeys = r.v === 2 ? BODY_KEYS_V2 : BODY_KEYS_V1;
+  if (n !== bodyKeys.length) return undefined;
   const o = r as unknown as Record<string, unknown>;
-  for (const k of BODY_KEYS) if (o[k] === undefined) return undefined;
+  for (const k of bodyKeys) if (o[k] === undefined) return undefined;
   try {
+    const state = r.v === 2 ? `,"state":${writeCanonical(o.state)}` : '';
     return {
       head: `{"at":${writeCanonical(o.at)},"command":${writeCanonical(o.command)}`,
-      tail: `,"prev":${writeCanonical(o.prev)},"revision":${writeCanonical(o.revision)},"seq":${writeCanonical(o.seq)},"sessionId":${writeCanonical(o.sessionId)},"v":${writeCanonical(o.v)}}`,
+      tail: `,"prev":${writeCanonical(o.prev)},"revision":${writeCanonical(o.revision)},"seq":${writeCanonical(o.seq)},"sessionId":${writeCanonical(o.sessionId)}${state},"v":${writeCanonical(o.v)}}`,
     };
   } catch (e) {
     if (e === BAIL || e instanceof RangeError) return undefined;
@@ -98,9 +114,9 @@ const sealedJson = new WeakMap<LogRecord, string>();
 /** Builds a hashed record. */
 export const sealRecord = (r: UnhashedRecord): LogRecord => {
   const p = bodyParts(r);
-  if (p === undefined) return Object.freeze({ ...r, hash: sha256OfUtf8(bodyJson(r)) });
+  if (p === undefined) return Object.freeze({ ...r, hash: sha256OfUtf8(bodyJson(r)) }) as LogRecord;
   const hash = sha256OfUtf8(p.head + p.tail);
-  const record = Object.freeze({ ...r, hash });
+  const record = Object.freeze({ ...r, hash }) as LogRecord;
   sealedJson.set(record, `${p.head},"hash":"${hash}"${p.tail}`);
   return record;
 };
@@ -112,5 +128,8 @@ export const sealRecord = (r: UnhashedRecord): LogRecord => {
  */
 export const recordJson = (r: LogRecord): string => sealedJson.get(r) ?? canonicalJsonUnsafe(r);
 
-/** Decodes a record (strict); a wrong `v` is reported with path `$.v`. */
-export const decodeRecord = (u: unknown): E.Either<DecodeError, LogRecord> => decodeWith(LogRecordCodec, u) as E.Either<DecodeError, LogRecord>;
+/** Decodes a record (strict) by its `v` (1 or 2); another `v` is reported with path `$.v`. */
+export const decodeRecord = (u: unknown): E.Either<DecodeError, LogRecord> => {
+  const v = typeof u === 'object' && u !== null ? (u as { v?: unknown }).v : undefined;
+  return (v === 1 ? decodeWith(LogRecordV1Codec, u) : decodeWith(LogRecordV2Codec, u)) as E.Either<DecodeError, LogRecord>;
+};

@@ -4,7 +4,8 @@
  * `reduce(state, record)` applies one stored record: it checks the record links
  * to `state` (same session, next seq, `prev` = the state's head, `hash` right),
  * applies the command, and compares the recomputed transcript revision with the
- * stored one (`ReplayDivergence` when they differ: fail closed, never repaired).
+ * stored one (`ReplayDivergence` when they differ: fail closed, never repaired),
+ * and for a v2 record the state digest too (`BrokenLog`).
  * A stored command that turns out inert is also a broken log: the shell never
  * records one.
  */
@@ -14,6 +15,7 @@ import { brokenLog, type ReplayDivergence, type SessionError } from './errors.ts
 import { GENESIS_PREV, recordHash, type LogRecord } from './record.ts';
 import { applyAt } from './reduce.ts';
 import { blankState, type SessionState } from './state.ts';
+import { stateDigest } from './stateDigest.ts';
 
 /** Applies one stored record to `state`; `parent` is the parent's state at the fork point (fork genesis only). */
 export const reduce = (state: SessionState, record: LogRecord, parent?: SessionState): E.Either<SessionError, SessionState> => {
@@ -40,6 +42,10 @@ export const reduce = (state: SessionState, record: LogRecord, parent?: SessionS
       message: `replaying ${state.id}@${record.seq} gives revision ${revision}, the log says ${record.revision}`,
     };
     return E.left(divergence);
+  }
+  if (record.v === 2) {
+    const digest = stateDigest(r.right.state);
+    if (digest !== record.state) return E.left(brokenLog(state.id, record.seq, `replaying gives state digest ${digest}, the record says ${record.state}`));
   }
   return E.right({ ...r.right.state, head: record.hash });
 };

@@ -65,7 +65,8 @@ import type { LifecycleState } from '../machines/lifecycle.ts';
 import { decodeCommand, type CommandOf, type SessionCommand } from './commands.ts';
 import type { SessionError, TranscriptEditError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
-import { GENESIS_PREV, sealRecord, type LogRecord } from './record.ts';
+import { GENESIS_PREV, RECORD_VERSION, sealRecord, type LogRecord } from './record.ts';
+import { stateDigest } from './stateDigest.ts';
 import { applyAt } from './reduce.ts';
 import { replayRecords } from './replay.ts';
 import { blankState, type SessionState } from './state.ts';
@@ -308,7 +309,8 @@ export class Session {
     if (E.isLeft(r)) return r;
     if (r.right.state === state) return E.right({ session: this, result: r.right.result });
     const prev = seq === 1 ? (command.type === 'session_forked' ? command.from.hash : GENESIS_PREV) : state.head;
-    const record = sealRecord({ v: 1, sessionId: state.id, seq, at, command, revision: transcriptRevision(r.right.state.transcript), prev });
+    const after = r.right.state;
+    const record = sealRecord({ v: RECORD_VERSION, sessionId: state.id, seq, at, command, revision: transcriptRevision(after.transcript), state: stateDigest(after), prev });
     const next = { ...r.right.state, head: record.hash };
     return E.right({ session: new Session(next, vecPush(this.records, record), this.base, this.clock, this.parentAtFork), result: r.right.result });
   }

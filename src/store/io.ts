@@ -10,7 +10,7 @@ import type * as t from 'io-ts';
 import { decodeWith, literal, nat, nonEmptyStr, oneOf, positive, strict } from '../model/decode.ts';
 import { DigestCodec } from '../model/scalars.ts';
 import { ForkModeCodec } from '../session/commands.ts';
-import { RECORD_VERSION, decodeRecord, type LogRecord } from '../session/record.ts';
+import { READABLE_RECORD_VERSIONS, RECORD_VERSION, decodeRecord, type LogRecord } from '../session/record.ts';
 import type { SessionState } from '../session/state.ts';
 import { transcriptLength, transcriptRevision } from '../transcript/index.ts';
 import { corruptRecord, fromLevelError, unsupportedVersion, type StoreError } from './errors.ts';
@@ -98,7 +98,7 @@ export const decodeStoredRecord = (sid: string, seq: number, raw: string): E.Eit
   if (E.isLeft(p)) return E.left(corruptRecord(sid, seq, `record: ${p.left}`));
   if (typeof p.right !== 'object' || p.right === null || Array.isArray(p.right)) return E.left(corruptRecord(sid, seq, 'record: not an object'));
   const v = (p.right as { v?: unknown }).v;
-  if (v !== RECORD_VERSION) return E.left(unsupportedVersion('record', v, RECORD_VERSION, { sessionId: sid, seq }));
+  if (typeof v !== 'number' || !READABLE_RECORD_VERSIONS.includes(v)) return E.left(unsupportedVersion('record', v, RECORD_VERSION, { sessionId: sid, seq }));
   const d = decodeRecord(p.right);
   if (E.isLeft(d)) return E.left(corruptRecord(sid, seq, `record: ${d.left.message}`));
   if (d.right.sessionId !== sid) return E.left(corruptRecord(sid, seq, `record belongs to session ${d.right.sessionId}`));

@@ -54,13 +54,14 @@ import { JsonCodec, canonicalJsonUnsafe, type Json } from '../model/json.ts';
 import { MessageCodec, type Message } from '../model/message.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
 import { UsageCodec } from '../model/usage.ts';
-import { ExportedAccumulatorCodec, accumulatorDigest, exportAccumulator, importAccumulator, type DigestAccumulator, type ExportedAccumulator } from '../model/accumulator.ts';
+import { ExportedAccumulatorCodec, accumulatorDigest, appendMessages, exportAccumulator, importAccumulator, type DigestAccumulator, type ExportedAccumulator } from '../model/accumulator.ts';
 import {
   TranscriptRewriteCommitCodec,
   checkHistoryState,
   deepFreeze,
   transcriptFromParts,
   vecFrom,
+  vecIter,
   vecFromLazy,
   vecLast,
   vecLeafKey,
@@ -396,6 +397,14 @@ export const decodeSnapshot = async (
   const lastCp = vecLast(checkpoints)!;
   if (n % CHUNK_SIZE === 0 && (lastCp.byteLength !== head.right.byteLength || accumulatorDigest(lastCp) !== revision)) {
     return corrupt('the last checkpoint and the head accumulator disagree');
+  }
+  // The inline messages after the last checkpoint (fewer than 256) must take it to the head
+  // accumulator, whose digest the record at this seq pins: an edited tail message fails here.
+  if (lastCp.count < n) {
+    const rebuilt = appendMessages(lastCp, vecIter(messages, lastCp.count, n));
+    if (rebuilt.byteLength !== head.right.byteLength || accumulatorDigest(rebuilt) !== revision) {
+      return corrupt(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
+    }
   }
 
   // History invariants: in full when every revision is inline, else what needs no chunk (chunks check theirs when read).

@@ -67,6 +67,7 @@ import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, makeIo, seq
 import { MAX_SEQ, STORE_FORMAT_VERSION, keys, prefixRange, sessionIdProblem } from './layout.ts';
 import { decodeSnapshot, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
+import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
 
 /** Options of `SessionStore.open`. */
 export interface SessionStoreOptions {
@@ -392,8 +393,12 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
     }
   };
 
-  /** Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`. */
-  const readRecords = async (sid: string, from: number, to: number): Promise<E.Either<StoreError, LogRecord[]>> => {
+  /**
+   * Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`.
+   * With `checkLinks`, each record must also hash to its `hash` and link to the
+   * one before (`checkRecordLink`); replay checks those itself.
+   */
+  const readRecords = async (sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
     const out: LogRecord[] = [];
     if (to < from) return E.right(out);
     let expected = from;
@@ -404,6 +409,10 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         if (seq !== expected) return E.left(corruptRecord(sid, expected, `record ${expected} is missing (found key ${k})`));
         const r = decodeStoredRecord(sid, seq, v);
         if (E.isLeft(r)) return r;
+        if (checkLinks) {
+          const c = checkRecordLink(sid, r.right, out[out.length - 1]);
+          if (E.isLeft(c)) return c;
+        }
         out.push(r.right);
         expected++;
       }
@@ -437,6 +446,14 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
     const header = h.right;
     const seq = target ?? header.lastSeq;
     if (seq < 1 || seq > header.lastSeq) return E.left(seqOutOfRange(sid, seq, header.lastSeq));
+    const checkedHeader = await checkHeaderAgainstLog(io, sid, header);
+    if (E.isLeft(checkedHeader)) return checkedHeader;
+    /** At the head, the header must also say what the loaded state says. */
+    const done = (l: Loaded): E.Either<StoreError, Loaded> => {
+      if (seq !== header.lastSeq) return E.right(l);
+      const c = checkHeaderAgainstState(sid, header, l.session.state);
+      return E.isLeft(c) ? c : E.right(l);
+    };
     let snapSeq: number | undefined = header.snapshot;
     if (snapSeq !== undefined && snapSeq > seq) {
       const k = await io.lastKey({ gte: keys.snapshot(sid, 1), lte: keys.snapshot(sid, seq) });
@@ -455,11 +472,11 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
       if (E.isLeft(records)) return records;
       const [at, ...tail] = records.right;
       const state = snap.right.state;
-      if (at === undefined || at.hash !== state.head) return E.left(corruptRecord(sid, snapSeq, `snapshot head ${state.head} is not the hash of record ${snapSeq}`));
-      if (at.revision !== transcriptRevision(state.transcript)) return E.left(corruptRecord(sid, snapSeq, `snapshot revision differs from record ${snapSeq}'s revision ${at.revision}`));
+      const checked = checkSnapshotAgainstRecord(sid, snapSeq, state, at);
+      if (E.isLeft(checked)) return checked;
       const r = Session.fromState(state, tail, { clock });
       if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, state, tail, undefined), describe(r.left)));
-      return E.right({ session: r.right, memos: snap.right.memos, snapshot, header });
+      return done({ session: r.right, memos: snap.right.memos, snapshot, header });
     }
 
     const records = await readRecords(sid, 1, seq);
@@ -480,7 +497,7 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
     }
     const r = Session.replay(records.right, { clock, ...(parent !== undefined ? { parent: parent.session.state } : {}) });
     if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, undefined, records.right, parent?.session.state), describe(r.left)));
-    return E.right({ session: r.right, memos: parent !== undefined ? forkMemos(parent.memos) : emptyMemos, snapshot, header });
+    return done({ session: r.right, memos: parent !== undefined ? forkMemos(parent.memos) : emptyMemos, snapshot, header });
   };
 
   /** The newest state of `sid`: the cached entry, or loaded and cached. Call inside `withLock(sid)`. */
@@ -628,6 +645,8 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
   ): Promise<E.Either<StoreError, { from: number; to: number }>> => {
     const h = await requireHeader(sid);
     if (E.isLeft(h)) return h;
+    const checked = await checkHeaderAgainstLog(io, sid, h.right);
+    if (E.isLeft(checked)) return checked;
     const last = h.right.lastSeq;
     const from = range.fromSeq ?? 1;
     const to = range.toSeq ?? last;
@@ -706,7 +725,12 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         const cached = cache.get(sid.right);
         if (cached !== undefined && (target === undefined || target === cached.session.seq)) return E.right(cached.session);
         const l = await loadSession(sid.right, target);
-        return E.isLeft(l) ? l : E.right(l.right.session);
+        if (E.isLeft(l)) return l;
+        if (opts.atRevision !== undefined) {
+          const c = checkRevisionIndex(sid.right, opts.atRevision, l.right.session);
+          if (E.isLeft(c)) return c;
+        }
+        return E.right(l.right.session);
       }),
 
     fork: (sessionId, opts = {}) => forkWith(sessionId, opts, (p, o) => E.right(p.fork(o))),
@@ -747,7 +771,7 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         if (E.isLeft(sid)) return sid;
         const r = await checkRange(sid.right, range);
         if (E.isLeft(r)) return r;
-        return readRecords(sid.right, r.right.from, r.right.to);
+        return readRecords(sid.right, r.right.from, r.right.to, true);
       }),
 
     logStream: (sessionId, range = {}) => ({
@@ -767,6 +791,7 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
           return;
         }
         let expected = r.right.from;
+        let previous: LogRecord | undefined;
         for await (const batch of io.scan({ gte: keys.record(sid.right, r.right.from), lte: keys.record(sid.right, r.right.to) })) {
           if (E.isLeft(batch)) {
             yield batch;
@@ -779,8 +804,17 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
               return;
             }
             const rec = decodeStoredRecord(sid.right, seq, v);
+            if (E.isLeft(rec)) {
+              yield rec;
+              return;
+            }
+            const link = checkRecordLink(sid.right, rec.right, previous);
+            if (E.isLeft(link)) {
+              yield link;
+              return;
+            }
             yield rec;
-            if (E.isLeft(rec)) return;
+            previous = rec.right;
             expected++;
           }
         }
@@ -856,6 +890,8 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
             return E.left(corruptRecord(child.sessionId, 1, `fork parent ${cur} does not exist`));
           }
           const f = h.right.forkedFrom;
+          const checked = await checkForkAgainstGenesis(io, cur, f, 'the header');
+          if (E.isLeft(checked)) return checked;
           out.push(f === undefined ? { sessionId: cur, mode: 'root' } : { sessionId: cur, mode: f.mode, forkedAt: { sessionId: f.sessionId, seq: f.seq, hash: f.hash } });
           cur = f?.sessionId;
         }
@@ -875,7 +911,10 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
           for (const [k, v] of batch.right) {
             const l = decodeForkLink(sid.right, v);
             if (E.isLeft(l)) return l;
-            out.push({ sessionId: k.slice(prefix.length), ...l.right });
+            const child = k.slice(prefix.length);
+            const checked = await checkForkAgainstGenesis(io, child, { sessionId: sid.right, ...l.right }, `the fork link ${k}`);
+            if (E.isLeft(checked)) return checked;
+            out.push({ sessionId: child, ...l.right });
           }
         }
         return E.right(out);
@@ -932,6 +971,8 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         if (cached !== undefined && cached.session.seq === seq.right) return E.right([...cached.session.messages]);
         const l = await loadSession(sid.right, seq.right);
         if (E.isLeft(l)) return l;
+        const c = checkRevisionIndex(sid.right, revision, l.right.session);
+        if (E.isLeft(c)) return c;
         return E.right([...l.right.session.messages]);
       }),
 
@@ -984,6 +1025,12 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
   };
   return store;
 };
+
+/** The revision index said `revision` became the head at `session.seq`: the loaded session must have it. */
+const checkRevisionIndex = (sid: string, revision: Digest, session: Session): E.Either<StoreError, void> =>
+  session.transcriptRevision() === revision
+    ? E.right(undefined)
+    : E.left(corruptRecord(sid, session.seq, `the revision index says ${revision} became the head at record ${session.seq}, whose revision is ${session.transcriptRevision()}`));
 
 const decodeHeaderOf = (sid: string, raw: string): E.Either<StoreError, SessionHeader> => {
   const p = sessionIdProblem(sid);

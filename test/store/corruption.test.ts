@@ -52,9 +52,9 @@ describe('records', () => {
 
   it('an unknown record version fails closed with UnsupportedVersion', async () => {
     const dir = await build(5);
-    await tamper(dir, recordKey('s', 4), (v) => JSON.stringify({ ...JSON.parse(v), v: 2 }));
+    await tamper(dir, recordKey('s', 4), (v) => JSON.stringify({ ...JSON.parse(v), v: 3 }));
     const store = await openStore(dir);
-    expect(left(await store.load('s'))).toMatchObject({ _tag: 'UnsupportedVersion', what: 'record', sessionId: 's', seq: 4, found: 2, expected: 1 });
+    expect(left(await store.load('s'))).toMatchObject({ _tag: 'UnsupportedVersion', what: 'record', sessionId: 's', seq: 4, found: 3, expected: 2 });
     expect(left(await store.log('s'))._tag).toBe('UnsupportedVersion');
     const [report] = right(await store.verify('s'));
     expect(report!.problems).toEqual([expect.objectContaining({ seq: 4, _tag: 'UnsupportedVersion' })]);

@@ -20,7 +20,7 @@ const copyFixture = (): string => {
 afterEach(cleanupDirs);
 
 describe('a record-format v1 store', () => {
-  it('opens, verifies every session and loads the heads it was written with', async () => {
+  it('opens, verifies every session and loads the heads it was written with; reads it as v1 and appends v2 after it', async () => {
     const store = await openStore(copyFixture());
     try {
       const reports = right(await store.verify());
@@ -35,7 +35,14 @@ describe('a record-format v1 store', () => {
       expect(root.metadata).toMatchObject({ project: 'fixture', 'pi.cwd': '/home/user', title: 'v1 fixture' });
       const child = right(await store.load('child'));
       expect(child.transcriptRevision()).toBe('sha256:c4c1c2c872f947e23fa6f15bbe1078bc3f8d387551095032e85adc1d00ccb423');
-      expect(right(await store.log('root'))).toHaveLength(15);
+      const log = right(await store.log('root'));
+      expect(log).toHaveLength(15);
+      expect(new Set(log.map((r) => r.v))).toEqual(new Set([1]));
+      // Never rewritten: a new record is v2, the old ones stay v1, and the session still verifies.
+      const next = right(await store.append('child', [{ type: 'metadata_set', key: 'after', value: 'v2' }], { expectedSeq: child.seq }));
+      expect(next.records.map((r) => r.v)).toEqual([2]);
+      expect(right(await store.log('child')).map((r) => r.v)).toEqual([1, 1, 2]);
+      expect(right(await store.verify('child'))[0]!.ok).toBe(true);
     } finally {
       right(await store.close());
     }

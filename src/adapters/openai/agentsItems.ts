@@ -733,3 +733,70 @@ export const applyAgentsPlan = <M extends MessageInput>(messages: readonly M[], 
   }
 };
 
+
+/**
+ * Whether a transcript may be cut before message `i` for re-conversion: the
+ * items of `messages[i…]` convert alone to the same messages. Not inside a
+ * tool-call group: not before a result message, not between two call messages.
+ */
+const cutsCleanly = (messages: readonly MessageInput[], i: number): boolean => {
+  if (i === 0 || i >= messages.length) return true;
+  const m = messages[i]!;
+  if (isResultMessage(m)) return false;
+  const prev = messages[i - 1]!;
+  return !(isCallMessage(m) && (isCallMessage(prev) || endsInToolUse(prev)));
+};
+
+/** The last `expectedSuffix.length` items are not `expectedSuffix` (after `normalizeAgentItem` on both sides). */
+export interface HistorySuffixMismatch {
+  readonly _tag: 'HistorySuffixMismatch';
+  /** Items expected at the end. */
+  readonly expected: number;
+  /** Items the session holds. */
+  readonly stored: number;
+  readonly message: string;
+}
+
+const suffixMismatch = (expected: number, stored: number, detail: string): HistorySuffixMismatch => ({
+  _tag: 'HistorySuffixMismatch',
+  expected,
+  stored,
+  message: `Session history suffix no longer matches the transaction precondition: ${detail}`,
+});
+
+/**
+ * The plan for a `replace_suffix` transaction: when the last
+ * `expectedSuffix.length` items equal `expectedSuffix` (normalized, compared as
+ * canonical JSON), replace them with `replacement`. Only the tail is converted
+ * again: from the earliest of the suffix's first message and the last tool-call
+ * group, moved back to a clean cut, so the result equals converting the whole
+ * new item list. `append_items` is `expectedSuffix = []`.
+ */
+export const planAgentsReplaceSuffix = (
+  messages: readonly MessageInput[],
+  expectedSuffix: readonly AgentInputItem[],
+  replacement: readonly AgentInputItem[],
+): E.Either<UnsupportedAgentItem | HistorySuffixMismatch, AgentsTranscriptPlan> => {
+  const expected = checkItems(expectedSuffix);
+  if (E.isLeft(expected)) return expected;
+  const fresh = checkItems(replacement);
+  if (E.isLeft(fresh)) return fresh;
+  const k = expected.right.length;
+  let start = messages.length;
+  let count = 0;
+  while (start > 0 && count < k) {
+    start--;
+    count += messageToAgentItems(messages[start]!, start > 0 ? messages[start - 1] : undefined).length;
+  }
+  start = Math.min(start, lastToolGroupStart(messages));
+  while (!cutsCleanly(messages, start)) start--;
+  const tail = itemsFrom(messages, start).map(asJson);
+  if (tail.length < k) return E.left(suffixMismatch(k, tail.length, `${k} items expected, the session holds ${tail.length}`));
+  const stored = tail.slice(tail.length - k);
+  if (canonicalJsonUnsafe(stored) !== canonicalJsonUnsafe(expected.right)) return E.left(suffixMismatch(k, k, `the last ${k} items differ`));
+  return E.right(tailPlan(messages, start, convertNormalized([...tail.slice(0, tail.length - k), ...fresh.right])));
+};
+
+/** The plan replacing the whole item list with `items`: a rewrite from the first message that changes (or nothing). */
+export const planAgentsReplaceAll = (messages: readonly MessageInput[], items: readonly AgentInputItem[]): E.Either<UnsupportedAgentItem, AgentsTranscriptPlan> =>
+  E.map((fresh: JsonObject[]) => tailPlan(messages, 0, convertNormalized(fresh)))(checkItems(items));

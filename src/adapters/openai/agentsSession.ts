@@ -17,7 +17,10 @@
  * | --- | --- |
  * | `addItems(items)` | `messages_appended` with the items' messages; when the first item continues the last tool-call group (the results of calls recorded earlier), `transcript_rewritten` of that group from the first message that changes, reason `{ kind: 'agents_add_items' }` (e.g. pending-call notices become the native `tool_use` / `tool_results` pair); nothing for `[]` |
  * | `popItem()` | `transcript_rewritten` of the last message (or the last tool-call group) to what remains without the item, reason `{ kind: 'agents_pop_item' }`; nothing on an empty session (returns `undefined`) |
- * | `clearSession()` | `transcript_rewritten` of `[0, length)` to `[]`, reason `{ kind: 'agents_clear_session' }`; nothing when already empty |
+ * | `clearSession()` | `transcript_rewritten` of `[0, length)` to `[]`, reason `{ kind: 'agents_clear_session' }`, and `metadata_removed` of every `agents.operation:*` key; nothing when there is nothing to remove |
+ * | `applyHistoryTransaction({ operationId, transaction })` | `append_items`: as `addItems`; `replace_suffix`: `transcript_rewritten` from the first changed message, reason `agents_replace_suffix` (or an append when nothing old changes); then `metadata_set` of `agents.operation:<operationId>` = `{ type, digest }`; nothing for a retried operation |
+ * | `replaceHistoryWithCompaction(items)` | one `transcript_rewritten` from the first changed message, reason `{ kind: 'compaction' }`; nothing when the items are already the history |
+ * | `applyHistoryMutations({ mutations })` | one `transcript_rewritten` from the first changed message, reason `agents_history_mutation` |
  *
  * Rewrites carry `actor` (when given) and `expectedParentRevision`, and are
  * validated commits (revisions.md §3): every earlier revision stays readable
@@ -40,19 +43,59 @@
  * not an `Error`): a `StoreError` or `SessionError` from the store (e.g.
  * `SessionArchived`, `StoreClosed`, `InvalidTranscriptShape` when the
  * transcript was left by another writer with tool calls this adapter cannot
- * extend), or `UnsupportedAgentItem` for an item that is not a JSON object.
+ * extend), `UnsupportedAgentItem` for an item that is not a JSON object,
+ * `InvalidHistoryTransaction`, `HistoryOperationReused`,
+ * `HistorySuffixMismatch` (the SDK's conflict outcome) or
+ * `InvalidHistoryMutation`.
  * Nothing is recorded by a failed call.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { AgentInputItem, Session as AgentsSession } from '@openai/agents-core';
+import type {
+  AgentInputItem,
+  Session as AgentsSession,
+  SessionHistoryRewriteArgs,
+  SessionHistoryRewriteAwareSession,
+  SessionHistoryTransactionArgs,
+  SessionHistoryTransactionAwareSession,
+} from '@openai/agents-core';
+import type { Json } from '../../model/json.ts';
 import type { Message, MessageInput } from '../../model/message.ts';
 import { invalidArgument, type StoreError } from '../../store/errors.ts';
 import type { SessionStore } from '../../store/store.ts';
+import type { SessionCommand } from '../../session/commands.ts';
 import type { Session as PalimpsestSession } from '../../session/session.ts';
-import { lastAgentItems, normalizeAgentItem, planAgentsAddItems, planAgentsClear, planAgentsPopItem, type AgentsTranscriptPlan, type UnsupportedAgentItem } from './agentsItems.ts';
+import {
+  lastAgentItems,
+  messagesToItems,
+  normalizeAgentItem,
+  planAgentsAddItems,
+  planAgentsClear,
+  planAgentsPopItem,
+  planAgentsReplaceAll,
+  planAgentsReplaceSuffix,
+  type AgentsTranscriptPlan,
+  type HistorySuffixMismatch,
+  type UnsupportedAgentItem,
+} from './agentsItems.ts';
+import {
+  AGENTS_OPERATION_KEY_PREFIX,
+  applyHistoryMutations,
+  decodeHistoryTransaction,
+  operationKey,
+  operationRecord,
+  type HistoryOperationReused,
+  type InvalidHistoryMutation,
+  type InvalidHistoryTransaction,
+} from './agentsHistory.ts';
 
 /** Everything a call of the agents session can reject with (the rejection value). */
-export type AgentsSessionError = StoreError | UnsupportedAgentItem;
+export type AgentsSessionError =
+  | StoreError
+  | UnsupportedAgentItem
+  | HistorySuffixMismatch
+  | InvalidHistoryTransaction
+  | HistoryOperationReused
+  | InvalidHistoryMutation;
 
 /** Options of `createPalimpsestAgentsSession`. */
 export interface PalimpsestAgentsSessionOptions {
@@ -69,12 +112,23 @@ export const AGENTS_REWRITE_REASONS = {
   addItems: 'agents_add_items',
   popItem: 'agents_pop_item',
   clearSession: 'agents_clear_session',
+  replaceSuffix: 'agents_replace_suffix',
+  compaction: 'compaction',
+  historyMutation: 'agents_history_mutation',
 } as const;
 
 /** How many times a write is planned again after a `SeqConflict` before it gives up. */
 export const AGENTS_SESSION_MAX_ATTEMPTS = 5;
 
-type Outcome<A> = E.Either<AgentsSessionError, { readonly plan: AgentsTranscriptPlan; readonly value: A }>;
+/** What one write records: the transcript change (with its rewrite reason) and further commands in the same batch. */
+interface Planned<A> {
+  readonly plan: AgentsTranscriptPlan;
+  readonly reason: string;
+  readonly value: A;
+  readonly extra?: readonly SessionCommand[];
+}
+
+type Outcome<A> = E.Either<AgentsSessionError, Planned<A>>;
 
 /** Rejects with the typed error itself (see the module comment). */
 const orReject = <A>(e: E.Either<AgentsSessionError, A>): A => {
@@ -82,11 +136,27 @@ const orReject = <A>(e: E.Either<AgentsSessionError, A>): A => {
   return e.right;
 };
 
+const withReason =
+  (reason: string) =>
+  (plan: AgentsTranscriptPlan): Planned<undefined> => ({ plan, reason, value: undefined });
+
+/** An append as a rewrite that inserts at the end (so a compaction is always one rewrite commit). */
+const asRewrite = (messages: readonly Message[], plan: AgentsTranscriptPlan): AgentsTranscriptPlan =>
+  plan.type === 'append' ? { type: 'rewrite', start: messages.length, end: messages.length, replacement: plan.messages } : plan;
+
+/** `metadata_removed` for every applied-operation key (what `clearSession` forgets, as `MemorySession` does). */
+const forgetOperations = (session: PalimpsestSession): SessionCommand[] =>
+  Object.keys(session.metadata)
+    .filter((k) => k.startsWith(AGENTS_OPERATION_KEY_PREFIX))
+    .map((key): SessionCommand => ({ type: 'metadata_removed', key }));
+
 /**
- * An Agents SDK `Session` stored in palimpsest. Create it with
- * `createPalimpsestAgentsSession`; `sessionId` is the palimpsest session id.
+ * An Agents SDK `Session` stored in palimpsest, with the optional history
+ * capabilities (`applyHistoryTransaction`, `replaceHistoryWithCompaction`,
+ * `applyHistoryMutations`). Create it with `createPalimpsestAgentsSession`;
+ * `sessionId` is the palimpsest session id.
  */
-export class PalimpsestAgentsSession implements AgentsSession {
+export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTransactionAwareSession, SessionHistoryRewriteAwareSession {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -112,26 +182,85 @@ export class PalimpsestAgentsSession implements AgentsSession {
 
   /** Appends items: one store append (see the module comment). */
   addItems(items: AgentInputItem[]): Promise<void> {
-    return this.serialized(async () => {
-      await this.write(AGENTS_REWRITE_REASONS.addItems, (messages) => E.map((plan: AgentsTranscriptPlan) => ({ plan, value: undefined }))(planAgentsAddItems(messages, items)));
-    });
+    return this.serialized(() => this.write((s) => E.map(withReason(AGENTS_REWRITE_REASONS.addItems))(planAgentsAddItems(s.messages, items))));
   }
 
   /** Removes and returns the most recent item (a recorded rewrite); `undefined`, recording nothing, when there is none. */
   popItem(): Promise<AgentInputItem | undefined> {
     return this.serialized(() =>
-      this.write<AgentInputItem | undefined>(AGENTS_REWRITE_REASONS.popItem, (messages) => {
-        const popped = planAgentsPopItem(messages);
-        return E.right(popped === undefined ? { plan: { type: 'none' }, value: undefined } : { plan: popped.plan, value: popped.item });
+      this.write<AgentInputItem | undefined>((s) => {
+        const popped = planAgentsPopItem(s.messages);
+        return E.right({ plan: popped?.plan ?? { type: 'none' }, reason: AGENTS_REWRITE_REASONS.popItem, value: popped?.item });
       }),
     );
   }
 
-  /** Removes every item (a recorded rewrite to `[]`); records nothing when the session is already empty. */
+  /** Removes every item (a recorded rewrite to `[]`) and forgets applied operation ids; records nothing when there is nothing to forget. */
   clearSession(): Promise<void> {
+    return this.serialized(() => this.write((s) => E.right({ ...withReason(AGENTS_REWRITE_REASONS.clearSession)(planAgentsClear(s.messages)), extra: forgetOperations(s) })));
+  }
+
+  /**
+   * The SDK's atomic, idempotent history change. One store append holds the
+   * change and `metadata_set` of `agents.operation:<operationId>` =
+   * `{ type, digest }` (`transactionDigest`). A repeated `operationId` with the
+   * same transaction records nothing and resolves; with another transaction it
+   * rejects with `HistoryOperationReused`. `append_items` records as `addItems`;
+   * `replace_suffix` checks that the stored items end with `expectedSuffix`
+   * (else `HistorySuffixMismatch`) and records a rewrite from the first changed
+   * message, reason `agents_replace_suffix`. Bad arguments:
+   * `InvalidHistoryTransaction`. A rejection records nothing.
+   */
+  applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
     return this.serialized(async () => {
-      await this.write(AGENTS_REWRITE_REASONS.clearSession, (messages) => E.right({ plan: planAgentsClear(messages), value: undefined }));
+      const { operationId, transaction } = orReject(decodeHistoryTransaction(args));
+      const record = operationRecord(transaction);
+      await this.write((s): Outcome<undefined> => {
+        const applied = s.metadata[operationKey(operationId)];
+        if (applied !== undefined) {
+          const same = (applied as { digest?: Json }).digest === record.digest;
+          return same
+            ? E.right({ plan: { type: 'none' }, reason: AGENTS_REWRITE_REASONS.replaceSuffix, value: undefined })
+            : E.left({ _tag: 'HistoryOperationReused', operationId, message: `Session history operation ${JSON.stringify(operationId)} was already applied with a different transaction.` });
+        }
+        const extra: SessionCommand[] = [{ type: 'metadata_set', key: operationKey(operationId), value: record }];
+        if (transaction.type === 'append_items') return E.map((p: AgentsTranscriptPlan) => ({ ...withReason(AGENTS_REWRITE_REASONS.addItems)(p), extra }))(planAgentsAddItems(s.messages, transaction.items));
+        return E.map((p: AgentsTranscriptPlan) => ({ ...withReason(AGENTS_REWRITE_REASONS.replaceSuffix)(p), extra }))(
+          planAgentsReplaceSuffix(s.messages, transaction.expectedSuffix, transaction.replacement),
+        );
+      });
     });
+  }
+
+  /**
+   * Replaces the history with `items` (a compaction item and the retained
+   * suffix) as ONE validated rewrite, reason `compaction`, from the first
+   * message that changes; every earlier revision stays readable. Records
+   * nothing when the items are already the history.
+   */
+  replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    return this.serialized(() =>
+      this.write((s) => E.map((p: AgentsTranscriptPlan) => withReason(AGENTS_REWRITE_REASONS.compaction)(asRewrite(s.messages, p)))(planAgentsReplaceAll(s.messages, items))),
+    );
+  }
+
+  /**
+   * Applies `replace_function_call` mutations (the SDK's semantics) as one
+   * validated rewrite, reason `agents_history_mutation`. A mutation naming an
+   * unknown call id, of another type, or whose replacement is not a
+   * `function_call` rejects with `InvalidHistoryMutation` and records nothing
+   * (the SDK's `MemorySession` silently ignores an unknown id).
+   */
+  applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
+    return this.serialized(() =>
+      this.write((s): Outcome<undefined> => {
+        const mutations = Array.isArray(args?.mutations) ? args.mutations : [];
+        if (mutations.length === 0) return E.right({ plan: { type: 'none' }, reason: AGENTS_REWRITE_REASONS.historyMutation, value: undefined });
+        const mutated = applyHistoryMutations(messagesToItems(s.messages), mutations);
+        if (E.isLeft(mutated)) return mutated;
+        return E.map(withReason(AGENTS_REWRITE_REASONS.historyMutation))(planAgentsReplaceAll(s.messages, mutated.right));
+      }),
+    );
   }
 
   /**
@@ -151,28 +280,29 @@ export class PalimpsestAgentsSession implements AgentsSession {
     return run;
   }
 
-  /** Reads the session, plans, appends with `expectedSeq`; plans again after a `SeqConflict`. */
-  private async write<A>(reason: string, plan: (messages: readonly Message[]) => Outcome<A>): Promise<A> {
+  /** Reads the session, plans, appends the commands in one batch with `expectedSeq`; plans again after a `SeqConflict`. */
+  private async write<A>(plan: (session: PalimpsestSession) => Outcome<A>): Promise<A> {
     for (let attempt = 1; ; attempt++) {
       const session = orReject(await this.store.load(this.sessionId));
-      const messages = session.messages;
-      const planned = orReject(plan(messages));
-      const command = this.commandFor(session, messages, planned.plan, reason);
-      if (command === undefined) return planned.value;
-      const r = await this.store.append(this.sessionId, [command], { expectedSeq: session.seq });
+      const planned = orReject(plan(session));
+      const transcript = this.commandFor(session, planned.plan, planned.reason);
+      const commands = [...(transcript === undefined ? [] : [transcript]), ...(planned.extra ?? [])];
+      if (commands.length === 0) return planned.value;
+      const r = await this.store.append(this.sessionId, commands, { expectedSeq: session.seq });
       if (E.isRight(r)) return planned.value;
       if (r.left._tag !== 'SeqConflict' || attempt >= AGENTS_SESSION_MAX_ATTEMPTS) throw r.left;
     }
   }
 
-  private commandFor(session: PalimpsestSession, old: readonly Message[], plan: AgentsTranscriptPlan, reason: string): unknown {
+  private commandFor(session: PalimpsestSession, plan: AgentsTranscriptPlan, reason: string): SessionCommand | undefined {
+    const old = session.messages;
     const now = this.opts.clock();
     const stampNew = (m: MessageInput): Message => ({ ...m, createdAt: m.createdAt ?? now }) as Message;
     switch (plan.type) {
       case 'none':
         return undefined;
       case 'append':
-        return { type: 'messages_appended', messages: plan.messages.map(stampNew) };
+        return { type: 'messages_appended', messages: plan.messages.map(stampNew) } as SessionCommand;
       case 'rewrite': {
         const replacement = plan.replacement.map((m, j): Message => {
           const replaced = plan.start + j < plan.end ? old[plan.start + j] : undefined;
@@ -185,7 +315,7 @@ export class PalimpsestAgentsSession implements AgentsSession {
           reason: { kind: reason },
           ...(this.opts.actor !== undefined ? { actor: this.opts.actor } : {}),
           expectedParentRevision: session.transcriptRevision(),
-        };
+        } as SessionCommand;
       }
     }
   }
