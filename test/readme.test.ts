@@ -34,7 +34,7 @@ const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)]
 
 describe('README code blocks', () => {
   it('there are self-checking blocks for the integrations', () => {
-    expect(blocks.map((b) => b.heading)).toEqual(['Agents SDK integration (three lines)', 'AI SDK chat store', 'Property-test your compaction strategy']);
+    expect(blocks.map((b) => b.heading)).toEqual(['Agents SDK integration (three lines)', 'AI SDK chat store', 'Property-test your compaction strategy', 'pi sessions, losslessly']);
   });
 
   for (const [i, b] of blocks.entries()) {
