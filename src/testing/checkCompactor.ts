@@ -169,3 +169,26 @@ export const checkCompactor = async (compactor: Compactor, opts: CheckCompactorO
       : { invariant: 'compactor_threw', message: `the compactor is not deterministic: it failed once and passed on the same transcript (${String(details.errorInstance)})`, transcript, request: undefined };
   return { ok: false, violation, runs: details.numRuns, shrinks: details.numShrinks, seed: details.seed, path: details.counterexamplePath ?? '' };
 };
+
+/** What `assertCompactor` throws: an `Error` whose message names the invariant, the reason, the shrunk transcript and how to replay it; `report` is the full report. */
+export class CompactorInvariantError extends Error {
+  constructor(readonly report: Extract<CompactorReport, { ok: false }>) {
+    const v = report.violation;
+    super(
+      `compactor broke ${v.invariant}: ${v.message}\n` +
+        `transcript (${v.transcript.length} messages, after ${report.shrinks} shrinks): ${JSON.stringify(v.transcript)}\n` +
+        `request: ${JSON.stringify(v.request)}\n` +
+        `replay with { seed: ${report.seed}, path: ${JSON.stringify(report.path)} }`,
+    );
+    this.name = 'CompactorInvariantError';
+  }
+}
+
+/**
+ * The assertion style of `checkCompactor` for a test runner: resolves when every
+ * invariant holds, rejects with a `CompactorInvariantError` otherwise.
+ */
+export const assertCompactor = async (compactor: Compactor, opts: CheckCompactorOptions = {}): Promise<void> => {
+  const report = await checkCompactor(compactor, opts);
+  if (!report.ok) throw new CompactorInvariantError(report);
+};

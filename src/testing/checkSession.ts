@@ -4,6 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { transcriptDigest } from '../model/index.ts';
+import { canonicalJsonUnsafe } from '../model/json.ts';
 import { Session, type SessionError } from '../session/index.ts';
 import { firstPairingFault } from './pairing.ts';
 
@@ -24,8 +25,6 @@ export type SessionViolation =
 export type SessionInvariantReport =
   | { readonly ok: true; readonly records: number; readonly revision: string }
   | { readonly ok: false; readonly violations: readonly SessionViolation[] };
-
-const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 
 const pairingViolations = (session: Session): SessionViolation[] => {
   const ms = session.messages;
@@ -65,8 +64,8 @@ const replayViolations = (session: Session): SessionViolation[] => {
   };
   diverged('head', r.head, session.head);
   diverged('revision', r.transcriptRevision(), session.transcriptRevision());
-  diverged('metadata', canonical(r.metadata), canonical(session.metadata));
-  diverged('usage', canonical(r.usage), canonical(session.usage));
+  diverged('metadata', canonicalJsonUnsafe(r.metadata), canonicalJsonUnsafe(session.metadata));
+  diverged('usage', canonicalJsonUnsafe(r.usage), canonicalJsonUnsafe(session.usage));
   return out;
 };
 

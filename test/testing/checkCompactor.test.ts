@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactionSummary, transcriptDigest, type Message } from '../../src/model/index.ts';
 import type { TranscriptRewriteRequest } from '../../src/transcript/index.ts';
-import { checkCompaction, checkCompactor, leadingSystemMessages, type Compactor, type CompactorInvariant } from '../../src/testing/index.ts';
+import { assertCompactor, checkCompaction, checkCompactor, CompactorInvariantError, leadingSystemMessages, type Compactor, type CompactorInvariant } from '../../src/testing/index.ts';
 
 const summaryOf = (ms: readonly Message[]) => compactionSummary(`summary of ${ms.length} messages ${transcriptDigest(ms)}`);
 
@@ -111,5 +111,18 @@ describe('checkCompactor', () => {
     expect(await checkCompaction(dropsToolResults, ms)).toMatchObject({ invariant: 'dangling_tool_call', message: 'result message 1: tool calls ["c1"] of the last message (1) have no results' });
     expect(await checkCompaction(correct, ms)).toBeUndefined();
     expect(await checkCompaction(correct, ms.slice(0, 1))).toBe('declined');
+  });
+
+  it('assertCompactor resolves for a correct compactor and throws a readable error for a broken one', async () => {
+    await expect(assertCompactor(correct, { numRuns: 50, keepSuffix: 2 })).resolves.toBeUndefined();
+    const err = await assertCompactor(dropsToolResults, { numRuns: 200, seed: 20261203 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CompactorInvariantError);
+    const e = err as CompactorInvariantError;
+    expect(e.report.violation.invariant).toBe('dangling_tool_call');
+    expect(e.message).toMatch(/^compactor broke dangling_tool_call: result message \d+: tool calls/);
+    expect(e.message).toContain(`replay with { seed: ${e.report.seed}, path: ${JSON.stringify(e.report.path)} }`);
   });
 });

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { isSessionHistoryRewriteAwareSession, isSessionHistoryTransactionAwareSession, MemorySession, type AgentInputItem, type SessionHistoryTransactionArgs } from '@openai/agents-core';
 import { createPalimpsestAgentsSession, type PalimpsestAgentsSession } from '../../../src/adapters/openai/agentsSession.ts';
 import { operationRecord } from '../../../src/adapters/openai/agentsHistory.ts';
+import * as E from 'fp-ts/lib/Either.js';
+import { storeIoError } from '../../../src/store/errors.ts';
 import { right, ticking } from '../../support/either.ts';
 import { logLines, useStores } from '../../support/stores.ts';
 
@@ -165,6 +167,16 @@ describe('applyHistoryTransaction', () => {
     expect(await s.getItems()).toEqual([user('start'), user('retry')]);
   });
 
+  it('two writers applying the same operation at once record it once (SeqConflict, then the retry finds it applied)', async () => {
+    const store = await openStore();
+    const a = await createPalimpsestAgentsSession(store, { sessionId: 'shared', clock: ticking() });
+    const b = await createPalimpsestAgentsSession(store, { sessionId: 'shared', clock: ticking() });
+    const tx = append('op-race', [user('once')]);
+    await Promise.all([a.applyHistoryTransaction(tx), b.applyHistoryTransaction(tx), a.applyHistoryTransaction(tx)]);
+    expect(await a.getItems()).toEqual([user('once')]);
+    expect(await logLines(store, 'shared')).toEqual(['session_created', 'append user', 'metadata_set agents.operation:op-race']);
+  });
+
   it('replaces a suffix inside a tool-call group: pending call notices become the native pair', async () => {
     const s = await withItems([user('go'), call('c1')]);
     await s.applyHistoryTransaction(replace('op-accept', [call('c1')], [call('c1'), result('c1', 'found'), { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'done' }] } as AgentInputItem]));
@@ -212,6 +224,17 @@ describe('replaceHistoryWithCompaction', () => {
     // the same items again record nothing
     await s.replaceHistoryWithCompaction([compaction, user('c')]);
     expect(await lines(s)).toHaveLength(3);
+  });
+
+  it('a failed store write leaves the history as it was (the runner needs no rollback)', async () => {
+    const real = await openStore();
+    const failing = { ...real, append: async () => E.left(storeIoError('(test)', 'disk full')) } as typeof real;
+    const s = await createPalimpsestAgentsSession(real, { sessionId: 'c', clock: ticking() });
+    await s.addItems([user('a'), user('b')]);
+    const same = await createPalimpsestAgentsSession(failing, { sessionId: 'c', clock: ticking() });
+    expect(await rejection(same.replaceHistoryWithCompaction([compaction]))).toMatchObject({ _tag: 'StoreIoError' });
+    expect(await s.getItems()).toEqual([user('a'), user('b')]);
+    expect(await logLines(real, 'c')).toEqual(['session_created', 'append user,user']);
   });
 
   it('keeps a common prefix out of the rewrite and refuses a non-JSON item before writing', async () => {
