@@ -3,6 +3,7 @@
  * under `commands/`), and `runCli(argv)`, which parses, runs and returns the
  * exit code (see `exit.ts`) without calling `process.exit`.
  */
+import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { Command, CommanderError } from 'commander';
@@ -25,6 +26,9 @@ import { registerLabel } from './commands/label.ts';
 
 /** The default store directory (relative to the working directory). */
 export const DEFAULT_STORE = './.palimpsest';
+
+/** The package version (from package.json, two levels above both `src/cli/` and `dist/cli/`). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A command body: gets the resolved global options, returns a result or an error. */
 export type Body = (ctx: Ctx) => Promise<E.Either<TaggedError, Result>>;
@@ -56,6 +60,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   const program = new Command('palimpsest');
   program
     .description('Durable, auditable LLM agent sessions: an append-only, hash-chained command log in LevelDB with a SHA-256 revision graph and copy-on-write forks.')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('--store <dir>', 'store directory', DEFAULT_STORE)
     .option('--json', 'print one JSON document on stdout (results and errors)', false)
     .option('--no-progress', 'never draw progress bars')

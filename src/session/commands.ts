@@ -94,3 +94,18 @@ export const decodeCommand = (u: unknown): E.Either<InvalidCommand, SessionComma
 /** Whether a command type is a genesis (only legal at seq 1). */
 export const isGenesis = (c: SessionCommand): c is CommandOf<'session_created'> | CommandOf<'session_forked'> =>
   c.type === 'session_created' || c.type === 'session_forked';
+
+/**
+ * `command` with every message of a `messages_appended` that has no
+ * `createdAt` stamped with `at` (ms since epoch: the record time), so a caller
+ * of `store.append` may pass constructor output (`userText(…)`) as
+ * `Session.push` does. Anything else, including a malformed command, is
+ * returned unchanged for the decoder to judge.
+ */
+export const stampCommandMessages = (command: unknown, at: number): unknown => {
+  if (typeof command !== 'object' || command === null || Array.isArray(command)) return command;
+  const c = command as { readonly type?: unknown; readonly messages?: unknown };
+  if (c.type !== 'messages_appended' || !Array.isArray(c.messages)) return command;
+  if (c.messages.every((m) => typeof m !== 'object' || m === null || Array.isArray(m) || 'createdAt' in m)) return command;
+  return { ...c, messages: c.messages.map((m: unknown) => (typeof m === 'object' && m !== null && !Array.isArray(m) && !('createdAt' in m) ? { ...m, createdAt: at } : m)) };
+};

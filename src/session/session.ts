@@ -62,7 +62,7 @@ import {
 } from '../machines/toolVisibility.ts';
 import { decodeRealtimeEvent, type RealtimeApplyOutcome, type RealtimeState } from '../machines/realtime.ts';
 import type { LifecycleState } from '../machines/lifecycle.ts';
-import { decodeCommand, type CommandOf, type SessionCommand } from './commands.ts';
+import { decodeCommand, stampCommandMessages, type CommandOf, type SessionCommand } from './commands.ts';
 import type { SessionError, TranscriptEditError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
 import { GENESIS_PREV, RECORD_VERSION, sealRecord, type LogRecord } from './record.ts';
@@ -288,12 +288,11 @@ export class Session {
   /**
    * Applies one command: decode (`InvalidCommand`), lifecycle guard
    * (`SessionArchived`), reduce. An inert outcome returns this very session and
-   * records nothing; otherwise one record is appended.
+   * records nothing; otherwise one record is appended. Messages of a
+   * `messages_appended` without `createdAt` get the record time (`stampCommandMessages`).
    */
   apply<R = unknown>(command: unknown): E.Either<SessionError, Applied<R>> {
-    const decoded = decodeCommand(command);
-    if (E.isLeft(decoded)) return decoded;
-    return this.applyDecoded(decoded.right) as E.Either<SessionError, Applied<R>>;
+    return this.run<R>((at) => stampCommandMessages(command, at));
   }
 
   private nextAt(): number {
