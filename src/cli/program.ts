@@ -65,11 +65,12 @@ export const buildProgram = (run: Run, io: Io): Command => {
     .option('--json', 'print one JSON document on stdout (results and errors)', false)
     .option('--no-progress', 'never draw progress bars')
     .addHelpText('after', PROGRAM_HELP)
-    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Usage errors are printed by runCli in the CLI's own form (`palimpsest: … [UsageError]`).
+      outputError: () => undefined,
     })
     .allowExcessArguments(false);
 
@@ -126,9 +127,8 @@ export const runCli = async (argv: readonly string[], io: Io = processIo, cwd: s
         return jsonAsked ? printError({ json: true, io }, usageError('no command given (see palimpsest --help)', 'commander.help')) : EXIT.usage;
       }
       if (e.code === 'commander.executeSubCommandAsync') throw e;
-      const message = e.message.replace(/^error: /, '');
-      if (jsonAsked) return printError({ json: true, io }, usageError(message, e.code));
-      return EXIT.usage;
+      const message = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+      return printError({ json: jsonAsked, io }, usageError(jsonAsked ? message : `${message} (see palimpsest --help)`, e.code));
     }
     throw e;
   }

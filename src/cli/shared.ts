@@ -4,6 +4,7 @@
  * "store must exist" check of read-only commands, and help-text building.
  */
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { InvalidArgumentError } from 'commander';
 import type { SessionSummary } from '../store/index.ts';
@@ -39,15 +40,20 @@ export interface AmbiguousSessionId {
   readonly message: string;
 }
 
-/** `Left(StoreNotFound)` when the store directory does not exist (so that `sessions`, `log`, ... do not create an empty store). */
-export const requireStoreDir = (ctx: Ctx): E.Either<StoreNotFound, void> =>
-  fs.existsSync(ctx.storePath)
-    ? E.right(undefined)
-    : E.left({
-        _tag: 'StoreNotFound',
-        path: ctx.storePath,
-        message: `no store at ${ctx.storePath} (create one with \`palimpsest import <file>\` or \`palimpsest demo\`, or pass --store DIR)`,
-      });
+/**
+ * `Left(StoreNotFound)` unless the store directory exists and holds a LevelDB
+ * database (its `CURRENT` file), so that `sessions`, `log`, ... neither create
+ * an empty store nor write LevelDB files into some other directory.
+ */
+export const requireStoreDir = (ctx: Ctx): E.Either<StoreNotFound, void> => {
+  if (fs.existsSync(nodePath.join(ctx.storePath, 'CURRENT'))) return E.right(undefined);
+  const what = fs.existsSync(ctx.storePath) ? `${ctx.storePath} is not a palimpsest store (no LevelDB CURRENT file)` : `no store at ${ctx.storePath}`;
+  return E.left({
+    _tag: 'StoreNotFound',
+    path: ctx.storePath,
+    message: `${what} (create one with \`palimpsest import <file>\`, or pass --store DIR)`,
+  });
+};
 
 /**
  * The session id `arg` names: the id itself (or `pi:` + `arg`) when such a

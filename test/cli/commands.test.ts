@@ -105,6 +105,25 @@ describe('reading', () => {
     expect(byRev.json.messageCount).toBe(at10.json.messageCount);
     expect((await run('show', REAL_ID, '--at', 'not-a-rev')).code).toBe(2);
   });
+
+  it('show --range A..B prints messages A to B-1; --message N prints one message in full', async () => {
+    const r = await run('show', REAL_ID, '--range', '10..13');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/transcript \(messages 10\.\.13 of 1014\):\n +# +time +role +summary\n *10 [^\n]+\n *11 [^\n]+\n *12 [^\n]+\n$/);
+    const j = await runJson('show', REAL_ID, '--range', '10..13');
+    expect([j.json.messagesFrom, j.json.messages.length]).toEqual([10, 3]);
+    // The longest text of the transcript, printed whole (the transcript table cuts it).
+    const all = (await runJson('show', REAL_ID)).json.messages as Array<{ role: string; content?: Array<{ type: string; text?: string }> }>;
+    const texts = all.flatMap((m, i) => (m.content ?? []).flatMap((b) => (b.type === 'text' && b.text !== undefined ? [{ i, text: b.text }] : [])));
+    const longest = texts.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+    expect(longest.text.length).toBeGreaterThan(200);
+    const one = await run('show', REAL_ID, '--message', String(longest.i));
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain(`message ${longest.i}  `);
+    for (const line of longest.text.split('\n')) expect(one.stdout).toContain(line);
+    expect((await run('show', REAL_ID, '--message', '5000')).code).toBe(1);
+    for (const bad of [['--range', '5..2'], ['--range', 'x'], ['--tail', '2', '--message', '1']]) expect([bad, (await run('show', REAL_ID, ...bad)).code]).toEqual([bad, 2]);
+  });
 });
 
 describe('writing', () => {
@@ -183,6 +202,8 @@ describe('exit codes and --json errors', () => {
       expect([c, human.code]).toEqual([c, 2]);
       expect(human.stdout).toBe('');
       expect(human.stderr).not.toBe('');
+      // commander's own usage errors in the CLI's form (a bare `palimpsest` prints the help instead)
+      if (c.length > 0) expect([c, human.stderr]).toEqual([c, expect.stringMatching(/^palimpsest: [^\n]+ \[UsageError\]\n$/)]);
       expect([c, json.code]).toEqual([c, 2]);
       expect(json.json.error._tag).toBe('UsageError');
       expect(json.stderr).toBe('');
@@ -197,6 +218,13 @@ describe('exit codes and --json errors', () => {
     expect(j.code).toBe(1);
     expect(j.json.error._tag).toBe('StoreNotFound');
     expect(fs.existsSync(nodePath.join(cwd, 'missing'))).toBe(false);
+    // An existing directory that is not a store is refused too, and gets no LevelDB files.
+    fs.mkdirSync(nodePath.join(cwd, 'empty-dir'));
+    for (const c of [['sessions'], ['log', 'x'], ['verify']]) {
+      const e = await cliJson(['--store', 'empty-dir', ...c], cwd);
+      expect([c, e.code, e.json.error._tag]).toEqual([c, 1, 'StoreNotFound']);
+    }
+    expect(fs.readdirSync(nodePath.join(cwd, 'empty-dir'))).toEqual([]);
   });
 
   it('--help of every command exits 0 and states what it prints and the exit codes', async () => {

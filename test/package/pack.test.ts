@@ -155,7 +155,8 @@ describe.each(PEER_SETS)('with the $name optional peers (openai $openai, @openai
   let server: LocalOpenAIServer;
   beforeAll(async () => {
     expect(pkg.peerDependencies.openai).toMatch(/\S/);
-    await npm(['install', `openai@${peers.openai}`, `@openai/agents-core@${peers.agentsCore}`, `fast-check@${pkg.devDependencies['fast-check']}`], project);
+    // `ai`'s own declarations import `json-schema` types, which a consumer without `skipLibCheck` must install
+    await npm(['install', `openai@${peers.openai}`, `@openai/agents-core@${peers.agentsCore}`, `fast-check@${pkg.devDependencies['fast-check']}`, `ai@${pkg.devDependencies['ai']}`, '@types/json-schema@^7.0.15'], project);
     server = await startLocalOpenAIServer({ reply: () => ({ kind: 'text', text: 'pong' }) });
   }, SLOW);
   afterAll(async () => {

@@ -1,22 +1,30 @@
 /**
- * `palimpsest demo` (`npm start`): the guided tour on real data.
+ * `palimpsest demo [file]` (`npm start`): the guided tour on real data.
  *
- * 1. resets the demo's store (see `resetDemoStore`);
- * 2. imports the pi session bundled with the package (`data/pi-large-session.jsonl`,
- *    resolved against the package root, not the working directory);
+ * 1. picks the run's session ids: run N of the demo in its store imports as
+ *    `demo-N:<pi id>` (N = 1 + the highest `demo-<n>:` already there), so a
+ *    run only ever writes new sessions;
+ * 2. imports the pi session bundled with the source checkout
+ *    (`data/pi-large-session.jsonl`, resolved against the package root; the
+ *    npm package does not ship it, so there pass a pi JSONL file);
  * 3. compacts the imported session with a validated rewrite (reason
  *    `compaction`, a `compaction_summary` user message replacing all but the
  *    last N messages);
  * 4. forks the compacted session at a message index (copy-on-write: one
  *    record) and appends one message to the child, then checks the parent is
  *    unchanged (isolation);
- * 5. verifies every session of the store;
- * 6. prints a report: sessions, records, revisions, the rewrite commit with its
- *    digests, the fork with its lineage, the verify verdict, timings in ms.
+ * 5. verifies the sessions of this run;
+ * 6. prints a report: where the store is, sessions, records, revisions, the
+ *    rewrite commit with its digests, the fork with its lineage, the verify
+ *    verdict, timings in ms.
+ *
+ * The demo uses a store of its own (`./.palimpsest-demo`, or `--store DIR`),
+ * never the CLI's default `./.palimpsest`, and deletes nothing: earlier runs,
+ * and anything a user did to them (forks, rewrites), stay as they are.
  *
  * Exit 1 when verify (or the isolation check) finds a problem.
  */
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -25,7 +33,7 @@ import type { Message } from '../../model/message.ts';
 import type { SessionSummary } from '../../store/index.ts';
 import { EXIT } from '../exit.ts';
 import { done, withStore, type Ctx, type Store } from '../context.ts';
-import type { DemoStoreRefused, TaggedError } from '../errors.ts';
+import type { DemoStoreRefused, FileError, TaggedError } from '../errors.ts';
 import { bytes, countList, fields, ms, plural, shortDigest } from '../format.ts';
 import { helpAfter, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
@@ -33,7 +41,7 @@ import { importText, importWithProgress } from './import.ts';
 import { compactionSpan, compactSession } from './compact.ts';
 import { commitText } from './revisions.ts';
 import { lineageText } from './lineage.ts';
-import { verifyText, verifyWithProgress, problemLines } from './verify.ts';
+import { verifyText, verifyWithProgress, problemLines, type VerifyOutcome } from './verify.ts';
 
 /** The package root (two levels above `src/cli/commands`). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -41,6 +49,11 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const DEMO_FILE_NAME = 'data/pi-large-session.jsonl';
 /** Its absolute path. */
 export const DEMO_FILE = nodePath.join(PACKAGE_ROOT, DEMO_FILE_NAME);
+/** The demo's own store, relative to the working directory (used unless --store is given). */
+export const DEMO_STORE = './.palimpsest-demo';
+/** Session ids of demo run `n` start with `demo-<n>:`. */
+export const demoIdPrefix = (n: number): string => `demo-${n}:`;
+const DEMO_RUN = /^demo-(\d+):/;
 /** Messages the demo's compaction keeps. */
 export const DEMO_KEEP_LAST = 40;
 /** Suffix of the demo fork's id (appended to the imported session's id). */
@@ -49,69 +62,62 @@ export const DEMO_FORK_SUFFIX = '~fork';
 /** File names LevelDB writes in its directory. */
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp))$/;
 
-/** The id of the session the demo imports: `pi:` + the id in the bundled file's header. */
-export const demoSessionId = async (file: string = DEMO_FILE): Promise<string> => {
-  const { PI_ID_PREFIX, piSessionId } = await import('../../adapters/pi/store.ts');
-  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
-  const id = (JSON.parse(first) as { id?: unknown }).id;
-  if (typeof id !== 'string') throw new Error(`${file}: the header has no id`);
-  return piSessionId(id, PI_ID_PREFIX);
-};
-
 const refuse = (path: string, reason: string): DemoStoreRefused => ({
   _tag: 'DemoStoreRefused',
   path,
   reason,
-  message: `the demo will not reset ${path}: ${reason}. Point it at another directory with --store DIR.`,
+  message: `the demo will not write to ${path}: ${reason}. Point it at another directory with --store DIR.`,
 });
 
 /**
- * Makes `path` ready for a fresh demo run. A missing or empty directory is
- * used as is. Otherwise the directory must look like a palimpsest store (only
- * LevelDB's files, and it opens as one) whose sessions all belong to the demo
- * (the imported session, its branches, and forks of those, at any depth);
- * then it is deleted. Anything else is refused (`DemoStoreRefused`), and a
- * store in use is `StoreLocked`: the demo never deletes data it did not make.
- * Returns how many sessions were removed.
+ * Whether the demo may use `path` as its store: a missing or empty directory,
+ * or a directory holding only LevelDB's files (a store; the demo only adds
+ * sessions to it). Anything else is `DemoStoreRefused`, so the demo never
+ * writes LevelDB files among someone's files. Reads only; deletes nothing.
  */
-export const resetDemoStore = async (path: string, demoId: string): Promise<E.Either<TaggedError, { readonly removed: number }>> => {
+export const checkDemoStore = (path: string): E.Either<DemoStoreRefused, void> => {
   const st = statSync(path, { throwIfNoEntry: false });
-  if (st === undefined) return E.right({ removed: 0 });
+  if (st === undefined) return E.right(undefined);
   if (!st.isDirectory()) return E.left(refuse(path, 'it is not a directory'));
   const names = readdirSync(path);
-  if (names.length === 0) return E.right({ removed: 0 });
+  if (names.length === 0) return E.right(undefined);
   const foreignFiles = names.filter((n) => !LEVELDB_FILE.test(n));
   if (foreignFiles.length > 0 || !names.includes('CURRENT')) {
     return E.left(refuse(path, `it does not look like a palimpsest store (${foreignFiles.length > 0 ? `it holds ${countList(foreignFiles.slice(0, 5))}` : 'no LevelDB CURRENT file'})`));
   }
-  const { SessionStore } = await import('../../store/index.ts');
-  const opened = await SessionStore.open(path);
-  if (E.isLeft(opened)) {
-    const e = opened.left;
-    return E.left(e._tag === 'StoreIoError' || e._tag === 'UnsupportedVersion' ? refuse(path, e.message) : e);
+  return E.right(undefined);
+};
+
+/** The number of this demo run: 1 + the highest `n` of a `demo-<n>:` session id in `ids` (1 for none). */
+export const nextDemoRun = (ids: readonly string[]): number => ids.reduce((n, id) => Math.max(n, Number(DEMO_RUN.exec(id)?.[1] ?? 0) + 1), 1);
+
+/** The pi file the demo imports: `file` (relative to the working directory), else the bundled session if this is a source checkout. */
+const demoFile = (ctx: Ctx, file: string | undefined): E.Either<FileError, { readonly path: string; readonly displayName: string }> => {
+  if (file !== undefined) return E.right({ path: nodePath.resolve(ctx.cwd, file), displayName: file });
+  if (existsSync(DEMO_FILE)) return E.right({ path: DEMO_FILE, displayName: DEMO_FILE_NAME });
+  return E.left({
+    _tag: 'FileError',
+    file: DEMO_FILE,
+    code: 'ENOENT',
+    message: `cannot read ${DEMO_FILE}: the demo's session (${DEMO_FILE_NAME}) ships with the source checkout, not with the npm package; pass a pi JSONL session file: palimpsest demo <file>`,
+  });
+};
+
+/** Verifies each of `ids` and sums the outcomes. */
+const verifySessions = async (ctx: Ctx, store: Store, ids: readonly string[]): Promise<E.Either<TaggedError, VerifyOutcome>> => {
+  const outcomes: VerifyOutcome[] = [];
+  for (const id of ids) {
+    const v = await verifyWithProgress(ctx, store, id);
+    if (E.isLeft(v)) return v;
+    outcomes.push(v.right);
   }
-  const store = opened.right;
-  let sessions: SessionSummary[];
-  try {
-    const l = await store.list();
-    if (E.isLeft(l)) return E.left(refuse(path, `its sessions cannot be listed (${l.left.message})`));
-    sessions = l.right;
-  } finally {
-    await store.close();
-  }
-  const byId = new Map(sessions.map((s) => [s.sessionId, s] as const));
-  const owned = (s: SessionSummary, seen: Set<string> = new Set()): boolean => {
-    if (s.sessionId === demoId || s.sessionId.startsWith(`${demoId}#`) || s.sessionId.startsWith(`${demoId}${DEMO_FORK_SUFFIX}`)) return true;
-    if (s.parent === undefined || seen.has(s.sessionId)) return false;
-    const p = byId.get(s.parent.sessionId);
-    return p !== undefined && owned(p, new Set([...seen, s.sessionId]));
-  };
-  const foreign = sessions.filter((s) => !owned(s)).map((s) => s.sessionId);
-  if (foreign.length > 0) {
-    return E.left(refuse(path, `it holds ${plural(foreign.length, 'session')} the demo did not create (${countList(foreign.slice(0, 3))}${foreign.length > 3 ? ', …' : ''})`));
-  }
-  rmSync(path, { recursive: true, force: true });
-  return E.right({ removed: sessions.length });
+  return E.right({
+    ok: outcomes.every((o) => o.ok),
+    sessions: outcomes.flatMap((o) => o.sessions),
+    records: outcomes.reduce((n, o) => n + o.records, 0),
+    bytes: outcomes.reduce((n, o) => n + o.bytes, 0),
+    ms: outcomes.reduce((n, o) => n + o.ms, 0),
+  });
 };
 
 /** A deterministic summary of `messages` (what the demo's compaction writes). */
@@ -152,10 +158,21 @@ const time = async <A>(f: () => Promise<A>): Promise<[A, number]> => {
   return [a, performance.now() - t0];
 };
 
-/** Runs the demo against an open store (already reset). */
-const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed: number; resetMs: number }, t0: number): Promise<E.Either<TaggedError, { json: unknown; text: string; ok: boolean }>> => {
+/** Runs the demo against an open store (checked by `checkDemoStore`): writes run N's sessions only. */
+const runDemo = async (
+  ctx: Ctx,
+  store: Store,
+  opts: { readonly keepLast: number; readonly file: { readonly path: string; readonly displayName: string } },
+  t0: number,
+): Promise<E.Either<TaggedError, { json: unknown; text: string; ok: boolean }>> => {
+  // 0. this run's number, from the ids already in the store (nothing is deleted, ever)
+  const existing = await store.list();
+  if (E.isLeft(existing)) return existing;
+  const run = nextDemoRun(existing.right.map((s) => s.sessionId));
+  const idPrefix = demoIdPrefix(run);
+
   // 1. import
-  const [imported, importMs] = await time(() => importWithProgress(ctx, (f) => f(store), DEMO_FILE, { displayName: DEMO_FILE_NAME }));
+  const [imported, importMs] = await time(() => importWithProgress(ctx, (f) => f(store), opts.file.path, { displayName: opts.file.displayName, idPrefix }));
   if (E.isLeft(imported)) return imported;
   const imp = imported.right;
   const main = imp.sessions[0];
@@ -209,29 +226,33 @@ const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed
   if (E.isLeft(lineage)) return lineage;
 
   // 4. verify everything
-  const verified = await verifyWithProgress(ctx, store);
+  const runIds = [...imp.sessions.map((s) => s.sessionId), childId];
+  const verified = await verifySessions(ctx, store, runIds);
   if (E.isLeft(verified)) return verified;
   const v = verified.right;
 
   // 5. totals
   const listed = await store.list();
   if (E.isLeft(listed)) return listed;
+  const ours = listed.right.filter((s) => runIds.includes(s.sessionId));
   let revisions = 0;
-  for (const s of listed.right) {
+  for (const s of ours) {
     const g = await store.revisions(s.sessionId);
     if (E.isLeft(g)) return g;
     revisions += g.right.revisions.length;
   }
-  const records = listed.right.reduce((n, s) => n + s.lastSeq, 0);
+  const records = ours.reduce((n, s) => n + s.lastSeq, 0);
   const totalMs = performance.now() - t0;
   const ok = v.ok && isolated;
 
   const childAfter = appended.session;
-  const timings = { resetMs: opts.resetMs, importMs, import: imp.timings, compactMs, forkMs, verifyMs: v.ms, totalMs };
+  const timings = { importMs, import: imp.timings, compactMs, forkMs, verifyMs: v.ms, totalMs };
   const json = {
     ok,
     store: ctx.storePath,
-    removedSessions: opts.removed,
+    run,
+    sessions: runIds,
+    storeSessions: listed.right.length,
     import: imp,
     compaction: { sessionId: mainId, seq: rw.seq, commit: rw.commit, messages: rw.session.messageCount, revision: rw.session.transcriptRevision() },
     fork: {
@@ -246,15 +267,18 @@ const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed
       lineage: lineage.right,
     },
     verify: v,
-    totals: { sessions: listed.right.length, records, revisions },
+    totals: { sessions: ours.length, records, revisions },
     timings,
   };
 
   const rep = imp.report;
   const c = rw.commit;
-  const explore = ctx.storePath === nodePath.resolve(ctx.cwd, '.palimpsest') ? 'palimpsest' : `palimpsest --store ${JSON.stringify(ctx.storePath)}`;
+  const rel = nodePath.relative(ctx.cwd, ctx.storePath);
+  const storeArg = rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel) ? rel : ctx.storePath;
+  const explore = `palimpsest --store ${/^[\w./-]+$/.test(storeArg) ? storeArg : JSON.stringify(storeArg)}`;
   const text = [
-    `palimpsest demo: store ${ctx.storePath}${opts.removed > 0 ? ` (reset: removed ${plural(opts.removed, 'session')} of the previous run)` : ''}`,
+    `palimpsest demo, run ${run}: store ${ctx.storePath}`,
+    `  (the demo's own store; this run wrote only the sessions ${idPrefix}…; it deletes nothing, so earlier runs and your changes to them stay)`,
     '',
     `1. import ${importText(imp, 2, '     ', 'palimpsest --json demo lists them all').slice('imported '.length)}`,
     `     (${plural(rep.toolCalls - rep.toolResults, 'tool call')} never got a result in pi: each got an inserted isError result, repair aborted_tool_call)`,
@@ -277,7 +301,7 @@ const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed
       .map((l) => `       ${l}`)
       .join('\n'),
     '',
-    `4. verify every session`,
+    `4. verify this run's sessions`,
     verifyText(v)
       .split('\n')
       .map((l) => (l === '' ? l : `     ${l}`))
@@ -286,9 +310,9 @@ const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed
     'report',
     fields(
       [
-        ['sessions', String(listed.right.length)],
+        ['sessions', `${ours.length} written by this run (${listed.right.length} in the store)`],
         ['records', String(records)],
-        ['revisions', `${revisions} distinct head revisions over all sessions`],
+        ['revisions', `${revisions} distinct head revisions over this run's sessions`],
         ['rewrite', `seq ${rw.seq}: ${c.parentRevision} -> ${c.revision}`],
         ['fork', `${childId} <- ${mainId}@${child.state.forkedFrom?.from.seq ?? '?'}`],
         ['verify', v.ok ? `ok (${plural(v.records, 'record')}, ${bytes(v.bytes)})` : `FAILED: ${problemLines(v).slice(0, 3).join('; ')}`],
@@ -310,26 +334,30 @@ const runDemo = async (ctx: Ctx, store: Store, opts: { keepLast: number; removed
 export const registerDemo = (program: Command, run: Run): void => {
   program
     .command('demo')
-    .description('import the bundled real pi session, compact it with a validated rewrite, fork it, verify everything, print a report')
+    .argument('[file]', 'a pi JSONL session to use (default: the bundled data/pi-large-session.jsonl of a source checkout)')
+    .description(`import a real pi session into the demo's own store (${DEMO_STORE}), compact it with a validated rewrite, fork it, verify, print a report`)
     .option('--keep-last <n>', 'messages the compaction keeps', intArg('--keep-last', 1), DEMO_KEEP_LAST)
     .addHelpText(
       'after',
       helpAfter({
         prints:
           'What was imported (bytes, messages, tool calls, repairs), the rewrite commit (seq,\nselection, parent and new revision, span and replacement digests, messages\nbefore -> after), the fork (parent record, child and parent message counts and\nrevisions, lineage), the verify verdict (records, bytes), totals (sessions, records,\nrevisions) and timings in ms.',
-        json: '{ ok, store, removedSessions, import, compaction: { sessionId, seq, commit, messages, revision },\n  fork: { sessionId, index, from, genesisSeq, appendedSeq, messages, revision, parent, lineage },\n  verify, totals: { sessions, records, revisions }, timings: { …Ms } }',
+        json: '{ ok, store, run, sessions, storeSessions, import, compaction: { sessionId, seq, commit, messages, revision },\n  fork: { sessionId, index, from, genesisSeq, appendedSeq, messages, revision, parent, lineage },\n  verify, totals: { sessions, records, revisions }, timings: { …Ms } }',
         notes:
-          `The demo owns its store (default ${'./.palimpsest'}, or --store DIR): a second run deletes and\nrecreates it, but only if it looks like a palimpsest store holding nothing but the\ndemo's sessions (the imported session and forks of it); otherwise it refuses\n(DemoStoreRefused, exit 1) and deletes nothing.`,
+          `The demo writes to its own store, ${DEMO_STORE} (not the default store of the other\ncommands), or to --store DIR. It never deletes: run N writes new sessions demo-N:<pi id>\nand demo-N:<pi id>~fork, so earlier runs and anything done to them stay intact. A\ndirectory holding anything but a store is refused (DemoStoreRefused, exit 1).\nExplore a run with palimpsest --store ${DEMO_STORE} <command>.`,
         exits: 'Exit codes: 0 everything verified; 1 verify found a problem, or a step was refused; 2 bad usage.',
       }),
     )
-    .action(async (opts: { keepLast: number }, cmd: Command) =>
-      run(cmd, async (ctx) => {
+    .action(async (file: string | undefined, opts: { keepLast: number }, cmd: Command) =>
+      run(cmd, async (given) => {
         const t0 = performance.now();
-        const demoId = await demoSessionId();
-        const [reset, resetMs] = await time(() => resetDemoStore(ctx.storePath, demoId));
-        if (E.isLeft(reset)) return reset;
-        const r = await withStore(ctx, (store) => runDemo(ctx, store, { keepLast: opts.keepLast, removed: reset.right.removed, resetMs }, t0));
+        // The demo's store unless --store was given: never the user's default ./.palimpsest.
+        const ctx = cmd.getOptionValueSourceWithGlobals('store') === 'default' ? { ...given, storePath: nodePath.resolve(given.cwd, DEMO_STORE) } : given;
+        const source = demoFile(ctx, file);
+        if (E.isLeft(source)) return source;
+        const checked = checkDemoStore(ctx.storePath);
+        if (E.isLeft(checked)) return checked;
+        const r = await withStore(ctx, (store) => runDemo(ctx, store, { keepLast: opts.keepLast, file: source.right }, t0));
         if (E.isLeft(r)) return r;
         return done(r.right.json, r.right.text, r.right.ok ? EXIT.ok : EXIT.failure);
       }),

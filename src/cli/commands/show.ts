@@ -26,6 +26,58 @@ export const parseAt = (value: string): E.Either<TaggedError, AtSpec> => {
   return E.left(usageError(`--at must be a seq (an integer >= 1), a revision (sha256:<hex> or at least 4 hex digits) or label:<name>, got ${JSON.stringify(value)}`));
 };
 
+/** A `--range A..B`: messages with index `start` ≤ i < `end` (either bound may be left out: `A..`, `..B`). */
+export interface MessageRange {
+  readonly start: number;
+  readonly end?: number;
+}
+
+/** Parses `--range A..B` (non-negative integers, A ≤ B; half-open, like a rewrite selection). Else `UsageError`. */
+export const parseRange = (value: string): E.Either<TaggedError, MessageRange> => {
+  const m = /^\s*(\d*)\.\.(\d*)\s*$/.exec(value);
+  const start = m?.[1] === undefined || m[1] === '' ? 0 : Number(m[1]);
+  const end = m?.[2] === undefined || m[2] === '' ? undefined : Number(m[2]);
+  if (m === null || !Number.isSafeInteger(start) || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
+    return E.left(usageError(`--range must be A..B with message indexes 0 <= A <= B (either may be left out), got ${JSON.stringify(value)}`));
+  }
+  return E.right(end === undefined ? { start } : { start, end });
+};
+
+/**
+ * One message in full (`--message N`): index, time and role, then every block
+ * with nothing cut: texts verbatim, tool arguments, structured data and other
+ * fields as indented JSON.
+ */
+export const fullMessageText = (m: Message, index: number): string => {
+  const head = `message ${index}  ${isoTime(m.createdAt)}  ${roleLabel(m)}`;
+  const json = (v: unknown): string => indentLines(JSON.stringify(v, null, 2), '    ');
+  const block = (b: { readonly type: string } & Record<string, unknown>): string => {
+    const { type, ...rest } = b;
+    if (typeof rest.text === 'string' && Object.keys(rest).every((k) => k === 'text' || k === 'signature')) return `  [${type}]\n${indentLines(rest.text, '    ')}`;
+    return `  [${type}]\n${json(rest)}`;
+  };
+  switch (m.role) {
+    case 'system':
+      return `${head}\n${indentLines(m.text, '  ')}`;
+    case 'system_notice':
+      return `${head} (${m.kind})\n${indentLines(m.text, '  ')}${m.data !== undefined ? `\n  data:\n${json(m.data)}` : ''}`;
+    case 'user':
+      return `${head} (${m.transcriptRole})\n${m.content.map((b) => block(b as never)).join('\n')}`;
+    case 'assistant': {
+      const { role: _r, content, createdAt: _c, ...rest } = m;
+      return `${head}\n${content.map((b) => block(b as never)).join('\n')}\n  fields:\n${json(rest)}`;
+    }
+    case 'tool_results':
+      return `${head}\n${m.results.map((r) => { const { content, ...rest } = r; return `  [tool_result]\n${json(rest)}\n${content.map((b) => block(b as never)).join('\n')}`; }).join('\n')}`;
+  }
+};
+
+const indentLines = (text: string, pad: string): string =>
+  text
+    .split('\n')
+    .map((l) => `${pad}${l}`)
+    .join('\n');
+
 /** The full revision a (possibly abbreviated) revision names among the session's revisions. */
 export const resolveRevision = async (store: Store, sid: string, revision: string): Promise<E.Either<TaggedError, string>> => {
   if (revision.length === 'sha256:'.length + 64) return E.right(revision);
@@ -99,21 +151,26 @@ export const registerShow = (program: Command, run: Run): void => {
     .option('--at <seq|revision|label:name>', 'show the session after record <seq>, when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head, or at the record label <name> points at')
     .option('--state', "also print each machine's state (lifecycle, deferred turn, system context, tool visibility, realtime) and the transcript history", false)
     .option('--tail <n>', 'print only the last <n> messages of the transcript', intArg('--tail'))
+    .option('--range <A..B>', 'print only messages A to B-1 of the transcript (A.. to the end, ..B from the start)')
+    .option('--message <index>', 'print message <index> in full (every block, nothing cut) after the header', intArg('--message'))
     .addHelpText(
       'after',
       helpAfter({
         prints:
           'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
         json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), happened?: { from, to } (ms, pi times of an import), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
-        notes: 'An --at that is out of range is SeqOutOfRange / RevisionNotFound / LabelNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
+        notes: 'At most one of --tail, --range, --message. A --message past the end is MessageNotFound (exit 1).\nAn --at that is out of range is SeqOutOfRange / RevisionNotFound / LabelNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
       }),
     )
-    .action(async (id: string, opts: { at?: string; state: boolean; tail?: number }, cmd: Command) =>
+    .action(async (id: string, opts: { at?: string; state: boolean; tail?: number; range?: string; message?: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
         if (opts.at !== undefined) {
           const p = parseAt(opts.at);
           if (E.isLeft(p)) return p;
         }
+        if ([opts.tail, opts.range, opts.message].filter((o) => o !== undefined).length > 1) return E.left(usageError('give at most one of --tail, --range and --message'));
+        const range = opts.range === undefined ? undefined : parseRange(opts.range);
+        if (range !== undefined && E.isLeft(range)) return range;
         const dir = requireStoreDir(ctx);
         if (E.isLeft(dir)) return dir;
         return withStore(ctx, async (store) => {
@@ -129,8 +186,17 @@ export const registerShow = (program: Command, run: Run): void => {
           if (E.isLeft(times)) return times;
           const happened = times.right === undefined ? undefined : { from: times.right[0]!, to: times.right[Math.min(s.seq, times.right.length) - 1]! };
           const all = s.messages;
-          const from = opts.tail === undefined ? 0 : Math.max(0, all.length - opts.tail);
-          const shown = all.slice(from);
+          if (opts.message !== undefined && opts.message >= all.length) {
+            return E.left({ _tag: 'MessageNotFound', sessionId: s.id, index: opts.message, message: `session ${s.id} has ${plural(all.length, 'message')}: no message ${opts.message}` } as TaggedError);
+          }
+          const window =
+            opts.message !== undefined
+              ? { start: opts.message, end: opts.message + 1 }
+              : range !== undefined && E.isRight(range)
+                ? { start: Math.min(range.right.start, all.length), end: Math.min(range.right.end ?? all.length, all.length) }
+                : { start: opts.tail === undefined ? 0 : Math.max(0, all.length - opts.tail), end: all.length };
+          const from = window.start;
+          const shown = all.slice(window.start, window.end);
           const json = {
             sessionId: s.id,
             seq: s.seq,
@@ -145,14 +211,16 @@ export const registerShow = (program: Command, run: Run): void => {
             ...(w.right !== undefined ? { incompleteImport: true, warning: w.right } : {}),
             ...(happened !== undefined ? { happened } : {}),
             ...(s.state.forkedFrom !== undefined ? { forkedFrom: { ...s.state.forkedFrom.from, mode: s.state.forkedFrom.mode } } : {}),
-            ...(from > 0 ? { messagesFrom: from } : {}),
+            ...(from > 0 || window.end < all.length ? { messagesFrom: from } : {}),
             messages: shown,
             ...(opts.state ? { state: machineStates(s) } : {}),
           };
           const transcript =
             shown.length === 0
               ? 'transcript: (no messages shown)'
-              : `transcript${from > 0 ? ` (last ${shown.length} of ${all.length})` : ''}:\n${table(
+              : opts.message !== undefined
+                ? fullMessageText(shown[0]!, from)
+                : `transcript${opts.tail !== undefined && from > 0 ? ` (last ${shown.length} of ${all.length})` : from > 0 || window.end < all.length ? ` (messages ${from}..${window.end} of ${all.length})` : ''}:\n${table(
                   ['#', 'time', 'role', 'summary'],
                   shown.map((m, i) => [String(from + i), isoTime(m.createdAt), roleLabel(m), messageSummary(m)]),
                   ['right'],
