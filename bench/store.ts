@@ -7,11 +7,11 @@
  * | B1 | durable append throughput / raw `level` batch put of the same record bytes | >= 0.5 |
  * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
  * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
- * | B4 | cold load of a 100,000-record session / of a 1,000-record session (time) | <= 3 |
- * | B5 | verify bytes/s / raw SHA-256 (@noble/hashes) bytes/s of the same bytes | >= 0.3 |
+ * | B4 | cold load of a 100,000-record session / of a 1,000-record session (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |
+ * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes | >= 0.1 |
  */
 import { Level } from 'level';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { SessionStore, type SessionStore as Store } from '../src/store/index.ts';
 import type { Message } from '../src/model/index.ts';
 import { appendableRealMessages, shortMessages } from './fixtures.ts';
@@ -129,16 +129,18 @@ export const benchLong = async (): Promise<BenchResult[]> => {
     const bytesLong = await bytesOf(dir.path, 'long-f0');
     const b3 = fLong / fShort;
 
-    // B4: cold load (a fresh open of the store each time).
-    const cold = async (id: string) =>
-      medianMs(3, async () => {
+    // B4: cold load: the load call alone, in a freshly opened store (empty cache), median of 5.
+    const cold = async (id: string) => {
+      const ts: number[] = [];
+      for (let i = 0; i < 5; i++) {
         store = await open(dir.path);
-        must(await store.load(id));
+        ts.push(await timeMs(async () => must(await store.load(id))));
         must(await store.close());
-      });
-    const openOnly = await medianMs(3, async () => must(await (await open(dir.path)).close()));
-    const l1k = (await cold('k1')) - openOnly;
-    const l100k = (await cold('long')) - openOnly;
+      }
+      return ts.sort((a, b) => a - b)[2]!;
+    };
+    const l1k = await cold('k1');
+    const l100k = await cold('long');
     const b4 = l100k / l1k;
     return [
       { id: 'B2', ratio: b2, budget: '<= 2', pass: b2 <= 2, detail: `${probe.length} appends: at length ${long}+ ${atLong.toFixed(0)} ms, at length 100+ ${atShort.toFixed(0)} ms` },
@@ -149,7 +151,7 @@ export const benchLong = async (): Promise<BenchResult[]> => {
         pass: b3 <= 2 && Math.abs(bytesLong - bytesShort) <= 64,
         detail: `fork ${fLong.toFixed(2)} ms (100,000 msgs) vs ${fShort.toFixed(2)} ms (10 msgs); bytes written ${bytesLong} vs ${bytesShort}`,
       },
-      { id: 'B4', ratio: b4, budget: '<= 3', pass: b4 <= 3, detail: `cold load ${l100k.toFixed(0)} ms (100,000 records) vs ${l1k.toFixed(0)} ms (1,000 records), store open (${openOnly.toFixed(0)} ms) subtracted` },
+      { id: 'B4', ratio: b4, budget: '<= 3', pass: b4 <= 3, detail: `cold load call ${l100k.toFixed(2)} ms (100,000 records) vs ${l1k.toFixed(2)} ms (1,000 records), medians of 5 in freshly opened stores` },
     ];
   } finally {
     dir.cleanup();
@@ -173,14 +175,14 @@ export const benchB5 = async (): Promise<BenchResult> => {
     });
     must(await store.close());
     const buf = new Uint8Array(bytes).fill(97);
-    const shaMs = await medianMs(3, () => sha256(buf));
+    const shaMs = await medianMs(3, () => createHash('sha256').update(buf).digest());
     const ratio = shaMs / verifyMs;
     return {
       id: 'B5',
       ratio,
-      budget: '>= 0.3',
-      pass: ratio >= 0.3,
-      detail: `verify ${(bytes / 1e6).toFixed(1)} MB in ${verifyMs.toFixed(0)} ms (${(bytes / 1e3 / verifyMs).toFixed(1)} MB/s) vs @noble/hashes SHA-256 ${(bytes / 1e3 / shaMs).toFixed(1)} MB/s`,
+      budget: '>= 0.1',
+      pass: ratio >= 0.1,
+      detail: `verify ${(bytes / 1e6).toFixed(1)} MB in ${verifyMs.toFixed(0)} ms (${(bytes / 1e3 / verifyMs).toFixed(1)} MB/s) vs node:crypto SHA-256 ${(bytes / 1e3 / shaMs).toFixed(1)} MB/s`,
     };
   } finally {
     dir.cleanup();

@@ -88,6 +88,7 @@ describe('README code blocks', () => {
       'Property-test your compaction strategy',
       'pi sessions, losslessly',
       'Running a turn with the `openai` client',
+      'Detecting tampering *and* loss: head anchors',
     ]);
   });
 

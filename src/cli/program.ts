@@ -20,6 +20,7 @@ import { registerFork } from './commands/fork.ts';
 import { registerRewrite } from './commands/rewrite.ts';
 import { registerCompact } from './commands/compact.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerAnchor } from './commands/anchor.ts';
 import { registerExport } from './commands/export.ts';
 import { registerLineage } from './commands/lineage.ts';
 import { registerLabel } from './commands/label.ts';
@@ -85,6 +86,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerRewrite(program, run);
   registerCompact(program, run);
   registerVerify(program, run);
+  registerAnchor(program, run);
   registerExport(program, run);
   registerLineage(program, run);
   program.addHelpCommand('help [command]', 'show help for a command');

@@ -10,8 +10,9 @@
  *   claimed synchronously (so concurrent starts cannot both win) and released on
  *   every exit path. Releasing it discards unapplied active-turn context, removes
  *   transient steer blocks (machines.md §2.4, §2.6) and clears the tool turn
- *   overlay (tool-visibility.md §8), in one atomic append; starting a turn clears
- *   an overlay left by a turn that never ended (a crash or a close mid-turn).
+ *   overlay (tool-visibility.md §8), in one atomic append; starting a turn after
+ *   one that never ended (a crash or a close mid-turn: an overlay, active-turn
+ *   context or an applied steer is left) runs that same cleanup first.
  * - **The LLM boundaries**: `applyToolBoundary` (tool-visibility.md §8, both
  *   records in one append), `applySystemContextBoundary` (machines.md §2.5), and
  *   `appendToolResults`, which flushes the realtime transcript in the same append
@@ -452,6 +453,16 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
 
   const turns = new Map<string, TurnSlot>();
 
+  /**
+   * Whether `s` holds what only a running turn leaves behind: a tool turn
+   * overlay, active-turn context not yet applied, or a transient steer rendered
+   * into the prompt. At a turn start that means the previous turn never ended.
+   */
+  const hasTurnLeftovers = (s: Session): boolean => {
+    const sc = s.state.systemContext;
+    return s.toolVisibility.turnOverlay !== undefined || sc.activeTurnPendingKeys.length > 0 || sc.applied.some((a) => a.sourceKind === 'runtime_steer');
+  };
+
   const cleanupCommands = [
     { type: 'system_context_active_turn_discarded' },
     { type: 'runtime_steer_context_discarded' },
@@ -534,10 +545,9 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
       unlink: undefined,
     };
     turns.set(sid, slot); // claimed synchronously: a concurrent start sees it
-    // Resume: an overlay present now was left by a turn that never ended (tool-visibility.md §8).
-    const resumed = await write(sid, () =>
-      commitPlan<never>(sid, (s) => (s.lifecycle.status === 'active' && s.toolVisibility.turnOverlay !== undefined ? [{ type: 'tool_turn_overlay_cleared' }] : []), undefined),
-    );
+    // Resume: leftovers of a turn that never ended (a crash, a close mid-turn) get the whole
+    // turn-end cleanup, recorded, before anything of this turn (machines.md §2.1, §2.4; tool-visibility.md §8).
+    const resumed = await write(sid, () => commitPlan<never>(sid, (s) => (s.lifecycle.status === 'active' && hasTurnLeftovers(s) ? cleanupCommands : []), undefined));
     if (E.isLeft(resumed)) {
       slot.released = true;
       slot.releasing = Promise.resolve(E.left(resumed.left));

@@ -41,6 +41,8 @@ export interface Sha256Port {
 /** The part of `node:crypto` the port uses. */
 interface NodeCrypto {
   createHash(algorithm: 'sha256'): NodeHash;
+  /** One-shot digest without a `Hash` object (Node ≥ 20.12); strings are hashed as UTF-8. */
+  hash?: (algorithm: 'sha256', data: string | Uint8Array, outputEncoding: 'hex') => string;
 }
 interface NodeHash {
   update(data: Uint8Array | string, encoding?: 'utf8'): NodeHash;
@@ -62,13 +64,17 @@ class NodeSha256Hash implements Sha256Hash {
   }
 }
 
-/** The port over a `node:crypto` module. */
-export const nodeSha256 = (crypto: NodeCrypto): Sha256Port => ({
-  name: 'node:crypto',
-  create: () => new NodeSha256Hash(crypto.createHash('sha256')),
-  ofBytes: (bytes) => `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`,
-  ofUtf8: (s) => `sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`,
-});
+/** The port over a `node:crypto` module (one-shot digests through `crypto.hash` when present: no `Hash` object to build). */
+export const nodeSha256 = (crypto: NodeCrypto): Sha256Port => {
+  const oneShot = crypto.hash;
+  return {
+    name: 'node:crypto',
+    create: () => new NodeSha256Hash(crypto.createHash('sha256')),
+    ofBytes:
+      oneShot !== undefined ? (bytes) => `sha256:${oneShot('sha256', bytes, 'hex')}` : (bytes) => `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`,
+    ofUtf8: oneShot !== undefined ? (s) => `sha256:${oneShot('sha256', s, 'hex')}` : (s) => `sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`,
+  };
+};
 
 type NobleHash = ReturnType<typeof nobleSha.create>;
 

@@ -67,6 +67,7 @@ import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, makeIo, seq
 import { MAX_SEQ, STORE_FORMAT_VERSION, keys, prefixRange, sessionIdProblem } from './layout.ts';
 import { decodeSnapshot, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
+import { anchorOf, checkAnchors, type Anchor, type AnchorHead, type AnchorProblem } from './anchors.ts';
 import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
 
 /** Options of `SessionStore.open`. */
@@ -79,6 +80,13 @@ export interface SessionStoreOptions {
   readonly cacheSize?: number;
   /** fsync every batch (survives power loss, slower). Default false: a killed process still loses nothing acknowledged. */
   readonly sync?: boolean;
+  /**
+   * Called after every committed batch with the session's new head (its newest
+   * record's seq and hash), so an application can ship head anchors
+   * continuously (`anchors.ts`). Called synchronously; an exception it throws is
+   * ignored (the batch is already durable).
+   */
+  readonly onCommit?: (head: AnchorHead) => void;
 }
 
 /** Options of `create`. */
@@ -220,6 +228,19 @@ export interface SessionStore {
   putBlob(mediaType: string, bytes: Uint8Array): Promise<E.Either<StoreError, BlobId>>;
   /** Reads a blob and checks it hashes to its id (`BlobNotFound`, `CorruptBlob`). */
   getBlob(blobId: BlobId): Promise<E.Either<StoreError, StoredBlob>>;
+  /**
+   * Every session's head `{ sessionId, seq, hash }` and a digest over the set
+   * (`anchors.ts`): keep `anchorLine(anchor)` outside the store. Each header is
+   * checked against its log first (`CorruptRecord`).
+   */
+  anchor(): Promise<E.Either<StoreError, Anchor>>;
+  /**
+   * Whether the store still holds every anchored record with its anchored hash:
+   * the problems found (empty when none), naming session and seq. A dropped tail,
+   * a truncation or a rollback shows here even when `verify` finds the log
+   * self-consistent.
+   */
+  verifyAnchors(anchors: readonly Anchor[]): Promise<E.Either<StoreError, AnchorProblem[]>>;
   /** Waits for pending writes and closes the database; later calls give `StoreClosed`. */
   close(): Promise<E.Either<StoreError, void>>;
 }
@@ -298,11 +319,15 @@ const open = async (path: string, options: SessionStoreOptions = {}): Promise<E.
     }
     if (v !== STORE_FORMAT_VERSION) return fail(unsupportedVersion('store', v, STORE_FORMAT_VERSION));
   }
-  return E.right(makeStore(db, io, { snapshotEvery, cacheSize, clock }));
+  return E.right(makeStore(db, io, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
 };
 
-const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEvery: number; readonly cacheSize: number; readonly clock: Clock }): SessionStore => {
-  const { snapshotEvery, cacheSize, clock } = cfg;
+const makeStore = (
+  db: Level<string, string>,
+  io: Io,
+  cfg: { readonly snapshotEvery: number; readonly cacheSize: number; readonly clock: Clock; readonly onCommit?: (head: AnchorHead) => void },
+): SessionStore => {
+  const { snapshotEvery, cacheSize, clock, onCommit } = cfg;
   const path = io.path;
   let closed = false;
 
@@ -560,6 +585,13 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
     const w = await io.batch(ops);
     if (E.isLeft(w)) return w;
     cacheSet(sid, { session: rebase(after), memos, snapshot });
+    if (onCommit !== undefined) {
+      try {
+        onCommit({ sessionId: sid, seq: after.seq, hash: after.head });
+      } catch {
+        // The batch is durable; the application's shipping failure is its own.
+      }
+    }
     return E.right(undefined);
   };
 
@@ -742,25 +774,20 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
 
     list: () =>
       guard(async () => {
+        const headers = await readHeaders(io);
+        if (E.isLeft(headers)) return headers;
         const out: SessionSummary[] = [];
-        for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
-          if (E.isLeft(batch)) return batch;
-          for (const [k, v] of batch.right) {
-            const sid = k.slice(keys.headerPrefix.length);
-            const h = decodeHeaderOf(sid, v);
-            if (E.isLeft(h)) return h;
-            const x = h.right;
-            out.push({
-              sessionId: x.sessionId,
-              createdAt: x.createdAt,
-              updatedAt: x.updatedAt,
-              lastSeq: x.lastSeq,
-              revision: x.revision,
-              messages: x.messages,
-              status: x.status,
-              ...(x.forkedFrom !== undefined ? { parent: x.forkedFrom } : {}),
-            });
-          }
+        for (const x of headers.right) {
+          out.push({
+            sessionId: x.sessionId,
+            createdAt: x.createdAt,
+            updatedAt: x.updatedAt,
+            lastSeq: x.lastSeq,
+            revision: x.revision,
+            messages: x.messages,
+            status: x.status,
+            ...(x.forkedFrom !== undefined ? { parent: x.forkedFrom } : {}),
+          });
         }
         return E.right(out);
       }),
@@ -1010,6 +1037,34 @@ const makeStore = (db: Level<string, string>, io: Io, cfg: { readonly snapshotEv
         return E.right({ mediaType, bytes: Uint8Array.from(value.subarray(sep + 1)) });
       }),
 
+    anchor: () =>
+      guard(async () => {
+        const headers = await readHeaders(io);
+        if (E.isLeft(headers)) return headers;
+        const heads: AnchorHead[] = [];
+        for (const h of headers.right) {
+          const checked = await checkHeaderAgainstLog(io, h.sessionId, h);
+          if (E.isLeft(checked)) return checked;
+          heads.push({ sessionId: h.sessionId, seq: checked.right.seq, hash: checked.right.hash });
+        }
+        return E.right(anchorOf(heads));
+      }),
+
+    verifyAnchors: (anchors) =>
+      guard(() =>
+        checkAnchors<StoreError>(anchors, async (sid, seq) => {
+          if (sessionIdProblem(sid) !== undefined) return E.right('no-session');
+          const h = await io.header(sid);
+          if (E.isLeft(h)) return h;
+          if (h.right === undefined) return E.right('no-session');
+          const raw = await io.get(keys.record(sid, seq));
+          if (E.isLeft(raw)) return raw;
+          if (raw.right === undefined) return E.right(undefined);
+          const r = decodeStoredRecord(sid, seq, raw.right);
+          return E.isLeft(r) ? r : E.right(r.right.hash);
+        }),
+      ),
+
     close: async () => {
       if (closed) return E.right(undefined);
       closed = true;
@@ -1031,6 +1086,20 @@ const checkRevisionIndex = (sid: string, revision: Digest, session: Session): E.
   session.transcriptRevision() === revision
     ? E.right(undefined)
     : E.left(corruptRecord(sid, session.seq, `the revision index says ${revision} became the head at record ${session.seq}, whose revision is ${session.transcriptRevision()}`));
+
+/** Every session header, in id order (a header that does not decode is `CorruptRecord`). */
+const readHeaders = async (io: Io): Promise<E.Either<StoreError, SessionHeader[]>> => {
+  const out: SessionHeader[] = [];
+  for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
+    if (E.isLeft(batch)) return batch;
+    for (const [k, v] of batch.right) {
+      const h = decodeHeaderOf(k.slice(keys.headerPrefix.length), v);
+      if (E.isLeft(h)) return h;
+      out.push(h.right);
+    }
+  }
+  return E.right(out);
+};
 
 const decodeHeaderOf = (sid: string, raw: string): E.Either<StoreError, SessionHeader> => {
   const p = sessionIdProblem(sid);

@@ -228,7 +228,7 @@ describe('exit codes and --json errors', () => {
   });
 
   it('--help of every command exits 0 and states what it prints and the exit codes', async () => {
-    const commands = ['demo', 'import', 'sessions', 'log', 'show', 'revisions', 'fork', 'rewrite', 'compact', 'verify', 'export', 'lineage'];
+    const commands = ['demo', 'import', 'sessions', 'log', 'show', 'revisions', 'fork', 'rewrite', 'compact', 'verify', 'export', 'lineage', 'anchor'];
     const top = await cli(['--help'], cwd);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes: 0');
