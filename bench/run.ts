@@ -7,6 +7,7 @@
 import { benchB1, benchB5, benchLong } from './store.ts';
 import { benchRealtimeRestore } from './realtimeRestore.ts';
 import { benchPeers } from './peer.ts';
+import { benchPiImport } from './piImport.ts';
 import { table, type BenchResult } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -20,6 +21,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['B5'], run: benchB5 },
   { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
+  { ids: ['I1'], run: benchPiImport },
 ];
 
 const results: BenchResult[] = [];

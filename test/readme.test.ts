@@ -86,6 +86,7 @@ describe('README code blocks', () => {
       'Agents SDK integration',
       'AI SDK chat store',
       'Property-test your compaction strategy',
+      'pi sessions, losslessly',
       'Running a turn with the `openai` client',
       'Detecting tampering *and* loss: head anchors',
     ]);

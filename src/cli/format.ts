@@ -276,15 +276,26 @@ export const logRow = (r: LogRecord): string[] => [String(r.seq), isoTime(r.at),
 export const LOG_HEADER = ['seq', 'time', 'command', 'summary', 'revision'] as const;
 
 /** `palimpsest log` as a table: the revision column moved before the (long) summary so that it stays aligned. */
-export const logTable = (records: readonly LogRecord[]): string =>
-  table(
-    ['seq', 'time', 'command', 'revision', 'summary'],
-    records.map((r) => {
-      const [seq, time, type, summary, rev] = logRow(r);
-      return [seq!, time!, type!, rev!, summary!];
-    }),
-    ['right'],
-  );
+export const logTable = (records: readonly LogRecord[], occurred?: (seq: number) => number | undefined): string =>
+  occurred === undefined
+    ? table(
+        ['seq', 'time', 'command', 'revision', 'summary'],
+        records.map((r) => {
+          const [seq, time, type, summary, rev] = logRow(r);
+          return [seq!, time!, type!, rev!, summary!];
+        }),
+        ['right'],
+      )
+    : // Imported records: `time` is when it happened (pi's time), `imported` when the record was accepted.
+      table(
+        ['seq', 'time', 'imported', 'command', 'revision', 'summary'],
+        records.map((r) => {
+          const [seq, time, type, summary, rev] = logRow(r);
+          const o = occurred(r.seq);
+          return [seq!, o !== undefined ? isoTime(o) : time!, time!, type!, rev!, summary!];
+        }),
+        ['right'],
+      );
 
 // ---- readable state ------------------------------------------------------------
 

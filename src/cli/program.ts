@@ -23,6 +23,7 @@ import { registerVerify } from './commands/verify.ts';
 import { registerAnchor } from './commands/anchor.ts';
 import { registerExport } from './commands/export.ts';
 import { registerLineage } from './commands/lineage.ts';
+import { registerLabel } from './commands/label.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerInspect } from './commands/inspect.ts';
 
@@ -83,6 +84,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerShow(program, run);
   registerRevisions(program, run);
   registerFork(program, run);
+  registerLabel(program, run);
   registerRewrite(program, run);
   registerCompact(program, run);
   registerVerify(program, run);

@@ -7,6 +7,12 @@ import { JsonCodec } from './json.ts';
 import { BlobIdCodec } from './scalars.ts';
 
 const mediaTypeRe = /^image\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+const anyMediaTypeRe = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+/** Canonical media type of a stored blob: `<type>/<subtype>`, lowercase, no parameters (images, and e.g. `application/json` for an importer's source copy). */
+export const BlobMediaTypeCodec = refine(str, 'BlobMediaType', (s) =>
+  anyMediaTypeRe.test(s) ? undefined : `expected a canonical media type like image/png or application/json, found ${JSON.stringify(s)}`,
+);
 
 /** Canonical image media type: `image/<subtype>`, lowercase, no parameters. */
 export const MediaTypeCodec = refine(str, 'MediaType', (s) =>

@@ -6,4 +6,5 @@ export { SNAPSHOT_VERSION } from './snapshot.ts';
 export { STORE_FORMAT_VERSION, HEADER_VERSION, keys as storeKeys, sessionIdProblem } from './layout.ts';
 export type { SessionHeader, HeaderFork, ForkLink } from './io.ts';
 export { LazyReadFailure, isLazyReadFailure } from './chunks.ts';
+export * from './labels.ts';
 export { anchorOf, anchorLine, parseAnchors, AnchorCodec, AnchorHeadCodec, type Anchor, type AnchorHead, type AnchorProblem, type InvalidAnchor } from './anchors.ts';

@@ -35,7 +35,7 @@ import { Level } from 'level';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../model/decode.ts';
 import type { Json } from '../model/json.ts';
-import { MediaTypeCodec } from '../model/content.ts';
+import { BlobMediaTypeCodec } from '../model/content.ts';
 import type { Message } from '../model/message.ts';
 import { isDigest, type BlobId, type Digest } from '../model/scalars.ts';
 import { Session, type Clock } from '../session/session.ts';
@@ -1005,7 +1005,7 @@ const makeStore = (
 
     putBlob: (mediaType, bytes) =>
       guard(async () => {
-        const mt = decodeWith(MediaTypeCodec, mediaType);
+        const mt = decodeWith(BlobMediaTypeCodec, mediaType);
         if (E.isLeft(mt)) return E.left(invalidArgument('mediaType', mt.left.message));
         if (!(bytes instanceof Uint8Array)) return E.left(invalidArgument('bytes', 'expected a Uint8Array'));
         const head = new TextEncoder().encode(mt.right);

@@ -71,13 +71,20 @@ describe('reading', () => {
     const r = await run('log', REAL_ID, '--from', '1', '--to', '6');
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\n').slice(1, 7);
-    expect(rows[0]).toMatch(/^ *1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +session_created +[0-9a-f]{12} +root session, 7 metadata keys/);
-    expect(rows[1]).toMatch(/^ *2 +\S+ +messages_appended +[0-9a-f]{12} +1 message \(user\)$/);
+    // An imported session: time = when it happened (pi's first entry), imported = when the record was written.
+    expect(r.stdout.split('\n')[0]).toMatch(/^ *seq +time +imported +command +revision +summary/);
+    expect(rows[0]).toMatch(/^ *1 +2025-11-20T23:33:01\.550Z +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +session_created +[0-9a-f]{12} +root session, 8 metadata keys/);
+    expect(rows[1]).toMatch(/^ *2 +2025-11-20T\S+ +\S+ +messages_appended +[0-9a-f]{12} +1 message \(user\)$/);
+    expect(rows[1]).not.toMatch(/^ *2 +2025-11-20T\S+ +2025-11-20T/);
+    const plain = await run('log', REAL_ID, '--from', '1', '--to', '2', '--import-time');
+    expect(plain.stdout.split('\n')[0]).toMatch(/^ *seq +time +command +revision +summary/);
     expect(r.stdout).toContain(`6 records of ${REAL_ID} (seq 1..6 of`);
     const j = await runJson('log', 'd703a1a9', '--from', '7', '--to', '7');
     expect(j.code).toBe(0);
     expect(j.json.sessionId).toBe(REAL_ID);
     expect(j.json.records).toHaveLength(1);
+    expect(j.json.records[0].occurred).toMatch(/^2025-11-20T/);
+    expect(j.json.records[0].occurredAt).toBeLessThan(j.json.records[0].at);
     expect(j.json.records[0]).toMatchObject({ seq: 7, command: { type: 'usage_recorded' }, summary: expect.stringMatching(/^\+in \d+ \/ out \d+ tokens/) });
     expect((await run('log', REAL_ID, '--from', '999999')).code).toBe(1);
   });

@@ -58,8 +58,10 @@ export interface PiExportInput {
 type Obj = Record<string, Json>;
 
 const MAX_DATE_MS = 8.64e15;
-const iso = (ms: number): string => new Date(Math.min(Math.max(ms, 0), MAX_DATE_MS)).toISOString();
-const entryId = (n: number): string => n.toString(16).padStart(8, '0');
+/** ISO text of a time in ms (clamped to the dates JavaScript can show). */
+export const iso = (ms: number): string => new Date(Math.min(Math.max(ms, 0), MAX_DATE_MS)).toISOString();
+/** The `n`-th deterministic entry id: 8 hex digits. */
+export const entryId = (n: number): string => n.toString(16).padStart(8, '0');
 const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const noticeKinds = new Set<string>(PI_NOTICE_KINDS);
 
@@ -164,14 +166,9 @@ const noticeEntry = (m: Extract<Message, { role: 'system_notice' }>): Obj | unde
   return again !== undefined && sameMessage(again, m) ? data : undefined;
 };
 
-/**
- * Writes `input` as pi JSONL version 3: one header line, then one line per entry,
- * each ending in `"\n"`. See the module comment for the mapping. Total: what pi
- * cannot express is kept in palimpsest's own `custom` entries.
- */
-export const exportPiJsonl = (input: PiExportInput): string => {
-  const md = input.metadata;
-  const header: Obj = { type: 'session', version: PI_SESSION_VERSION, id: input.sessionId, timestamp: iso(input.createdAt), cwd: str(md['pi.cwd']) ?? '' };
+/** The pi v3 header line (as an object) for a session with `sessionId`, `createdAt` (ms) and `pi.*` metadata. */
+export const piHeaderFor = (sessionId: string, createdAt: number, md: Readonly<Record<string, Json>>): Obj => {
+  const header: Obj = { type: 'session', version: PI_SESSION_VERSION, id: sessionId, timestamp: iso(createdAt), cwd: str(md['pi.cwd']) ?? '' };
   for (const [key, field] of [
     ['pi.provider', 'provider'],
     ['pi.modelId', 'modelId'],
@@ -182,11 +179,35 @@ export const exportPiJsonl = (input: PiExportInput): string => {
     const v = str(md[key]);
     if (v !== undefined) header[field] = v;
   }
-  const lines: string[] = [JSON.stringify(header)];
-  let counter = 0;
-  let parentId: string | null = null;
+  return header;
+};
+
+/** Where `piEntryLines` starts: the parent of the first entry, a generator of fresh entry ids, and whether user metadata is written first. */
+export interface PiEntryChain {
+  readonly parentId: string | null;
+  readonly freshId: () => string;
+  /** Write non-`pi.*` metadata as one `palimpsest.metadata` custom entry first (at `createdAt`). */
+  readonly userMetadata?: { readonly createdAt: number };
+  /** Tool names by call id already known from earlier entries (for `toolResult.toolName`). */
+  readonly toolNames?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The pi v3 entries (JSON lines without newline) for `messages`, chained from
+ * `chain.parentId` with ids from `chain.freshId`; `entryOf[i]` is the id of the
+ * last entry written for message `i` (a `tool_results` message is one entry
+ * per result). See the module comment for the mapping.
+ */
+export const piEntryLines = (
+  messages: readonly Message[],
+  md: Readonly<Record<string, Json>>,
+  chain: PiEntryChain,
+): { readonly lines: string[]; readonly entryOf: string[]; readonly lastId: string | null } => {
+  const lines: string[] = [];
+  const entryOf: string[] = [];
+  let parentId: string | null = chain.parentId;
   const push = (body: Obj, timestamp: string | undefined): void => {
-    const id = entryId(++counter);
+    const id = chain.freshId();
     const { type, ...rest } = body;
     lines.push(JSON.stringify(timestamp === undefined ? { type, id, parentId, ...rest } : { type, id, parentId, timestamp, ...rest }));
     parentId = id;
@@ -201,12 +222,14 @@ export const exportPiJsonl = (input: PiExportInput): string => {
     push({ type: 'custom', customType: EMBEDDED_MESSAGE_TYPE, data: rest as Json }, iso(createdAt));
   };
 
-  const userMetadata: Obj = {};
-  for (const k of Object.keys(md)) if (!k.startsWith('pi.')) userMetadata[k] = md[k]!;
-  if (Object.keys(userMetadata).length > 0) push({ type: 'custom', customType: EMBEDDED_METADATA_TYPE, data: userMetadata }, iso(input.createdAt));
+  if (chain.userMetadata !== undefined) {
+    const userMetadata: Obj = {};
+    for (const k of Object.keys(md)) if (!k.startsWith('pi.')) userMetadata[k] = md[k]!;
+    if (Object.keys(userMetadata).length > 0) push({ type: 'custom', customType: EMBEDDED_METADATA_TYPE, data: userMetadata }, iso(chain.userMetadata.createdAt));
+  }
 
-  const toolNames = new Map<string, string>();
-  for (const m of input.messages) {
+  const toolNames = new Map<string, string>(chain.toolNames ?? []);
+  for (const m of messages) {
     switch (m.role) {
       case 'system_notice': {
         const body = noticeEntry(m);
@@ -243,6 +266,19 @@ export const exportPiJsonl = (input: PiExportInput): string => {
         else push({ type: 'message', message }, iso(m.createdAt));
       }
     }
+    entryOf.push(parentId as unknown as string);
   }
-  return lines.map((l) => `${l}\n`).join('');
+  return { lines, entryOf, lastId: parentId };
+};
+
+/**
+ * Writes `input` as pi JSONL version 3: one header line, then one line per entry,
+ * each ending in `"\n"`. See the module comment for the mapping. Total: what pi
+ * cannot express is kept in palimpsest's own `custom` entries.
+ */
+export const exportPiJsonl = (input: PiExportInput): string => {
+  let counter = 0;
+  const header = piHeaderFor(input.sessionId, input.createdAt, input.metadata);
+  const { lines } = piEntryLines(input.messages, input.metadata, { parentId: null, freshId: () => entryId(++counter), userMetadata: { createdAt: input.createdAt } });
+  return [JSON.stringify(header), ...lines].map((l) => `${l}\n`).join('');
 };

@@ -91,14 +91,25 @@ export interface PiRewriteReason {
 
 /**
  * One planned session command; `at` is the record time in ms since the epoch.
- * - `append`: push `messages` (one record);
- * - `rewrite`: commit a transcript rewrite of `[start, end)` with `replacement`;
+ * - `append`: push `messages` (one record); `line` is the 1-based source line
+ *   of the last entry the message came from (the last tool result of a
+ *   `tool_results`);
+ * - `rewrite`: commit a transcript rewrite of `[start, end)` with
+ *   `replacement`; `line` is the compaction entry's line;
  * - `metadata_set`: set user metadata `key` (never a reserved `palimpsest*` key);
  * - `usage`: add `usage` (tokens) to the cumulative usage.
  */
 export type PiPlanOp =
-  | { readonly op: 'append'; readonly messages: Message[]; readonly at: number }
-  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly replacement: Message[]; readonly reason: PiRewriteReason; readonly at: number }
+  | { readonly op: 'append'; readonly messages: Message[]; readonly at: number; readonly line: number }
+  | {
+      readonly op: 'rewrite';
+      readonly start: number;
+      readonly end: number;
+      readonly replacement: Message[];
+      readonly reason: PiRewriteReason;
+      readonly at: number;
+      readonly line: number;
+    }
   | { readonly op: 'metadata_set'; readonly key: string; readonly value: Json; readonly at: number }
   | { readonly op: 'usage'; readonly usage: Usage; readonly at: number };
 
@@ -125,6 +136,12 @@ export interface PiPlanSession {
   readonly leafLine: number;
   readonly forkOf?: PiForkOf;
   readonly ops: PiPlanOp[];
+  /**
+   * pi labels on this branch: every `label` entry of the file (pi's labels are
+   * file-wide, in file order, a later one replacing an earlier one on the same
+   * target) whose target is on the branch; `label` absent clears it.
+   */
+  readonly labels: ReadonlyArray<{ readonly label?: string; readonly targetLine: number; readonly targetId: string }>;
 }
 
 /** The plan: sessions in creation order (parents before forks) and the report. */
@@ -223,7 +240,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       return;
     }
     transcript.push({ message: d.right, minPos, maxPos, summary });
-    ops.push({ op: 'append', messages: [d.right], at });
+    ops.push({ op: 'append', messages: [d.right], at, line: path[maxPos]?.line ?? line });
   };
 
   const setMeta = (key: string, value: Json, line: number): void => {
@@ -332,6 +349,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       replacement: [d.right],
       reason: { kind: 'compaction', note: `pi compaction (line ${line}): tokensBefore=${e.tokensBefore}` },
       at,
+      line,
     });
     transcript = [{ message: d.right, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
   };
@@ -581,6 +599,16 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     planned.push({ path, result: r.right, keys: r.right.ops.map(opKey) });
   }
 
+  const labelEntries = parsed.entries.flatMap((e) => (e.known && e.entry.type === 'label' ? [{ targetId: e.entry.targetId, label: e.entry.label }] : []));
+  const labelsOn = (path: readonly PiLine[]): PiPlanSession['labels'] => {
+    const lineOf = new Map<string, number>();
+    for (const e of path) if (typeof e.entry.id === 'string') lineOf.set(e.entry.id, e.line);
+    return labelEntries.flatMap((l) => {
+      const targetLine = lineOf.get(l.targetId);
+      if (targetLine === undefined) return [];
+      return [{ targetLine, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
+    });
+  };
   const id = parsed.header.id;
   const lastLine = paths.reduce((mx, p) => Math.max(mx, p[p.length - 1]?.line ?? 0), 0);
   const sessions: PiPlanSession[] = [];
@@ -607,7 +635,7 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     if (best < 0) {
       inherited.push(0);
       parentIndex.push(-1);
-      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops });
+      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops, labels: labelsOn(p.path) });
       return;
     }
     // Fork from the session that holds op `common` as its own: walk up while the prefix lies within what it inherited.
@@ -620,7 +648,7 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     const createdAt = own[0]?.at ?? p.result.ops[common - 1]?.at ?? p.result.createdAt;
     inherited.push(common);
     parentIndex.push(target);
-    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own });
+    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own, labels: labelsOn(p.path) });
   });
 
   const seen = new Set<string>();
@@ -662,6 +690,26 @@ const messagesAfter = (sessions: readonly PiPlanSession[], s: PiPlanSession, n: 
   const parent = fork === undefined ? undefined : sessions.find((x) => x.key === fork.sessionKey);
   const base = parent === undefined || fork === undefined ? [] : messagesAfter(sessions, parent, fork.afterOp);
   return applyOps(base, s.ops.slice(0, n));
+};
+
+/**
+ * The source line of each message a planned session ends with (same order as
+ * `plannedMessages`): the line of the entry the message came from. Pure.
+ */
+export const plannedMessageLines = (sessions: readonly PiPlanSession[], key: string): number[] => {
+  const s = sessions.find((x) => x.key === key);
+  return s === undefined ? [] : linesAfter(sessions, s, s.ops.length);
+};
+
+const linesAfter = (sessions: readonly PiPlanSession[], s: PiPlanSession, n: number): number[] => {
+  const fork = s.forkOf;
+  const parent = fork === undefined ? undefined : sessions.find((x) => x.key === fork.sessionKey);
+  let out = parent === undefined || fork === undefined ? [] : linesAfter(sessions, parent, fork.afterOp);
+  for (const op of s.ops.slice(0, n)) {
+    if (op.op === 'append') out.push(...op.messages.map(() => op.line));
+    else if (op.op === 'rewrite') out = [...out.slice(0, op.start), ...op.replacement.map(() => op.line), ...out.slice(op.end)];
+  }
+  return out;
 };
 
 /** Applies the transcript ops (`append`, `rewrite`) of `ops` to `messages`. */

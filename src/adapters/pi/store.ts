@@ -9,41 +9,57 @@
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
  *   branch pi would reopen, `<pi id>#<leaf entry id>` for the other branches of
- *   a v2/v3 tree. Ids are therefore deterministic: importing the same file
- *   twice is refused with `SessionExists` before anything is written, never
- *   duplicated. A `/` or control character in a pi id (the store refuses them
- *   in ids) is replaced with `_`.
+ *   a v2/v3 tree. The mapping is injective: `%`, `/` and control characters
+ *   (which the store refuses in ids) are escaped (`%2F`, `%0A`, `%u2028`), so
+ *   `a/b` and `a\nb` are two sessions.
+ * - the file's bytes are stored first as content-addressed blobs (`source.ts`);
+ *   the root session's genesis metadata records them and the import
+ *   (`pi.import`, `provenance.ts`), so an export gives back every entry as pi
+ *   wrote it.
  * - a root session is `create`d with the plan's initial metadata; a fork is
  *   `fork`ed (mode `full`) from its parent's record reached after the parent's
  *   first `afterOp` ops, so the child inherits messages, metadata and usage and
  *   its genesis links to that record.
  * - ops become commands: `append` → `messages_appended`, `rewrite` →
  *   `transcript_rewritten` (a validated rewrite commit, reason `compaction`),
- *   `metadata_set` → `metadata_set`, `usage` → `usage_recorded`. Consecutive
- *   ops are written in appends of at most `batchSize` (default 64) commands;
- *   each append is one atomic LevelDB batch. Appends are cut at every op
- *   boundary a fork starts from, so every fork point is a record.
+ *   `metadata_set` → `metadata_set`, `usage` → `usage_recorded`, written in
+ *   appends of at most `batchSize` (default 64) commands; each append is one
+ *   atomic LevelDB batch.
+ * - when every session is written, each gets a last record `pi.imported`
+ *   marking it complete.
+ *
+ * All or nothing, or resumable: a stop at any point (crash, kill -9, full disk)
+ * leaves unreferenced blobs only, or sessions without `pi.imported`, which
+ * `piImportStatus` (and the CLI's `sessions`, `show`, `log`) report as
+ * incomplete. Running the same import again (same bytes: same digest) checks
+ * that what is stored is a prefix of what it writes (else
+ * `PiResumeMismatch`), continues from there and marks the sessions complete, so
+ * it ends with the same records as an uninterrupted import. `SessionExists` is
+ * returned only when every session of the file is a complete import of the same
+ * bytes; a session under a planned id that holds another file (another digest)
+ * or was not imported is `PiImportConflict` naming both files.
  *
  * Record times (`at`) are stamped by the store's clock (when the import ran);
  * message `createdAt`s keep pi's times. Transcript revisions depend on the
  * messages only, so re-importing an export reproduces them.
  *
- * `exportPiSession(store, sessionId)` loads a session and writes it as pi JSONL
- * version 3 (`export.ts`). A session that was imported from pi (its id is
- * `<prefix><pi.sessionId>`) is written under its pi id and pi header time
- * (`pi.timestamp`), so it re-imports under the same id; any other session
- * (a fork, a native session) under its store id and creation time.
+ * `exportPiSession(store, sessionId)` writes a session as pi JSONL version 3
+ * (`sourceExport.ts` for imported sessions, `export.ts` otherwise).
  */
 import { readFile } from 'node:fs/promises';
 import * as E from 'fp-ts/lib/Either.js';
 import { Session } from '../../session/session.ts';
 import type { SessionCommand } from '../../session/commands.ts';
-import type { Digest } from '../../model/scalars.ts';
-import { isLazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
+import type { BlobId, Digest } from '../../model/scalars.ts';
+import type { Json } from '../../model/json.ts';
+import { canonicalJsonUnsafe } from '../../model/json.ts';
+import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
 import { parsePiJsonl } from './parse.ts';
+import { piSourceBlobs, piSourceDigest, storePiSource, type PiSourceBlob, type PiSourceBlobs } from './source.ts';
+import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlob, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiImport, type PiImportPlan, type PiPlanOp, type PiPlanSession } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
-import { exportPiJsonl } from './export.ts';
+import { exportPi, type PiExportError } from './sourceExport.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -65,8 +81,33 @@ export interface PiImportRefused {
   readonly message: string;
 }
 
+/**
+ * A planned session id is taken by another file claiming the same pi session id
+ * (`existingFile`/`existingDigest` set) or by a session no pi import wrote
+ * (both absent); nothing was written.
+ */
+export interface PiImportConflict {
+  readonly _tag: 'PiImportConflict';
+  readonly sessionId: string;
+  /** The file being imported and the `sha256:` digest of its bytes. */
+  readonly file: string;
+  readonly digest: Digest;
+  readonly existingFile?: string;
+  readonly existingDigest?: Digest;
+  readonly message: string;
+}
+
+/** An incomplete import of the same file cannot be resumed: its record `seq` is not what this import writes; nothing was written. */
+export interface PiResumeMismatch {
+  readonly _tag: 'PiResumeMismatch';
+  readonly sessionId: string;
+  readonly file: string;
+  readonly seq: number;
+  readonly message: string;
+}
+
 /** Everything `importPiFile` can fail with, besides store errors. */
-export type PiStoreImportError = PiFileError | PiImportError | PiImportRefused;
+export type PiStoreImportError = PiFileError | PiImportError | PiImportRefused | PiImportConflict | PiResumeMismatch;
 
 /** Progress of an import: `phase` `'write'` counts commands written of `total`. */
 export interface PiImportProgress {
@@ -105,10 +146,17 @@ export interface PiImportTimings {
   readonly writeMs: number;
 }
 
-/** What `importPiFile` returns. `bytes` is the size of the file read. */
+/**
+ * What `importPiFile` returns. `bytes` is the size of the file read, `digest`
+ * the `sha256:` of its bytes, `source` the manifest blob id of the stored
+ * copy, `resumed` how many sessions an earlier, interrupted run had begun.
+ */
 export interface PiStoreImport {
   readonly file: string;
   readonly bytes: number;
+  readonly digest: Digest;
+  readonly source: BlobId;
+  readonly resumed: number;
   readonly sessions: readonly ImportedPiSession[];
   readonly report: PiImportReport;
   readonly timings: PiImportTimings;
@@ -120,10 +168,20 @@ export const PI_ID_PREFIX = 'pi:';
 export const PI_IMPORT_BATCH = 64;
 
 // eslint-disable-next-line no-control-regex
-const unsafeIdChars = /[/\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const escapedIdChars = /[%/\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-/** The store session id of a planned session: `prefix + key`, with characters the store refuses replaced by `_`. */
-export const piSessionId = (key: string, prefix = PI_ID_PREFIX): string => `${prefix}${key}`.replace(unsafeIdChars, '_');
+/** `%HH` for a code unit below 0x100, `%uHHHH` above (unambiguous: `u` is not a hex digit). */
+const escapeIdChar = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : `%u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+};
+
+/**
+ * The store session id of a planned session: `prefix + key` with `%`, `/` and
+ * control characters (the store refuses the last two) percent-escaped, so two
+ * different keys never share an id.
+ */
+export const piSessionId = (key: string, prefix = PI_ID_PREFIX): string => `${prefix}${key.replace(escapedIdChars, escapeIdChar)}`;
 
 /** The command of one planned op. */
 export const commandOfOp = (op: PiPlanOp): SessionCommand => {
@@ -139,14 +197,29 @@ export const commandOfOp = (op: PiPlanOp): SessionCommand => {
   }
 };
 
+/** One session as the import writes it: computed by the dry run, compared on a resume. */
+interface ExpectedSession {
+  readonly key: string;
+  readonly id: string;
+  readonly leafLine: number;
+  /** The genesis: a root's metadata, or the fork parent's id and seq. */
+  readonly genesis: { readonly kind: 'root'; readonly metadata: Record<string, Json> } | { readonly kind: 'fork'; readonly parentId: string; readonly seq: number };
+  /** The commands of records 2, 3, … up to the last op (not the completion). */
+  readonly commands: readonly SessionCommand[];
+  /** The completion record (`pi.imported`). */
+  readonly completion: SessionCommand;
+  /** The blob of original times (`provenance.ts`), stored before the completion. */
+  readonly times: PiSourceBlob;
+}
+
 /**
- * The op counts after which each session must end an append: the `afterOp` of
- * every fork taken from it (0 is the genesis, always a record boundary).
+ * The op counts after which each session must provide a fork point: the
+ * `afterOp` of every fork taken from it (0 is its genesis).
  */
 const forkPoints = (plan: PiImportPlan): Map<string, Set<number>> => {
   const m = new Map<string, Set<number>>();
   for (const s of plan.sessions) {
-    if (s.forkOf === undefined || s.forkOf.afterOp === 0) continue;
+    if (s.forkOf === undefined) continue;
     const set = m.get(s.forkOf.sessionKey) ?? new Set<number>();
     set.add(s.forkOf.afterOp);
     m.set(s.forkOf.sessionKey, set);
@@ -154,42 +227,44 @@ const forkPoints = (plan: PiImportPlan): Map<string, Set<number>> => {
   return m;
 };
 
-/** `[start, end)` op ranges of one session: at most `size` ops, cut at every point in `cuts`. */
-const batches = (n: number, size: number, cuts: ReadonlySet<number> | undefined): Array<readonly [number, number]> => {
-  const out: Array<readonly [number, number]> = [];
-  let start = 0;
-  while (start < n) {
-    let end = Math.min(n, start + size);
-    if (cuts !== undefined) for (const c of cuts) if (c > start && c < end) end = c;
-    out.push([start, end]);
-    start = end;
-  }
-  return out;
-};
-
 /**
  * Reduces every planned command against in-memory sessions (forks included),
- * so that a refusal is found before anything is written.
+ * so that a refusal is found before anything is written, and returns the
+ * records each session must hold: the exact commands the store will log, the
+ * fork seqs and the completion marks.
  */
-const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, string>): E.Either<PiImportRefused, void> => {
-  // The state of each session after each fork point it must provide.
-  const at = new Map<string, Map<number, Session>>();
+const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, string>, mark: PiImportMark): E.Either<PiImportRefused, ExpectedSession[]> => {
+  // The state of each session after each fork point it must provide, with the highest source line in it.
+  const at = new Map<string, Map<number, { session: Session; maxLine: number }>>();
   const points = forkPoints(plan);
+  const out: ExpectedSession[] = [];
   for (const s of plan.sessions) {
     const id = ids.get(s.key)!;
     let session: Session;
+    let genesis: ExpectedSession['genesis'];
+    let maxLine = 0;
     if (s.forkOf === undefined) {
-      session = Session.create({ id, metadata: s.metadata, clock: () => s.createdAt });
+      const metadata = { ...s.metadata, [PI_IMPORT_KEY]: importMarkJson(mark) };
+      session = Session.create({ id, metadata, clock: () => s.createdAt });
+      genesis = { kind: 'root', metadata };
     } else {
       const parent = at.get(s.forkOf.sessionKey)?.get(s.forkOf.afterOp);
       if (parent === undefined) throw new Error(`pi import: fork parent ${s.forkOf.sessionKey} after op ${s.forkOf.afterOp} was not planned before ${s.key}`);
-      session = parent.fork({ id });
+      session = parent.session.fork({ id });
+      maxLine = parent.maxLine;
+      genesis = { kind: 'fork', parentId: ids.get(s.forkOf.sessionKey)!, seq: parent.session.seq };
     }
-    const mine = new Map<number, Session>([[0, session]]);
-    at.set(s.key, mine);
     const cuts = points.get(s.key);
+    const mine = new Map<number, { session: Session; maxLine: number }>();
+    at.set(s.key, mine);
+    if (cuts?.has(0)) mine.set(0, { session, maxLine });
+    // When each record's event happened (pi's entry times, ms): times[seq - 1].
+    const times: number[] = [s.createdAt];
+    // For the labels: the first record (seq, revision) at which each source line is in the transcript.
+    const reached: Array<{ maxLine: number; seq: number; revision: Digest }> = [{ maxLine, seq: session.seq, revision: session.transcriptRevision() }];
     for (let i = 0; i < s.ops.length; i++) {
-      const r = session.apply(commandOfOp(s.ops[i]!));
+      const op = s.ops[i]!;
+      const r = session.apply(commandOfOp(op));
       if (E.isLeft(r)) {
         const e = r.left;
         return E.left({
@@ -198,14 +273,42 @@ const dryRun = (file: string, plan: PiImportPlan, ids: ReadonlyMap<string, strin
           sessionKey: s.key,
           op: i,
           cause: { _tag: e._tag, message: e.message },
-          message: `${file}: planned op ${i} (${s.ops[i]!.op}) of session ${s.key} was refused: ${e.message}`,
+          message: `${file}: planned op ${i} (${op.op}) of session ${s.key} was refused: ${e.message}`,
         });
       }
+      if (r.right.session.seq > session.seq) times.push(op.at);
       session = r.right.session;
-      if (cuts?.has(i + 1)) mine.set(i + 1, session);
+      if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
+        maxLine = op.line;
+        reached.push({ maxLine, seq: session.seq, revision: session.transcriptRevision() });
+      }
+      if (cuts?.has(i + 1)) mine.set(i + 1, { session, maxLine });
     }
+    // pi labels become palimpsest labels at the first record holding their target (file order: the last one wins).
+    const labels = new Map<string, LabelTarget & { pi: string }>();
+    for (const l of s.labels) {
+      for (const [name, v] of labels) if (v.pi === l.targetId) labels.delete(name);
+      if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
+      const hit = reached.find((x) => x.maxLine >= l.targetLine);
+      if (hit !== undefined) labels.set(l.label, { sessionId: id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+    }
+    for (const [name, v] of [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const r = session.apply(labelCommand(name, v, v.pi));
+      if (E.isLeft(r)) throw new Error(`pi import: the label ${name} was refused: ${r.left.message}`);
+      if (r.right.session.seq > session.seq) times.push(times[times.length - 1]!);
+      session = r.right.session;
+    }
+    times.push(times[times.length - 1]!); // the completion record
+    const timesBlob = piTimesBlob(id, times);
+    const commands = session.log.slice(1).map((r) => r.command);
+    const completion: SessionCommand = {
+      type: 'metadata_set',
+      key: PI_IMPORTED_KEY,
+      value: importedMarkJson({ sessionId: id, leafLine: s.leafLine, messages: session.messageCount, revision: session.transcriptRevision(), times: timesBlob.id }),
+    };
+    out.push({ key: s.key, id, leafLine: s.leafLine, genesis, commands, completion, times: timesBlob });
   }
-  return E.right(undefined);
+  return E.right(out);
 };
 
 const codeOf = (e: unknown): string | undefined =>
@@ -223,6 +326,10 @@ export interface PiFilePlan {
   /** The file's name in errors and reports. */
   readonly file: string;
   readonly bytes: number;
+  /** `sha256:<hex>` of the file's bytes. */
+  readonly digest: Digest;
+  /** The file's bytes as blobs to store (`source.ts`). */
+  readonly source: PiSourceBlobs;
   readonly plan: PiImportPlan;
   readonly readMs: number;
   readonly parseMs: number;
@@ -236,34 +343,76 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
   const name = opts.displayName ?? file;
   const progress = opts.onProgress ?? (() => undefined);
   const t0 = performance.now();
-  let text: string;
+  let raw: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    raw = await readFile(file);
   } catch (e) {
     return E.left(piFileError(name, e));
   }
+  const text = raw.toString('utf8');
   const t1 = performance.now();
   progress({ phase: 'read', done: 1, total: 1 });
   const parsed = parsePiJsonl(text, name);
   if (E.isLeft(parsed)) return parsed;
   const planned = planPiImport(parsed.right);
   if (E.isLeft(planned)) return planned;
+  const digest = piSourceDigest(raw);
   const t2 = performance.now();
   progress({ phase: 'plan', done: 1, total: 1 });
-  return E.right({ file: name, bytes: Buffer.byteLength(text, 'utf8'), plan: planned.right, readMs: t1 - t0, parseMs: t2 - t1 });
+  return E.right({ file: name, bytes: raw.length, digest, source: piSourceBlobs(name, raw, digest), plan: planned.right, readMs: t1 - t0, parseMs: t2 - t1 });
+};
+
+/** What is in the store under one planned id before the write. */
+type Existing = { readonly kind: 'absent' } | { readonly kind: 'present'; readonly session: Session; readonly status: PiImportStatus };
+
+const conflict = (id: string, existing: PiImportStatus, file: string, digest: Digest): PiImportConflict => {
+  const other = existing.kind === 'none' ? undefined : existing.mark;
+  return {
+    _tag: 'PiImportConflict',
+    sessionId: id,
+    file,
+    digest,
+    ...(other !== undefined ? { existingFile: other.file, existingDigest: other.digest } : {}),
+    message:
+      other !== undefined
+        ? `session ${JSON.stringify(id)} was imported from ${other.file} (${other.digest}); ${file} (${digest}) is a different file claiming the same pi session id`
+        : `session ${JSON.stringify(id)} already exists and was not written by a pi import; ${file} (${digest}) cannot be imported under that id`,
+  };
+};
+
+/** Checks that the stored log of an incomplete import is a prefix of what the import writes. */
+const checkResumable = async (store: SessionStore, x: ExpectedSession, file: string): Promise<E.Either<StoreError | PiResumeMismatch, number>> => {
+  const log = await store.log(x.id);
+  if (E.isLeft(log)) return log;
+  const records = log.right;
+  const refuse = (seq: number, why: string): E.Either<PiResumeMismatch, number> =>
+    E.left({ _tag: 'PiResumeMismatch', sessionId: x.id, file, seq, message: `cannot resume the import of ${file} into ${JSON.stringify(x.id)}: record ${seq} ${why}` });
+  const g = records[0]?.command;
+  if (g === undefined) return refuse(1, 'is missing');
+  if (x.genesis.kind === 'root') {
+    if (g.type !== 'session_created' || canonicalJsonUnsafe(g.metadata) !== canonicalJsonUnsafe(x.genesis.metadata)) return refuse(1, 'is not the genesis this import writes');
+  } else if (g.type !== 'session_forked' || g.from.sessionId !== x.genesis.parentId || g.from.seq !== x.genesis.seq || g.mode !== 'full') {
+    return refuse(1, 'is not the fork this import writes');
+  }
+  if (records.length - 1 > x.commands.length) return refuse(records.length, 'is beyond what this import writes');
+  for (let i = 1; i < records.length; i++) {
+    if (canonicalJsonUnsafe(records[i]!.command) !== canonicalJsonUnsafe(x.commands[i - 1])) return refuse(i + 1, 'differs from what this import writes');
+  }
+  return E.right(records.length);
 };
 
 /**
- * Writes a planned pi file into `store` (see the module comment): refuses ids
- * that exist (`SessionExists`) and runs the dry run before writing anything,
- * then creates, forks and appends.
+ * Writes a planned pi file into `store` (see the module comment): checks what
+ * exists under the planned ids, runs the dry run, stores the source blobs,
+ * then creates, forks, resumes and appends, and finally marks every session
+ * complete.
  */
 export const writePiPlan = async (
   store: SessionStore,
   filePlan: PiFilePlan,
   opts: Pick<PiImportOptions, 'idPrefix' | 'batchSize' | 'onProgress'> = {},
 ): Promise<E.Either<PiStoreImportError | StoreError, PiStoreImport>> => {
-  const { file: name, plan } = filePlan;
+  const { file: name, plan, digest } = filePlan;
   const prefix = opts.idPrefix ?? PI_ID_PREFIX;
   const size = opts.batchSize ?? PI_IMPORT_BATCH;
   if (!Number.isSafeInteger(size) || size < 1 || size > 10_000) throw new RangeError(`batchSize must be an integer in 1..10000, got ${size}`);
@@ -272,72 +421,108 @@ export const writePiPlan = async (
 
   const t2 = now();
   const ids = new Map(plan.sessions.map((s) => [s.key, piSessionId(s.key, prefix)] as const));
-  // Refuse a re-import before writing anything.
+  const mark: PiImportMark = { source: filePlan.source.id, digest, file: name, sessions: [...ids.values()] };
+
+  // What exists: nothing, an incomplete import of this file (resume), or a conflict.
+  const existing = new Map<string, Existing>();
   for (const id of ids.values()) {
     const l = await store.load(id);
-    if (E.isRight(l)) return E.left({ _tag: 'SessionExists', sessionId: id, message: `session ${JSON.stringify(id)} already exists: ${name} was imported before` });
-    if (l.left._tag !== 'SessionNotFound') return l;
+    if (E.isLeft(l)) {
+      if (l.left._tag !== 'SessionNotFound') return l;
+      existing.set(id, { kind: 'absent' });
+      continue;
+    }
+    const status = piImportStatus(id, l.right.metadata);
+    if ((status.kind !== 'complete' && status.kind !== 'incomplete') || status.mark.digest !== digest) return E.left(conflict(id, status, name, digest));
+    existing.set(id, { kind: 'present', session: l.right, status });
   }
-  const checked = dryRun(name, plan, ids);
+  const earlier = [...existing.values()];
+  if (earlier.every((x) => x.kind === 'present' && x.status.kind === 'complete')) {
+    const first = earlier[0];
+    const before = first?.kind === 'present' && first.status.kind === 'complete' ? first.status.mark.file : name;
+    return E.left({
+      _tag: 'SessionExists',
+      sessionId: ids.values().next().value ?? '',
+      message: `${name} (${digest}) was imported completely before (from ${before}) as ${[...ids.values()].map((i) => JSON.stringify(i)).join(', ')}`,
+    });
+  }
+
+  const checked = dryRun(name, plan, ids, mark);
   if (E.isLeft(checked)) return checked;
+  const expected = checked.right;
   const t3 = now();
   progress({ phase: 'check', done: 1, total: 1 });
 
-  const total = plan.sessions.reduce((n, s) => n + s.ops.length + 1, 0);
-  let written = 0;
-  progress({ phase: 'write', done: 0, total });
-  const points = forkPoints(plan);
-  // seq of each session's record after op n, for the fork points.
-  const seqAfter = new Map<string, Map<number, number>>();
-  const out: ImportedPiSession[] = [];
+  const stored = await storePiSource(store, { ...filePlan.source, blobs: [...filePlan.source.blobs, ...expected.map((x) => x.times)] });
+  if (E.isLeft(stored)) return stored;
 
-  const writeSession = async (s: PiPlanSession): Promise<E.Either<StoreError, ImportedPiSession>> => {
-    const id = ids.get(s.key)!;
-    let created: E.Either<StoreError, Session>;
-    let forkOf: ImportedPiSession['forkOf'];
-    if (s.forkOf === undefined) {
-      created = await store.create({ id, metadata: s.metadata });
-    } else {
-      const parentId = ids.get(s.forkOf.sessionKey)!;
-      const seq = seqAfter.get(s.forkOf.sessionKey)?.get(s.forkOf.afterOp);
-      if (seq === undefined) throw new Error(`pi import: no record of ${parentId} after op ${s.forkOf.afterOp}`);
-      forkOf = { sessionId: parentId, seq };
-      created = await store.fork(parentId, { id, atSeq: seq });
+  const total = expected.reduce((n, x) => n + x.commands.length + 2, 0);
+  let written = 0;
+  let resumed = 0;
+  progress({ phase: 'write', done: 0, total });
+  const sessions = new Map<string, Session>();
+
+  for (const x of expected) {
+    const e = existing.get(x.id)!;
+    let session: Session;
+    let have: number;
+    if (e.kind === 'present' && e.status.kind === 'complete') {
+      sessions.set(x.id, e.session);
+      written += x.commands.length + 2;
+      continue;
     }
-    if (E.isLeft(created)) return created;
-    let session = created.right;
-    const mine = new Map<number, number>([[0, session.seq]]);
-    seqAfter.set(s.key, mine);
-    written++;
+    if (e.kind === 'present') {
+      const r = await checkResumable(store, x, name);
+      if (E.isLeft(r)) return r;
+      session = e.session;
+      have = r.right - 1;
+      resumed++;
+    } else {
+      const created = x.genesis.kind === 'root' ? await store.create({ id: x.id, metadata: x.genesis.metadata }) : await store.fork(x.genesis.parentId, { id: x.id, atSeq: x.genesis.seq });
+      if (E.isLeft(created)) return created;
+      session = created.right;
+      have = 0;
+    }
+    written += have + 1;
     progress({ phase: 'write', done: written, total });
-    for (const [start, end] of batches(s.ops.length, size, points.get(s.key))) {
-      const commands = s.ops.slice(start, end).map(commandOfOp);
-      const r = await store.append(id, commands, { expectedSeq: session.seq });
+    for (let start = have; start < x.commands.length; start += size) {
+      const end = Math.min(x.commands.length, start + size);
+      const r = await store.append(x.id, x.commands.slice(start, end), { expectedSeq: session.seq });
       if (E.isLeft(r)) return r;
       session = r.right.session;
-      mine.set(end, session.seq);
       written += end - start;
       progress({ phase: 'write', done: written, total });
     }
-    return E.right({
-      key: s.key,
-      sessionId: id,
-      records: session.seq,
-      revision: session.transcriptRevision(),
-      messages: session.messageCount,
-      ...(forkOf !== undefined ? { forkOf } : {}),
-    });
-  };
-
-  for (const s of plan.sessions) {
-    const r = await writeSession(s);
+    sessions.set(x.id, session);
+  }
+  // Only now is each session marked complete: a stop before this leaves every written session visibly incomplete.
+  for (const x of expected) {
+    const s = sessions.get(x.id)!;
+    if (piImportStatus(x.id, s.metadata).kind === 'complete') continue;
+    const r = await store.append(x.id, [x.completion], { expectedSeq: s.seq });
     if (E.isLeft(r)) return r;
-    out.push(r.right);
+    sessions.set(x.id, r.right.session);
+    written++;
+    progress({ phase: 'write', done: written, total });
   }
   const t4 = now();
+  const out: ImportedPiSession[] = expected.map((x) => {
+    const s = sessions.get(x.id)!;
+    return {
+      key: x.key,
+      sessionId: x.id,
+      records: s.seq,
+      revision: s.transcriptRevision(),
+      messages: s.messageCount,
+      ...(x.genesis.kind === 'fork' ? { forkOf: { sessionId: x.genesis.parentId, seq: x.genesis.seq } } : {}),
+    };
+  });
   return E.right({
     file: name,
     bytes: filePlan.bytes,
+    digest,
+    source: filePlan.source.id,
+    resumed,
     sessions: out,
     report: plan.report,
     timings: { readMs: filePlan.readMs, parseMs: filePlan.parseMs, checkMs: t3 - t2, writeMs: t4 - t3 },
@@ -359,31 +544,12 @@ export const importPiFile = async (store: SessionStore, file: string, opts: PiIm
 };
 
 /**
- * The session `sessionId` of `store` as pi JSONL version 3 (one linear branch:
- * its current transcript, with its user metadata and creation time).
- * Errors: `SessionNotFound` and the store's read errors.
+ * The session `sessionId` of `store` as pi JSONL version 3 (one branch; see
+ * `exportPi` in `sourceExport.ts`: an imported session gives back pi's own
+ * entries). Errors: `SessionNotFound`, the store's read errors, and
+ * `exportPi`'s source and incomplete-import errors.
  */
-export const exportPiSession = async (store: SessionStore, sessionId: string): Promise<E.Either<StoreError, string>> => {
-  const l = await store.load(sessionId);
-  if (E.isLeft(l)) return l;
-  const s = l.right;
-  const piId = s.metadata['pi.sessionId'];
-  const piTime = s.metadata['pi.timestamp'];
-  // The session a pi file was imported as (its id ends with the pi id) goes back out under the pi id and time.
-  const imported = typeof piId === 'string' && piId !== '' && s.id.endsWith(piId);
-  const piCreatedAt = imported && typeof piTime === 'string' ? Date.parse(piTime) : Number.NaN;
-  try {
-    return E.right(
-      exportPiJsonl({
-        sessionId: imported ? piId : s.id,
-        createdAt: Number.isFinite(piCreatedAt) ? piCreatedAt : s.createdAt,
-        metadata: s.metadata,
-        messages: s.messages,
-      }),
-    );
-  } catch (e) {
-    // Reading the messages of a cold-loaded session can meet a missing or corrupt chunk.
-    if (isLazyReadFailure(e)) return E.left(e.error);
-    throw e;
-  }
+export const exportPiSession = async (store: SessionStore, sessionId: string): Promise<E.Either<PiExportError, string>> => {
+  const r = await exportPi(store, sessionId);
+  return E.isLeft(r) ? r : E.right(r.right.jsonl);
 };

@@ -62,7 +62,7 @@ export const importText = (r: PiStoreImport, maxRepairs = 5, indent = '  ', more
   if (rep.repairs.length > maxRepairs) listed.push(`… ${rep.repairs.length - maxRepairs} more (${moreHint})`);
   const t = r.timings;
   return [
-    `imported ${r.file} (${bytes(r.bytes)}, pi version ${rep.version})`,
+    `imported ${r.file} (${bytes(r.bytes)}, pi version ${rep.version}${r.resumed > 0 ? `, resumed ${plural(r.resumed, 'unfinished session')}` : ''})`,
     ...block(indent, 'entries', `${rep.entries}: ${plural(rep.messages, 'message')}, ${plural(rep.toolCalls, 'tool call')}, ${plural(rep.toolResults, 'tool result')}`),
     ...block(indent, 'sessions', sessions[0] ?? 'none', sessions.slice(1)),
     ...block(indent, 'repairs', repairs, listed),
@@ -83,9 +83,9 @@ export const registerImport = (program: Command, run: Run): void => {
       helpAfter({
         prints:
           'The file and its size (bytes), pi version, counts (entries, messages, tool calls,\ntool results), each session created (id, records, messages, revision, fork\norigin), the repairs made (by kind, the first few with file:line), warnings, and\nthe time of each phase (ms). A progress bar (commands written) is drawn on stderr\non a terminal.',
-        json: '{ file, bytes, sessions: [{ key, sessionId, records, revision, messages, forkOf? }],\n  report: { file, version, entries, messages, toolCalls, toolResults, sessions,\n  repairs: [{ kind, line, toolUseId?, message }], warnings }, timings: { readMs, parseMs,\n  checkMs, writeMs } }',
+        json: '{ file, bytes, digest, source, resumed, sessions: [{ key, sessionId, records, revision, messages, forkOf? }],\n  report: { file, version, entries, messages, toolCalls, toolResults, sessions,\n  repairs: [{ kind, line, toolUseId?, message }], warnings }, timings: { readMs, parseMs,\n  checkMs, writeMs } }',
         notes:
-          'Refusals (exit 1), with nothing written: PiFileError (cannot read the file), PiParseError /\nPiPlanError (names the file and line), SessionExists (the file was imported before).',
+          'Refusals (exit 1), with nothing written: PiFileError (cannot read the file), PiParseError /\nPiPlanError (names the file and line), SessionExists (these bytes were imported completely\nbefore), PiImportConflict (another file, or a session no import wrote, holds a planned id:\nnames both files), PiResumeMismatch (an unfinished import holds records this one would\nnot write). An import stopped part-way (crash, kill, full disk) leaves sessions marked\nINCOMPLETE; running the same import again resumes and finishes it.',
       }),
     )
     .action(async (file: string, opts: { idPrefix?: string; batch?: number }, cmd: Command) =>

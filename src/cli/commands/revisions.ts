@@ -7,6 +7,8 @@ import { done, withStore } from '../context.ts';
 import { fields, isoTime, plural, shortDigest, table } from '../format.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { labelsOf } from '../../store/labels.ts';
+import { originalTimes } from '../importStatus.ts';
 
 /** A rewrite commit as indented `key: value` lines (full digests). */
 export const commitText = (seq: number, c: TranscriptRewriteCommit, indent = '  '): string => {
@@ -30,7 +32,11 @@ export const commitText = (seq: number, c: TranscriptRewriteCommit, indent = '  
   ].join('\n');
 };
 
-const graphText = (g: RevisionGraph, commitsOnly: boolean): string => {
+/** The labels block: one line per label, `name -> seq <seq> (revision <12 hex>)`. */
+export const labelsText = (labels: ReturnType<typeof labelsOf>): string =>
+  labels.length === 0 ? 'labels: none' : `labels:\n${labels.map((l) => `  ${l.name} -> seq ${l.seq} (revision ${shortDigest(l.revision)})`).join('\n')}`;
+
+const graphText = (g: RevisionGraph, commitsOnly: boolean, occurred?: readonly number[]): string => {
   const head = fields([
     ['session', g.sessionId],
     ['head', g.head],
@@ -40,11 +46,18 @@ const graphText = (g: RevisionGraph, commitsOnly: boolean): string => {
   ]);
   const commits = g.commits.length === 0 ? 'rewrite commits: none' : `rewrite commits:\n${g.commits.map((c) => commitText(c.seq, c.commit, '    ')).join('\n')}`;
   if (commitsOnly) return `${head}\n\n${commits}`;
-  const heads = table(
-    ['seq', 'revision', 'by'],
-    g.heads.map((h) => [String(h.seq), shortDigest(h.revision), h.commandType]),
-    ['right'],
-  );
+  const heads =
+    occurred === undefined
+      ? table(
+          ['seq', 'revision', 'by'],
+          g.heads.map((h) => [String(h.seq), shortDigest(h.revision), h.commandType]),
+          ['right'],
+        )
+      : table(
+          ['seq', 'happened', 'revision', 'by'],
+          g.heads.map((h) => [String(h.seq), occurred[h.seq - 1] !== undefined ? isoTime(occurred[h.seq - 1]!) : '-', shortDigest(h.revision), h.commandType]),
+          ['right'],
+        );
   return `${head}\n\n${commits}\n\nhead changes:\n${heads}`;
 };
 
@@ -58,8 +71,8 @@ export const registerRevisions = (program: Command, run: Run): void => {
       'after',
       helpAfter({
         prints:
-          'The head revision, counts, the fork origin; each rewrite commit with the seq that\ncommitted it, its selection [start,end), parent and new revision, the digests of\nthe original span and of the replacement, messages before -> after, reason, actor\nand time (full sha256 digests); then every head change: seq, revision (12 hex\ndigits), command type that moved the head.',
-        json: '{ sessionId, head, revisions: [{ revision, seq }], heads: [{ revision, seq, commandType }],\n  commits: [{ seq, commit: TranscriptRewriteCommit }], forkedFrom? }',
+          'The head revision, counts, the fork origin; each rewrite commit with the seq that\ncommitted it, its selection [start,end), parent and new revision, the digests of\nthe original span and of the replacement, messages before -> after, reason, actor\nand time (full sha256 digests); then every head change: seq, revision (12 hex\ndigits), command type that moved the head (for a pi import also when it happened, pi\'s\ntime); then the labels (name -> seq, revision).',
+        json: '{ sessionId, head, revisions: [{ revision, seq }], heads: [{ revision, seq, commandType, occurredAt? }],\n  commits: [{ seq, commit: TranscriptRewriteCommit }], forkedFrom?, labels: [{ name, seq, revision }] }',
       }),
     )
     .action(async (id: string, opts: { commits: boolean }, cmd: Command) =>
@@ -71,7 +84,13 @@ export const registerRevisions = (program: Command, run: Run): void => {
           if (E.isLeft(r)) return r;
           const g = await store.revisions(r.right.sessionId);
           if (E.isLeft(g)) return g;
-          return done(g.right, graphText(g.right, opts.commits));
+          const l = await store.load(r.right.sessionId);
+          if (E.isLeft(l)) return l;
+          const labels = labelsOf(l.right.metadata);
+          const times = await originalTimes(store, r.right.sessionId, l.right.metadata);
+          if (E.isLeft(times)) return times;
+          const heads = g.right.heads.map((h) => (times.right?.[h.seq - 1] !== undefined ? { ...h, occurredAt: times.right[h.seq - 1] } : h));
+          return done({ ...g.right, heads, labels }, `${graphText(g.right, opts.commits, times.right)}\n\n${labelsText(labels)}`);
         });
       }),
     );

@@ -8,19 +8,22 @@ import { usageError, type TaggedError } from '../errors.ts';
 import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { resolveLabel } from '../../store/labels.ts';
+import { incompleteImportWarningOf, originalTimes, warnText } from '../importStatus.ts';
 
-/** What `--at` names: a record seq, or a revision (full, or a unique hex prefix of at least 4 digits). */
-export type AtSpec = { readonly seq: number } | { readonly revision: string };
+/** What `--at` names: a record seq, a revision (full, or a unique hex prefix of at least 4 digits), or a label. */
+export type AtSpec = { readonly seq: number } | { readonly revision: string } | { readonly label: string };
 
-/** Parses `--at`: digits are a seq; `sha256:<hex>` or 4+ hex digits a revision (prefix). Else `UsageError`. */
+/** Parses `--at`: `label:<name>` a label; digits a seq; `sha256:<hex>` or 4+ hex digits a revision (prefix). Else `UsageError`. */
 export const parseAt = (value: string): E.Either<TaggedError, AtSpec> => {
+  if (value.startsWith('label:')) return E.right({ label: value.slice('label:'.length) });
   const v = value.trim();
   if (/^\d+$/.test(v)) {
     const n = Number(v);
     return Number.isSafeInteger(n) && n >= 1 ? E.right({ seq: n }) : E.left(usageError(`--at must be a seq >= 1 or a revision, got ${JSON.stringify(value)}`));
   }
   if (/^(sha256:)?[0-9a-f]{4,64}$/.test(v)) return E.right({ revision: v.startsWith('sha256:') ? v : `sha256:${v}` });
-  return E.left(usageError(`--at must be a seq (an integer >= 1) or a revision (sha256:<hex> or at least 4 hex digits), got ${JSON.stringify(value)}`));
+  return E.left(usageError(`--at must be a seq (an integer >= 1), a revision (sha256:<hex> or at least 4 hex digits) or label:<name>, got ${JSON.stringify(value)}`));
 };
 
 /** A `--range A..B`: messages with index `start` ≤ i < `end` (either bound may be left out: `A..`, `..B`). */
@@ -92,6 +95,10 @@ export const loadAt = async (store: Store, sid: string, at: string | undefined):
   const spec = parseAt(at);
   if (E.isLeft(spec)) return spec;
   if ('seq' in spec.right) return store.load(sid, { atSeq: spec.right.seq });
+  if ('label' in spec.right) {
+    const t = await resolveLabel(store, sid, spec.right.label);
+    return E.isLeft(t) ? t : store.load(t.right.sessionId, { atSeq: t.right.seq });
+  }
   const rev = await resolveRevision(store, sid, spec.right.revision);
   if (E.isLeft(rev)) return rev;
   return store.load(sid, { atRevision: rev.right });
@@ -141,7 +148,7 @@ export const registerShow = (program: Command, run: Run): void => {
     .command('show')
     .description('print a session: identity, head, counts, usage, metadata and its transcript (now, or at an earlier seq or revision)')
     .argument('<id>', ID_HELP)
-    .option('--at <seq|revision>', 'show the session after record <seq>, or when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head')
+    .option('--at <seq|revision|label:name>', 'show the session after record <seq>, when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head, or at the record label <name> points at')
     .option('--state', "also print each machine's state (lifecycle, deferred turn, system context, tool visibility, realtime) and the transcript history", false)
     .option('--tail <n>', 'print only the last <n> messages of the transcript', intArg('--tail'))
     .option('--range <A..B>', 'print only messages A to B-1 of the transcript (A.. to the end, ..B from the start)')
@@ -151,8 +158,8 @@ export const registerShow = (program: Command, run: Run): void => {
       helpAfter({
         prints:
           'session, created/updated (ISO time), seq and record hash, revision, message count\nby role, rewrite commits, cumulative usage (tokens), status, fork origin; the user\nmetadata; with --state every machine state as indented key: value lines; then\nthe transcript, one line per message: index, time, role, summary.',
-        json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
-        notes: 'At most one of --tail, --range, --message. A --message past the end is MessageNotFound (exit 1).\nAn --at that is out of range is SeqOutOfRange / RevisionNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2).',
+        json: '{ sessionId, seq, head, revision, createdAt, updatedAt (ms), happened?: { from, to } (ms, pi times of an import), messageCount, metadata,\n  usage, status, forkedFrom?, messages: [Message], state?: { lifecycle, deferredTurn,\n  systemContext, toolVisibility, realtime, transcriptHistory } }',
+        notes: 'At most one of --tail, --range, --message. A --message past the end is MessageNotFound (exit 1).\nAn --at that is out of range is SeqOutOfRange / RevisionNotFound / LabelNotFound (exit 1); an --at that is\nneither a number nor hex is a usage error (exit 2). A session of a pi import that stopped\nbefore it finished says so first (and on stderr; JSON: incompleteImport, warning).',
       }),
     )
     .action(async (id: string, opts: { at?: string; state: boolean; tail?: number; range?: string; message?: number }, cmd: Command) =>
@@ -172,6 +179,12 @@ export const registerShow = (program: Command, run: Run): void => {
           const l = await loadAt(store, r.right.sessionId, opts.at);
           if (E.isLeft(l)) return l;
           const s = l.right;
+          const w = await incompleteImportWarningOf(store, s.id);
+          if (E.isLeft(w)) return w;
+          warnText(ctx, w.right);
+          const times = await originalTimes(store, s.id, s.metadata);
+          if (E.isLeft(times)) return times;
+          const happened = times.right === undefined ? undefined : { from: times.right[0]!, to: times.right[Math.min(s.seq, times.right.length) - 1]! };
           const all = s.messages;
           if (opts.message !== undefined && opts.message >= all.length) {
             return E.left({ _tag: 'MessageNotFound', sessionId: s.id, index: opts.message, message: `session ${s.id} has ${plural(all.length, 'message')}: no message ${opts.message}` } as TaggedError);
@@ -195,6 +208,8 @@ export const registerShow = (program: Command, run: Run): void => {
             metadata: s.metadata,
             usage: s.usage,
             status: s.lifecycle.status,
+            ...(w.right !== undefined ? { incompleteImport: true, warning: w.right } : {}),
+            ...(happened !== undefined ? { happened } : {}),
             ...(s.state.forkedFrom !== undefined ? { forkedFrom: { ...s.state.forkedFrom.from, mode: s.state.forkedFrom.mode } } : {}),
             ...(from > 0 || window.end < all.length ? { messagesFrom: from } : {}),
             messages: shown,
@@ -210,7 +225,8 @@ export const registerShow = (program: Command, run: Run): void => {
                   shown.map((m, i) => [String(from + i), isoTime(m.createdAt), roleLabel(m), messageSummary(m)]),
                   ['right'],
                 )}`;
-          const parts = [sessionFields(s, all), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
+          const when = happened === undefined ? [] : [`happened:  ${isoTime(happened.from)} .. ${isoTime(happened.to)} (pi's times; created/updated above are when the records were written)`];
+          const parts = [...(w.right !== undefined ? [w.right] : []), [sessionFields(s, all), ...when].join('\n'), metadataText(s.metadata), ...(opts.state ? [stateText(s)] : []), transcript];
           return done(json, parts.join('\n\n'));
         });
       }),

@@ -1,0 +1,47 @@
+/**
+ * How the CLI tells a reader that a session is an unfinished pi import
+ * (`adapters/pi/provenance.ts`): a warning line for reads (`show`, `log`) and a
+ * status suffix for `sessions`.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Json } from '../model/json.ts';
+import { parseTimesBlob, piImportStatus } from '../adapters/pi/provenance.ts';
+import type { Ctx, Store } from './context.ts';
+import type { TaggedError } from './errors.ts';
+
+/** The warning for session `sessionId` with `metadata`, or undefined when it is not an incomplete import. */
+export const incompleteImportWarning = (sessionId: string, metadata: Readonly<Record<string, Json>>): string | undefined => {
+  const st = piImportStatus(sessionId, metadata);
+  return st.kind === 'incomplete'
+    ? `warning: session ${sessionId} is an INCOMPLETE import of ${st.mark.file} (the import stopped before it finished); run \`palimpsest import ${st.mark.file}\` again to finish it`
+    : undefined;
+};
+
+/** Writes `warning` to stderr in text mode (with `--json` the caller puts it in the document). */
+export const warnText = (ctx: Ctx, warning: string | undefined): void => {
+  if (warning !== undefined && !ctx.json) ctx.io.stderr.write(`${warning}\n`);
+};
+
+/** The warning for the newest state of `sessionId` (loads it). */
+export const incompleteImportWarningOf = async (store: Store, sessionId: string): Promise<E.Either<TaggedError, string | undefined>> => {
+  const l = await store.load(sessionId);
+  return E.isLeft(l) ? l : E.right(incompleteImportWarning(sessionId, l.right.metadata));
+};
+
+/**
+ * When the events of an imported session's records happened (pi's times, ms),
+ * indexed by `seq - 1`, from the import's times blob; undefined for a session
+ * no completed import wrote. A missing or corrupt blob is the store's
+ * `BlobNotFound` / `CorruptBlob`; a blob that is not a times list for this
+ * session is `CorruptBlob` too (fail closed).
+ */
+export const originalTimes = async (store: Store, sessionId: string, metadata: Readonly<Record<string, Json>>): Promise<E.Either<TaggedError, readonly number[] | undefined>> => {
+  const st = piImportStatus(sessionId, metadata);
+  if (st.kind !== 'complete' || st.imported.times === undefined) return E.right(undefined);
+  const b = await store.getBlob(st.imported.times);
+  if (E.isLeft(b)) return b;
+  const times = parseTimesBlob(sessionId, b.right.bytes);
+  return times === undefined
+    ? E.left({ _tag: 'CorruptBlob', blobId: st.imported.times, message: `blob ${st.imported.times} is not the original times of ${sessionId}` } as TaggedError)
+    : E.right(times);
+};
