@@ -19,11 +19,14 @@ import cliProgress from 'cli-progress';
 import type { SessionStore } from '../store/index.ts';
 import { EXIT, type ExitCode } from './exit.ts';
 import { exitCodeOf, internalError, isTaggedError, type TaggedError } from './errors.ts';
+import { fillsScreen, pageText, type PagerEnv } from './pager.ts';
 
 /** A writable text stream (process.stdout/stderr or a test double). */
 export interface Output {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
+  /** Terminal height in rows, when a terminal (used to decide on paging). */
+  readonly rows?: number;
 }
 
 /** The streams a run writes to. */
@@ -42,6 +45,10 @@ export interface Ctx {
   readonly json: boolean;
   /** Whether to draw progress bars (stderr, terminals only). */
   readonly progress: boolean;
+  /** The pager command when long text output may be paged (`pager.ts`), else `undefined`. */
+  readonly pager?: string;
+  /** The environment handed to the pager. */
+  readonly env?: PagerEnv;
   readonly io: Io;
 }
 
@@ -87,7 +94,11 @@ export const printError = (ctx: Pick<Ctx, 'json' | 'io'>, e: TaggedError): ExitC
   return exitCodeOf(e);
 };
 
-/** Runs a command body: catches exceptions (as `InternalError`), prints the outcome, returns the exit code. */
+/**
+ * Runs a command body: catches exceptions (as `InternalError`), prints the
+ * outcome (long text through the pager when `ctx.pager` is set and the text
+ * fills the terminal), returns the exit code.
+ */
 export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError, Result>>): Promise<ExitCode> => {
   let r: E.Either<TaggedError, Result>;
   try {
@@ -95,7 +106,13 @@ export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError
   } catch (e) {
     r = E.left(isTaggedError(e) ? e : internalError(e));
   }
-  return E.isLeft(r) ? printError(ctx, r.left) : printResult(ctx, r.right);
+  if (E.isLeft(r)) return printError(ctx, r.left);
+  const { text } = r.right;
+  if (!ctx.json && ctx.pager !== undefined && fillsScreen(text, ctx.io.stdout.rows)) {
+    await pageText(text.endsWith('\n') ? text : `${text}\n`, ctx.pager, ctx.env ?? {}, ctx.io.stdout);
+    return r.right.exit ?? EXIT.ok;
+  }
+  return printResult(ctx, r.right);
 };
 
 /**

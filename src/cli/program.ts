@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_HELP, type ExitCode } from './exit.ts';
 import { execute, printError, type Ctx, type Io, type Result } from './context.ts';
+import { pagerCommand, type PagerEnv } from './pager.ts';
 import { usageError, type TaggedError } from './errors.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerImport } from './commands/import.ts';
@@ -53,6 +54,10 @@ sha256:<hex> (human output shows the first 12 hex digits).
 Progress bars (import, verify, demo) are drawn on stderr only when stdout and
 stderr are terminals and --json is not given.
 
+Paging (as git does): text output that fills the terminal goes through $PAGER
+(default less, with LESS=FRX unless LESS is set) when stdout is a terminal.
+Never when piped, with --json or --no-pager, or when PAGER is empty or "cat".
+
 Session ids: any command taking <id> accepts a unique prefix of one; the "pi:"
 of an imported session's id may be left out.
 
@@ -67,6 +72,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
     .option('--store <dir>', 'store directory', DEFAULT_STORE)
     .option('--json', 'print one JSON document on stdout (results and errors)', false)
     .option('--no-progress', 'never draw progress bars')
+    .option('--no-pager', 'never pipe long output through $PAGER')
     .addHelpText('after', PROGRAM_HELP)
     .exitOverride()
     .configureOutput({
@@ -103,17 +109,19 @@ const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
  * Parses `argv` (without node and the script), runs the command and returns
  * its exit code: 0 success, 1 a reported failure, 2 bad usage.
  */
-export const runCli = async (argv: readonly string[], io: Io = processIo, cwd: string = process.cwd()): Promise<ExitCode> => {
+export const runCli = async (argv: readonly string[], io: Io = processIo, cwd: string = process.cwd(), env: PagerEnv = process.env): Promise<ExitCode> => {
   // Whether --json was asked for, known before parsing so that usage errors are JSON too.
   const jsonAsked = argv.includes('--json');
   let exit: ExitCode = EXIT.ok;
   const run: Run = async (cmd, body) => {
-    const o = cmd.optsWithGlobals() as { store: string; json: boolean; progress: boolean };
+    const o = cmd.optsWithGlobals() as { store: string; json: boolean; progress: boolean; pager: boolean };
     const ctx: Ctx = {
       storePath: nodePath.resolve(cwd, o.store),
       cwd,
       json: o.json === true,
       progress: o.progress !== false && o.json !== true && io.stdout.isTTY === true && io.stderr.isTTY === true,
+      pager: pagerCommand({ isTTY: io.stdout.isTTY === true, json: o.json === true, noPager: o.pager === false, env }),
+      env,
       io,
     };
     exit = await execute(ctx, () => body(ctx));

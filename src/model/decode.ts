@@ -165,20 +165,8 @@ export const codec = <A>(name: string, validate: (u: unknown, c: t.Context) => t
 export const identityCodec = <A>(name: string, validate: (u: unknown, c: t.Context) => t.Validation<A>, accepts: (u: unknown) => u is A): Codec<A> =>
   make(name, validate, (u) => (accepts(u) ? u : FAIL), accepts);
 
-/** Whether a string is well-formed UTF-16 (no lone surrogates). */
-export const isWellFormed = (s: string): boolean => {
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
-      i++;
-    } else if (code >= 0xdc00 && code <= 0xdfff) {
-      return false;
-    }
-  }
-  return true;
-};
+/** Whether a string is well-formed UTF-16 (no lone surrogates): ES2024 `String.prototype.isWellFormed`, native on Node >= 20. */
+export const isWellFormed = (s: string): boolean => s.isWellFormed();
 
 /** A well-formed string. */
 export const str: Codec<string> = make(

@@ -55,27 +55,8 @@ export const piParseError = (file: string, line: number, reason: PiParseErrorRea
   message: `${file}:${line}: ${what}`,
 });
 
-type ToWellFormed = { toWellFormed?: () => string };
-/** `s.toWellFormed()` (ES2024): lone surrogates become U+FFFD. */
-export const toWellFormed = (s: string): string => {
-  const native = (s as unknown as ToWellFormed).toWellFormed;
-  if (typeof native === 'function') return native.call(s);
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const n = s.charCodeAt(i + 1);
-      if (n >= 0xdc00 && n <= 0xdfff) {
-        out += s[i]! + s[i + 1]!;
-        i++;
-        continue;
-      }
-      out += '\ufffd';
-    } else if (c >= 0xdc00 && c <= 0xdfff) out += '\ufffd';
-    else out += s[i]!;
-  }
-  return out;
-};
+/** `s.toWellFormed()` (ES2024, native on Node >= 20): lone surrogates become U+FFFD. */
+export const toWellFormed = (s: string): string => s.toWellFormed();
 
 // A lone surrogate can only come from a `\uD800`–`\uDFFF` escape or a raw surrogate in the text.
 const surrogateEscape = /\\u[dD][89a-fA-F]/;
