@@ -55,7 +55,7 @@ const main = async (outDir: string): Promise<number> => {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(nodePath.join(outDir, 'app.js'), r.right.js);
   fs.writeFileSync(nodePath.join(outDir, 'app.css'), r.right.css);
-  process.stdout.write(`inspector page: ${nodePath.join(outDir, 'app.js')} (${r.right.js.length} bytes), app.css (${r.right.css.length} bytes)\n`);
+  process.stderr.write(`inspector page: ${nodePath.join(outDir, 'app.js')} (${r.right.js.length} bytes), app.css (${r.right.css.length} bytes)\n`);
   return 0;
 };
 
