@@ -8,6 +8,7 @@ import { usageError, type TaggedError } from '../errors.ts';
 import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
 import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
+import { resolveRevision } from '../../inspect/points.ts';
 import { resolveLabel } from '../../store/labels.ts';
 import { incompleteImportWarningOf, originalTimes, warnText } from '../importStatus.ts';
 
@@ -78,16 +79,8 @@ const indentLines = (text: string, pad: string): string =>
     .map((l) => `${pad}${l}`)
     .join('\n');
 
-/** The full revision a (possibly abbreviated) revision names among the session's revisions. */
-export const resolveRevision = async (store: Store, sid: string, revision: string): Promise<E.Either<TaggedError, string>> => {
-  if (revision.length === 'sha256:'.length + 64) return E.right(revision);
-  const g = await store.revisions(sid);
-  if (E.isLeft(g)) return g;
-  const matches = g.right.revisions.filter((r) => r.revision.startsWith(revision)).map((r) => r.revision);
-  if (matches.length === 1) return E.right(matches[0]!);
-  if (matches.length === 0) return E.left({ _tag: 'RevisionNotFound', sessionId: sid, revision, message: `session ${sid} never had a revision starting with ${revision}` } as TaggedError);
-  return E.left({ _tag: 'AmbiguousRevision', sessionId: sid, revision, candidates: matches, message: `revision prefix ${revision} matches ${matches.length} revisions of ${sid}` } as TaggedError);
-};
+/** The full revision a (possibly abbreviated) revision names among the session's revisions (one rule with `palimpsest diff`). */
+export { resolveRevision };
 
 /** Loads `sid` at `--at` (or its newest record). */
 export const loadAt = async (store: Store, sid: string, at: string | undefined): Promise<E.Either<TaggedError, Session>> => {
