@@ -160,6 +160,8 @@ export const openPostgresIo = async (opts: PostgresOptions, _sync: boolean): Pro
   const pool = new pg.Pool({ connectionString: opts.connectionString, max: poolSize, application_name: 'palimpsest' });
   // A pooled idle connection that the server closes emits 'error' on the pool; the pool drops it.
   pool.on('error', () => undefined);
+  // A checked-out connection the server terminates also emits 'error' on its client; the query in flight rejects with it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const m = await migrate(pool, `"${schema}"`, schema, where);
   if (E.isLeft(m)) {
     await pool.end().catch(() => undefined);

@@ -31,7 +31,6 @@
  * in full first (`materializeState`), a failure being reported as data.
  */
 import { randomUUID } from 'node:crypto';
-import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../model/decode.ts';
 import type { Json } from '../model/json.ts';
@@ -62,12 +61,14 @@ import {
   type StoreError,
 } from './errors.ts';
 import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, seqOfKey, type HeaderFork, type Io, type PutOp, type SessionHeader } from './io.ts';
-import { openLevelIo } from './levelIo.ts';
+import { openIo, type StoreTarget } from './open.ts';
 import { MAX_SEQ, keys, prefixRange, sessionIdProblem } from './layout.ts';
 import { decodeSnapshot, snapshotChunkRoots, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
 import { anchorOf, checkAnchors, type Anchor, type AnchorHead, type AnchorProblem } from './anchors.ts';
 import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
+
+export { isPostgresUrl, type PostgresTarget, type StoreTarget } from './open.ts';
 
 /** Options of `SessionStore.open`. */
 export interface SessionStoreOptions {
@@ -264,25 +265,6 @@ const isTagged = (e: unknown): e is SessionError => typeof e === 'object' && e !
 
 const describe = (e: { readonly _tag: string; readonly message: string }): string => `${e._tag}: ${e.message}`;
 
-/** PostgreSQL connection options of `SessionStore.open({ postgres })`. */
-export interface PostgresTarget {
-  /** `postgres://user[:password]@host[:port]/database` (libpq URL; `postgresql://` too). */
-  readonly connectionString: string;
-  /** The schema holding the store's tables (created when missing). Default `palimpsest`. */
-  readonly schema?: string;
-  /** Connections in the pool (default 10). */
-  readonly poolSize?: number;
-}
-
-/**
- * Where a store lives: a directory (LevelDB), a `postgres://` / `postgresql://`
- * URL (PostgreSQL, schema `palimpsest`), or `{ postgres: PostgresTarget }`.
- */
-export type StoreTarget = string | { readonly postgres: PostgresTarget };
-
-/** Whether `target` is a PostgreSQL URL (`postgres://` or `postgresql://`). */
-export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
-
 /**
  * Opens (or creates) a store: in directory `target` (LevelDB), or in a
  * PostgreSQL database (`postgres://…` or `{ postgres: { connectionString,
@@ -302,20 +284,6 @@ const open = async (target: StoreTarget, options: SessionStoreOptions = {}): Pro
   const io = await openIo(target, options.sync ?? false);
   if (E.isLeft(io)) return io;
   return E.right(makeStore(io.right, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
-};
-
-/** The backend for `target` (see `open`). */
-const openIo = async (target: StoreTarget, sync: boolean): Promise<E.Either<StoreError, Io>> => {
-  if (typeof target === 'object' && target !== null && typeof target.postgres === 'object' && target.postgres !== null) {
-    const { openPostgresIo } = await import('./postgresIo.ts');
-    return openPostgresIo(target.postgres, sync);
-  }
-  if (typeof target !== 'string' || target.length === 0) return E.left(invalidArgument('path', 'expected a directory path, a postgres:// URL or { postgres: { connectionString } }'));
-  if (isPostgresUrl(target)) {
-    const { openPostgresIo } = await import('./postgresIo.ts');
-    return openPostgresIo({ connectionString: target }, sync);
-  }
-  return openLevelIo(nodePath.resolve(target), sync);
 };
 
 const makeStore = (
