@@ -237,16 +237,17 @@ export const parsePiLine = (st: PiParseState, text: string, line: number, termin
 
 /**
  * Ends a line-by-line parse: the file must have had a header, and (version 2
- * and 3) the parent links of `refs` (every entry, in file order) must not
- * loop. Returns the header facts or the `PiParseError`.
+ * and 3) the parent links of the `count` entries (`link(i)`, file order) must
+ * not loop. Returns the header facts or the `PiParseError`.
  */
 export const finishPiParse = (
   st: PiParseState,
-  refs: ReadonlyArray<PiEntryLink>,
+  count: number,
+  link: (i: number) => PiEntryLink,
 ): E.Either<PiParseError, { readonly header: PiHeader; readonly headerLine: number; readonly version: PiVersion; readonly createdAt: number }> => {
   if (st.header === undefined) return E.left(piParseError(st.file, st.lastContent > 0 ? st.lastContent : 1, 'missing_header', 'the file has no session header'));
   if (st.version >= 2) {
-    const cycle = findCycle(refs);
+    const cycle = findCycle(count, link);
     if (cycle !== undefined) return E.left(piParseError(st.file, cycle.line, 'tree_cycle', `the parentId links from entry ${JSON.stringify(cycle.id)} loop`));
   }
   return E.right({ header: st.header, headerLine: st.headerLine, version: st.version, createdAt: st.createdAt });
@@ -276,17 +277,21 @@ export const parsePiJsonl = (text: string, file: string): E.Either<PiImportError
     if (E.isLeft(r)) return r;
     if (r.right !== undefined) entries.push(r.right);
   }
-  const done = finishPiParse(st, entries.map(linkOf));
+  const done = finishPiParse(st, entries.length, (i) => linkOf(entries[i]!));
   if (E.isLeft(done)) return done;
   return E.right({ file, ...done.right, entries, repairs: st.repairs, warnings: st.warnings });
 };
 
 /** The first entry (in file order) whose parent chain loops, if any. A parent id naming no entry ends the chain (pi treats such an entry as a root). */
-const findCycle = (entries: ReadonlyArray<PiEntryLink>): { id: string; line: number } | undefined => {
+const findCycle = (count: number, link: (i: number) => PiEntryLink): { id: string; line: number } | undefined => {
   const parentOf = new Map<string, string | null>();
-  for (const e of entries) parentOf.set(e.id as string, (e.parentId ?? null) as string | null);
+  for (let i = 0; i < count; i++) {
+    const e = link(i);
+    parentOf.set(e.id as string, (e.parentId ?? null) as string | null);
+  }
   const done = new Set<string>();
-  for (const e of entries) {
+  for (let i = 0; i < count; i++) {
+    const e = link(i);
     const start = e.id as string;
     const onPath = new Set<string>();
     let cur: string | null | undefined = start;
