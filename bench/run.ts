@@ -8,6 +8,7 @@ import { benchB1, benchB5, benchLong } from './store.ts';
 import { benchRealtimeRestore } from './realtimeRestore.ts';
 import { benchPeers } from './peer.ts';
 import { benchPiImport } from './piImport.ts';
+import { benchPiPeer } from './piPeer.ts';
 import { table, type BenchResult } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -22,6 +23,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
+  { ids: ['P4', 'P5', 'P6'], run: benchPiPeer },
 ];
 
 const results: BenchResult[] = [];

@@ -21,19 +21,10 @@ import { comparePoints } from './compare.ts';
 import { messageDigest } from './diff.ts';
 import { readLazy } from './lazy.ts';
 import { searchMessages } from './search.ts';
-import { loadPoint, noLabels, type LabelResolver, type Point, type PointError } from './points.ts';
+import { storeLabelSource, type LabelSource } from './labels.ts';
+import { loadPoint, type Point, type PointError } from './points.ts';
+import { originalTimes } from './times.ts';
 import type { DiffView, LabelView, LineageView, LogPage, LogRow, SearchView, SeriesView, SessionRow, TimelineView, TranscriptPage, VerifyView } from './views.ts';
-
-/** Where labels come from (pi labels, once the store records them); the default knows none. */
-export interface LabelSource {
-  /** The labels of one session. */
-  readonly list: (store: SessionStore, sessionId: string) => Promise<E.Either<StoreError, LabelView[]>>;
-  /** The seq a label names (`Right(undefined)`: no such label). */
-  readonly resolve: LabelResolver;
-}
-
-/** No labels. */
-export const noLabelSource: LabelSource = { list: async () => E.right([]), resolve: noLabels };
 
 /** Changed-message summaries a diff view carries per side. */
 export const DIFF_SUMMARY_LIMIT = 500;
@@ -76,8 +67,20 @@ export const verifyView = async (store: SessionStore, sessionId: string): Promis
   return E.right({ sessionId, ok: report.ok, records: report.records, problems: report.problems, ...(firstBroken !== undefined ? { firstBrokenSeq: firstBroken.seq } : {}) });
 };
 
-/** The fork graph of the whole store, with labels. */
-export const lineageView = async (store: SessionStore, labels: LabelSource = noLabelSource): Promise<E.Either<StoreError, LineageView>> => {
+/**
+ * Labels of several sessions, each shown once on the session it names: a
+ * fork's inherited copy of its parent's label is the same label (same name,
+ * session and seq); a mismatch stays on the session that holds it.
+ */
+const distinctLabels = (all: readonly LabelView[]): LabelView[] => {
+  const seen = new Set<string>();
+  const key = (l: LabelView): string => (l.status === 'ok' ? JSON.stringify([l.label, l.sessionId, l.seq]) : JSON.stringify([l.label, l.setOn, 'mismatch']));
+  const own = [...all].sort((x, y) => Number(x.status === 'ok' && x.setOn !== x.sessionId) - Number(y.status === 'ok' && y.setOn !== y.sessionId));
+  return own.filter((l) => !seen.has(key(l)) && (seen.add(key(l)), true));
+};
+
+/** The fork graph of the whole store, with every label on the session it names (see `LabelView`). */
+export const lineageView = async (store: SessionStore, labels: LabelSource = storeLabelSource): Promise<E.Either<StoreError, LineageView>> => {
   const listed = await store.list();
   if (E.isLeft(listed)) return listed;
   const all: LabelView[] = [];
@@ -89,27 +92,57 @@ export const lineageView = async (store: SessionStore, labels: LabelSource = noL
   return E.right({
     nodes: listed.right.map((h) => ({ sessionId: h.sessionId, messages: h.messages, lastSeq: h.lastSeq, status: h.status })),
     edges: listed.right.flatMap((h) => (h.parent === undefined ? [] : [{ parent: h.parent.sessionId, child: h.sessionId, seq: h.parent.seq, hash: h.parent.hash, mode: h.parent.mode }])),
-    labels: all,
+    labels: distinctLabels(all),
   });
 };
 
-/** The revision timeline: one node per head change, rewrite commits attached to the node they made. */
-export const timelineView = async (store: SessionStore, sessionId: string, labels: LabelSource = noLabelSource): Promise<E.Either<StoreError, TimelineView>> => {
-  const g = await store.revisions(sessionId);
-  if (E.isLeft(g)) return g;
+/** What the timeline and the log show beside the records: the import's original times (indexed by `seq - 1`) and the session's labels. */
+interface Annotations {
+  readonly times: readonly number[] | undefined;
+  readonly labels: readonly LabelView[];
+}
+
+/**
+ * Reads a session's annotations (its head, the times blob, each label checked
+ * against the log). A failure leaves them out of the view with the error
+ * (`annotationsError`), so a log whose head does not load (a tampered record)
+ * still shows its readable records, and nothing unverified is shown.
+ */
+const annotations = async (store: SessionStore, sessionId: string, labels: LabelSource): Promise<E.Either<StoreError, Annotations>> => {
+  const head = await store.load(sessionId);
+  if (E.isLeft(head)) return head;
+  const times = await originalTimes(store, sessionId, head.right.metadata);
+  if (E.isLeft(times)) return times;
   const l = await labels.list(store, sessionId);
   if (E.isLeft(l)) return l;
+  return E.right({ times: times.right, labels: l.right });
+};
+
+const annotationFields = (a: E.Either<StoreError, Annotations>): { labels: readonly LabelView[]; annotationsError?: { _tag: string; message: string } } =>
+  E.isRight(a) ? { labels: a.right.labels } : { labels: [], annotationsError: { _tag: a.left._tag, message: a.left.message } };
+
+/**
+ * The revision timeline: one node per head change (with its original time for
+ * an import), rewrite commits attached to the node they made, and the labels
+ * the session holds (see `annotations` for when those are left out).
+ */
+export const timelineView = async (store: SessionStore, sessionId: string, labels: LabelSource = storeLabelSource): Promise<E.Either<StoreError, TimelineView>> => {
+  const g = await store.revisions(sessionId);
+  if (E.isLeft(g)) return g;
+  const a = await annotations(store, sessionId, labels);
+  const times = E.isRight(a) ? a.right.times : undefined;
   const bySeq = new Map(g.right.commits.map((c) => [c.seq, c.commit]));
   return E.right({
     sessionId,
     head: g.right.head,
     nodes: g.right.heads.map((h) => {
       const commit = bySeq.get(h.seq);
-      return { seq: h.seq, revision: h.revision, commandType: h.commandType, ...(commit !== undefined ? { commit } : {}) };
+      const originalAt = times?.[h.seq - 1];
+      return { seq: h.seq, revision: h.revision, commandType: h.commandType, ...(originalAt !== undefined ? { originalAt } : {}), ...(commit !== undefined ? { commit } : {}) };
     }),
     commits: g.right.commits,
     ...(g.right.forkedFrom !== undefined ? { forkedFrom: g.right.forkedFrom } : {}),
-    labels: l.right,
+    ...annotationFields(a),
   });
 };
 
@@ -120,7 +153,7 @@ export const transcriptPage = async (
   point: Point,
   offset: number,
   limit: number,
-  labels: LabelSource = noLabelSource,
+  labels: LabelSource = storeLabelSource,
 ): Promise<E.Either<PointError, TranscriptPage>> => {
   const s = await loadPoint(store, sessionId, point, labels.resolve);
   if (E.isLeft(s)) return s;
@@ -137,18 +170,17 @@ export const transcriptPage = async (
   });
 };
 
-/** The time the messages of a `messages_appended` record carried, when it differs from the record's time (an import keeps the original times). */
-const originalTime = (r: LogRecord): number | undefined => {
-  if (r.command.type !== 'messages_appended') return undefined;
-  const first = r.command.messages[0];
-  return first !== undefined && first.createdAt !== r.at ? first.createdAt : undefined;
-};
-
-/** One log row. */
-export const logRow = (r: LogRecord): LogRow => {
-  const originalAt = originalTime(r);
-  return { seq: r.seq, at: r.at, ...(originalAt !== undefined ? { originalAt } : {}), type: r.command.type, summary: commandSummary(r.command), prev: r.prev, hash: r.hash, revision: r.revision };
-};
+/** One log row; `originalAt` is when its event happened by the import's original times (absent for records no import wrote). */
+export const logRow = (r: LogRecord, originalAt?: number): LogRow => ({
+  seq: r.seq,
+  at: r.at,
+  ...(originalAt !== undefined ? { originalAt } : {}),
+  type: r.command.type,
+  summary: commandSummary(r.command),
+  prev: r.prev,
+  hash: r.hash,
+  revision: r.revision,
+});
 
 /**
  * Records `from .. from + limit - 1` of the log (limit capped at `MAX_PAGE`).
@@ -158,26 +190,28 @@ export const logRow = (r: LogRecord): LogRow => {
  * reason) in its place, and the records after it when those read cleanly
  * (else `brokenTail` says where reading stopped). Other failures are `Left`.
  */
-export const logPage = async (store: SessionStore, sessionId: string, from: number, limit: number): Promise<E.Either<StoreError, LogPage>> => {
+export const logPage = async (store: SessionStore, sessionId: string, from: number, limit: number, labels: LabelSource = storeLabelSource): Promise<E.Either<StoreError, LogPage>> => {
   const listed = await store.list();
   if (E.isLeft(listed)) return listed;
   const h = listed.right.find((s) => s.sessionId === sessionId);
   if (h === undefined) return E.left({ _tag: 'SessionNotFound', sessionId, message: `no session ${JSON.stringify(sessionId)}` });
   const start = Math.max(1, from);
   const end = Math.min(h.lastSeq, start + Math.min(limit, MAX_PAGE) - 1);
-  if (start > end) return E.right({ sessionId, total: h.lastSeq, from: start, rows: [] });
+  const a = await annotations(store, sessionId, labels);
+  const times = E.isRight(a) ? a.right.times : undefined;
+  const row = (r: LogRecord): LogRow => logRow(r, times?.[r.seq - 1]);
+  const page = { sessionId, total: h.lastSeq, from: start, ...annotationFields(a) };
+  if (start > end) return E.right({ ...page, rows: [] });
   const l = await store.log(sessionId, { fromSeq: start, toSeq: end });
-  if (E.isRight(l)) return E.right({ sessionId, total: h.lastSeq, from: start, rows: l.right.map(logRow) });
+  if (E.isRight(l)) return E.right({ ...page, rows: l.right.map(row) });
   const bad = l.left;
   if (bad._tag !== 'CorruptRecord' || bad.seq < start || bad.seq > end) return l;
   const before = bad.seq > start ? await store.log(sessionId, { fromSeq: start, toSeq: bad.seq - 1 }) : E.right([]);
   if (E.isLeft(before)) return before;
   const after = bad.seq < end ? await store.log(sessionId, { fromSeq: bad.seq + 1, toSeq: end }) : E.right([]);
   return E.right({
-    sessionId,
-    total: h.lastSeq,
-    from: start,
-    rows: [...before.right, ...(E.isRight(after) ? after.right : [])].map(logRow),
+    ...page,
+    rows: [...before.right, ...(E.isRight(after) ? after.right : [])].map(row),
     broken: { seq: bad.seq, _tag: bad._tag, reason: bad.reason },
     ...(E.isLeft(after) ? { brokenTail: { seq: bad.seq + 1, _tag: after.left._tag, message: after.left.message } } : {}),
   });
@@ -252,7 +286,7 @@ const charsAfter = (prev: SessionState, next: SessionState, rec: LogRecord, befo
 };
 
 /** Messages of the transcript at `point` whose text contains `query` (case-insensitive); at most `SEARCH_LIMIT` hits. */
-export const searchView = async (store: SessionStore, sessionId: string, query: string, point: Point = { kind: 'head' }, labels: LabelSource = noLabelSource): Promise<E.Either<PointError, SearchView>> => {
+export const searchView = async (store: SessionStore, sessionId: string, query: string, point: Point = { kind: 'head' }, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, SearchView>> => {
   const s = await loadPoint(store, sessionId, point, labels.resolve);
   if (E.isLeft(s)) return s;
   const all = readLazy(() => s.right.messages);
@@ -269,7 +303,7 @@ const summaries = (messages: readonly Message[], spans: ReadonlyArray<{ start: n
 };
 
 /** The diff of two points with the changed messages' summaries (and with `text`, the line diffs). */
-export const diffView = async (store: SessionStore, sessionId: string, a: Point, b: Point, text: boolean, labels: LabelSource = noLabelSource): Promise<E.Either<PointError, DiffView>> => {
+export const diffView = async (store: SessionStore, sessionId: string, a: Point, b: Point, text: boolean, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, DiffView>> => {
   const c = await comparePoints(store, sessionId, a, b, { text, labels: labels.resolve });
   if (E.isLeft(c)) return c;
   const { comparison, aMessages, bMessages } = c.right;
@@ -282,5 +316,5 @@ export const diffView = async (store: SessionStore, sessionId: string, a: Point,
 };
 
 /** The session at a point (for callers that need more than one view of it). */
-export const sessionAt = (store: SessionStore, sessionId: string, point: Point, labels: LabelSource = noLabelSource): Promise<E.Either<PointError, Session>> =>
+export const sessionAt = (store: SessionStore, sessionId: string, point: Point, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, Session>> =>
   loadPoint(store, sessionId, point, labels.resolve);

@@ -20,3 +20,6 @@ export const apiPath = (route: ApiRoute, params: Readonly<Record<string, string 
 
 /** The page size the page asks for (transcript and log), so that a static page can hold every page it will ask for. */
 export const PAGE_SIZE = 200;
+
+/** The point text of label `name` (`label:<name>`), as the page and the static page write it. */
+export const labelPoint = (name: string): string => `label:${name}`;

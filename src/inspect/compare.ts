@@ -8,12 +8,18 @@ import type { Session } from '../session/session.ts';
 import type { SessionStore } from '../store/index.ts';
 import { readLazy } from './lazy.ts';
 import { diffMessages, type MessageDiff } from './diff.ts';
-import { loadPoint, noLabels, type LabelResolver, type Point, type PointError } from './points.ts';
+import { storeLabelSource } from './labels.ts';
+import { loadPoint, type LabelResolver, type Point, type PointError } from './points.ts';
 import { textDiffs, type HunkTextDiff } from './textDiff.ts';
 
-/** Where one side of a comparison was taken: the record seq, its record hash, the transcript revision and length. */
+/**
+ * Where one side of a comparison was taken: the record seq, its record hash,
+ * the transcript revision and length; `sessionId` when that record is an
+ * ancestor's (a label a fork inherited).
+ */
 export interface PointInfo {
   readonly point: Point;
+  readonly sessionId?: string;
   readonly seq: number;
   readonly recordHash: string;
   readonly revision: string;
@@ -36,8 +42,9 @@ export interface ComparedTranscripts {
   readonly bMessages: readonly Message[];
 }
 
-const infoOf = (point: Point, s: Session, messages: readonly Message[]): PointInfo => ({
+const infoOf = (sessionId: string, point: Point, s: Session, messages: readonly Message[]): PointInfo => ({
   point,
+  ...(s.id !== sessionId ? { sessionId: s.id } : {}),
   seq: s.seq,
   recordHash: s.head,
   revision: s.transcriptRevision(),
@@ -46,7 +53,8 @@ const infoOf = (point: Point, s: Session, messages: readonly Message[]): PointIn
 
 /**
  * Loads `sessionId` at `a` and at `b` (see `loadPoint` for the errors) and
- * diffs the transcripts (`diffMessages`); with `text`, also the line diffs of
+ * diffs the transcripts (`diffMessages`); labels resolve through `opts.labels`
+ * (default the store's, checked against the log); with `text`, also the line diffs of
  * the changed hunks (`textDiffs`).
  */
 export const comparePoints = async (
@@ -56,7 +64,7 @@ export const comparePoints = async (
   b: Point,
   opts: { readonly text?: boolean; readonly labels?: LabelResolver } = {},
 ): Promise<E.Either<PointError, ComparedTranscripts>> => {
-  const labels = opts.labels ?? noLabels;
+  const labels = opts.labels ?? storeLabelSource.resolve;
   const sa = await loadPoint(store, sessionId, a, labels);
   if (E.isLeft(sa)) return sa;
   const sb = await loadPoint(store, sessionId, b, labels);
@@ -70,8 +78,8 @@ export const comparePoints = async (
   const diff = diffMessages(aMessages, bMessages);
   const comparison: Comparison = {
     sessionId,
-    a: infoOf(a, sa.right, aMessages),
-    b: infoOf(b, sb.right, bMessages),
+    a: infoOf(sessionId, a, sa.right, aMessages),
+    b: infoOf(sessionId, b, sb.right, bMessages),
     diff,
     ...(opts.text === true ? { texts: textDiffs(diff, aMessages, bMessages) } : {}),
   };

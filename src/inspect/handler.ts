@@ -28,7 +28,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SessionStore } from '../store/index.ts';
 import { liveStore, type StoreAccess } from './access.ts';
-import { diffView, lineageView, logPage, noLabelSource, searchView, seriesView, sessionsView, timelineView, transcriptPage, verifyView, type LabelSource } from './api.ts';
+import { diffView, lineageView, logPage, searchView, seriesView, sessionsView, timelineView, transcriptPage, verifyView } from './api.ts';
+import { storeLabelSource, type LabelSource } from './labels.ts';
+import { readScope } from './scope.ts';
 import type { InspectorAssets } from './assets.ts';
 import { parsePoint, type Point } from './points.ts';
 import { serverPage } from './page.ts';
@@ -39,7 +41,7 @@ export interface InspectorHandlerOptions {
   readonly authorize?: (req: IncomingMessage) => boolean;
   /** The page's bundle (`loadInspectorAssets()`); without it `/` and `/assets/*` answer 404 and only the API is served. */
   readonly assets?: InspectorAssets;
-  /** Where labels come from; default none. */
+  /** Where labels come from; default `storeLabelSource` (the store's labels, checked against the log). */
   readonly labels?: LabelSource;
   /** A path prefix to strip when the handler is mounted under one on a plain `http` server (Express strips its mount path itself). */
   readonly basePath?: string;
@@ -71,6 +73,7 @@ const statusOf = (tag: string): number => {
     case 'LabelNotFound':
       return 404;
     case 'InvalidPoint':
+    case 'InvalidLabel':
     case 'AmbiguousRevision':
     case 'InvalidSessionId':
       return 400;
@@ -98,8 +101,13 @@ const pointParam = (q: URLSearchParams, name: string): E.Either<string, Point> =
   return E.mapLeft((e: { message: string }) => e.message)(parsePoint(v));
 };
 
-/** Answers one API route (`sessions`, `diff`, …) with the store open (see the module comment for the routes); the static page is written from the same answers. */
-export const apiReply = async (route: string, q: URLSearchParams, store: SessionStore, labels: LabelSource): Promise<Reply> => {
+/**
+ * Answers one API route (`sessions`, `diff`, …) with the store open (see the
+ * module comment for the routes), reading through one `readScope`; the static
+ * page is written from the same answers.
+ */
+export const apiReply = async (route: string, q: URLSearchParams, open: SessionStore, labels: LabelSource): Promise<Reply> => {
+  const store = readScope(open);
   if (route === 'sessions') return fromEither(await sessionsView(store));
   if (route === 'lineage') return fromEither(await lineageView(store, labels));
   const session = q.get('session');
@@ -125,7 +133,7 @@ export const apiReply = async (route: string, q: URLSearchParams, store: Session
       const limit = intParam(q, 'limit', 200, 1);
       if (typeof from === 'string') return bad(from);
       if (typeof limit === 'string') return bad(limit);
-      return fromEither(await logPage(store, session, from, limit));
+      return fromEither(await logPage(store, session, from, limit, labels));
     }
     case 'search': {
       const at = pointParam(q, 'at');
@@ -153,7 +161,7 @@ const route = async (path: string, q: URLSearchParams, access: StoreAccess, opts
   if (path === '/assets/app.js') return assets === undefined ? notFound(path) : { status: 200, body: assets.js, contentType: 'text/javascript; charset=utf-8' };
   if (path === '/assets/app.css') return assets === undefined ? notFound(path) : { status: 200, body: assets.css, contentType: 'text/css; charset=utf-8' };
   if (!path.startsWith('/api/')) return notFound(path);
-  const r = await access.use((store) => apiReply(path.slice('/api/'.length), q, store, opts.labels ?? noLabelSource));
+  const r = await access.use((store) => apiReply(path.slice('/api/'.length), q, store, opts.labels ?? storeLabelSource));
   return E.isLeft(r) ? fromEither(r) : r.right;
 };
 

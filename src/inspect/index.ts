@@ -10,7 +10,9 @@ export { liveStore, storeAtPath, type StoreAccess, type StoreOpener } from './ac
 export { loadInspectorAssets, type InspectorAssets, type AssetsUnavailable } from './assets.ts';
 export { serveInspector, type RunningInspector, type ListenFailed, type ServeOptions } from './server.ts';
 export { staticInspectorPage, staticInspectorData, type StaticPageOptions } from './static.ts';
-export { noLabelSource, type LabelSource } from './api.ts';
+export { noLabelSource, storeLabelSource, listLabels, resolveStoreLabel, type LabelSource } from './labels.ts';
+export { readScope } from './scope.ts';
+export { originalTimes } from './times.ts';
 export { diffDigests, diffMessages, messageDigest, type DiffCounts, type DiffHunk, type DiffOptions, type IndexSpan, type MessageDiff } from './diff.ts';
 export { textDiffs, type HunkTextDiff } from './textDiff.ts';
 export { comparePoints, type Comparison, type PointInfo } from './compare.ts';

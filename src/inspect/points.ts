@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Session } from '../session/session.ts';
 import type { SessionStore, StoreError } from '../store/index.ts';
+import type { LabelMismatch } from '../store/labels.ts';
 
 /** A point in a session's history. */
 export type Point =
@@ -40,16 +41,22 @@ export interface LabelNotFound {
 }
 
 /** What resolving or loading a point can fail with. */
-export type PointError = InvalidPoint | AmbiguousRevision | LabelNotFound | StoreError;
+export type PointError = InvalidPoint | AmbiguousRevision | LabelNotFound | LabelMismatch | StoreError;
 
 /**
- * Finds the record seq a label names in a session. The store records no labels
- * yet (pi labels arrive with the pi import of labels); a caller that knows
- * labels passes its own resolver. `Right(undefined)` means "no such label".
+ * Finds the record a label of a session names: `{ sessionId, seq }` (another
+ * session for a label a fork inherited: its ancestor), `Right(undefined)` when
+ * the session has no such label, `Left(LabelMismatch)` when the label
+ * disagrees with the log (fail closed). `storeLabelSource` (labels.ts) is the
+ * store's; `noLabels` knows none.
  */
-export type LabelResolver = (store: SessionStore, sessionId: string, label: string) => Promise<E.Either<StoreError, number | undefined>>;
+export type LabelResolver = (
+  store: SessionStore,
+  sessionId: string,
+  label: string,
+) => Promise<E.Either<StoreError | LabelMismatch, { readonly sessionId: string; readonly seq: number } | undefined>>;
 
-/** The default resolver: no labels are known. */
+/** A resolver that knows no labels. */
 export const noLabels: LabelResolver = async () => E.right(undefined);
 
 /**
@@ -86,9 +93,10 @@ export const resolveRevision = async (store: SessionStore, sessionId: string, re
 /**
  * Loads the session at a point: `head` is the newest record, a seq the state
  * after that record, a revision the state when it first became the head, a
- * label the seq `labels` resolves it to. Errors: the store's (`SessionNotFound`,
+ * label the record `labels` resolves it to (for an inherited label, the
+ * ancestor's session at that record). Errors: the store's (`SessionNotFound`,
  * `SeqOutOfRange`, `RevisionNotFound`, `CorruptRecord`, …), `AmbiguousRevision`,
- * `LabelNotFound`.
+ * `LabelNotFound`, `LabelMismatch`.
  */
 export const loadPoint = async (store: SessionStore, sessionId: string, point: Point, labels: LabelResolver = noLabels): Promise<E.Either<PointError, Session>> => {
   switch (point.kind) {
@@ -102,10 +110,10 @@ export const loadPoint = async (store: SessionStore, sessionId: string, point: P
       return store.load(sessionId, { atRevision: rev.right });
     }
     case 'label': {
-      const seq = await labels(store, sessionId, point.label);
-      if (E.isLeft(seq)) return seq;
-      if (seq.right === undefined) return E.left({ _tag: 'LabelNotFound', sessionId, label: point.label, message: `session ${sessionId} has no label ${JSON.stringify(point.label)}` });
-      return store.load(sessionId, { atSeq: seq.right });
+      const target = await labels(store, sessionId, point.label);
+      if (E.isLeft(target)) return target;
+      if (target.right === undefined) return E.left({ _tag: 'LabelNotFound', sessionId, label: point.label, message: `session ${sessionId} has no label ${JSON.stringify(point.label)}` });
+      return store.load(target.right.sessionId, { atSeq: target.right.seq });
     }
   }
 };

@@ -5,15 +5,16 @@
  *
  * What a static page holds, per session: its verify report, timeline, chart
  * series, every log page, every transcript page at the head and just before
- * and after each rewrite commit, and each rewrite commit's diff; the sessions
+ * and after each rewrite commit and at each label, each rewrite commit's diff
+ * and each label's diff to the head; the sessions
  * list and the lineage are limited to the chosen sessions. Search runs in the
  * page over the head transcript. Points other than those are answered
  * `NotInStaticPage` by the page.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { SessionStore, StoreError } from '../store/index.ts';
-import { apiPath, PAGE_SIZE } from './apiPath.ts';
-import { noLabelSource, type LabelSource } from './api.ts';
+import { apiPath, labelPoint, PAGE_SIZE } from './apiPath.ts';
+import { storeLabelSource, type LabelSource } from './labels.ts';
 import type { InspectorAssets } from './assets.ts';
 import { apiReply, type Reply } from './handler.ts';
 import { staticPage, type StaticData } from './page.ts';
@@ -46,7 +47,7 @@ const isOk = (r: Reply): boolean => r.status === 200;
 
 /** Collects the answers (see the module comment). A store failure while listing sessions is `Left`; other failures are stored as the error answers the server would give. */
 export const staticInspectorData = async (store: SessionStore, opts: StaticPageOptions): Promise<E.Either<StoreError | StaticSessionNotFound, StaticData>> => {
-  const labels = opts.labels ?? noLabelSource;
+  const labels = opts.labels ?? storeLabelSource;
   const responses: Record<string, unknown> = {};
   const put = async (path: string): Promise<Reply> => {
     const r = await ask(store, labels, path);
@@ -65,7 +66,7 @@ export const staticInspectorData = async (store: SessionStore, opts: StaticPageO
   const lineage = await ask(store, labels, apiPath('lineage'));
   if (isOk(lineage)) {
     const g = valueOf(lineage) as LineageView;
-    responses[apiPath('lineage')] = { nodes: g.nodes.filter((n) => keep.has(n.sessionId)), edges: g.edges.filter((e) => keep.has(e.parent) && keep.has(e.child)), labels: g.labels.filter((l) => keep.has(l.sessionId)) };
+    responses[apiPath('lineage')] = { nodes: g.nodes.filter((n) => keep.has(n.sessionId)), edges: g.edges.filter((e) => keep.has(e.parent) && keep.has(e.child)), labels: g.labels.filter((l) => keep.has(l.status === 'ok' ? l.sessionId : l.setOn)) };
   } else responses[apiPath('lineage')] = valueOf(lineage);
   for (const session of chosen) {
     await put(apiPath('verify', { session }));
@@ -77,9 +78,15 @@ export const staticInspectorData = async (store: SessionStore, opts: StaticPageO
     const points = ['head'];
     const timeline = await put(apiPath('timeline', { session }));
     if (isOk(timeline)) {
-      for (const { seq } of (valueOf(timeline) as TimelineView).commits) {
+      const t = valueOf(timeline) as TimelineView;
+      for (const { seq } of t.commits) {
         points.push(String(seq - 1), String(seq));
         await put(apiPath('diff', { session, a: String(seq - 1), b: String(seq) }));
+      }
+      for (const l of t.labels) {
+        if (l.status !== 'ok') continue;
+        points.push(labelPoint(l.label));
+        await put(apiPath('diff', { session, a: labelPoint(l.label), b: 'head' }));
       }
     }
     for (const at of points) {

@@ -35,12 +35,18 @@ export interface VerifyView {
   readonly firstBrokenSeq?: number;
 }
 
-/** A label on a point of a session (from the pi import of labels, when the store has them). */
-export interface LabelView {
-  readonly sessionId: string;
-  readonly seq: number;
-  readonly label: string;
-}
+/**
+ * A label as the inspector shows it. `setOn`: the session whose newest state
+ * holds it (a fork holds the labels it inherited). `ok`: checked against the
+ * log, it names record `seq` of `sessionId` (the labelled session, or for an
+ * inherited label its ancestor), whose transcript revision is `revision`;
+ * `pi` is the pi entry id when the pi import set it. `mismatch`: its recorded
+ * seq or revision disagrees with the log (or its value is malformed), so it
+ * names no point and only its error is shown.
+ */
+export type LabelView =
+  | { readonly status: 'ok'; readonly label: string; readonly setOn: string; readonly sessionId: string; readonly seq: number; readonly revision: string; readonly pi?: string }
+  | { readonly status: 'mismatch'; readonly label: string; readonly setOn: string; readonly error: { readonly _tag: 'LabelMismatch'; readonly message: string } };
 
 /** The fork graph: every session, and an edge from each fork to its parent record. */
 export interface LineageView {
@@ -54,6 +60,8 @@ export interface TimelineNode {
   readonly seq: number;
   readonly revision: string;
   readonly commandType: string;
+  /** When the event that made it happened, by the import's original times (ms; imports only). */
+  readonly originalAt?: number;
   readonly commit?: TranscriptRewriteCommit;
 }
 
@@ -64,7 +72,10 @@ export interface TimelineView {
   readonly nodes: readonly TimelineNode[];
   readonly commits: ReadonlyArray<{ readonly seq: number; readonly commit: TranscriptRewriteCommit }>;
   readonly forkedFrom?: HeaderFork;
+  /** The labels the session holds (own and inherited), checked against the log. */
   readonly labels: readonly LabelView[];
+  /** Why labels and original times are left out: the session's head could not be read (e.g. a record fails its check). */
+  readonly annotationsError?: { readonly _tag: string; readonly message: string };
 }
 
 /** One message of a transcript page, with its index and digest. */
@@ -84,7 +95,7 @@ export interface TranscriptPage {
   readonly entries: readonly TranscriptEntry[];
 }
 
-/** One row of the record log. `originalAt` is the time the messages carried (e.g. pi's times for an import) when it differs from `at`. */
+/** One row of the record log. `at`: when the record was written; `originalAt`: when its event happened by the import's original times (pi's entry time; imports only). */
 export interface LogRow {
   readonly seq: number;
   readonly at: number;
@@ -102,6 +113,10 @@ export interface LogPage {
   readonly total: number;
   readonly from: number;
   readonly rows: readonly LogRow[];
+  /** The labels the session holds (own and inherited), checked against the log. */
+  readonly labels: readonly LabelView[];
+  /** Why labels and original times are left out: the session's head could not be read (e.g. a record fails its check). */
+  readonly annotationsError?: { readonly _tag: string; readonly message: string };
   readonly broken?: { readonly seq: number; readonly _tag: string; readonly reason: string };
   readonly brokenTail?: { readonly seq: number; readonly _tag: string; readonly message: string };
 }

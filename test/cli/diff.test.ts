@@ -61,6 +61,16 @@ describe('palimpsest diff', () => {
     expect(text.stdout).toContain('+++ b hunk 0 (replaced)');
   });
 
+  it('a label point: diff label:x head is the diff from the record the label names', async () => {
+    expect((await cli(['label', DEMO_ID, 'pre', '--at', String(commitSeq - 1)], cwd)).code).toBe(0);
+    const r = await cliJson(['diff', DEMO_ID, 'label:pre', 'head'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.json.a).toMatchObject({ point: { kind: 'label', label: 'pre' }, seq: commitSeq - 1, revision: parentRevision, messages: 1014 });
+    expect(r.json.diff.counts).toEqual({ kept: 40, removed: 0, added: 0, replaced: 974, replacements: 1 });
+    const text = await cli(['diff', DEMO_ID, 'pre', 'head'], cwd);
+    expect(text.stdout).toContain(`a: label "pre" -> record ${commitSeq - 1} (`);
+  });
+
   it('the same point twice is all kept', async () => {
     const r = await cliJson(['diff', DEMO_ID, 'head', 'head'], cwd);
     expect(r.json.diff.counts).toEqual({ kept: 41, removed: 0, added: 0, replaced: 0, replacements: 0 });

@@ -2,7 +2,8 @@
  * The inspector in a real headless Chromium (Debian's, via playwright-core) on
  * the bundled real session, imported, compacted and forked by `palimpsest demo`:
  * the sessions list, the compaction commit's diff, the transcript before the
- * compaction, the log, charts and lineage; a tampered store's broken link in
+ * compaction, the log, charts and lineage; labels set with `palimpsest label`
+ * (timeline, diff by label, log, lineage) and pi's original times; a tampered store's broken link in
  * red; the static HTML page from file:// with no network. Screenshots of each
  * view go to test-artifacts/inspect/ (UPDATE_SCREENSHOTS=1 also refreshes the
  * README's docs/inspector.png).
@@ -14,7 +15,7 @@ import { Level } from 'level';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKeys } from '../../src/store/index.ts';
-import { cli, cleanup, REAL, REAL_ID, ROOT, tempDir } from '../cli/helpers.ts';
+import { cli, cliJson, cleanup, REAL, REAL_ID, ROOT, tempDir } from '../cli/helpers.ts';
 import { launchBrowser, screenshotPath, startInspect, type InspectServer } from './chromium.ts';
 
 /** The demo's first run's session id and its fork. */
@@ -27,12 +28,19 @@ let browser: { context: BrowserContext; close: () => Promise<void> };
 let server: InspectServer;
 let commitSeq = 0;
 
+/** Labels `before-compaction` (the record before the compaction commit) and `start` (seq 3) with `palimpsest label`. */
+const labelDemo = async (): Promise<void> => {
+  expect((await cli(['--store', 'demo', 'label', DEMO_ID, 'before-compaction', '--at', String(commitSeq - 1)], cwd)).code).toBe(0);
+  expect((await cli(['--store', 'demo', 'label', DEMO_ID, 'start', '--at', '3'], cwd)).code).toBe(0);
+};
+
 beforeAll(async () => {
   cwd = tempDir('inspect-browser');
   const demo = await cli(['--store', 'demo', 'demo'], cwd);
   expect(demo.code).toBe(0);
   const m = /commit at seq (\d+)/.exec(demo.stdout);
   commitSeq = Number(m![1]);
+  await labelDemo();
   server = await startInspect(cwd, 'demo');
   browser = await launchBrowser();
 }, 240_000);
@@ -93,6 +101,20 @@ const auditCompaction = async (page: Page, prefix: string): Promise<void> => {
   await page.screenshot({ path: screenshotPath(`${prefix}search`), fullPage: false });
 };
 
+/** On the demo session's timeline: the label `before-compaction` names its record, and its diff to the head is the compaction's. */
+const auditLabel = async (page: Page, prefix: string): Promise<void> => {
+  const label = page.locator('[data-testid="timeline-label"][data-label="before-compaction"]');
+  await label.waitFor();
+  expect(await label.getAttribute('data-seq')).toBe(String(commitSeq - 1));
+  expect(await label.getByTestId('label-tag').textContent()).toBe(`before-compaction @ ${commitSeq - 1}`);
+  await label.getByTestId('label-diff').click();
+  const counts = page.getByTestId('diff-counts');
+  await counts.waitFor();
+  expect(await page.getByTestId('diff').locator('h3').textContent()).toBe('diff label:before-compaction → head');
+  expect(await counts.textContent()).toBe('kept 40 · removed 0 · added 0 · replaced 974 → 1');
+  await page.screenshot({ path: screenshotPath(`${prefix}timeline-label`), fullPage: false });
+};
+
 describe('palimpsest inspect (served)', () => {
   it('shows the sessions, the compaction diff with its counts and the pre-compaction transcript', async () => {
     const page = await open(server.url);
@@ -124,6 +146,32 @@ describe('palimpsest inspect (served)', () => {
     expect(await page.locator(`[data-testid="lineage-node"][data-session="${DEMO_ID}"] [data-session="${FORK_ID}"]`).count()).toBe(1);
     await page.screenshot({ path: screenshotPath('lineage'), fullPage: false });
     await page.close();
+  }, 400_000);
+
+  it('labels: in the timeline (with the diff by label), the log and the lineage; the log shows pi\'s times with the import time', async () => {
+    const page = await open(server.url);
+    await page.getByTestId('session-row').first().getByRole('link').click();
+    await auditLabel(page, '');
+
+    await page.getByTestId('tab-log').click();
+    const row = page.locator('[data-testid="log-row"][data-seq="3"]');
+    await row.waitFor();
+    expect(await row.getByTestId('label-tag').textContent()).toBe('start @ 3');
+    // The bundled session was imported: the time shown is pi's, the import time is under it.
+    expect(await row.getByTestId('original-time').textContent()).toMatch(/^2025-11-20T23:33:02Zimported 20\d\d-\d\d-\d\dT/);
+    expect(await page.getByTestId('annotations-error').count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('log-labels'), fullPage: false });
+
+    await page.getByTestId('nav-lineage').click();
+    const node = page.locator(`[data-testid="lineage-node"][data-session="${DEMO_ID}"] > .lineage-node`);
+    await node.waitFor();
+    expect(await node.getByTestId('label-tag').allTextContents()).toEqual([`before-compaction @ ${commitSeq - 1}`, 'start @ 3']);
+    await page.close();
+
+    const diff = await cliJson(['--store', 'demo', 'diff', DEMO_ID, 'label:before-compaction', 'head'], cwd);
+    expect(diff.code).toBe(0);
+    expect(diff.json.a).toMatchObject({ point: { kind: 'label', label: 'before-compaction' }, seq: commitSeq - 1, messages: 1014 });
+    expect(diff.json.diff.counts).toEqual({ kept: 40, removed: 0, added: 0, replaced: 974, replacements: 1 });
   }, 400_000);
 
   it('the README screenshot: the timeline with the compaction diff', async () => {
@@ -194,6 +242,8 @@ describe('palimpsest inspect --html', () => {
     page.on('request', (req) => requests.push(req.url()));
     await page.goto(pathToFileURL(file).href);
     await auditCompaction(page, 'static-');
+    await page.getByTestId('tab-timeline').click();
+    await auditLabel(page, 'static-');
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
     await page.close();
   }, 400_000);

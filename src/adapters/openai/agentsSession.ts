@@ -22,6 +22,20 @@
  * | `replaceHistoryWithCompaction(items)` | one `transcript_rewritten` from the first changed message, reason `{ kind: 'compaction' }`; nothing when the items are already the history |
  * | `applyHistoryMutations({ mutations })` | one `transcript_rewritten` from the first changed message, reason `agents_history_mutation` |
  *
+ * Run context (`@openai/agents-core` ≥ 0.20, `RunContextAwareSession`): the
+ * session declares `acceptsRunContext`, so the runner passes the run's
+ * `RunContext` (the same instance for every history call of one run) as the
+ * last argument. Each write then records who made it: `runAttribution(runContext)`
+ * gives `{ runId, actor? }` (default `defaultRunAttribution`: `context.runId` /
+ * `context.actor` of the object the caller gave `run(…, { context })` when they
+ * are non-empty strings, else a run id minted once per `RunContext` instance by
+ * `newRunId`). When it differs from the session's `agents.run` metadata, the
+ * write's batch starts with `metadata_set agents.run = { runId, actor? }`, so
+ * `palimpsest log` shows where each run's writes begin and every later record
+ * until the next such line belongs to that run; a rewrite's `actor` is the
+ * run's actor when it has one, else the `actor` option. A call without a run
+ * context (SDK < 0.20, or a direct call) records no run. Reads record nothing.
+ *
  * Rewrites carry `actor` (when given) and `expectedParentRevision`, and are
  * validated commits (revisions.md §3): every earlier revision stays readable
  * through `store.revisions` / `store.revisionMessages`, and `store.verify`
@@ -50,8 +64,10 @@
  * Nothing is recorded by a failed call.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { randomUUID } from 'node:crypto';
 import type {
   AgentInputItem,
+  RunContext,
   Session as AgentsSession,
   SessionHistoryRewriteArgs,
   SessionHistoryRewriteAwareSession,
@@ -105,7 +121,54 @@ export interface PalimpsestAgentsSessionOptions {
   readonly actor?: string;
   /** Stamps `createdAt` of new messages (ms since epoch). Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Who made a write, from the run context the SDK passes (≥ 0.20): `{ runId, actor? }`,
+   * or `undefined` to record no run. Default `defaultRunAttribution`.
+   */
+  readonly runAttribution?: (runContext: RunContext<unknown>, mintRunId: () => string) => RunAttribution | undefined;
+  /** Mints a run id for a `RunContext` whose context names none. Default `crypto.randomUUID`. */
+  readonly newRunId?: () => string;
 }
+
+/** The run a write belongs to, recorded as metadata `agents.run` (both non-empty strings). */
+export interface RunAttribution {
+  readonly runId: string;
+  readonly actor?: string;
+}
+
+/** The metadata key holding the run of the latest writes (`RunAttribution`). */
+export const AGENTS_RUN_KEY = 'agents.run';
+
+const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/**
+ * The default `runAttribution`: `runId` and `actor` of the run's context object
+ * (`run(agent, input, { context: { runId, actor } })`) when they are non-empty
+ * strings; a missing `runId` is `mintRunId()` (called once per `RunContext`
+ * instance by the session, so every write of one run shares it).
+ */
+export const defaultRunAttribution = (runContext: RunContext<unknown>, mintRunId: () => string): RunAttribution => {
+  const c = runContext.context;
+  const field = (k: 'runId' | 'actor'): string | undefined => {
+    if (typeof c !== 'object' || c === null) return undefined;
+    const v = (c as Record<string, unknown>)[k];
+    return nonEmptyString(v) ? v : undefined;
+  };
+  const actor = field('actor');
+  return { runId: field('runId') ?? mintRunId(), ...(actor !== undefined ? { actor } : {}) };
+};
+
+/** Whether the session's recorded run (`agents.run`) is `run`. */
+const isCurrentRun = (recorded: Json | undefined, run: RunAttribution): boolean => {
+  if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) return false;
+  return recorded.runId === run.runId && recorded.actor === run.actor;
+};
+
+/** `metadata_set agents.run` when `run` is not the session's recorded run. */
+const runCommands = (session: PalimpsestSession, run: RunAttribution | undefined): SessionCommand[] =>
+  run === undefined || isCurrentRun(session.metadata[AGENTS_RUN_KEY], run)
+    ? []
+    : [{ type: 'metadata_set', key: AGENTS_RUN_KEY, value: { runId: run.runId, ...(run.actor !== undefined ? { actor: run.actor } : {}) } }];
 
 /** Rewrite reasons (`TranscriptRewriteReason.kind`) recorded by the agents session. */
 export const AGENTS_REWRITE_REASONS = {
@@ -129,6 +192,25 @@ interface Planned<A> {
 }
 
 type Outcome<A> = E.Either<AgentsSessionError, Planned<A>>;
+
+/** The resolved options a `PalimpsestAgentsSession` works with. */
+interface AgentsSessionConfig {
+  readonly actor?: string;
+  readonly clock: () => number;
+  readonly runAttribution: (runContext: RunContext<unknown>, mintRunId: () => string) => RunAttribution | undefined;
+  readonly newRunId: () => string;
+}
+
+/** `attribution` whose result is checked: a `runId` or `actor` that is not a non-empty string rejects with `InvalidArgument` (nothing recorded). */
+const checkedAttribution =
+  (attribution: AgentsSessionConfig['runAttribution']): AgentsSessionConfig['runAttribution'] =>
+  (runContext, mint) => {
+    const run = attribution(runContext, mint);
+    if (run === undefined) return undefined;
+    if (!nonEmptyString(run.runId)) throw invalidArgument('runAttribution', `runId must be a non-empty string, got ${JSON.stringify(run.runId)}`);
+    if (run.actor !== undefined && !nonEmptyString(run.actor)) throw invalidArgument('runAttribution', `actor must be a non-empty string, got ${JSON.stringify(run.actor)}`);
+    return run;
+  };
 
 /** Rejects with the typed error itself (see the module comment). */
 const orReject = <A>(e: E.Either<AgentsSessionError, A>): A => {
@@ -157,14 +239,18 @@ const forgetOperations = (session: PalimpsestSession): SessionCommand[] =>
  * `sessionId` is the palimpsest session id.
  */
 export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTransactionAwareSession, SessionHistoryRewriteAwareSession {
+  /** Tells the SDK (≥ 0.20) to pass the run's `RunContext` to every history call (see the module comment). */
+  readonly acceptsRunContext = true as const;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The attribution of each run context seen, so one run keeps one minted run id. */
+  private readonly runs = new WeakMap<object, RunAttribution | undefined>();
 
   constructor(
     /** The store holding the session. */
     readonly store: SessionStore,
     /** The palimpsest session id (also what `getSessionId()` returns). */
     readonly sessionId: string,
-    private readonly opts: { readonly actor?: string; readonly clock: () => number },
+    private readonly opts: AgentsSessionConfig,
   ) {}
 
   /** The palimpsest session id. */
@@ -173,7 +259,7 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
   }
 
   /** The most recent `limit` items in order; every item when `limit` is `undefined`, none when `limit <= 0`. */
-  getItems(limit?: number): Promise<AgentInputItem[]> {
+  getItems(limit?: number, _runContext?: RunContext<unknown>): Promise<AgentInputItem[]> {
     return this.serialized(async () => {
       const s = orReject(await this.store.load(this.sessionId));
       return lastAgentItems(s.messages, limit);
@@ -181,14 +267,14 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
   }
 
   /** Appends items: one store append (see the module comment). */
-  addItems(items: AgentInputItem[]): Promise<void> {
-    return this.serialized(() => this.write((s) => E.map(withReason(AGENTS_REWRITE_REASONS.addItems))(planAgentsAddItems(s.messages, items))));
+  addItems(items: AgentInputItem[], runContext?: RunContext<unknown>): Promise<void> {
+    return this.serialized(() => this.write(runContext, (s) => E.map(withReason(AGENTS_REWRITE_REASONS.addItems))(planAgentsAddItems(s.messages, items))));
   }
 
   /** Removes and returns the most recent item (a recorded rewrite); `undefined`, recording nothing, when there is none. */
-  popItem(): Promise<AgentInputItem | undefined> {
+  popItem(runContext?: RunContext<unknown>): Promise<AgentInputItem | undefined> {
     return this.serialized(() =>
-      this.write<AgentInputItem | undefined>((s) => {
+      this.write<AgentInputItem | undefined>(runContext, (s) => {
         const popped = planAgentsPopItem(s.messages);
         return E.right({ plan: popped?.plan ?? { type: 'none' }, reason: AGENTS_REWRITE_REASONS.popItem, value: popped?.item });
       }),
@@ -196,8 +282,8 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
   }
 
   /** Removes every item (a recorded rewrite to `[]`) and forgets applied operation ids; records nothing when there is nothing to forget. */
-  clearSession(): Promise<void> {
-    return this.serialized(() => this.write((s) => E.right({ ...withReason(AGENTS_REWRITE_REASONS.clearSession)(planAgentsClear(s.messages)), extra: forgetOperations(s) })));
+  clearSession(runContext?: RunContext<unknown>): Promise<void> {
+    return this.serialized(() => this.write(runContext, (s) => E.right({ ...withReason(AGENTS_REWRITE_REASONS.clearSession)(planAgentsClear(s.messages)), extra: forgetOperations(s) })));
   }
 
   /**
@@ -211,11 +297,11 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
    * message, reason `agents_replace_suffix`. Bad arguments:
    * `InvalidHistoryTransaction`. A rejection records nothing.
    */
-  applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
+  applyHistoryTransaction(args: SessionHistoryTransactionArgs, runContext?: RunContext<unknown>): Promise<void> {
     return this.serialized(async () => {
       const { operationId, transaction } = orReject(decodeHistoryTransaction(args));
       const record = operationRecord(transaction);
-      await this.write((s): Outcome<undefined> => {
+      await this.write(runContext, (s): Outcome<undefined> => {
         const applied = s.metadata[operationKey(operationId)];
         if (applied !== undefined) {
           const same = (applied as { digest?: Json }).digest === record.digest;
@@ -238,9 +324,9 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
    * message that changes; every earlier revision stays readable. Records
    * nothing when the items are already the history.
    */
-  replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+  replaceHistoryWithCompaction(items: AgentInputItem[], runContext?: RunContext<unknown>): Promise<void> {
     return this.serialized(() =>
-      this.write((s) => E.map((p: AgentsTranscriptPlan) => withReason(AGENTS_REWRITE_REASONS.compaction)(asRewrite(s.messages, p)))(planAgentsReplaceAll(s.messages, items))),
+      this.write(runContext, (s) => E.map((p: AgentsTranscriptPlan) => withReason(AGENTS_REWRITE_REASONS.compaction)(asRewrite(s.messages, p)))(planAgentsReplaceAll(s.messages, items))),
     );
   }
 
@@ -251,9 +337,9 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
    * `function_call` rejects with `InvalidHistoryMutation` and records nothing
    * (the SDK's `MemorySession` silently ignores an unknown id).
    */
-  applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
+  applyHistoryMutations(args: SessionHistoryRewriteArgs, runContext?: RunContext<unknown>): Promise<void> {
     return this.serialized(() =>
-      this.write((s): Outcome<undefined> => {
+      this.write(runContext, (s): Outcome<undefined> => {
         const mutations = Array.isArray(args?.mutations) ? args.mutations : [];
         if (mutations.length === 0) return E.right({ plan: { type: 'none' }, reason: AGENTS_REWRITE_REASONS.historyMutation, value: undefined });
         const mutated = applyHistoryMutations(messagesToItems(s.messages), mutations);
@@ -280,21 +366,34 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
     return run;
   }
 
-  /** Reads the session, plans, appends the commands in one batch with `expectedSeq`; plans again after a `SeqConflict`. */
-  private async write<A>(plan: (session: PalimpsestSession) => Outcome<A>): Promise<A> {
+  /** The run a call with `runContext` belongs to (one attribution per `RunContext` instance). */
+  private runOf(runContext: RunContext<unknown> | undefined): RunAttribution | undefined {
+    if (runContext === undefined || runContext === null) return undefined;
+    if (!this.runs.has(runContext)) this.runs.set(runContext, this.opts.runAttribution(runContext, this.opts.newRunId));
+    return this.runs.get(runContext);
+  }
+
+  /**
+   * Reads the session, plans, appends the commands in one batch with
+   * `expectedSeq` (preceded by the run's `agents.run` when it changed); plans
+   * again after a `SeqConflict`.
+   */
+  private async write<A>(runContext: RunContext<unknown> | undefined, plan: (session: PalimpsestSession) => Outcome<A>): Promise<A> {
+    const run = this.runOf(runContext);
     for (let attempt = 1; ; attempt++) {
       const session = orReject(await this.store.load(this.sessionId));
       const planned = orReject(plan(session));
-      const transcript = this.commandFor(session, planned.plan, planned.reason);
-      const commands = [...(transcript === undefined ? [] : [transcript]), ...(planned.extra ?? [])];
-      if (commands.length === 0) return planned.value;
+      const transcript = this.commandFor(session, planned.plan, planned.reason, run?.actor ?? this.opts.actor);
+      const changes = [...(transcript === undefined ? [] : [transcript]), ...(planned.extra ?? [])];
+      if (changes.length === 0) return planned.value;
+      const commands = [...runCommands(session, run), ...changes];
       const r = await this.store.append(this.sessionId, commands, { expectedSeq: session.seq });
       if (E.isRight(r)) return planned.value;
       if (r.left._tag !== 'SeqConflict' || attempt >= AGENTS_SESSION_MAX_ATTEMPTS) throw r.left;
     }
   }
 
-  private commandFor(session: PalimpsestSession, plan: AgentsTranscriptPlan, reason: string): SessionCommand | undefined {
+  private commandFor(session: PalimpsestSession, plan: AgentsTranscriptPlan, reason: string, actor: string | undefined): SessionCommand | undefined {
     const old = session.messages;
     const now = this.opts.clock();
     const stampNew = (m: MessageInput): Message => ({ ...m, createdAt: m.createdAt ?? now }) as Message;
@@ -313,7 +412,7 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
           selection: { type: 'message_range', start: plan.start, end: plan.end },
           replacement,
           reason: { kind: reason },
-          ...(this.opts.actor !== undefined ? { actor: this.opts.actor } : {}),
+          ...(actor !== undefined ? { actor } : {}),
           expectedParentRevision: session.transcriptRevision(),
         } as SessionCommand;
       }
@@ -324,13 +423,20 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
 /**
  * An Agents SDK `Session` over palimpsest session `opts.sessionId` in `store`
  * (created when absent; a new random id when not given). Rejects with the typed
- * error: `InvalidArgument` (bad `actor` or `clock`), `InvalidSessionId`, or any
- * `StoreError` of `load` / `create`.
+ * error: `InvalidArgument` (bad `actor`, `clock`, `runAttribution` or
+ * `newRunId`), `InvalidSessionId`, or any `StoreError` of `load` / `create`.
  */
 export const createPalimpsestAgentsSession = async (store: SessionStore, opts: PalimpsestAgentsSessionOptions = {}): Promise<PalimpsestAgentsSession> => {
-  if (opts.actor !== undefined && (typeof opts.actor !== 'string' || opts.actor.length === 0)) throw invalidArgument('actor', 'expected a non-empty string');
+  if (opts.actor !== undefined && !nonEmptyString(opts.actor)) throw invalidArgument('actor', 'expected a non-empty string');
   if (opts.clock !== undefined && typeof opts.clock !== 'function') throw invalidArgument('clock', 'expected a function returning ms since epoch');
-  const config = { ...(opts.actor !== undefined ? { actor: opts.actor } : {}), clock: opts.clock ?? Date.now };
+  if (opts.runAttribution !== undefined && typeof opts.runAttribution !== 'function') throw invalidArgument('runAttribution', 'expected a function (runContext, mintRunId) => { runId, actor? } | undefined');
+  if (opts.newRunId !== undefined && typeof opts.newRunId !== 'function') throw invalidArgument('newRunId', 'expected a function returning a run id');
+  const config: AgentsSessionConfig = {
+    ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
+    clock: opts.clock ?? Date.now,
+    runAttribution: checkedAttribution(opts.runAttribution ?? defaultRunAttribution),
+    newRunId: opts.newRunId ?? randomUUID,
+  };
   if (opts.sessionId === undefined) {
     const created = orReject(await store.create());
     return new PalimpsestAgentsSession(store, created.id, config);

@@ -26,7 +26,7 @@ const pointText = (p: Point): string => {
 };
 
 const sideText = (name: string, s: PointInfo): string =>
-  `${name}: ${pointText(s.point)} -> record ${s.seq} (${shortDigest(s.recordHash)}), revision ${s.revision}, ${s.messages} messages`;
+  `${name}: ${pointText(s.point)} -> ${s.sessionId !== undefined ? `${s.sessionId} ` : ''}record ${s.seq} (${shortDigest(s.recordHash)}), revision ${s.revision}, ${s.messages} messages`;
 
 const spanText = (s: { start: number; end: number }): string => `[${s.start},${s.end})`;
 
@@ -86,7 +86,7 @@ export const registerDiff = (program: Command, run: Run): void => {
     .command('diff')
     .description('print the message-level diff of the transcripts a session had at two points <a> and <b> (kept, removed, replaced, added, with indexes and digests)')
     .argument('<id>', ID_HELP)
-    .argument('<a>', 'the old point: head, a record seq, a revision (sha256:<hex> or a unique prefix of 4+ hex digits) or a label')
+    .argument('<a>', 'the old point: head, a record seq, a revision (sha256:<hex> or a unique prefix of 4+ hex digits) or a label (label:<name>, or <name> when it is not hex)')
     .argument('<b>', 'the new point (same forms as <a>)')
     .option('--text', 'also print a unified line diff of the texts of the changed messages', false)
     .addHelpText(
@@ -95,9 +95,9 @@ export const registerDiff = (program: Command, run: Run): void => {
         prints:
           'Both points (record seq and hash, revision, message count), the counts (kept,\nremoved, added, replaced -> replacements), then one line per hunk (kind, span in a,\nspan in b, messages) followed by each changed message: -/+, side#index, digest\n(12 hex digits), role, summary. With --text, a unified diff (3 lines of context)\nof the texts of each changed hunk; each message is a "#<index> <role>" line then its text.',
         json:
-          '{ sessionId, a: { point, seq, recordHash, revision, messages }, b: {…},\n  diff: { aCount, bCount, counts: { kept, removed, added, replaced, replacements }, coarse,\n    hunks: [{ kind: "kept", a: {start,end}, b: {start,end}, digests } |\n            { kind: "removed"|"added"|"replaced", a, b, removed?, added? }] },\n  texts?: [{ hunk, kind, patch: [{ oldStart, oldLines, newStart, newLines, lines }] }] }',
+          '{ sessionId, a: { point, sessionId? (an ancestor\'s record), seq, recordHash, revision, messages }, b: {…},\n  diff: { aCount, bCount, counts: { kept, removed, added, replaced, replacements }, coarse,\n    hunks: [{ kind: "kept", a: {start,end}, b: {start,end}, digests } |\n            { kind: "removed"|"added"|"replaced", a, b, removed?, added? }] },\n  texts?: [{ hunk, kind, patch: [{ oldStart, oldLines, newStart, newLines, lines }] }] }',
         notes:
-          'Messages are compared by digest (the bytes they add to the revision). A point that is not\nhead, a seq, a revision or a label is a usage error (exit 2); SeqOutOfRange,\nRevisionNotFound, AmbiguousRevision, LabelNotFound are exit 1. The store records no labels\nyet: a label point is LabelNotFound until labels are imported.',
+          'Messages are compared by digest (the bytes they add to the revision). A point that is not\nhead, a seq, a revision or a label is a usage error (exit 2); SeqOutOfRange,\nRevisionNotFound, AmbiguousRevision, LabelNotFound are exit 1. A label (set by\n`palimpsest label` or a pi import) is checked against the log first: one whose recorded\nrevision differs from the log at its seq is LabelMismatch (exit 1). A label a fork inherited\nnames its parent\'s record; that side then names the parent session.',
       }),
     )
     .action(async (id: string, a: string, b: string, opts: { text: boolean }, cmd: Command) =>

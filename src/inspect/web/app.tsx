@@ -26,7 +26,7 @@ const SessionPage = ({ view, go }: { view: Extract<View, { kind: 'session' }>; g
         </button>
       ))}
     </nav>
-    {view.tab === 'timeline' && <TimelineView sessionId={view.sessionId} commitSeq={view.commitSeq} go={go} />}
+    {view.tab === 'timeline' && <TimelineView sessionId={view.sessionId} commitSeq={view.commitSeq} labelDiff={view.labelDiff} go={go} />}
     {view.tab === 'transcript' && <TranscriptView sessionId={view.sessionId} at={view.at ?? 'head'} offset={view.offset ?? 0} go={go} />}
     {view.tab === 'log' && <LogView sessionId={view.sessionId} offset={view.offset ?? 1} go={go} />}
     {view.tab === 'charts' && <ChartsView sessionId={view.sessionId} />}

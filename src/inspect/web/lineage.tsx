@@ -8,13 +8,13 @@ import { apiPath } from '../apiPath.ts';
 import { Pending } from './common.tsx';
 import { num, short } from './format.ts';
 import { useApi } from './hooks.ts';
+import { LabelTag, labelsOn, Mismatches } from './labels.tsx';
 import type { Go } from './nav.ts';
 
 const Node = ({ id, g, go }: { id: string; g: Lineage; go: Go }) => {
   const node = g.nodes.find((n) => n.sessionId === id);
   const edge = g.edges.find((e) => e.child === id);
   const children = g.edges.filter((e) => e.parent === id).sort((x, y) => x.seq - y.seq);
-  const labels = g.labels.filter((l) => l.sessionId === id);
   return (
     <li data-testid="lineage-node" data-session={id}>
       <div class="lineage-node">
@@ -29,12 +29,11 @@ const Node = ({ id, g, go }: { id: string; g: Lineage; go: Go }) => {
         <span class="muted">
           {node !== undefined ? `${num(node.messages)} messages, ${num(node.lastSeq)} records, ${node.status}` : ''}
         </span>
-        {labels.map((l) => (
-          <span key={`${l.seq}:${l.label}`} class="label">
-            {l.label} @ {l.seq}
-          </span>
+        {labelsOn(g.labels, id).map((l) => (
+          <LabelTag key={l.label} l={l} />
         ))}
       </div>
+      <Mismatches labels={g.labels} sessionId={id} />
       {children.length > 0 && (
         <ul>
           {children.map((c) => (

@@ -1,25 +1,43 @@
 /**
- * The record log: seq, time (and the original time an import carried),
- * command, summary, prev and hash, a page at a time. When verify finds a
- * problem, the first broken link is named at the top and its row is red.
+ * The record log: seq, time, command, summary, prev and hash, and the labels
+ * naming each record, a page at a time. For an import, time is when the event
+ * happened (pi's time, like `palimpsest log`) and the import time is under it
+ * (and in its tooltip). When verify finds a problem, the first broken link is
+ * named at the top and its row is red.
  */
-import type { LogPage, LogRow, VerifyView } from '../views.ts';
+import type { LabelView, LogPage, LogRow, VerifyView } from '../views.ts';
 import { apiPath, PAGE_SIZE } from '../apiPath.ts';
 import { Pager, Pending } from './common.tsx';
 import { short, time } from './format.ts';
 import { useApi } from './hooks.ts';
+import { AnnotationsError, LabelTag, labelsOn, Mismatches } from './labels.tsx';
 import type { Go } from './nav.ts';
 
+/** The time cell: the original time when the import recorded one (the import time under it and in its tooltip), else the record's time. */
+const TimeCell = ({ r }: { r: LogRow }) =>
+  r.originalAt === undefined ? (
+    <td title="when the record was written">{time(r.at)}</td>
+  ) : (
+    <td title={`happened ${time(r.originalAt)} (pi's time); imported ${time(r.at)}`} data-testid="original-time">
+      {time(r.originalAt)}
+      <div class="muted">imported {time(r.at)}</div>
+    </td>
+  );
+
 /** One readable record; red when verify names it as the first broken link (e.g. a replay that diverges there). */
-const row = (brokenSeq: number | undefined) => (r: LogRow) => (
+const row = (brokenSeq: number | undefined, labels: readonly LabelView[], sessionId: string) => (r: LogRow) => (
   <tr key={r.seq} class={r.seq === brokenSeq ? 'broken' : ''} data-testid="log-row" data-seq={r.seq}>
     <td class="r">{r.seq}</td>
-    <td>
-      {time(r.at)}
-      {r.originalAt !== undefined && <div class="muted">original {time(r.originalAt)}</div>}
-    </td>
+    <TimeCell r={r} />
     <td>{r.type}</td>
-    <td class="summary">{r.summary}</td>
+    <td class="summary">
+      {labelsOn(labels, sessionId)
+        .filter((l) => l.seq === r.seq)
+        .map((l) => (
+          <LabelTag key={l.label} l={l} />
+        ))}{' '}
+      {r.summary}
+    </td>
     <td class="digest" title={r.prev}>
       {short(r.prev)}
     </td>
@@ -50,6 +68,8 @@ export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: 
         <Pending answer={page} />
       ) : (
         <>
+          <AnnotationsError error={page.value.annotationsError} />
+          <Mismatches labels={page.value.labels} sessionId={sessionId} />
           <Pager first={1} offset={from} size={PAGE_SIZE} total={page.value.total} onPage={(o) => go({ kind: 'session', sessionId, tab: 'log', offset: o })} />
           <table class="grid compact" data-testid="log">
             <thead>
@@ -63,7 +83,7 @@ export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: 
               </tr>
             </thead>
             <tbody>
-              {page.value.rows.filter((r) => page.value.broken === undefined || r.seq < page.value.broken.seq).map(row(broken))}
+              {page.value.rows.filter((r) => page.value.broken === undefined || r.seq < page.value.broken.seq).map(row(broken, page.value.labels, sessionId))}
               {page.value.broken !== undefined && (
                 <tr class="broken" data-testid="log-row" data-seq={page.value.broken.seq}>
                   <td class="r">{page.value.broken.seq}</td>
@@ -72,7 +92,7 @@ export const LogView = ({ sessionId, offset, go }: { sessionId: string; offset: 
                   </td>
                 </tr>
               )}
-              {page.value.broken !== undefined && page.value.rows.filter((r) => r.seq > page.value.broken!.seq).map(row(broken))}
+              {page.value.broken !== undefined && page.value.rows.filter((r) => r.seq > page.value.broken!.seq).map(row(broken, page.value.labels, sessionId))}
               {page.value.brokenTail !== undefined && (
                 <tr class="broken">
                   <td class="r">{page.value.brokenTail.seq}…</td>

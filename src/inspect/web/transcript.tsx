@@ -1,10 +1,10 @@
 /**
- * The transcript as the model saw it at a point (head, a seq, a revision),
+ * The transcript as the model saw it at a point (head, a seq, a revision, a label),
  * one page of messages at a time.
  */
 import { useState } from 'preact/hooks';
 import type { TimelineView as Timeline, TranscriptPage } from '../views.ts';
-import { apiPath, PAGE_SIZE } from '../apiPath.ts';
+import { apiPath, labelPoint, PAGE_SIZE } from '../apiPath.ts';
 import { Pager, Pending } from './common.tsx';
 import { isStatic } from './data.ts';
 import { num, short } from './format.ts';
@@ -21,6 +21,8 @@ const PointPicker = ({ sessionId, at, go }: { sessionId: string; at: string; go:
       options.push([String(seq - 1), `seq ${seq - 1}: before the ${commit.reason.kind} at seq ${seq} (${num(commit.messagesBefore)} messages)`]);
       options.push([String(seq), `seq ${seq}: after the ${commit.reason.kind} (${num(commit.messagesAfter)} messages)`]);
     }
+  if (t !== undefined && t.ok)
+    for (const l of t.value.labels) if (l.status === 'ok') options.push([labelPoint(l.label), `label ${l.label} (${l.sessionId !== sessionId ? `${l.sessionId} ` : ''}seq ${l.seq})`]);
   if (!options.some(([v]) => v === at)) options.push([at, at]);
   return (
     <div class="picker">

@@ -415,17 +415,16 @@ describe('runAgentTurn: the turn slot', () => {
   };
 
   it('cancel mid-turn (server delay): TurnCancelled, inputs restored, the slot is free', async () => {
-    const { server, engine, client } = await setup([{ kind: 'text', text: 'too late' }], { delayMs: 5_000 });
+    // The answer would come after 10 minutes: a cancel that waited for it would fail on the test timeout.
+    const { server, engine, client } = await setup([{ kind: 'text', text: 'too late' }], { delayMs: 600_000 });
     right(await engine.append('s', [{ type: 'first_turn_deferred' }, { type: 'initial_prompt_staged', prompt: [textBlock('Slow one.')] }]));
     const running = runAgentTurn(engine, 's', opts(client, { input: 'hurry' }));
     await waitForRequest(server);
     expect(engine.activeTurn('s')).toBeDefined();
     // A second turn meanwhile is refused.
     expect(left(await runAgentTurn(engine, 's', opts(client, { input: 'me too' })))._tag).toBe('TurnInProgress');
-    const t0 = Date.now();
     expect(right(await engine.cancelTurn('s'))).toBe(true);
     const err = left(await running);
-    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(err._tag).toBe('TurnCancelled');
     expect(engine.activeTurn('s')).toBeUndefined();
     const s = await load(engine);

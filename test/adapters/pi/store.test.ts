@@ -42,9 +42,7 @@ const snapshot = async (store: SessionStore) => right(await store.list()).map((s
 describe('the bundled real session', () => {
   it('imports, verifies clean, exports, and re-imports into a fresh store with the same final revision', async () => {
     await withStore(async (store) => {
-      const t0 = performance.now();
       const imported = right(await importPiFile(store, REAL, { displayName: 'pi-large-session.jsonl' }));
-      const importMs = performance.now() - t0;
       expect(imported.file).toBe('pi-large-session.jsonl');
       expect(imported.bytes).toBe(fs.statSync(REAL).size);
       expect(imported.report).toMatchObject({ version: 1, messages: 914, toolCalls: 391, toolResults: 373, sessions: 1 });
@@ -83,8 +81,6 @@ describe('the bundled real session', () => {
         expect(right(await fresh.load(REAL_ID)).messageCount).toBe(loaded.messageCount);
         expect(right(await fresh.verify()).every((r) => r.ok)).toBe(true);
       });
-      // Budget: a ~1 MB session imports in well under the test timeout.
-      expect(importMs).toBeLessThan(20_000);
     });
   });
 

@@ -1,0 +1,158 @@
+/**
+ * palimpsest against pi's own session code (`SessionManager` of npm
+ * `@mariozechner/pi-coding-agent`, the root dev dependency the pi tests use as
+ * their oracle), each figure a ratio of two timings taken in the same run
+ * (issue "One write path …", item 7):
+ *
+ * - P4 one turn: 1,000 turns (a user message and an assistant reply, texts from
+ *   the bundled real session), each message appended on its own as pi's agent
+ *   does: pi's `appendMessage` (an `appendFileSync` of one JSONL line) against
+ *   our `store.append` of one `messages_appended` (one LevelDB batch, hash-chained).
+ *   Ratio = pi ms / ours ms, budget ≥ 0.5.
+ * - P5 resume a 100,000-message session: pi's `SessionManager.open` +
+ *   `buildSessionContext()` against our cold `load` (a freshly opened store, so
+ *   nothing is cached) + `session.messages`. Median of 5. Ratio = pi / ours,
+ *   budget ≥ 20.
+ * - P6 fork at the middle of that session: pi's `createBranchedSession(middle
+ *   entry)` (writes a new file holding the path) against our `forkAt(id,
+ *   50_000)` (one genesis record). Median of 5. Ratio = pi / ours, budget ≥ 100.
+ *
+ * Store open/close is outside every timed span; file-system caches are warm for
+ * both sides.
+ */
+import { join } from 'node:path';
+import { SessionManager } from '@mariozechner/pi-coding-agent';
+import { SessionStore } from '../src/store/index.ts';
+import { messageText, stampMessage, userText, assistantText, type Message } from '../src/model/index.ts';
+import { appendableRealMessages, shortMessages } from './fixtures.ts';
+import { medianMs, must, tempDir, timeMs, type BenchResult } from './lib.ts';
+
+const TURNS = 1_000;
+const LONG = 100_000;
+const RUNS = 5;
+const BATCH = 1_000;
+
+/** A pi user message (pi-ai's `UserMessage`). */
+const piUser = (text: string, at: number) => ({ role: 'user' as const, content: [{ type: 'text' as const, text }], timestamp: at });
+/** A pi assistant message (pi-ai's `AssistantMessage`) with zero usage. */
+const piAssistant = (text: string, at: number) => ({
+  role: 'assistant' as const,
+  content: [{ type: 'text' as const, text }],
+  api: 'anthropic-messages' as const,
+  provider: 'anthropic',
+  model: 'claude-sonnet-4-5',
+  usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
+  stopReason: 'stop' as const,
+  timestamp: at,
+});
+
+/** `TURNS` (user, assistant) text pairs from the real session. */
+const turnTexts = (): Array<{ user: string; assistant: string }> => {
+  const real = appendableRealMessages();
+  const users = real.filter((m) => m.role === 'user').map(messageText);
+  const assistants = real.filter((m) => m.role === 'assistant').map(messageText).filter((t) => t !== '');
+  return Array.from({ length: TURNS }, (_, i) => ({ user: users[i % users.length]!, assistant: assistants[i % assistants.length]! }));
+};
+
+const ratioRow = (id: string, budget: number, piMs: number, oursMs: number, what: string): BenchResult => {
+  const ratio = piMs / oursMs;
+  return { id, ratio, budget: `>= ${budget}`, pass: ratio >= budget, detail: `${what}: pi ${piMs.toFixed(1)} ms, ours ${oursMs.toFixed(1)} ms` };
+};
+
+/** P4: 1,000 turns, message by message. */
+const benchTurns = async (root: string): Promise<BenchResult> => {
+  const turns = turnTexts();
+  const pi = SessionManager.create(root, join(root, 'pi-turns'));
+  const piMs = await timeMs(() => {
+    for (const [i, t] of turns.entries()) {
+      pi.appendMessage(piUser(t.user, 1_700_000_000_000 + 2 * i));
+      pi.appendMessage(piAssistant(t.assistant, 1_700_000_000_001 + 2 * i));
+    }
+  });
+  const store = must(await SessionStore.open(join(root, 'ours-turns')));
+  must(await store.create({ id: 'turns' }));
+  let seq = 1;
+  const oursMs = await timeMs(async () => {
+    for (const [i, t] of turns.entries()) {
+      for (const m of [stampMessage(userText(t.user), 1_700_000_000_000 + 2 * i), stampMessage(assistantText(t.assistant), 1_700_000_000_001 + 2 * i)]) {
+        const r = must(await store.append('turns', [{ type: 'messages_appended', messages: [m] }], { expectedSeq: seq }));
+        seq = r.session.seq;
+      }
+    }
+  });
+  must(await store.close());
+  return ratioRow('P4', 0.5, piMs, oursMs, `${TURNS} turns (2 appends each)`);
+};
+
+/**
+ * Writes the same `LONG`-message conversation to a pi file (one entry per
+ * message) and to our store (one record per message, written `BATCH` records
+ * per append call); returns the pi file and the middle entry id.
+ */
+const buildLong = async (root: string): Promise<{ piFile: string; middleId: string; storeDir: string }> => {
+  const msgs: Message[] = shortMessages(LONG, 'long');
+  const pi = SessionManager.create(root, join(root, 'pi-long'));
+  let middleId = '';
+  for (const [i, m] of msgs.entries()) {
+    const id = pi.appendMessage(m.role === 'user' ? piUser(messageText(m), m.createdAt) : piAssistant(messageText(m), m.createdAt));
+    if (i === LONG / 2 - 1) middleId = id;
+  }
+  const storeDir = join(root, 'ours-long');
+  const store = must(await SessionStore.open(storeDir));
+  must(await store.create({ id: 'long' }));
+  let seq = 1;
+  for (let i = 0; i < LONG; i += BATCH) {
+    const commands = msgs.slice(i, i + BATCH).map((m) => ({ type: 'messages_appended', messages: [m] }));
+    seq = must(await store.append('long', commands, { expectedSeq: seq })).session.seq;
+  }
+  must(await store.close());
+  return { piFile: pi.getSessionFile()!, middleId, storeDir };
+};
+
+/** The median time of `f` run on a freshly opened store each time (open and close untimed). */
+const medianOnFreshStore = async (dir: string, f: (store: SessionStore) => Promise<void>): Promise<number> => {
+  const ts: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const store = must(await SessionStore.open(dir));
+    ts.push(await timeMs(() => f(store)));
+    must(await store.close());
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)]!;
+};
+
+/** P5 and P6 on the 100,000-message session. */
+const benchLong = async (root: string): Promise<BenchResult[]> => {
+  const { piFile, middleId, storeDir } = await buildLong(root);
+  let piMessages = 0;
+  const piResumeMs = await medianMs(RUNS, () => {
+    piMessages = SessionManager.open(piFile, join(root, 'pi-long')).buildSessionContext().messages.length;
+  });
+  let ourMessages = 0;
+  const ourResumeMs = await medianOnFreshStore(storeDir, async (store) => {
+    ourMessages = must(await store.load('long')).messages.length;
+  });
+  if (piMessages !== LONG || ourMessages !== LONG) throw new Error(`P5: expected ${LONG} messages, pi gave ${piMessages}, ours ${ourMessages}`);
+  const opened = SessionManager.open(piFile, join(root, 'pi-long'));
+  const piForkMs = await medianMs(RUNS, () => {
+    opened.createBranchedSession(middleId);
+  });
+  let forks = 0;
+  const ourForkMs = await medianOnFreshStore(storeDir, async (store) => {
+    must(await store.forkAt('long', LONG / 2, { id: `fork-${++forks}` }));
+  });
+  return [
+    ratioRow('P5', 20, piResumeMs, ourResumeMs, `resume ${LONG.toLocaleString('en')} messages (open + context)`),
+    ratioRow('P6', 100, piForkMs, ourForkMs, `fork at message ${(LONG / 2).toLocaleString('en')}`),
+  ];
+};
+
+/** P4, P5 and P6 (see the module comment). */
+export const benchPiPeer = async (): Promise<BenchResult[]> => {
+  const dir = tempDir('pi-peer');
+  try {
+    return [await benchTurns(dir.path), ...(await benchLong(dir.path))];
+  } finally {
+    dir.cleanup();
+  }
+};
