@@ -1,10 +1,16 @@
 /**
  * pi import into and export from a `SessionStore` (spec README §7).
  *
- * `importPiFile(store, file)` reads a pi JSONL file, parses and plans it
- * (`parse.ts`, `plan.ts`, pure), checks the plan against in-memory sessions (a
- * dry run: every command is reduced once before anything is written, so a plan
- * the session layer would refuse writes nothing), then writes it:
+ * `importPiFile(store, file)` scans a pi JSONL file in one streamed pass
+ * (`scan.ts`: every line parsed and checked, the digest and source chunk ids
+ * computed, only a small per-entry index kept), plans each branch from entries
+ * read back chunk by chunk (`plan.ts`), spilling the planned ops to a temp
+ * directory (`spill.ts`), checks the plan against in-memory sessions (a dry
+ * run: every command is reduced once before anything is written, so a plan the
+ * session layer would refuse writes nothing; it keeps session states, not
+ * logs), then writes it. No phase holds the file, its entries or its commands:
+ * memory is the index, one op digest per planned op, the states of the
+ * sessions (what the store's own cache holds too) and a batch of commands.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
