@@ -15,10 +15,19 @@
  *   wrote (the first `pi.imported.messages` messages digest to
  *   `pi.imported.revision`): messages appended after the import follow its
  *   branch's leaf entry as fresh entries (`export.ts` mapping, new ids);
- * - an imported session rewritten after the import (a rewrite, a compaction, a
- *   system prompt): its transcript is written as a branch of fresh entries from
- *   the last message it shares with the import (`rewritten: 'branch'` in the
- *   report; a pi `compaction` entry is not produced);
+ * - an imported session compacted after the import the way pi compacts (its
+ *   transcript is one `compaction_summary` user message of one text block, then
+ *   the import's messages from some index `k ≥ 1` to its end unchanged, then
+ *   anything appended): a pi `compaction` entry after the branch's leaf
+ *   (`summary` the text, `firstKeptEntryId` the entry of message `k`,
+ *   `tokensBefore` from a `tokensBefore=N` note of the rewrite's reason, else
+ *   0, `timestamp` the rewrite's commit time), the appended messages after it
+ *   (`rewritten: 'compaction'`); pi's `buildSessionContext` then gives the
+ *   summary, the kept messages and the rest, as palimpsest's transcript does;
+ * - an imported session rewritten any other way (a rewrite, a compaction that
+ *   keeps something else, a system prompt): its transcript is written as a
+ *   branch of fresh entries from the last message it shares with the import
+ *   (`rewritten: 'branch'`);
  * - a fork made in palimpsest: its messages after the last one it shares with
  *   its parent at the fork point follow that message's entry;
  * - a session no pi import wrote: its messages as fresh entries (a root from
@@ -65,8 +74,12 @@ export interface PiExportedSession {
   readonly origin: 'import' | 'fork' | 'native';
   /** Fresh entries written for it (messages after the import or the fork point). */
   readonly fresh: number;
-  /** `branch` when it was rewritten after the import and its new transcript is a branch of fresh entries. */
-  readonly rewritten?: 'branch';
+  /**
+   * Set when it was rewritten after the import: `compaction` when written as
+   * a pi `compaction` entry after the imported leaf, `branch` when its new
+   * transcript is a branch of fresh entries.
+   */
+  readonly rewritten?: 'compaction' | 'branch';
 }
 
 /** What `exportPi` wrote: the JSONL text, its entry count and how each session was written. */
@@ -239,6 +252,7 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
   const placed = new Map<string, Placed>();
   const report: PiExportedSession[] = [];
 
+  const leafOf = (leafLine: number): string | null => (leafLine === 0 ? null : (source?.tree.idOfLine.get(leafLine) ?? null));
   const writeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: string[]; tip: string | null } => {
     const { lines, entryOf, lastId } = piEntryLines(s.messages.slice(from), s.metadata, {
       parentId,
@@ -263,6 +277,7 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       if (planned === undefined) return E.left(incompleteFor(s.id, st.mark.file));
       const n = st.imported.messages;
       const unchanged = msgs.length >= n && transcriptDigest(msgs.slice(0, n)) === st.imported.revision;
+      const compacted = unchanged ? undefined : piCompactionOf(msgs, planned.messages.slice(0, n));
       // The entry of each imported message: the latest source line at or before it.
       const sourceEntryOf: (string | null)[] = [];
       let maxLine = 0;
@@ -276,6 +291,29 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
         const fresh = writeFresh(s, n, leaf, false);
         placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : leaf, imported: { messages: n, leaf } });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before });
+      } else if (compacted !== undefined && leafOf(st.imported.leafLine) !== null && source.tree.idOfLine.has(planned.lines[compacted.keptFrom]!)) {
+        // A compaction pi can express: a `compaction` entry after the leaf, then what followed.
+        const leaf = leafOf(st.imported.leafLine)!;
+        const id = freshId();
+        const history = s.transcriptHistory();
+        const commit = history?.commits[history.commits.length - 1];
+        const tokens = /tokensBefore=(\d+)/.exec(commit?.reason.note ?? '')?.[1];
+        const entry = {
+          type: 'compaction',
+          id,
+          parentId: leaf,
+          timestamp: iso(commit?.committedAt ?? s.updatedAt),
+          summary: compacted.summary,
+          firstKeptEntryId: source.tree.idOfLine.get(planned.lines[compacted.keptFrom]!)!,
+          tokensBefore: tokens === undefined ? 0 : Number(tokens),
+        };
+        freshLines.push(JSON.stringify(entry));
+        freshParent.set(id, leaf);
+        const before = freshLines.length;
+        const kept = n - compacted.keptFrom;
+        const fresh = writeFresh(s, 1 + kept, id, false);
+        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id });
+        report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before + 1, rewritten: 'compaction' });
       } else {
         const k = commonPrefix(msgs, planned.messages);
         const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
@@ -370,6 +408,26 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
   }
   const jsonl = [JSON.stringify(header), ...body].map((l) => `${l}\n`).join('');
   return E.right({ sessionId, tree, jsonl, entries: body.length, fromSource, sessions: report });
+};
+
+/**
+ * Whether `messages` is `imported` compacted the way pi compacts: one
+ * `compaction_summary` user message holding one text block, then
+ * `imported[keptFrom..]` unchanged (`keptFrom ≥ 1`, at least one message
+ * kept), then anything. Returns the summary text and `keptFrom`.
+ */
+export const piCompactionOf = (messages: readonly Message[], imported: readonly Message[]): { readonly summary: string; readonly keptFrom: number } | undefined => {
+  const head = messages[0];
+  if (head?.role !== 'user' || head.transcriptRole !== 'compaction_summary' || head.content.length !== 1 || head.content[0]!.type !== 'text') return undefined;
+  const summary = head.content[0]!.text;
+  const first = messages[1];
+  if (first === undefined) return undefined;
+  for (let k = 1; k < imported.length; k++) {
+    if (!digestsEqual(imported[k]!, first)) continue;
+    const kept = imported.length - k;
+    if (messages.length >= 1 + kept && commonPrefix(messages.slice(1, 1 + kept), imported.slice(k)) === kept) return { summary, keptFrom: k };
+  }
+  return undefined;
 };
 
 const incompleteFor = (sessionId: string, file: string): PiImportIncomplete => ({
