@@ -106,6 +106,12 @@ interface Placed {
   readonly tip: string | null;
   /** For an unchanged import: messages that came from the source and the branch leaf entry. */
   readonly imported?: { readonly messages: number; readonly leaf: string | null };
+  /**
+   * For an import exported with a pi `compaction` entry (`id`) keeping `kept`
+   * source messages: pi has no entry whose context is the summary and only
+   * some of them, so a fork inside `[1, kept]` messages cannot hang off the tree.
+   */
+  readonly compacted?: { readonly id: string; readonly kept: number };
 }
 
 const digestsEqual = (a: Message, b: Message): boolean => Buffer.from(canonicalMessageBytes(a)).equals(canonicalMessageBytes(b));
@@ -312,7 +318,7 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
         const before = freshLines.length;
         const kept = n - compacted.keptFrom;
         const fresh = writeFresh(s, 1 + kept, id, false);
-        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id });
+        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id, compacted: { id, kept } });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before + 1, rewritten: 'compaction' });
       } else {
         const k = commonPrefix(msgs, planned.messages);
@@ -328,9 +334,13 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       const parent = placed.get(m.forkedFrom.sessionId)!;
       const pAt = await store.load(m.forkedFrom.sessionId, { atSeq: m.forkedFrom.seq });
       if (E.isLeft(pAt)) return pAt;
-      const k = commonPrefix(msgs, pAt.right.messages);
+      const shared = commonPrefix(msgs, pAt.right.messages);
       const imp = parent.imported;
-      const attach = imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
+      const c = parent.compacted;
+      // Inside a pi compaction's kept messages there is nothing to hang off: the fork is a root of fresh entries.
+      const k = c !== undefined && shared >= 1 && shared <= c.kept ? 0 : shared;
+      const attach =
+        c !== undefined && k === c.kept + 1 ? c.id : imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
       const before = freshLines.length;
       const fresh = writeFresh(s, k, attach, false);
       placed.set(s.id, { entryOf: [...parent.entryOf.slice(0, k), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : attach });

@@ -221,6 +221,27 @@ describe('a rewrite after the import', () => {
         const s = re.sessions.find((x) => x.key === header['id'])!;
         expect(s.revision).toBe(after.transcriptRevision());
       });
+
+      // Forks of the compacted session: inside the kept messages (pi has no entry for that state:
+      // a root of fresh entries) and right after them (hangs off the compaction entry).
+      const kept = after.messages.length - 2;
+      for (const [name, index] of [
+        ['inside', 2],
+        ['after', 1 + kept],
+      ] as const) {
+        const child = right(await store.forkAt(main, index, { id: `child-${name}` }));
+        right(await store.append(child.id, [{ type: 'messages_appended', messages: [userAfter(`in the ${name} fork`)] }], { expectedSeq: child.seq }));
+        const expected = right(await store.load(child.id));
+        const one = right(await exportPi(store, child.id));
+        const file = save(one.jsonl, `${name}.jsonl`);
+        const lines = readEntries(file).entries;
+        if (name === 'after') expect(lines.map((e) => e['id'])).toContain(compaction!['id']);
+        else expect(lines.some((e) => e['type'] === 'compaction' && e['id'] === compaction!['id'])).toBe(false);
+        await withStore(async (again) => {
+          const re = right(await importPiFile(again, file));
+          expect(re.sessions.map((x) => x.revision)).toContain(expected.transcriptRevision());
+        });
+      }
     });
   });
 
