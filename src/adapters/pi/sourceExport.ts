@@ -112,6 +112,8 @@ interface Placed {
    * some of them, so a fork inside `[1, kept]` messages cannot hang off the tree.
    */
   readonly compacted?: { readonly id: string; readonly kept: number };
+  /** For an import: the messages the import wrote and the source entry of each (labels on those states point there). */
+  readonly source?: { readonly messages: readonly Message[]; readonly entryOf: readonly (string | null)[] };
 }
 
 const digestsEqual = (a: Message, b: Message): boolean => Buffer.from(canonicalMessageBytes(a)).equals(canonicalMessageBytes(b));
@@ -295,7 +297,12 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
         const leaf = st.imported.leafLine === 0 ? null : (source.tree.idOfLine.get(st.imported.leafLine) ?? null);
         const before = freshLines.length;
         const fresh = writeFresh(s, n, leaf, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : leaf, imported: { messages: n, leaf } });
+        placed.set(s.id, {
+          entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf],
+          tip: fresh.entryOf.length > 0 ? fresh.tip : leaf,
+          imported: { messages: n, leaf },
+          source: { messages: planned.messages, entryOf: sourceEntryOf },
+        });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before });
       } else if (compacted !== undefined && leafOf(st.imported.leafLine) !== null && source.tree.idOfLine.has(planned.lines[compacted.keptFrom]!)) {
         // A compaction pi can express: a `compaction` entry after the leaf, then what followed.
@@ -318,14 +325,17 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
         const before = freshLines.length;
         const kept = n - compacted.keptFrom;
         const fresh = writeFresh(s, 1 + kept, id, false);
-        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id, compacted: { id, kept } });
+        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id,
+          compacted: { id, kept },
+          source: { messages: planned.messages, entryOf: sourceEntryOf },
+        });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before + 1, rewritten: 'compaction' });
       } else {
         const k = commonPrefix(msgs, planned.messages);
         const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
         const before = freshLines.length;
         const fresh = writeFresh(s, k, attach, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip });
+        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: { messages: planned.messages, entryOf: sourceEntryOf } });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before, rewritten: 'branch' });
       }
       continue;
@@ -364,7 +374,11 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       const at = await store.load(l.sessionId, { atSeq: l.seq });
       if (E.isLeft(at)) return at;
       const owner = placed.get(l.sessionId) ?? p;
-      const target = at.right.messageCount > 0 ? owner.entryOf[at.right.messageCount - 1] : undefined;
+      const count = at.right.messageCount;
+      // A state the import wrote (the session may be rewritten since): the source entry; else the entry of its last message now.
+      const src = owner.source;
+      const imported = src !== undefined && count > 0 && count <= src.messages.length && transcriptDigest(src.messages.slice(0, count)) === at.right.transcriptRevision();
+      const target = count === 0 ? undefined : imported ? src.entryOf[count - 1] : owner.entryOf[count - 1];
       if (target === undefined || target === null) continue;
       lines.push({ targetId: target, label: l.name });
     }
