@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A throwaway PostgreSQL server for the PostgreSQL backend's tests (or PALIMPSEST_PG_URL).
+    globalSetup: ['test/support/postgresServer.ts'],
   },
 });

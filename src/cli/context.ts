@@ -14,6 +14,7 @@
  * - progress bars (import, verify, demo) are drawn on stderr, only when both
  *   stdout and stderr are terminals and `--json` is not given.
  */
+import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import cliProgress from 'cli-progress';
 import type { SessionStore } from '../store/index.ts';
@@ -37,8 +38,10 @@ export interface Io {
 
 /** The global options, resolved. */
 export interface Ctx {
-  /** Store directory (absolute). */
+  /** Where the store is, for messages: its directory (absolute), or the PostgreSQL URL without its password. */
   readonly storePath: string;
+  /** What `SessionStore.open` gets when it is not `storePath`: the PostgreSQL URL as given (`--store postgres://…`). */
+  readonly storeTarget?: string;
   /** Working directory that relative paths (files, --out) resolve against. */
   readonly cwd: string;
   /** `--json`: one JSON document on stdout. */
@@ -122,7 +125,7 @@ export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError
 export const withStore = async <A>(ctx: Ctx, f: (store: Store) => Promise<E.Either<TaggedError, A>>): Promise<E.Either<TaggedError, A>> => {
   // Loaded on first use, so that --help and usage errors do not pay for the store's modules.
   const { SessionStore } = await import('../store/index.ts');
-  const opened = await SessionStore.open(ctx.storePath);
+  const opened = await SessionStore.open(storeTargetOf(ctx));
   if (E.isLeft(opened)) return opened as E.Either<TaggedError, A>;
   const store = opened.right;
   try {
@@ -131,6 +134,30 @@ export const withStore = async <A>(ctx: Ctx, f: (store: Store) => Promise<E.Eith
     await store.close();
   }
 };
+
+/**
+ * `storePath` and `storeTarget` of `--store <value>`: a `postgres://` or
+ * `postgresql://` URL (optional `?schema=`) opens PostgreSQL and is shown
+ * without its password; anything else is a directory resolved against `cwd`.
+ */
+export const resolveStoreOption = (cwd: string, value: string): Pick<Ctx, 'storePath' | 'storeTarget'> => {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return { storePath: nodePath.resolve(cwd, value) };
+  let shown = value;
+  try {
+    const u = new URL(value);
+    u.password = '';
+    shown = u.toString();
+  } catch {
+    // an unparsable URL is shown as given; opening it reports the problem
+  }
+  return { storePath: shown, storeTarget: value };
+};
+
+/** What `SessionStore.open` gets for this run's store. */
+export const storeTargetOf = (ctx: Pick<Ctx, 'storePath' | 'storeTarget'>): string => ctx.storeTarget ?? ctx.storePath;
+
+/** Whether this run's store is a PostgreSQL database (no directory to check). */
+export const isPostgresStore = (ctx: Pick<Ctx, 'storeTarget'>): boolean => ctx.storeTarget !== undefined;
 
 /** A progress reporter: `update(done, total)` and `stop()`; a no-op one when progress is off. */
 export interface Progress {

@@ -4,11 +4,10 @@
  * exit code (see `exit.ts`) without calling `process.exit`.
  */
 import { readFileSync } from 'node:fs';
-import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_HELP, type ExitCode } from './exit.ts';
-import { execute, printError, type Ctx, type Io, type Result } from './context.ts';
+import { execute, printError, resolveStoreOption, type Ctx, type Io, type Result } from './context.ts';
 import { pagerCommand, type PagerEnv } from './pager.ts';
 import { usageError, type TaggedError } from './errors.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -27,6 +26,7 @@ import { registerLineage } from './commands/lineage.ts';
 import { registerLabel } from './commands/label.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerCopy } from './commands/copy.ts';
 
 /** The default store directory (relative to the working directory). */
 export const DEFAULT_STORE = './.palimpsest';
@@ -69,7 +69,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   program
     .description('Durable, auditable LLM agent sessions: an append-only, hash-chained command log in LevelDB with a SHA-256 revision graph and copy-on-write forks.')
     .version(VERSION, '-V, --version', 'print the version')
-    .option('--store <dir>', 'store directory', DEFAULT_STORE)
+    .option('--store <dir|url>', 'store directory, or a PostgreSQL database as postgres://user@host/db[?schema=name]', DEFAULT_STORE)
     .option('--json', 'print one JSON document on stdout (results and errors)', false)
     .option('--no-progress', 'never draw progress bars')
     .option('--no-pager', 'never pipe long output through $PAGER')
@@ -99,6 +99,7 @@ export const buildProgram = (run: Run, io: Io): Command => {
   registerLineage(program, run);
   registerDiff(program, run);
   registerInspect(program, run);
+  registerCopy(program, run);
   program.addHelpCommand('help [command]', 'show help for a command');
   return program;
 };
@@ -116,7 +117,7 @@ export const runCli = async (argv: readonly string[], io: Io = processIo, cwd: s
   const run: Run = async (cmd, body) => {
     const o = cmd.optsWithGlobals() as { store: string; json: boolean; progress: boolean; pager: boolean };
     const ctx: Ctx = {
-      storePath: nodePath.resolve(cwd, o.store),
+      ...resolveStoreOption(cwd, o.store),
       cwd,
       json: o.json === true,
       progress: o.progress !== false && o.json !== true && io.stdout.isTTY === true && io.stderr.isTTY === true,

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { InvalidArgumentError } from 'commander';
 import type { SessionSummary } from '../store/index.ts';
 import { EXIT_HELP } from './exit.ts';
-import type { Ctx, Store } from './context.ts';
+import { isPostgresStore, type Ctx, type Store } from './context.ts';
 import type { TaggedError } from './errors.ts';
 
 /** A parser for a non-negative integer option (commander `argParser`); `min` defaults to 0. */
@@ -46,6 +46,8 @@ export interface AmbiguousSessionId {
  * an empty store nor write LevelDB files into some other directory.
  */
 export const requireStoreDir = (ctx: Ctx): E.Either<StoreNotFound, void> => {
+  // A PostgreSQL store has no directory: opening it checks the server and the schema.
+  if (isPostgresStore(ctx)) return E.right(undefined);
   if (fs.existsSync(nodePath.join(ctx.storePath, 'CURRENT'))) return E.right(undefined);
   const what = fs.existsSync(ctx.storePath) ? `${ctx.storePath} is not a palimpsest store (no LevelDB CURRENT file)` : `no store at ${ctx.storePath}`;
   return E.left({

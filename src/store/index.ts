@@ -1,4 +1,4 @@
-/** The LevelDB store (README §4): `SessionStore.open`, its errors, and the stored shapes. Layout and data flow: `layout.ts`. */
+/** The store on LevelDB or PostgreSQL (README §4): `SessionStore.open`, its errors, and the stored shapes. Layout and data flow: `layout.ts`. */
 export * from './errors.ts';
 export * from './store.ts';
 export type { SessionVerifyReport, VerifyProblem, VerifyProgress } from './verify.ts';
@@ -7,4 +7,5 @@ export { STORE_FORMAT_VERSION, HEADER_VERSION, keys as storeKeys, sessionIdProbl
 export type { SessionHeader, HeaderFork, ForkLink } from './io.ts';
 export { LazyReadFailure, isLazyReadFailure } from './chunks.ts';
 export * from './labels.ts';
+export { copySessions, type CopyReport, type CopiedHead, type CopyError, type CopyMismatch } from './copy.ts';
 export { anchorOf, anchorLine, parseAnchors, AnchorCodec, AnchorHeadCodec, type Anchor, type AnchorHead, type AnchorProblem, type InvalidAnchor } from './anchors.ts';

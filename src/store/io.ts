@@ -1,10 +1,8 @@
 /**
  * Low-level reads and the stored shapes of the store (see `layout.ts`): the
- * session header and fork-link codecs, record decoding from disk, and `Io`, a
- * thin wrapper over the LevelDB handle whose every call returns `Either` (a
- * LevelDB exception becomes `StoreIoError` / `StoreLocked` / `StoreClosed`).
+ * session header and fork-link codecs, record decoding from disk, and `Io`, the
+ * storage port both backends implement (`levelIo.ts`, `postgresIo.ts`).
  */
-import type { Level } from 'level';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { decodeWith, literal, nat, nonEmptyStr, oneOf, positive, strict } from '../model/decode.ts';
@@ -13,7 +11,8 @@ import { ForkModeCodec } from '../session/commands.ts';
 import { READABLE_RECORD_VERSIONS, RECORD_VERSION, decodeRecord, type LogRecord } from '../session/record.ts';
 import type { SessionState } from '../session/state.ts';
 import { transcriptLength, transcriptRevision } from '../transcript/index.ts';
-import { corruptRecord, fromLevelError, unsupportedVersion, type StoreError } from './errors.ts';
+import type { ChunkId, SyncChunkReader } from './chunks.ts';
+import { corruptRecord, unsupportedVersion, type StoreError } from './errors.ts';
 import { HEADER_VERSION, decodeSeq, keys } from './layout.ts';
 
 /** Where a fork child came from, as its header and `lineage` report it. */
@@ -120,15 +119,32 @@ export type Range = { readonly gte: string; readonly lt: string } | { readonly g
 /** One `put` of a batch (`bytes` values are written as binary). */
 export type PutOp = { readonly key: string; readonly value: string } | { readonly key: string; readonly bytes: Uint8Array };
 
-/** The store's LevelDB handle behind `Either`-returning calls. */
+/**
+ * The storage port: what `SessionStore` needs from a backend, every call
+ * returning `Either`. Keys and ranges are those of `layout.ts`; a backend maps
+ * them onto its own storage (LevelDB: one key space, `levelIo.ts`; PostgreSQL:
+ * one table per namespace, `postgresIo.ts`). Everything above the port —
+ * reducers, record format, snapshots, forks, verify, anchors — is shared.
+ */
 export interface Io {
-  /** The store directory (absolute). */
+  /** Where the store lives, for messages: the absolute directory (LevelDB), the URL without password plus schema (PostgreSQL). */
   readonly path: string;
+  /**
+   * Whether other processes may write the store while this one has it open
+   * (PostgreSQL). The store then checks the header against its cached head
+   * before serving a cached session to an append or a load. `false` for LevelDB,
+   * whose LOCK keeps every other process out (`StoreLocked`).
+   */
+  readonly shared: boolean;
   /** The UTF-8 value of `key`, `undefined` when absent. */
   get(key: string): Promise<E.Either<StoreError, string | undefined>>;
   /** The binary value of `key`, `undefined` when absent. */
   getBytes(key: string): Promise<E.Either<StoreError, Uint8Array | undefined>>;
-  /** Writes every op in one atomic batch. */
+  /**
+   * Writes every op in one atomic unit (all or nothing). A record key that
+   * already exists is never overwritten by a shared backend: the batch then
+   * writes nothing and returns `SeqConflict` (`SessionExists` for a genesis).
+   */
   batch(ops: readonly PutOp[]): Promise<E.Either<StoreError, void>>;
   /** Entries of `range` in key order, in batches of up to `size` (default 500). Stops after a `Left`. */
   scan(range: Range, size?: number): AsyncGenerator<E.Either<StoreError, ReadonlyArray<readonly [string, string]>>>;
@@ -138,95 +154,23 @@ export interface Io {
   lastKey(range: Range): Promise<E.Either<StoreError, string | undefined>>;
   /** The header of `sid`, `undefined` when the session does not exist. */
   header(sid: string): Promise<E.Either<StoreError, SessionHeader | undefined>>;
+  /**
+   * A synchronous reader for the chunk chains that start at `roots` (the `last`
+   * chunk ids a snapshot names), used by lazily loaded lists. LevelDB reads on
+   * demand (`getSync`); PostgreSQL has no synchronous read, so it reads every
+   * chunk of those chains now (one recursive query) and serves them from memory.
+   */
+  chunkReader(roots: readonly ChunkId[]): Promise<E.Either<StoreError, SyncChunkReader>>;
+  /** Releases the backend (LevelDB handle, connection pool). Later calls give `StoreClosed`. */
+  close(): Promise<E.Either<StoreError, void>>;
 }
 
-/** How many bytes one `nextv` of a scan may read (classic-level's `highWaterMarkBytes`; its default is 16 KiB). */
-const SCAN_HIGH_WATER_BYTES = 4 * 1024 * 1024;
-
-/** Wraps an open `level` database. `sync` is passed to every batch. */
-export const makeIo = (db: Level<string, string>, path: string, sync: boolean): Io => {
-  const io: Io = {
-    path,
-    async get(key) {
-      try {
-        return E.right(await db.get(key));
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
-    },
-    async getBytes(key) {
-      try {
-        return E.right(await db.get<string, Uint8Array>(key, { valueEncoding: 'view' }));
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
-    },
-    async batch(ops) {
-      try {
-        // The array form: classic-level's chained batch is several times slower per write.
-        const arr = ops.map((op) =>
-          'bytes' in op
-            ? ({ type: 'put', key: op.key, value: op.bytes, valueEncoding: 'view' } as unknown as { type: 'put'; key: string; value: string })
-            : ({ type: 'put', key: op.key, value: op.value } as const),
-        );
-        await db.batch(arr, { sync });
-        return E.right(undefined);
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
-    },
-    async *scan(range, size = 500) {
-      let it: ReturnType<typeof db.iterator<string, string>> | undefined;
-      // The next batch is read while the caller works on the current one (LevelDB reads
-      // on its own thread), so a long scan does not wait for the disk between batches.
-      let ahead: Promise<Array<[string, string]>> | undefined;
-      const readAhead = (): Promise<Array<[string, string]>> => {
-        const p = it!.nextv(size);
-        p.catch(() => undefined); // awaited below; never an unhandled rejection
-        return p;
-      };
-      try {
-        // classic-level stops a nextv() after 16 KiB by default, which would cut a batch
-        // of records into dozens of round trips to LevelDB's thread.
-        it = db.iterator<string, string>({ ...range, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
-        ahead = readAhead();
-        for (;;) {
-          const entries: Array<[string, string]> = await ahead;
-          ahead = undefined;
-          if (entries.length === 0) break;
-          ahead = readAhead();
-          yield E.right(entries);
-        }
-      } catch (e) {
-        yield E.left(fromLevelError(path, e));
-      } finally {
-        if (ahead !== undefined) await ahead.catch(() => undefined);
-        if (it !== undefined) await it.close().catch(() => undefined);
-      }
-    },
-    async keys(range) {
-      try {
-        return E.right(await db.keys({ ...range }).all());
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
-    },
-    async lastKey(range) {
-      try {
-        const ks = await db.keys({ ...range, reverse: true, limit: 1 }).all();
-        return E.right(ks[0]);
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
-    },
-    async header(sid) {
-      const raw = await io.get(keys.header(sid));
-      if (E.isLeft(raw)) return raw;
-      if (raw.right === undefined) return E.right(undefined);
-      return decodeHeader(sid, raw.right);
-    },
-  };
-  return io;
+/** `io.header` through `get`: reads and decodes `S/<sid>`. */
+export const readHeader = async (get: Io['get'], sid: string): Promise<E.Either<StoreError, SessionHeader | undefined>> => {
+  const raw = await get(keys.header(sid));
+  if (E.isLeft(raw)) return raw;
+  if (raw.right === undefined) return E.right(undefined);
+  return decodeHeader(sid, raw.right);
 };
 
 /** The seq at the end of a key `X/<sid>/<seq12>` (or `X/<sid>/<rev>/<seq12>`), or `undefined`. */

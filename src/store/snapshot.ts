@@ -233,6 +233,24 @@ const machineKeys = [
 const knownReserved = new Set<string>(machineKeys);
 
 /**
+ * The `last` chunk ids a stored snapshot names (messages, checkpoints,
+ * revisions, commits): where the chains a lazy load may read start. Lenient:
+ * a value that is not a snapshot gives what it can (`decodeSnapshot` reports it).
+ */
+export const snapshotChunkRoots = (raw: string): ChunkId[] => {
+  let s: unknown;
+  try {
+    s = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), v);
+  const history = at(s, 'metadata', RESERVED_KEYS.transcriptHistory);
+  const roots = [at(s, 'transcript', 'messages', 'last'), at(s, 'transcript', 'checkpoints', 'last'), at(history, 'revisions', 'last'), at(history, 'commits', 'last')];
+  return roots.filter((r): r is ChunkId => typeof r === 'string');
+};
+
+/**
  * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON).
  * The rewrite commits are read through `getChunk`; the messages, checkpoints and
  * revisions lists lazily through `readChunk` (module docstring). See the module

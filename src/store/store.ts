@@ -1,18 +1,20 @@
 /**
- * `SessionStore`: durable sessions in LevelDB (README §4; layout, write and read
- * paths in `layout.ts`).
+ * `SessionStore`: durable sessions in LevelDB or PostgreSQL (README §4; layout,
+ * write and read paths in `layout.ts`; the storage port in `io.ts`).
  *
- * `SessionStore.open(path, options)` returns a plain object of functions closing
- * over one open database. Every function returns `Promise<Either<StoreError, A>>`
+ * `SessionStore.open(target, options)` returns a plain object of functions
+ * closing over one open backend (`Io`). Every function returns `Promise<Either<StoreError, A>>`
  * (`logStream` yields `Either`s); no LevelDB exception escapes. All state is per
  * instance: the LRU of latest sessions, the per-session writer chains.
  *
  * ## Lazy loads
  *
  * A session loaded from a snapshot holds its messages, digest checkpoints and
- * revisions as lazy chunk sources (`snapshot.ts`, "Lazy lists"): they are read
- * with `db.getSync` (`readChunkSync`) when something first needs them, so a cold
- * load and the appends after it cost the same at 1,000 and 100,000 messages. A
+ * revisions as lazy chunk sources (`snapshot.ts`, "Lazy lists"): on LevelDB they
+ * are read with `db.getSync` when something first needs them, so a cold
+ * load and the appends after it cost the same at 1,000 and 100,000 messages
+ * (PostgreSQL has no synchronous read: its `chunkReader` reads the chains the
+ * snapshot names in one query at load time and serves them from memory). A
  * chunk that is missing or does not hash to its id fails closed *when it is
  * read*, by throwing `LazyReadFailure` (a tagged `Error` carrying
  * `CorruptRecord { sessionId, seq of the snapshot }`; `StoreClosed` once this
@@ -29,9 +31,6 @@
  * in full first (`materializeState`), a failure being reported as data.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
-import { Level } from 'level';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../model/decode.ts';
 import type { Json } from '../model/json.ts';
@@ -45,7 +44,7 @@ import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
 import type { ForkMode } from '../session/commands.ts';
 import { transcriptRevision, vecToArray, type TranscriptReplacement, type TranscriptRewriteCommit } from '../transcript/index.ts';
-import { isLazyReadFailure, LazyReadFailure, sha256OfBytes, type ChunkId } from './chunks.ts';
+import { isLazyReadFailure, sha256OfBytes } from './chunks.ts';
 import {
   blobNotFound,
   corruptBlob,
@@ -59,16 +58,17 @@ import {
   sessionExists,
   sessionNotFound,
   storeClosed,
-  storeIoError,
-  unsupportedVersion,
   type StoreError,
 } from './errors.ts';
-import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, makeIo, seqOfKey, type HeaderFork, type Io, type PutOp, type SessionHeader } from './io.ts';
-import { MAX_SEQ, STORE_FORMAT_VERSION, keys, prefixRange, sessionIdProblem } from './layout.ts';
-import { decodeSnapshot, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
+import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, seqOfKey, type HeaderFork, type Io, type PutOp, type SessionHeader } from './io.ts';
+import { openIo, type StoreTarget } from './open.ts';
+import { MAX_SEQ, keys, prefixRange, sessionIdProblem } from './layout.ts';
+import { decodeSnapshot, snapshotChunkRoots, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
 import { anchorOf, checkAnchors, type Anchor, type AnchorHead, type AnchorProblem } from './anchors.ts';
 import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
+
+export { isPostgresUrl, type PostgresTarget, type StoreTarget } from './open.ts';
 
 /** Options of `SessionStore.open`. */
 export interface SessionStoreOptions {
@@ -180,7 +180,7 @@ export interface StoreVerifyOptions {
 
 /** An open store. Every function returns `Either`; see `StoreError` for the failures. */
 export interface SessionStore {
-  /** The store directory (absolute). */
+  /** Where the store lives: its directory (absolute) for LevelDB, `postgres://user@host:port/db#schema` (never the password) for PostgreSQL. */
   readonly path: string;
   /** Creates a session (one genesis record). Errors: `InvalidSessionId`, `SessionExists`, `ReservedMetadataKey`, `InvalidCommand`. */
   create(opts?: StoreCreateOptions): Promise<E.Either<StoreError, Session>>;
@@ -266,64 +266,27 @@ const isTagged = (e: unknown): e is SessionError => typeof e === 'object' && e !
 const describe = (e: { readonly _tag: string; readonly message: string }): string => `${e._tag}: ${e.message}`;
 
 /**
- * Opens (or creates) the store in directory `path`.
- * Errors: `StoreLocked` (another process holds it), `StoreIoError` (not a
- * directory, a non-empty directory without a LevelDB database, a LevelDB
- * database that is not a palimpsest store, I/O), `UnsupportedVersion { what: 'store' }`,
- * `InvalidArgument` (bad options).
+ * Opens (or creates) a store: in directory `target` (LevelDB), or in a
+ * PostgreSQL database (`postgres://…` or `{ postgres: { connectionString,
+ * schema } }`; `pg` is imported only then). Errors: `StoreLocked` (LevelDB:
+ * another process holds it), `StoreIoError` (not a directory, a non-empty
+ * directory without a LevelDB database, a LevelDB database that is not a
+ * palimpsest store, a server that cannot be reached, I/O),
+ * `UnsupportedVersion { what: 'store' }` (a newer store format or schema
+ * version), `InvalidArgument` (bad options, a bad schema name).
  */
-const open = async (path: string, options: SessionStoreOptions = {}): Promise<E.Either<StoreError, SessionStore>> => {
+const open = async (target: StoreTarget, options: SessionStoreOptions = {}): Promise<E.Either<StoreError, SessionStore>> => {
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) return E.left(invalidArgument('snapshotEvery', 'expected a positive integer'));
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) return E.left(invalidArgument('cacheSize', 'expected a non-negative integer'));
-  if (typeof path !== 'string' || path.length === 0) return E.left(invalidArgument('path', 'expected a directory path'));
   const clock = options.clock ?? Date.now;
-  const dir = nodePath.resolve(path);
-  try {
-    const st = fs.statSync(dir, { throwIfNoEntry: false });
-    if (st !== undefined && !st.isDirectory()) return E.left(storeIoError(dir, 'not a directory'));
-    // Never turn an unrelated directory into a store: it must be new, empty, or hold a LevelDB database.
-    if (st !== undefined && !fs.existsSync(nodePath.join(dir, 'CURRENT')) && fs.readdirSync(dir).length > 0) {
-      return E.left(storeIoError(dir, 'not a palimpsest store: the directory is not empty and holds no LevelDB database'));
-    }
-  } catch (e) {
-    return E.left(storeIoError(dir, (e as Error).message));
-  }
-  let db: Level<string, string>;
-  try {
-    db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    await db.open();
-  } catch (e) {
-    return E.left(fromLevelError(dir, e));
-  }
-  const io = makeIo(db, dir, options.sync ?? false);
-  const fail = async (err: StoreError): Promise<E.Either<StoreError, SessionStore>> => {
-    await db.close().catch(() => undefined);
-    return E.left(err);
-  };
-  const format = await io.get(keys.format);
-  if (E.isLeft(format)) return fail(format.left);
-  if (format.right === undefined) {
-    const any = await io.keys({ gte: '', lt: '\uffff' });
-    if (E.isLeft(any)) return fail(any.left);
-    if (any.right.length > 0) return fail(storeIoError(dir, 'not a palimpsest store (the database has no format key)'));
-    const w = await io.batch([{ key: keys.format, value: JSON.stringify({ v: STORE_FORMAT_VERSION }) }]);
-    if (E.isLeft(w)) return fail(w.left);
-  } else {
-    let v: unknown;
-    try {
-      v = (JSON.parse(format.right) as { v?: unknown }).v;
-    } catch {
-      v = undefined;
-    }
-    if (v !== STORE_FORMAT_VERSION) return fail(unsupportedVersion('store', v, STORE_FORMAT_VERSION));
-  }
-  return E.right(makeStore(db, io, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
+  const io = await openIo(target, options.sync ?? false);
+  if (E.isLeft(io)) return io;
+  return E.right(makeStore(io.right, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
 };
 
 const makeStore = (
-  db: Level<string, string>,
   io: Io,
   cfg: { readonly snapshotEvery: number; readonly cacheSize: number; readonly clock: Clock; readonly onCommit?: (head: AnchorHead) => void },
 ): SessionStore => {
@@ -403,22 +366,6 @@ const makeStore = (
   // ---- reading ------------------------------------------------------------------
 
   /**
-   * The synchronous chunk reader of lazily loaded lists (`snapshot.ts`, "Lazy
-   * lists"): `db.getSync`, so a `Session` can read its messages without a
-   * promise. Chunks are content-addressed and never deleted, so reading later
-   * sees what the snapshot named. Throws `LazyReadFailure`: `StoreClosed` once
-   * `close()` was called, `StoreIoError` when LevelDB fails.
-   */
-  const readChunkSync = (id: ChunkId): string | undefined => {
-    if (closed) throw new LazyReadFailure(storeClosed(path));
-    try {
-      return db.getSync(keys.chunk(id));
-    } catch (e) {
-      throw new LazyReadFailure(fromLevelError(path, e));
-    }
-  };
-
-  /**
    * Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`.
    * With `checkLinks`, each record must also hash to its `hash` and link to the
    * one before (`checkRecordLink`); replay checks those itself.
@@ -491,7 +438,9 @@ const makeStore = (
       const raw = await io.get(keys.snapshot(sid, snapSeq));
       if (E.isLeft(raw)) return raw;
       if (raw.right === undefined) return E.left(corruptRecord(sid, snapSeq, 'the header names a snapshot that is missing'));
-      const snap = await decodeSnapshot(raw.right, sid, snapSeq, (id) => io.get(keys.chunk(id)), readChunkSync);
+      const reader = await io.chunkReader(snapshotChunkRoots(raw.right));
+      if (E.isLeft(reader)) return reader;
+      const snap = await decodeSnapshot(raw.right, sid, snapSeq, (id) => io.get(keys.chunk(id)), reader.right);
       if (E.isLeft(snap)) return snap;
       const records = await readRecords(sid, snapSeq, seq);
       if (E.isLeft(records)) return records;
@@ -525,10 +474,26 @@ const makeStore = (
     return done({ session: r.right, memos: parent !== undefined ? forkMemos(parent.memos) : emptyMemos, snapshot, header });
   };
 
+  /**
+   * The cached latest entry of `sid`, if any and still the head. On a shared
+   * backend (PostgreSQL) another process may have appended: the header is read
+   * and an entry whose seq or hash differs from it is dropped (one point read).
+   */
+  const freshCached = async (sid: string): Promise<E.Either<StoreError, Entry | undefined>> => {
+    const cached = cacheGet(sid);
+    if (cached === undefined || !io.shared) return E.right(cached);
+    const h = await io.header(sid);
+    if (E.isLeft(h)) return h;
+    if (h.right !== undefined && h.right.lastSeq === cached.session.seq && h.right.lastHash === cached.session.head) return E.right(cached);
+    cache.delete(sid);
+    return E.right(undefined);
+  };
+
   /** The newest state of `sid`: the cached entry, or loaded and cached. Call inside `withLock(sid)`. */
   const latestEntry = async (sid: string): Promise<E.Either<StoreError, Entry>> => {
-    const cached = cacheGet(sid);
-    if (cached !== undefined) return E.right(cached);
+    const cached = await freshCached(sid);
+    if (E.isLeft(cached)) return cached;
+    if (cached.right !== undefined) return E.right(cached.right);
     const l = await loadSession(sid, undefined);
     if (E.isLeft(l)) return l;
     const entry: Entry = { session: rebase(l.right.session), memos: l.right.memos, snapshot: l.right.snapshot };
@@ -583,7 +548,11 @@ const makeStore = (
     ops.push({ key: keys.header(sid), value: JSON.stringify(headerOf(after.state, snapshot)) });
     for (const op of extra) ops.push(op);
     const w = await io.batch(ops);
-    if (E.isLeft(w)) return w;
+    if (E.isLeft(w)) {
+      // Another process may have written (SeqConflict on a shared backend): the next call reloads.
+      cache.delete(sid);
+      return w;
+    }
     cacheSet(sid, { session: rebase(after), memos, snapshot });
     if (onCommit !== undefined) {
       try {
@@ -754,8 +723,9 @@ const makeStore = (
           if (E.isLeft(s)) return s;
           target = s.right;
         }
-        const cached = cache.get(sid.right);
-        if (cached !== undefined && (target === undefined || target === cached.session.seq)) return E.right(cached.session);
+        const cached = await freshCached(sid.right);
+        if (E.isLeft(cached)) return cached;
+        if (cached.right !== undefined && (target === undefined || target === cached.right.session.seq)) return E.right(cached.right.session);
         const l = await loadSession(sid.right, target);
         if (E.isLeft(l)) return l;
         if (opts.atRevision !== undefined) {
@@ -1070,12 +1040,7 @@ const makeStore = (
       closed = true;
       await Promise.all([...chains.values()]);
       cache.clear();
-      try {
-        await db.close();
-        return E.right(undefined);
-      } catch (e) {
-        return E.left(fromLevelError(path, e));
-      }
+      return io.close();
     },
   };
   return store;
