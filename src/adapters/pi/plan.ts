@@ -286,7 +286,6 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
   const file = parsed.file;
   const firstTime = path[0] === undefined ? undefined : parsed.entry(path[0]).time;
   const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
-  const ops = { push: emit };
   let transcript: Tagged[] = [];
   // The message at transcript index 0 (the only one a no-op compaction can compare with).
   let first: Message | undefined;
@@ -317,7 +316,7 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
     if (transcript.length === 0) first = d.right;
     transcript.push({ role: d.right.role, minPos, maxPos, summary });
     const last = path[maxPos];
-    ops.push({ op: 'append', messages: [d.right], at, line: last === undefined ? line : parsed.link(last).line });
+    emit({ op: 'append', messages: [d.right], at, line: last === undefined ? line : parsed.link(last).line });
   };
 
   const setMeta = (key: string, value: Json, line: number): void => {
@@ -325,7 +324,7 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
       repair('reserved_metadata_key', line, `the metadata key ${JSON.stringify(key)} is reserved for palimpsest and was not set`);
       return;
     }
-    ops.push({ op: 'metadata_set', key, value, at });
+    emit({ op: 'metadata_set', key, value, at });
   };
 
   /** Runs `action` now, or after the open turn's results when a tool call is open (reporting the move). */
@@ -377,7 +376,7 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
   };
 
   const recordUsage = (usage: Usage | undefined): void => {
-    if (usage !== undefined && !isZeroUsage(usage)) ops.push({ op: 'usage', usage, at });
+    if (usage !== undefined && !isZeroUsage(usage)) emit({ op: 'usage', usage, at });
   };
 
   const compact = (e: PiEntry & { type: 'compaction' }, line: number, pos: number, time: number): void => {
@@ -419,7 +418,7 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
       repair('noop_compaction', line, 'the compaction would not change the transcript and was skipped');
       return;
     }
-    ops.push({
+    emit({
       op: 'rewrite',
       start: 0,
       end: k,
