@@ -1,11 +1,13 @@
 /**
  * `SessionEngine`: the runtime-facing shell over a `SessionStore` (README §1).
  *
- * - **One serialized writer per session.** Every engine write runs inside a
- *   per-session promise queue: read the latest session, build the commands,
- *   `store.append(..., { expectedSeq })`. Engine writers never lose an update and
- *   never see `SeqConflict` among themselves; a conflict caused by a writer that
- *   goes around the engine (straight to `engine.store`) is retried on fresh state.
+ * - **One serialized writer per session.** Every engine write is one
+ *   `store.update`: inside the store's writer lock for the session (the keyed
+ *   mutex the store's own writes take), the plan runs on the latest session,
+ *   each command reduced once, and its records are written in one batch. Engine
+ *   writers never lose an update, and neither do writers that go straight to
+ *   `engine.store` (same lock); a `SeqConflict` a shared backend reports at
+ *   commit is retried on fresh state.
  * - **A turn slot per session.** At most one turn runs per session; the slot is
  *   claimed synchronously (so concurrent starts cannot both win) and released on
  *   every exit path. Releasing it discards unapplied active-turn context, removes
@@ -25,17 +27,19 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { Session } from '../session/session.ts';
-import type { Clock, ToolBoundaryOutcome } from '../session/session.ts';
+import type { Applied, Clock, ToolBoundaryOutcome } from '../session/session.ts';
+import * as commands from '../session/builders.ts';
+import type { ResultsOf } from '../session/results.ts';
 import type { LogRecord } from '../session/record.ts';
 import type { SessionError } from '../session/errors.ts';
 import type { MessageInput } from '../model/message.ts';
 import { visibleTools, type CatalogLike, type Provenance, type ToolCatalog, type ToolDefinition } from '../machines/toolVisibility.ts';
 import type { SystemContextAppend, SystemContextDisposition } from '../machines/systemContext.ts';
 import { hasUnmaterializedRealtimeItems, type RealtimeApplyOutcome } from '../machines/realtime.ts';
-import { SessionStore, type AppendResult, type SessionStoreOptions, type StoreCreateOptions } from '../store/store.ts';
+import { SessionStore, type AppendResult, type SessionStoreOptions, type StoreCreateOptions, type UpdatePlan, type UpdateResult } from '../store/store.ts';
 import { invalidArgument, type StoreError } from '../store/errors.ts';
 import { isLazyReadFailure } from '../store/chunks.ts';
-import { catalogUnavailable, engineClosed, turnInProgress, turnNotActive, type EngineError } from './errors.ts';
+import { catalogUnavailable, engineClosed, type CatalogUnavailable, turnInProgress, turnNotActive, type EngineError } from './errors.ts';
 import { makeSubscription, type StoredPage, type SubscribeOptions, type Subscription, type SubscriptionControl } from './subscription.ts';
 
 /** Options of `SessionEngine.open`: the store's options (`clock`, `snapshotEvery`, `cacheSize`, `sync`) plus the engine's. */
@@ -49,10 +53,10 @@ export interface SessionEngineOptions extends SessionStoreOptions {
 }
 
 /**
- * What a read-modify-write step returns: the commands to append, or a `Session`
- * derived from the one it was given (through its methods; the commands of the
- * records it added are appended). Either may be wrapped in an `Either`; a
- * `Left` appends nothing and is returned as is.
+ * What a read-modify-write step returns: the commands to append (each applied
+ * once), or a `Session` derived from the one it was given through its methods
+ * (the records it added are written as they are). Either may be wrapped in an
+ * `Either`; a `Left` appends nothing and is returned as is.
  */
 export type Plan = readonly unknown[] | Session;
 
@@ -125,7 +129,7 @@ export type CatalogSource<T extends ToolLike> = () => Promise<CatalogLike<T>> | 
 /** The writes a turn makes through its handle; each is refused with `TurnNotActive` once the turn was released. */
 export interface TurnWrites {
   /** `engine.append`, scoped to this turn. */
-  append(commands: readonly unknown[]): Promise<E.Either<EngineError, AppendResult>>;
+  append<const Cs extends readonly unknown[]>(commands: Cs): Promise<E.Either<EngineError, AppendResult<ResultsOf<Cs>>>>;
   /** `engine.execute`, scoped to this turn. */
   execute<Err = never>(f: PlanFn<Err>): Promise<E.Either<EngineError | Err, AppendResult>>;
   /** `engine.applyToolBoundary`, scoped to this turn. */
@@ -163,9 +167,17 @@ export interface SessionEngine {
   readonly store: SessionStore;
   /** Creates a session (`store.create`) and feeds its genesis record to subscribers. */
   create(opts?: StoreCreateOptions): Promise<E.Either<EngineError, Session>>;
-  /** Appends `commands` in one atomic batch after the session's current last record. */
-  append(sessionId: string, commands: readonly unknown[]): Promise<E.Either<EngineError, AppendResult>>;
-  /** Read-modify-write: `f` gets the latest session and returns what to append (see `Plan`). */
+  /**
+   * Appends `commands` in one atomic batch after the session's current last
+   * record, each applied once; typed commands (`commands.*` builders) have
+   * typed results (`ResultsOf`).
+   */
+  append<const Cs extends readonly unknown[]>(sessionId: string, commands: Cs): Promise<E.Either<EngineError, AppendResult<ResultsOf<Cs>>>>;
+  /**
+   * Read-modify-write: `f` gets the latest session and returns what to append
+   * (see `Plan`). `results` holds one result per command of an array plan; a
+   * `Session` plan's results are what its methods returned to it (`results` is empty).
+   */
   execute<Err = never>(sessionId: string, f: PlanFn<Err>): Promise<E.Either<EngineError | Err, AppendResult>>;
   /**
    * Claims the session's turn slot (`TurnInProgress` when taken), then clears a
@@ -218,48 +230,91 @@ const DEFAULT_CONFLICT_RETRIES = 3;
 
 const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 
-const isEither = (u: unknown): u is E.Either<unknown, unknown> =>
+const isEither = <L, R>(u: R | E.Either<L, R>): u is E.Either<L, R> =>
   typeof u === 'object' && u !== null && !Array.isArray(u) && !(u instanceof Session) && ((u as { _tag?: unknown })._tag === 'Left' || (u as { _tag?: unknown })._tag === 'Right');
 
-/** The commands a plan stands for, relative to the session it was built from. */
-const commandsOf = (base: Session, plan: unknown): E.Either<StoreError, readonly unknown[]> => {
-  if (Array.isArray(plan)) return E.right(plan);
-  if (plan instanceof Session) {
-    if (plan === base) return E.right([]);
-    if (plan.id !== base.id) return E.left(invalidArgument('plan', `the session returned (${plan.id}) is not session ${base.id}`));
-    if (plan.seq < base.seq) return E.left(invalidArgument('plan', 'the session returned is older than the one given'));
-    if (plan.seq === base.seq) {
-      return plan.head === base.head ? E.right([]) : E.left(invalidArgument('plan', 'the session returned does not derive from the one given'));
-    }
-    const added = plan.log.filter((r) => r.seq > base.seq);
-    if (added.length !== plan.seq - base.seq || added[0]!.prev !== base.head) {
-      return E.left(invalidArgument('plan', 'the session returned does not derive from the one given'));
-    }
-    return E.right(added.map((r) => r.command));
-  }
-  return E.left(invalidArgument('plan', 'expected an array of commands or a Session derived from the one given'));
-};
+const isSeqConflict = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { _tag?: unknown })._tag === 'SeqConflict';
 
+/** An `update`'s outcome as `append` reports it. */
+const appendResult = <R extends readonly unknown[]>(u: UpdateResult<R>): AppendResult<R> => ({ records: u.records, session: u.session, results: u.result });
 
 /**
- * Runs a plan step against `base` and turns its outcome into commands. A `Left`
- * from the step is returned as is; a lazy-read failure of the session becomes
- * its `Left`; any other exception propagates (a bug).
+ * `execute`'s plan as a store plan: run `f` on the latest session; commands are
+ * applied once each (`Session.applyAll`, one result per command), a `Session`
+ * derived through its methods is taken as it is (its records are written; no
+ * results), a `Left` is returned as is.
  */
-const buildCommands = <Err>(plan: (s: Session) => unknown, base: Session): E.Either<Err | StoreError, readonly unknown[]> => {
-  try {
-    let p = plan(base);
-    if (isEither(p)) {
-      if (E.isLeft(p)) return E.left(p.left as Err);
-      p = p.right;
-    }
-    return commandsOf(base, p);
-  } catch (e) {
-    // A loaded session's lazily read lists can fail (missing or corrupt chunk, store closed).
-    if (isLazyReadFailure(e)) return E.left(e.error);
-    throw e;
+const planOf =
+  <Err>(f: PlanFn<Err>): UpdatePlan<readonly unknown[], Err | SessionError | StoreError> =>
+  (base) => {
+    const planned = f(base);
+    let p: Plan;
+    if (isEither(planned)) {
+      if (E.isLeft(planned)) return planned;
+      p = planned.right;
+    } else p = planned;
+    if (Array.isArray(p)) return base.applyAll(p);
+    if (p instanceof Session) return E.right({ session: p, result: [] });
+    return E.left(invalidArgument('plan', 'expected an array of commands or a Session derived from the one given'));
+  };
+
+/**
+ * The tool boundary on `s` (tool-visibility.md §8): without a catalog, the
+ * failure and its warning notice; else `applyToolBoundary`. The result is the outcome.
+ */
+const toolBoundaryPlan = (s: Session, catalog: CatalogLike<ToolLike> | undefined, unavailable: CatalogUnavailable | undefined): E.Either<SessionError, Applied<ToolBoundaryOutcome>> => {
+  if (catalog === undefined) {
+    const u = unavailable ?? catalogUnavailable('no catalog');
+    const outcome: ToolBoundaryOutcome = { type: 'failed_closed', errorTag: u._tag, message: u.message };
+    return E.map((session: Session) => ({ session, result: outcome }))(s.failToolBoundary(u._tag, u.message));
   }
+  return E.map((a: Applied<{ outcome: ToolBoundaryOutcome }>) => ({ session: a.session, result: a.result.outcome }))(s.applyToolBoundary(catalog as unknown as ToolCatalog));
 };
+
+/** A `tool_results` message, then `realtime_transcript_flush` when some realtime item waits (realtime.md §4.5); the result is the flush outcome, if one ran. */
+const toolResultsPlan = (s: Session, message: MessageInput): E.Either<SessionError, Applied<RealtimeApplyOutcome | undefined>> => {
+  const pushed = s.push(message);
+  if (E.isLeft(pushed)) return pushed;
+  if (!hasUnmaterializedRealtimeItems(pushed.right.realtime)) return E.right({ session: pushed.right, result: undefined });
+  const f = pushed.right.flushRealtimeTranscript();
+  if (E.isLeft(f)) return f;
+  return E.right({ session: f.right.session, result: f.right.outcome });
+};
+
+/** What the turn-end cleanup did (the `TurnEndReport` figures). */
+type TurnEndFigures = Pick<TurnEndReport, 'overlayCleared' | 'activeTurnContextDiscarded' | 'steer' | 'skippedArchived'>;
+
+/** The turn-end cleanup (`commands.turnEndCleanup`) on `s`; nothing on an archived session. */
+const turnEndPlan = (s: Session): E.Either<SessionError, Applied<TurnEndFigures>> => {
+  if (s.lifecycle.status === 'archived') {
+    return E.right({ session: s, result: { overlayCleared: false, activeTurnContextDiscarded: 0, steer: { promptBlocksRemoved: 0, entriesRemoved: 0 }, skippedArchived: true } });
+  }
+  const overlay = s.toolVisibility.turnOverlay !== undefined;
+  return E.map((a: Applied<ResultsOf<ReturnType<typeof commands.turnEndCleanup>>>) => ({
+    session: a.session,
+    result: { overlayCleared: overlay, activeTurnContextDiscarded: a.result[0].length, steer: a.result[1], skippedArchived: false },
+  }))(s.applyAll(commands.turnEndCleanup()));
+};
+
+/**
+ * Whether `s` holds what only a running turn leaves behind: a tool turn
+ * overlay, active-turn context not yet applied, or a transient steer rendered
+ * into the prompt. At a turn start that means the previous turn never ended.
+ */
+const hasTurnLeftovers = (s: Session): boolean => {
+  const sc = s.state.systemContext;
+  return s.toolVisibility.turnOverlay !== undefined || sc.activeTurnPendingKeys.length > 0 || sc.applied.some((a) => a.sourceKind === 'runtime_steer');
+};
+
+/**
+ * At a turn start: the whole turn-end cleanup, recorded, when a turn never
+ * ended (a crash, a close mid-turn), before anything of the new turn
+ * (machines.md §2.1, §2.4; tool-visibility.md §8).
+ */
+const resumePlan = (s: Session): E.Either<SessionError, Applied<undefined>> =>
+  s.lifecycle.status === 'active' && hasTurnLeftovers(s)
+    ? E.map((a: Applied<unknown>) => ({ session: a.session, result: undefined }))(s.applyAll(commands.turnEndCleanup()))
+    : E.right({ session: s, result: undefined });
 
 /** Why a value is not a usable catalog, or `undefined`. */
 const catalogShapeProblem = (c: unknown): string | undefined => {
@@ -294,24 +349,16 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
   let closed = false;
   let closing: Promise<E.Either<EngineError, void>> | undefined;
 
-  // ---- per-session write queues ---------------------------------------------------
+  // ---- writes in flight (for close) ----------------------------------------------------
 
-  const tails = new Map<string, Promise<void>>();
-  const inflight = new Set<Promise<void>>();
-  const enqueue = <A>(sid: string, task: () => Promise<A>): Promise<A> => {
-    const prev = tails.get(sid) ?? Promise.resolve();
-    const run = prev.then(task);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
+  const inflight = new Set<Promise<unknown>>();
+  const track = <A>(p: Promise<A>): Promise<A> => {
+    inflight.add(p);
+    void p.then(
+      () => inflight.delete(p),
+      () => inflight.delete(p),
     );
-    tails.set(sid, tail);
-    inflight.add(tail);
-    void tail.then(() => {
-      inflight.delete(tail);
-      if (tails.get(sid) === tail) tails.delete(sid);
-    });
-    return run;
+    return p;
   };
 
   // ---- subscriptions ------------------------------------------------------------------
@@ -338,22 +385,21 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
   // ---- the write path -------------------------------------------------------------------
 
   /**
-   * Inside the session's queue: load the latest session, build the commands,
-   * append them with `expectedSeq`, feed subscribers. Retries on `SeqConflict`.
+   * One read-modify-write inside the store's writer lock for `sid`
+   * (`store.update`: the one keyed mutex the store's own writers take too): the
+   * turn guard, then `plan` on the latest session (each command reduced once),
+   * then the batch; subscribers are fed the records. Retries on `SeqConflict`
+   * (a backend shared with other processes reports it at commit).
    */
-  const commitPlan = async <Err>(sid: string, plan: (s: Session) => unknown, guard: Guard): Promise<E.Either<EngineError | Err, AppendResult>> => {
-    for (let attempt = 0; ; attempt++) {
+  const commitPlan = async <A, Err>(sid: string, plan: UpdatePlan<A, Err>, guard: Guard): Promise<E.Either<EngineError | Err, UpdateResult<A>>> => {
+    const guarded: UpdatePlan<A, Err | EngineError> = (s) => {
       const refused = guard?.();
-      if (refused !== undefined) return E.left(refused);
-      const loaded = await store.load(sid);
-      if (E.isLeft(loaded)) return loaded;
-      const base = loaded.right;
-      const commands = buildCommands<Err>(plan, base);
-      if (E.isLeft(commands)) return commands;
-      if (commands.right.length === 0) return E.right({ records: [], session: base, results: [] });
-      const r = await store.append(sid, commands.right, { expectedSeq: base.seq });
+      return refused !== undefined ? E.left(refused) : plan(s);
+    };
+    for (let attempt = 0; ; attempt++) {
+      const r = await store.update(sid, guarded);
       if (E.isLeft(r)) {
-        if (r.left._tag === 'SeqConflict' && attempt < cfg.retries) continue;
+        if (isSeqConflict(r.left) && attempt < cfg.retries) continue;
         return r;
       }
       feed(sid, r.right.records);
@@ -361,20 +407,26 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
     }
   };
 
-  /** Checks `closed` and runs `task` in the session's queue. */
-  const write = <A, Err = never>(sid: string, task: () => Promise<E.Either<EngineError | Err, A>>): Promise<E.Either<EngineError | Err, A>> => {
+  /** Checks `closed` and tracks `task` until it settles (`close` waits for it). */
+  const write = <A, Err = never>(task: () => Promise<E.Either<EngineError | Err, A>>): Promise<E.Either<EngineError | Err, A>> => {
     if (closed) return Promise.resolve(E.left(engineClosed(path)));
-    return enqueue(sid, task);
+    return track(task());
   };
 
-  const doAppend = (sid: string, commands: readonly unknown[], guard: Guard): Promise<E.Either<EngineError, AppendResult>> => {
+  const doAppend = <const Cs extends readonly unknown[]>(sid: string, commands: Cs, guard: Guard): Promise<E.Either<EngineError, AppendResult<ResultsOf<Cs>>>> => {
     if (!Array.isArray(commands)) return Promise.resolve(E.left(invalidArgument('commands', 'expected an array of commands')));
-    const copy = [...commands];
-    return write(sid, () => commitPlan<never>(sid, () => copy, guard));
+    const copy = [...commands] as unknown as Cs;
+    return write(async () => {
+      const r = await commitPlan(sid, (s) => s.applyAll(copy), guard);
+      return E.isLeft(r) ? r : E.right(appendResult(r.right));
+    });
   };
 
   const doExecute = <Err>(sid: string, f: PlanFn<Err>, guard: Guard): Promise<E.Either<EngineError | Err, AppendResult>> =>
-    write(sid, () => commitPlan<Err>(sid, f, guard));
+    write(async () => {
+      const r = await commitPlan(sid, planOf(f), guard);
+      return E.isLeft(r) ? r : E.right(appendResult(r.right));
+    });
 
   const doToolBoundary = async <T extends ToolLike>(sid: string, getCatalog: CatalogSource<T>, guard: Guard): Promise<E.Either<EngineError, ToolBoundaryResult<T>>> => {
     if (closed) return E.left(engineClosed(path));
@@ -388,86 +440,42 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
     } catch (e) {
       unavailable = catalogUnavailable(e);
     }
-    return write(sid, async () => {
-      let outcome: ToolBoundaryOutcome | undefined;
-      const r = await commitPlan<SessionError>(
-        sid,
-        (s) => {
-          if (catalog === undefined) {
-            const u = unavailable ?? catalogUnavailable('no catalog');
-            outcome = { type: 'failed_closed', errorTag: u._tag, message: u.message };
-            return s.failToolBoundary(u._tag, u.message);
-          }
-          const a = s.applyToolBoundary(catalog as unknown as ToolCatalog);
-          if (E.isLeft(a)) return a;
-          outcome = a.right.result.outcome;
-          return E.right(a.right.session);
-        },
-        guard,
-      );
+    return write(async () => {
+      const r = await commitPlan(sid, (s) => toolBoundaryPlan(s, catalog, unavailable), guard);
       if (E.isLeft(r)) return r;
-      const o = outcome!;
+      const outcome = r.right.result;
       let tools: readonly T[] = [];
-      if (o.type === 'applied' && catalog !== undefined) {
+      if (outcome.type === 'applied' && catalog !== undefined) {
         const v = visibleTools(r.right.session.state.toolVisibility, catalog);
         if (E.isLeft(v)) return v;
         tools = v.right;
       }
-      return E.right({ outcome: o, tools, records: r.right.records, session: r.right.session });
+      return E.right({ outcome, tools, records: r.right.records, session: r.right.session });
     });
   };
 
-  const doSystemContextBoundary = async (sid: string, guard: Guard): Promise<E.Either<EngineError, SystemContextBoundaryResult>> => {
-    const r = await write(sid, () => commitPlan<never>(sid, () => [{ type: 'system_context_boundary' }], guard));
-    if (E.isLeft(r)) return r;
-    const res = r.right.results[0] as { dispositions: SystemContextDisposition[]; appends: SystemContextAppend[] } | undefined;
-    return E.right({ dispositions: res?.dispositions ?? [], appends: res?.appends ?? [], records: r.right.records, session: r.right.session });
-  };
-
-  const doToolResults = async (sid: string, message: MessageInput, guard: Guard): Promise<E.Either<EngineError, ToolResultsAppended>> => {
-    if (typeof message !== 'object' || message === null || (message as { role?: unknown }).role !== 'tool_results') {
-      return E.left(invalidArgument('message', 'expected a tool_results message'));
-    }
-    return write(sid, async () => {
-      let flushed: RealtimeApplyOutcome | undefined;
-      const r = await commitPlan<SessionError>(
-        sid,
-        (s) => {
-          flushed = undefined;
-          const pushed = s.push(message);
-          if (E.isLeft(pushed)) return pushed;
-          if (!hasUnmaterializedRealtimeItems(pushed.right.realtime)) return pushed;
-          const f = pushed.right.flushRealtimeTranscript();
-          if (E.isLeft(f)) return f;
-          flushed = f.right.outcome;
-          return E.right(f.right.session);
-        },
-        guard,
-      );
+  const doSystemContextBoundary = (sid: string, guard: Guard): Promise<E.Either<EngineError, SystemContextBoundaryResult>> =>
+    write(async () => {
+      const r = await commitPlan(sid, (s) => s.apply(commands.systemContextBoundary()), guard);
       if (E.isLeft(r)) return r;
-      return E.right({ records: r.right.records, session: r.right.session, flushed });
+      const { dispositions, appends } = r.right.result;
+      return E.right({ dispositions, appends, records: r.right.records, session: r.right.session });
+    });
+
+  const doToolResults = (sid: string, message: MessageInput, guard: Guard): Promise<E.Either<EngineError, ToolResultsAppended>> => {
+    if (typeof message !== 'object' || message === null || (message as { role?: unknown }).role !== 'tool_results') {
+      return Promise.resolve(E.left(invalidArgument('message', 'expected a tool_results message')));
+    }
+    return write(async () => {
+      const r = await commitPlan(sid, (s) => toolResultsPlan(s, message), guard);
+      if (E.isLeft(r)) return r;
+      return E.right({ records: r.right.records, session: r.right.session, flushed: r.right.result });
     });
   };
 
   // ---- turns -----------------------------------------------------------------------------
 
   const turns = new Map<string, TurnSlot>();
-
-  /**
-   * Whether `s` holds what only a running turn leaves behind: a tool turn
-   * overlay, active-turn context not yet applied, or a transient steer rendered
-   * into the prompt. At a turn start that means the previous turn never ended.
-   */
-  const hasTurnLeftovers = (s: Session): boolean => {
-    const sc = s.state.systemContext;
-    return s.toolVisibility.turnOverlay !== undefined || sc.activeTurnPendingKeys.length > 0 || sc.applied.some((a) => a.sourceKind === 'runtime_steer');
-  };
-
-  const cleanupCommands = [
-    { type: 'system_context_active_turn_discarded' },
-    { type: 'runtime_steer_context_discarded' },
-    { type: 'tool_turn_overlay_cleared' },
-  ] as const;
 
   const release = (slot: TurnSlot, outcome: TurnOutcome): Promise<E.Either<EngineError, TurnEndReport>> => {
     if (slot.releasing !== undefined) return slot.releasing;
@@ -477,29 +485,10 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
     if (turns.get(slot.sessionId) === slot) turns.delete(slot.sessionId);
     const sid = slot.sessionId;
     const base = { sessionId: sid, turnId: slot.turnId, outcome };
-    slot.releasing = write(sid, async () => {
-      let archived = false;
-      let overlay = false;
-      const r = await commitPlan<never>(
-        sid,
-        (s) => {
-          archived = s.lifecycle.status === 'archived';
-          overlay = s.toolVisibility.turnOverlay !== undefined;
-          return archived ? [] : cleanupCommands;
-        },
-        undefined,
-      );
+    slot.releasing = write(async () => {
+      const r = await commitPlan(sid, turnEndPlan, undefined);
       if (E.isLeft(r)) return r;
-      const discarded = r.right.results[0] as readonly unknown[] | undefined;
-      const steer = (r.right.results[1] as { promptBlocksRemoved: number; entriesRemoved: number } | undefined) ?? { promptBlocksRemoved: 0, entriesRemoved: 0 };
-      return E.right({
-        ...base,
-        records: r.right.records,
-        overlayCleared: !archived && overlay,
-        activeTurnContextDiscarded: discarded?.length ?? 0,
-        steer,
-        skippedArchived: archived,
-      });
+      return E.right({ ...base, records: r.right.records, ...r.right.result });
     });
     return slot.releasing;
   };
@@ -547,7 +536,7 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
     turns.set(sid, slot); // claimed synchronously: a concurrent start sees it
     // Resume: leftovers of a turn that never ended (a crash, a close mid-turn) get the whole
     // turn-end cleanup, recorded, before anything of this turn (machines.md §2.1, §2.4; tool-visibility.md §8).
-    const resumed = await write(sid, () => commitPlan<never>(sid, (s) => (s.lifecycle.status === 'active' && hasTurnLeftovers(s) ? cleanupCommands : []), undefined));
+    const resumed = await write(() => commitPlan(sid, resumePlan, undefined));
     if (E.isLeft(resumed)) {
       slot.released = true;
       slot.releasing = Promise.resolve(E.left(resumed.left));
@@ -590,7 +579,7 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
     create: async (opts = {}) => {
       if (closed) return E.left(engineClosed(path));
       const id = opts.id ?? randomUUID();
-      return write(id, async () => {
+      return write(async () => {
         const c = await store.create({ ...opts, id });
         if (E.isRight(c)) feed(id, c.right.log);
         return c;
@@ -631,10 +620,7 @@ const makeEngine = (store: SessionStore, cfg: { readonly clock: Clock; readonly 
           if (problem !== undefined) return Promise.resolve(E.left(problem));
           if (fromSeq !== undefined) return Promise.resolve(E.right(fromSeq));
           // "Only new records": the head after every write queued before this call.
-          return enqueue(sessionId, async () => {
-            const s = await store.load(sessionId);
-            return E.isLeft(s) ? s : E.right(s.right.seq + 1);
-          });
+          return store.update(sessionId, (s) => E.right({ session: s, result: s.seq + 1 })).then(E.map((u) => u.result));
         },
         read: (from, max) => readPage(sessionId, from, max),
         onEnd: () => {

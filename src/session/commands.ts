@@ -95,17 +95,30 @@ export const decodeCommand = (u: unknown): E.Either<InvalidCommand, SessionComma
 export const isGenesis = (c: SessionCommand): c is CommandOf<'session_created'> | CommandOf<'session_forked'> =>
   c.type === 'session_created' || c.type === 'session_forked';
 
+/** The member holding messages without a record time, per command type (stamped by `stampCommandMessages`). */
+const STAMPED_MEMBER: Readonly<Record<string, string>> = {
+  messages_appended: 'messages',
+  transcript_rewritten: 'replacement',
+  synthetic_notices_replaced: 'replacements',
+};
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
+/** A message-like object without a record time (as `stampMessage` judges it). */
+const lacksTime = (m: unknown): m is Record<string, unknown> => isPlainObject(m) && m.createdAt === undefined;
+
 /**
- * `command` with every message of a `messages_appended` that has no
- * `createdAt` stamped with `at` (ms since epoch: the record time), so a caller
- * of `store.append` may pass constructor output (`userText(…)`) as
- * `Session.push` does. Anything else, including a malformed command, is
- * returned unchanged for the decoder to judge.
+ * `command` with every message that has no `createdAt` stamped with `at` (ms
+ * since epoch: the record time): the messages of a `messages_appended`, the
+ * replacement of a `transcript_rewritten` and the replacements of a
+ * `synthetic_notices_replaced`. So a caller may pass constructor output
+ * (`userText(…)`) as `Session.push` does. Anything else, including a malformed
+ * command, is returned unchanged for the decoder to judge.
  */
 export const stampCommandMessages = (command: unknown, at: number): unknown => {
-  if (typeof command !== 'object' || command === null || Array.isArray(command)) return command;
-  const c = command as { readonly type?: unknown; readonly messages?: unknown };
-  if (c.type !== 'messages_appended' || !Array.isArray(c.messages)) return command;
-  if (c.messages.every((m) => typeof m !== 'object' || m === null || Array.isArray(m) || 'createdAt' in m)) return command;
-  return { ...c, messages: c.messages.map((m: unknown) => (typeof m === 'object' && m !== null && !Array.isArray(m) && !('createdAt' in m) ? { ...m, createdAt: at } : m)) };
+  if (!isPlainObject(command) || typeof command.type !== 'string') return command;
+  const member = Object.prototype.hasOwnProperty.call(STAMPED_MEMBER, command.type) ? STAMPED_MEMBER[command.type] : undefined;
+  if (member === undefined) return command;
+  const list = command[member];
+  if (!Array.isArray(list) || !list.some(lacksTime)) return command;
+  return { ...command, [member]: list.map((m: unknown) => (lacksTime(m) ? { ...m, createdAt: at } : m)) };
 };

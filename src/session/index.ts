@@ -1,5 +1,10 @@
 /** The session aggregate: commands, records, reducer, replay, the `Session` value. */
 export * from './commands.ts';
+export * from './results.ts';
+/** Typed command builders, one per command type (`commands.messagesAppended([...])`). */
+export * as commands from './builders.ts';
+export type { CommandInputOf } from './builders.ts';
+export { apply, applyDecoded, type ApplyContext, type CommandOutcome } from './apply.ts';
 export * from './errors.ts';
 export * from './metadata.ts';
 export * from './record.ts';

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { canonicalJsonUnsafe, type Json } from '../model/json.ts';
-import { stampMessage, type Message, type MessageInput } from '../model/message.ts';
+import type { Message, MessageInput } from '../model/message.ts';
 import type { ContentBlock, ToolResult } from '../model/content.ts';
 import type { Digest } from '../model/scalars.ts';
 import { systemNotice } from '../model/constructors.ts';
@@ -43,9 +43,8 @@ import {
   type TranscriptRewriteRequest,
 } from '../transcript/index.ts';
 import { firstTurnOverridesAllowed, type ConsumedTurnInputs, type DeferredTurnState } from '../machines/deferredTurn.ts';
-import { normalizeAppendRequests, type SystemContextAppend, type SystemContextAppendRequest, type SystemContextState } from '../machines/systemContext.ts';
+import type { SystemContextAppend, SystemContextAppendRequest, SystemContextState } from '../machines/systemContext.ts';
 import {
-  catalogView,
   isToolVisibilityError,
   toolScopeNoticeData,
   toolScopeNoticeText,
@@ -62,12 +61,13 @@ import {
 } from '../machines/toolVisibility.ts';
 import { decodeRealtimeEvent, type RealtimeApplyOutcome, type RealtimeState } from '../machines/realtime.ts';
 import type { LifecycleState } from '../machines/lifecycle.ts';
-import { decodeCommand, stampCommandMessages, type CommandOf, type SessionCommand } from './commands.ts';
+import type { CommandOf } from './commands.ts';
 import type { SessionError, TranscriptEditError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
-import { GENESIS_PREV, RECORD_VERSION, sealRecord, type LogRecord } from './record.ts';
-import { stateDigest } from './stateDigest.ts';
-import { applyAt } from './reduce.ts';
+import type { LogRecord } from './record.ts';
+import { apply as applyCommand, type CommandOutcome } from './apply.ts';
+import type { CommandInput, ResultOfInput, ResultsOf } from './results.ts';
+import * as build from './builders.ts';
 import { replayRecords } from './replay.ts';
 import { blankState, type SessionState } from './state.ts';
 
@@ -141,7 +141,7 @@ export class Session {
     const clock = opts.clock ?? Date.now;
     const blank = blankState(id);
     const seed = new Session(blank, emptyVec(), blank, clock, undefined);
-    const r = seed.applyDecoded({ type: 'session_created', metadata: opts.metadata ?? {} });
+    const r = seed.apply({ type: 'session_created', metadata: opts.metadata ?? {} });
     if (E.isLeft(r)) throw r.left;
     return r.right.session;
   }
@@ -286,63 +286,89 @@ export class Session {
   // ---- the primitive -----------------------------------------------------
 
   /**
-   * Applies one command: decode (`InvalidCommand`), lifecycle guard
-   * (`SessionArchived`), reduce. An inert outcome returns this very session and
-   * records nothing; otherwise one record is appended. Messages of a
-   * `messages_appended` without `createdAt` get the record time (`stampCommandMessages`).
+   * Applies one command through `apply` (`apply.ts`): stamp messages without
+   * `createdAt` with the record time, decode (`InvalidCommand`), lifecycle guard
+   * (`SessionArchived`), reduce, seal. An inert outcome returns this very session
+   * and records nothing; otherwise one record is appended. A typed command
+   * (`builders.ts`) gets its typed result (`ResultOf`); a value of unknown
+   * shape is decoded all the same and its result is `unknown`.
    */
-  apply<R = unknown>(command: unknown): E.Either<SessionError, Applied<R>> {
-    return this.run<R>((at) => stampCommandMessages(command, at));
+  apply<const C>(command: C): E.Either<SessionError, Applied<ResultOfInput<C>>> {
+    const r = applyCommand(this.state, command, { at: this.nextAt(), ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}) });
+    if (E.isLeft(r)) return r;
+    return E.right({ session: this.advancedBy(r.right), result: r.right.result });
   }
 
+  /**
+   * Applies `commands` in order, each once (`apply`), in memory: the session
+   * after the last one and one result per command. The first refusal is
+   * returned and nothing of this call is kept.
+   */
+  applyAll<const Cs extends readonly unknown[]>(commands: Cs): E.Either<SessionError, Applied<ResultsOf<Cs>>> {
+    let session: Session = this;
+    const results: unknown[] = [];
+    for (const c of commands) {
+      const r = session.apply(c);
+      if (E.isLeft(r)) return r;
+      results.push(r.right.result);
+      session = r.right.session;
+    }
+    return E.right({ session, result: results as unknown as ResultsOf<Cs> });
+  }
+
+  /**
+   * The records this session added to `earlier` when it was built from it by
+   * applying commands (its methods, `apply`): `[]` for `earlier` itself,
+   * `undefined` when it was not built from `earlier` (another session, another
+   * base state, an older session). Decided by identity of the states and
+   * records, which only `apply` makes, so a caller cannot forge a derivation.
+   */
+  recordsSince(earlier: Session): readonly LogRecord[] | undefined {
+    if (this === earlier) return [];
+    if (this.base !== earlier.base || this.parentAtFork !== earlier.parentAtFork) return undefined;
+    const n = vecSize(earlier.records);
+    const size = vecSize(this.records);
+    if (size < n || (n > 0 && vecGet(this.records, n - 1) !== vecGet(earlier.records, n - 1))) return undefined;
+    const added: LogRecord[] = [];
+    for (let i = n; i < size; i++) added.push(vecGet(this.records, i)!);
+    return added;
+  }
+
+  /** The record time of the next command: `max(clock(), last record's at)`. */
   private nextAt(): number {
     const now = this.clock();
     const last = vecGet(this.records, vecSize(this.records) - 1)?.at ?? 0;
     return Math.max(now, last);
   }
 
-  private applyDecoded(command: SessionCommand, at = this.nextAt()): E.Either<SessionError, Applied<unknown>> {
-    const state = this.state;
-    const seq = state.seq + 1;
-    const r = applyAt(state, command, { sessionId: state.id, seq, at }, this.parentAtFork);
-    if (E.isLeft(r)) return r;
-    if (r.right.state === state) return E.right({ session: this, result: r.right.result });
-    const prev = seq === 1 ? (command.type === 'session_forked' ? command.from.hash : GENESIS_PREV) : state.head;
-    const after = r.right.state;
-    const record = sealRecord({ v: RECORD_VERSION, sessionId: state.id, seq, at, command, revision: transcriptRevision(after.transcript), state: stateDigest(after), prev });
-    const next = { ...r.right.state, head: record.hash };
-    return E.right({ session: new Session(next, vecPush(this.records, record), this.base, this.clock, this.parentAtFork), result: r.right.result });
+  /** This session after an outcome of `apply` on its state: itself when inert. */
+  private advancedBy(o: CommandOutcome<unknown>): Session {
+    return o.record === undefined ? this : new Session(o.state, vecPush(this.records, o.record), this.base, this.clock, this.parentAtFork);
   }
 
-  private run<R>(build: (at: number) => unknown): E.Either<SessionError, Applied<R>> {
-    const at = this.nextAt();
-    const decoded = decodeCommand(build(at));
-    if (E.isLeft(decoded)) return decoded;
-    return this.applyDecoded(decoded.right, at) as E.Either<SessionError, Applied<R>>;
-  }
-
-  private runSession(build: (at: number) => unknown): E.Either<SessionError, Session> {
-    return E.map((a: Applied<unknown>) => a.session)(this.run(build));
+  /** `apply`, keeping only the session. */
+  private applied(command: CommandInput): E.Either<SessionError, Session> {
+    return E.map((a: Applied<unknown>) => a.session)(this.apply(command));
   }
 
   // ---- transcript --------------------------------------------------------
 
   /** Appends one message (stamped with the record time if it has no `createdAt`). One record. */
   push(message: MessageInput): E.Either<SessionError, Session> {
-    return this.runSession((at) => ({ type: 'messages_appended', messages: [stampMessage(message, at)] }));
+    return this.applied(build.messagesAppended([message]));
   }
   /** Appends messages in one record. An empty batch is inert. */
   pushBatch(messages: readonly MessageInput[]): E.Either<SessionError, Session> {
     if (messages.length === 0) return E.right(this);
-    return this.runSession((at) => ({ type: 'messages_appended', messages: messages.map((m) => stampMessage(m, at)) }));
+    return this.applied(build.messagesAppended(messages));
   }
   /** Records a `session_touched`: new `updatedAt`, nothing else. */
   touch(): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'session_touched' }));
+    return this.applied(build.sessionTouched());
   }
   /** Adds `usage` to the cumulative usage (`InvalidUsage` on a bad value or overflow; all-zero is inert). */
   recordUsage(usage: Usage): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'usage_recorded', usage }));
+    return this.applied(build.usageRecorded(usage));
   }
   /**
    * Commits a validated rewrite of `req.selection` (revisions.md §3). Errors:
@@ -350,49 +376,42 @@ export class Session {
    * `NoOpRewrite`, `SessionArchived`, `InvalidCommand`.
    */
   commitTranscriptRewrite(req: TranscriptRewriteRequest): E.Either<TranscriptEditError, { readonly session: Session; readonly commit: TranscriptRewriteCommit }> {
-    const r = this.run<TranscriptRewriteCommit>((at) => ({
-      type: 'transcript_rewritten',
-      selection: req.selection,
-      replacement: req.replacement.map((m) => stampMessage(m, at)),
-      reason: req.reason,
-      ...(req.actor !== undefined ? { actor: req.actor } : {}),
-      ...(req.expectedParentRevision !== undefined ? { expectedParentRevision: req.expectedParentRevision } : {}),
-    }));
+    const r = this.apply(build.transcriptRewritten(req));
     return E.map((a: Applied<TranscriptRewriteCommit>) => ({ session: a.session, commit: a.result }))(r as E.Either<TranscriptEditError, Applied<TranscriptRewriteCommit>>);
   }
   /** Sets or inserts the leading system message; the same text is inert. */
   setSystemPrompt(prompt: string): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'system_prompt_set', prompt }));
+    return this.applied(build.systemPromptSet(prompt));
   }
   /** Replaces every notice of `kind` with `replacements` appended at the end (machines.md §5). */
   replaceSyntheticNotices(kind: string, replacements: readonly MessageInput[]): E.Either<TranscriptEditError, Session> {
-    return this.runSession((at) => ({ type: 'synthetic_notices_replaced', kind, replacements: replacements.map((m) => stampMessage(m, at)) })) as E.Either<TranscriptEditError, Session>;
+    return this.applied(build.syntheticNoticesReplaced(kind, replacements)) as E.Either<TranscriptEditError, Session>;
   }
 
   // ---- metadata ----------------------------------------------------------
 
   /** Sets a user metadata key (`ReservedMetadataKey` for reserved keys; unchanged canonical JSON is inert). */
   setMetadata(key: string, value: Json): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'metadata_set', key, value }));
+    return this.applied(build.metadataSet(key, value));
   }
   /** Removes a user metadata key (inert if absent). */
   removeMetadata(key: string): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'metadata_removed', key }));
+    return this.applied(build.metadataRemoved(key));
   }
   /** Writes `key` only if absent (result `true` when written); never moves `updatedAt`. */
   backfillMetadataIfAbsent(key: string, value: Json): E.Either<SessionError, Applied<boolean>> {
-    return this.run<boolean>(() => ({ type: 'metadata_backfilled', key, value }));
+    return this.apply(build.metadataBackfilled(key, value));
   }
 
   // ---- lifecycle ---------------------------------------------------------
 
   /** Archives the session (read-only until `revive`); archiving again is inert with `already_archived`. */
   archive(reason?: string): E.Either<SessionError, Applied<'archived' | 'already_archived'>> {
-    return this.run(() => ({ type: 'session_archived', ...(reason !== undefined ? { reason } : {}) }));
+    return this.apply(build.sessionArchived(reason));
   }
   /** Revives an archived session (`SessionNotArchived` otherwise). */
   revive(): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'session_revived' }));
+    return this.applied(build.sessionRevived());
   }
 
   // ---- forks -------------------------------------------------------------
@@ -402,9 +421,7 @@ export class Session {
     const blank = blankState(id);
     const child = new Session(blank, emptyVec(), blank, opts.clock ?? this.clock, this.state);
     const from = { sessionId: this.state.id, seq: this.state.seq, hash: this.state.head };
-    const decoded = decodeCommand({ type: 'session_forked', from, mode, ...extra });
-    if (E.isLeft(decoded)) return decoded;
-    return E.map((a: Applied<unknown>) => a.session)(child.applyDecoded(decoded.right));
+    return child.applied({ type: 'session_forked', from, mode, ...extra });
   }
   /** A child with all of this session's messages (shared, not copied), user metadata and usage; machines reset. */
   fork(opts: ForkOptions = {}): Session {
@@ -430,95 +447,95 @@ export class Session {
 
   /** `first_turn_deferred`. */
   deferFirstTurn(): E.Either<SessionError, Applied<undefined>> {
-    return this.run(() => ({ type: 'first_turn_deferred' }));
+    return this.apply(build.firstTurnDeferred());
   }
   /** `initial_prompt_staged`; result `'stored'` or `'cleared'`. */
   stageInitialPrompt(prompt: readonly ContentBlock[]): E.Either<SessionError, Applied<'stored' | 'cleared'>> {
-    return this.run(() => ({ type: 'initial_prompt_staged', prompt }));
+    return this.apply(build.initialPromptStaged(prompt));
   }
   /** `tool_results_staged`; result `{ accepted }`. */
   stageToolResults(results: readonly ToolResult[]): E.Either<SessionError, Applied<{ accepted: number }>> {
-    return this.run(() => ({ type: 'tool_results_staged', results }));
+    return this.apply(build.toolResultsStaged(results));
   }
   /** `turn_started`; result: the consumed inputs. */
   startTurn(): E.Either<SessionError, Applied<ConsumedTurnInputs>> {
-    return this.run(() => ({ type: 'turn_started' }));
+    return this.apply(build.turnStarted());
   }
   /** `turn_start_reverted`; result: the inputs put back. */
   revertTurnStart(startSeq: number): E.Either<SessionError, Applied<ConsumedTurnInputs>> {
-    return this.run(() => ({ type: 'turn_start_reverted', startSeq }));
+    return this.apply(build.turnStartReverted(startSeq));
   }
 
   // ---- system context (machines.md §2) ------------------------------------
 
   /** `system_context_staged`; result one `'staged' | 'duplicate'` per request. */
   stageSystemContext(appends: readonly SystemContextAppendRequest[], opts: { readonly activeTurn?: boolean } = {}): E.Either<SessionError, Applied<Array<'staged' | 'duplicate'>>> {
-    return this.run(() => ({ type: 'system_context_staged', appends: normalizeAppendRequests(appends), activeTurn: opts.activeTurn ?? false }));
+    return this.apply(build.systemContextStaged(appends, opts));
   }
   /** `system_context_marked_applied`; result: the former pending list. */
   markSystemContextApplied(): E.Either<SessionError, Applied<SystemContextAppend[]>> {
-    return this.run(() => ({ type: 'system_context_marked_applied' }));
+    return this.apply(build.systemContextMarkedApplied());
   }
   /** `system_context_active_turn_discarded`; result: the discarded appends. */
   discardActiveTurnSystemContext(keys?: readonly string[]): E.Either<SessionError, Applied<SystemContextAppend[]>> {
-    return this.run(() => ({ type: 'system_context_active_turn_discarded', ...(keys !== undefined ? { keys } : {}) }));
+    return this.apply(build.systemContextActiveTurnDiscarded(keys));
   }
   /** `system_context_blocks_appended`; result: one disposition per append. */
   appendSystemContextBlocks(appends: readonly SystemContextAppend[]): E.Either<SessionError, Applied<unknown>> {
-    return this.run(() => ({ type: 'system_context_blocks_appended', appends }));
+    return this.apply(build.systemContextBlocksAppended(appends));
   }
   /** `system_context_boundary`: render pending context and mark it applied in one record. */
   applySystemContextAtBoundary(): E.Either<SessionError, Applied<unknown>> {
-    return this.run(() => ({ type: 'system_context_boundary' }));
+    return this.apply(build.systemContextBoundary());
   }
   /** `runtime_steer_context_discarded`; result `{ promptBlocksRemoved, entriesRemoved }`. */
   discardTransientRuntimeSteerContext(): E.Either<SessionError, Applied<{ promptBlocksRemoved: number; entriesRemoved: number }>> {
-    return this.run(() => ({ type: 'runtime_steer_context_discarded' }));
+    return this.apply(build.runtimeSteerContextDiscarded());
   }
 
   // ---- tool visibility (tool-visibility.md §5) ----------------------------
 
   /** `tool_filter_staged`; result: the new `stagedRevision`. */
   stageToolFilter(filter: ToolFilter, catalog: ToolCatalog): E.Either<SessionError, Applied<number>> {
-    return this.run(() => ({ type: 'tool_filter_staged', filter, catalog: catalogView(catalog) }));
+    return this.apply(build.toolFilterStaged(filter, catalog));
   }
   /** `tool_inherited_filter_set`. */
   setInheritedToolFilter(filter: ToolFilter, witnesses: readonly WitnessEntry[]): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'tool_inherited_filter_set', filter, witnesses }));
+    return this.applied(build.toolInheritedFilterSet(filter, witnesses));
   }
   /** `tool_deferred_requested`; result: the new `stagedRevision`. */
   requestDeferredTools(requests: ReadonlyArray<{ readonly name: string; readonly provenance?: Provenance }>, catalog: ToolCatalog): E.Either<SessionError, Applied<number>> {
-    return this.run(() => ({ type: 'tool_deferred_requested', requests, catalog: catalogView(catalog) }));
+    return this.apply(build.toolDeferredRequested(requests, catalog));
   }
   /** `tool_deferred_requests_cleared`; result: the new `stagedRevision`. */
   clearDeferredToolRequests(): E.Either<SessionError, Applied<number>> {
-    return this.run(() => ({ type: 'tool_deferred_requests_cleared' }));
+    return this.apply(build.toolDeferredRequestsCleared());
   }
   /** `tool_capability_set`. */
   setImageToolResults(accepted: boolean): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'tool_capability_set', imageToolResults: accepted }));
+    return this.applied(build.toolCapabilitySet(accepted));
   }
   /** `tool_turn_overlay_set`. */
   setTurnToolOverlay(
     overlay: { readonly allow?: readonly string[]; readonly deny: readonly string[]; readonly activate: ReadonlyArray<{ readonly name: string; readonly provenance?: Provenance }> },
     catalog: ToolCatalog,
   ): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'tool_turn_overlay_set', ...overlay, catalog: catalogView(catalog) }));
+    return this.applied(build.toolTurnOverlaySet(overlay, catalog));
   }
   /** `tool_turn_overlay_cleared`. */
   clearTurnToolOverlay(): E.Either<SessionError, Session> {
-    return this.runSession(() => ({ type: 'tool_turn_overlay_cleared' }));
+    return this.applied(build.toolTurnOverlayCleared());
   }
   /** `tool_visibility_intent_restored`; result `{ activeRevision, stagedRevision }`. */
   restoreToolVisibilityIntent(intent: ToolVisibilityIntent): E.Either<SessionError, Applied<{ activeRevision: number; stagedRevision: number }>> {
-    return this.run(() => ({ type: 'tool_visibility_intent_restored', intent }));
+    return this.apply(build.toolVisibilityIntentRestored(intent));
   }
   /**
    * `tool_boundary_failed` plus a `tool_scope_warning` notice (two records). The same
    * failure (tag and message) again, directly after its own warning, records nothing.
    */
   failToolBoundary(errorTag: string, message: string): E.Either<SessionError, Session> {
-    const failed = this.runSession(() => ({ type: 'tool_boundary_failed', errorTag, message }));
+    const failed = this.applied(build.toolBoundaryFailed(errorTag, message));
     if (E.isLeft(failed)) return failed;
     // The same failure again, right after its own warning, adds nothing: an outage does not grow the transcript.
     const last = failed.right === this ? transcriptMessageAt(this.state.transcript, this.messageCount - 1) : undefined;
@@ -532,7 +549,7 @@ export class Session {
    * warning notice and offers no tools. Result `{ outcome, tools }`.
    */
   applyToolBoundary(catalog: ToolCatalog): E.Either<SessionError, Applied<{ outcome: ToolBoundaryOutcome; tools: readonly ToolDefinition[] }>> {
-    const applied = this.run<BoundaryReport>(() => ({ type: 'tool_boundary_applied', catalog: catalogView(catalog) }));
+    const applied = this.apply(build.toolBoundaryApplied(catalog));
     if (E.isLeft(applied)) {
       const e = applied.left;
       // Lifecycle errors (SessionArchived) and corrupt machine state are returned as is (tool-visibility.md §8 step 4).
@@ -559,12 +576,12 @@ export class Session {
   appendRealtimeTranscriptEvent(event: unknown): E.Either<SessionError, { readonly session: Session; readonly outcome: RealtimeApplyOutcome }> {
     const decoded = decodeRealtimeEvent(event);
     if (E.isLeft(decoded)) return decoded;
-    const r = this.run<RealtimeApplyOutcome>(() => ({ type: 'realtime_transcript_event', event: decoded.right }));
+    const r = this.apply(build.realtimeTranscriptEvent(decoded.right));
     return E.map((a: Applied<RealtimeApplyOutcome>) => ({ session: a.session, outcome: a.result }))(r);
   }
   /** Runs the materializer (after tool results arrive); records only if it committed something. */
   flushRealtimeTranscript(): E.Either<SessionError, { readonly session: Session; readonly outcome: RealtimeApplyOutcome }> {
-    const r = this.run<RealtimeApplyOutcome>(() => ({ type: 'realtime_transcript_flush' }));
+    const r = this.apply(build.realtimeTranscriptFlush());
     return E.map((a: Applied<RealtimeApplyOutcome>) => ({ session: a.session, outcome: a.result }))(r);
   }
 

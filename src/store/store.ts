@@ -37,7 +37,9 @@ import type { Json } from '../model/json.ts';
 import { BlobMediaTypeCodec } from '../model/content.ts';
 import type { Message } from '../model/message.ts';
 import { isDigest, type BlobId, type Digest } from '../model/scalars.ts';
-import { Session, type Clock } from '../session/session.ts';
+import { Session, type Applied, type Clock } from '../session/session.ts';
+import * as commands from '../session/builders.ts';
+import type { ResultsOf } from '../session/results.ts';
 import type { SessionError } from '../session/errors.ts';
 import type { LogRecord } from '../session/record.ts';
 import { reduce } from '../session/replay.ts';
@@ -65,6 +67,7 @@ import { openIo, type StoreTarget } from './open.ts';
 import { MAX_SEQ, keys, prefixRange, sessionIdProblem } from './layout.ts';
 import { decodeSnapshot, snapshotChunkRoots, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
 import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
+import { keyedMutex } from './keyedMutex.ts';
 import { anchorOf, checkAnchors, type Anchor, type AnchorHead, type AnchorProblem } from './anchors.ts';
 import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
 
@@ -105,13 +108,32 @@ export interface StoreForkOptions {
   readonly atSeq?: number;
 }
 
-/** What `append` returns: the records written (empty when every command was inert), the new session, one result per command. */
-export interface AppendResult {
+/**
+ * What `append` returns: the records written (empty when every command was
+ * inert), the new session, one result per command (typed by `ResultsOf` when
+ * the commands are typed).
+ */
+export interface AppendResult<R extends readonly unknown[] = readonly unknown[]> {
   readonly records: readonly LogRecord[];
   /** The session after the call; its `log` holds the records of this call only. */
   readonly session: Session;
-  readonly results: readonly unknown[];
+  readonly results: R;
 }
+
+/** What `update` returns: the records written (empty when the plan changed nothing), the new session, the plan's result. */
+export interface UpdateResult<A> {
+  readonly records: readonly LogRecord[];
+  /** The session after the call; its `log` holds the records of this call only. */
+  readonly session: Session;
+  readonly result: A;
+}
+
+/**
+ * A read-modify-write step of `update`: given the session's latest `Session`,
+ * the session derived from it through its methods (`apply`, `push`, …; each
+ * command reduced once, there) with a result, or a `Left` (nothing is written).
+ */
+export type UpdatePlan<A, Err> = (session: Session) => E.Either<Err, Applied<A>>;
 
 /** One row of `list()`: a session's header. Times in ms since epoch. */
 export interface SessionSummary {
@@ -188,8 +210,20 @@ export interface SessionStore {
    * Applies `commands` in order and writes every record in one batch, only if the
    * session's last seq is `expectedSeq` (else `SeqConflict`, nothing written). A
    * refused command (`SessionError`) writes nothing; inert commands record nothing.
+   * Each command is applied once (`Session.applyAll`). Typed commands
+   * (`commands.*` builders) have typed results (`ResultsOf`); values of unknown
+   * shape are decoded and their results are `unknown`.
    */
-  append(sessionId: string, commands: readonly unknown[], opts: { readonly expectedSeq: number }): Promise<E.Either<StoreError, AppendResult>>;
+  append<const Cs extends readonly unknown[]>(sessionId: string, commands: Cs, opts: { readonly expectedSeq: number }): Promise<E.Either<StoreError, AppendResult<ResultsOf<Cs>>>>;
+  /**
+   * Read-modify-write under the session's writer lock: `plan` gets the latest
+   * session; the records of the session it returns are written in one batch,
+   * as they are (no command is reduced twice). With `expectedSeq`, a session
+   * whose last seq differs is `SeqConflict` and the plan does not run. A `Left`
+   * of the plan is returned as is; a session that does not derive from the one
+   * given is `InvalidArgument`; a lazy-read failure while planning is its `Left`.
+   */
+  update<A, Err = never>(sessionId: string, plan: UpdatePlan<A, Err>, opts?: { readonly expectedSeq?: number }): Promise<E.Either<StoreError | Err, UpdateResult<A>>>;
   /**
    * The session at its newest record, after record `atSeq`, or when `atRevision`
    * first became its head. The returned `Session`'s `log` holds only the records
@@ -294,22 +328,10 @@ const makeStore = (
   const path = io.path;
   let closed = false;
 
-  // ---- per-session writer chains and the LRU of latest sessions -------------
+  // ---- the per-session writer lock and the LRU of latest sessions -------------
 
-  const chains = new Map<string, Promise<unknown>>();
-  const withLock = <A>(sid: string, f: () => Promise<A>): Promise<A> => {
-    const prev = chains.get(sid) ?? Promise.resolve();
-    const run = prev.then(f, f);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    chains.set(sid, tail);
-    void tail.then(() => {
-      if (chains.get(sid) === tail) chains.delete(sid);
-    });
-    return run;
-  };
+  const writers = keyedMutex();
+  const withLock = writers.run;
 
   const cache = new Map<string, Entry>();
   const cacheGet = (sid: string): Entry | undefined => {
@@ -338,7 +360,7 @@ const makeStore = (
 
   // ---- guards -----------------------------------------------------------------
 
-  const guard = async <A>(f: () => Promise<E.Either<StoreError, A>>): Promise<E.Either<StoreError, A>> => {
+  const guard = async <A, Err = never>(f: () => Promise<E.Either<StoreError | Err, A>>): Promise<E.Either<StoreError | Err, A>> => {
     if (closed) return E.left(storeClosed(path));
     try {
       return await f();
@@ -564,27 +586,55 @@ const makeStore = (
     return E.right(undefined);
   };
 
-  /** Applies `commands` to the cached latest `entry` and commits the records (inside the lock). */
-  const applyAndCommit = async (sid: string, entry: Entry, commands: readonly unknown[]): Promise<E.Either<StoreError, AppendResult>> => {
-    let s = entry.session;
-    const results: unknown[] = [];
-    for (const c of commands) {
-      const r = s.apply(c);
-      if (E.isLeft(r)) return r;
-      results.push(r.right.result);
-      s = r.right.session;
-    }
-    const records = s.log;
-    if (records.length === 0) return E.right({ records, session: s, results });
-    const w = await commit(
-      sid,
-      { seq: entry.session.seq, revision: entry.session.transcriptRevision(), memos: entry.memos, snapshot: entry.snapshot },
-      s,
-      records,
-    );
+  /** Runs `plan` on the cached latest `entry` and commits the records of the session it returns, as they are (inside the lock). */
+  const planAndCommit = async <A, Err>(sid: string, entry: Entry, plan: UpdatePlan<A, Err>): Promise<E.Either<StoreError | Err, UpdateResult<A>>> => {
+    const base = entry.session;
+    const planned = plan(base); // a lazy-read failure it throws is turned into its Left by `guard`
+    if (E.isLeft(planned)) return planned;
+    const { session, result } = planned.right;
+    const records = session.recordsSince(base);
+    if (records === undefined) return E.left(invalidArgument('plan', `the session returned does not derive from the latest session ${sid}`));
+    if (records.length === 0) return E.right({ records, session: base, result });
+    const w = await commit(sid, { seq: base.seq, revision: base.transcriptRevision(), memos: entry.memos, snapshot: entry.snapshot }, session, records);
     if (E.isLeft(w)) return w;
-    return E.right({ records, session: s, results });
+    return E.right({ records, session, result });
   };
+
+  /** Inside `guard`, with checked arguments: take the lock, check `expectedSeq`, plan and commit. */
+  const updateLocked = <A, Err>(sid: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
+    withLock(sid, async () => {
+      const entry = await latestEntry(sid);
+      if (E.isLeft(entry)) return entry;
+      if (expectedSeq !== undefined && entry.right.session.seq !== expectedSeq) return E.left(seqConflict(sid, expectedSeq, entry.right.session.seq));
+      return planAndCommit(sid, entry.right, plan);
+    });
+
+  const expectedSeqProblem = (v: unknown): StoreError | undefined =>
+    typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 ? invalidArgument('expectedSeq', 'expected a non-negative integer') : undefined;
+
+  /** `update`: check the arguments, then `updateLocked`. */
+  const updateSession = <A, Err>(sessionId: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
+    guard<UpdateResult<A>, Err>(async () => {
+      const sid = checkSid(sessionId);
+      if (E.isLeft(sid)) return sid;
+      const bad = expectedSeq === undefined ? undefined : expectedSeqProblem(expectedSeq);
+      if (bad !== undefined) return E.left(bad);
+      if (typeof plan !== 'function') return E.left(invalidArgument('plan', 'expected a function'));
+      return updateLocked(sid.right, plan, expectedSeq);
+    });
+
+  /** `append`: every command applied once, in order, to the latest session (`Session.applyAll`), then committed. */
+  const appendCommands = <const Cs extends readonly unknown[]>(sessionId: string, list: Cs, opts: { readonly expectedSeq: number }): Promise<E.Either<StoreError, AppendResult<ResultsOf<Cs>>>> =>
+    guard(async () => {
+      const sid = checkSid(sessionId);
+      if (E.isLeft(sid)) return sid;
+      if (!Array.isArray(list)) return E.left(invalidArgument('commands', 'expected an array of commands'));
+      const expected = opts?.expectedSeq;
+      const bad = expectedSeqProblem(expected);
+      if (bad !== undefined) return E.left(bad);
+      const r = await updateLocked(sid.right, (s) => s.applyAll(list), expected);
+      return E.isLeft(r) ? r : E.right({ records: r.right.records, session: r.right.session, results: r.right.result });
+    });
 
   /** Whether `sid` exists (cache or header). */
   const exists = async (sid: string): Promise<E.Either<StoreError, boolean>> => {
@@ -689,20 +739,9 @@ const makeStore = (
         });
       }),
 
-    append: (sessionId, commands, opts) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        if (!Array.isArray(commands)) return E.left(invalidArgument('commands', 'expected an array of commands'));
-        const expected = opts?.expectedSeq;
-        if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0) return E.left(invalidArgument('expectedSeq', 'expected a non-negative integer'));
-        return withLock(sid.right, async () => {
-          const entry = await latestEntry(sid.right);
-          if (E.isLeft(entry)) return entry;
-          if (entry.right.session.seq !== expected) return E.left(seqConflict(sid.right, expected, entry.right.session.seq));
-          return applyAndCommit(sid.right, entry.right, commands);
-        });
-      }),
+    append: appendCommands,
+
+    update: (sessionId, plan, opts = {}) => updateSession(sessionId, plan, opts.expectedSeq),
 
     load: (sessionId, opts = {}) =>
       guard(async () => {
@@ -946,13 +985,8 @@ const makeStore = (
         const sid = checkSid(sessionId);
         if (E.isLeft(sid)) return sid;
         if (reason !== undefined && typeof reason !== 'string') return E.left(invalidArgument('reason', 'expected a string'));
-        return withLock(sid.right, async () => {
-          const entry = await latestEntry(sid.right);
-          if (E.isLeft(entry)) return entry;
-          const r = await applyAndCommit(sid.right, entry.right, [{ type: 'session_archived', ...(reason !== undefined ? { reason } : {}) }]);
-          if (E.isLeft(r)) return r;
-          return E.right({ session: r.right.session, result: r.right.results[0] as 'archived' | 'already_archived' });
-        });
+        const r = await updateLocked(sid.right, (s) => s.apply(commands.sessionArchived(reason)), undefined);
+        return E.isLeft(r) ? r : E.right({ session: r.right.session, result: r.right.result });
       }),
 
     revisionMessages: (sessionId, revision) =>
@@ -1038,7 +1072,7 @@ const makeStore = (
     close: async () => {
       if (closed) return E.right(undefined);
       closed = true;
-      await Promise.all([...chains.values()]);
+      await writers.idle();
       cache.clear();
       return io.close();
     },

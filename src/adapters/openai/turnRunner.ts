@@ -68,6 +68,7 @@ import type { ConsumedTurnInputs } from '../../machines/deferredTurn.ts';
 import type { ToolCatalog, ToolDefinition } from '../../machines/toolVisibility.ts';
 import { hasUnmaterializedRealtimeItems } from '../../machines/realtime.ts';
 import type { Session } from '../../session/session.ts';
+import * as commands from '../../session/builders.ts';
 import type { LogRecord } from '../../session/record.ts';
 import type { SessionError } from '../../session/errors.ts';
 import { invalidArgument } from '../../store/errors.ts';
@@ -496,7 +497,7 @@ const drive = async (engine: SessionEngine, turn: TurnHandle, opts: AgentTurnOpt
   const fail = async (e: TurnError | 'cancelled'): Promise<E.Either<TurnError, TurnReport>> => {
     const err = e === 'cancelled' || signal.aborted ? cancelled() : e;
     if (startSeq !== undefined) {
-      const revert = [{ type: 'turn_start_reverted', startSeq }];
+      const revert = [commands.turnStartReverted(startSeq)];
       // After a cancel the handle refuses writes; the revert's own guard (lastStart.seq === startSeq) keeps it safe.
       const r = turn.active ? await turn.append(revert) : await engine.append(sid, revert);
       if (E.isRight(r)) startSeq = undefined;
@@ -508,9 +509,9 @@ const drive = async (engine: SessionEngine, turn: TurnHandle, opts: AgentTurnOpt
 
   /** `turn_started`: its seq and what it consumed. */
   const startTurn = async (): Promise<E.Either<TurnError | 'cancelled', ConsumedTurnInputs>> => {
-    const r = check(await turn.append([{ type: 'turn_started' }]));
+    const r = check(await turn.append([commands.turnStarted()]));
     if (E.isLeft(r)) return r;
-    const consumed = r.right.results[0] as ConsumedTurnInputs;
+    const [consumed] = r.right.results;
     startSeq = consumed.startSeq;
     return E.right(consumed);
   };
@@ -526,7 +527,7 @@ const drive = async (engine: SessionEngine, turn: TurnHandle, opts: AgentTurnOpt
   let session: Session = first.right;
   const stale = session.deferredTurn.lastStart;
   if (stale !== undefined) {
-    const r = check(await turn.append([{ type: 'turn_start_reverted', startSeq: stale.seq }]));
+    const r = check(await turn.append([commands.turnStartReverted(stale.seq)]));
     if (E.isLeft(r)) return fail(r.left);
     revertedStaleStart = stale.seq;
     session = r.right.session;

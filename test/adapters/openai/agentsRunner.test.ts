@@ -138,7 +138,7 @@ describe('run() with a palimpsest session', () => {
     // The append commits, but the first acknowledgement of an operation never reaches the caller.
     const store: Store = {
       ...real,
-      append: async (...args: Parameters<Store['append']>) => {
+      append: async <const Cs extends readonly unknown[]>(...args: [string, Cs, { readonly expectedSeq: number }]) => {
         const r = await real.append(...args);
         const isOperation = args[1].some((c) => (c as { type?: string; key?: string }).type === 'metadata_set' && String((c as { key?: string }).key).startsWith('agents.operation:'));
         if (E.isRight(r) && isOperation && lose-- > 0) return E.left(storeIoError('(test)', 'acknowledgement lost'));

@@ -345,7 +345,7 @@ describe('persistence, errors, concurrency', () => {
     // The same store, counting the SeqConflicts the instances run into.
     const store: Store = {
       ...real,
-      append: async (...args: Parameters<Store['append']>) => {
+      append: async <const Cs extends readonly unknown[]>(...args: [string, Cs, { readonly expectedSeq: number }]) => {
         const r = await real.append(...args);
         if (E.isLeft(r) && r.left._tag === 'SeqConflict') conflicts++;
         return r;

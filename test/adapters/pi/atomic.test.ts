@@ -238,7 +238,8 @@ describe('what a re-import is told', () => {
       let n = 0;
       const faulty: SessionStore = {
         ...real,
-        append: (...a) => (++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError', path: dir, message: 'injected' })) : real.append(...a)),
+        append: <const Cs extends readonly unknown[]>(...a: [string, Cs, { readonly expectedSeq: number }]) =>
+          ++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError' as const, path: dir, message: 'injected' })) : real.append(...a),
       };
       expect(E.isLeft(await importPiFile(faulty, file, { batchSize: 2 }))).toBe(true);
     });
