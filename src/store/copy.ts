@@ -77,9 +77,9 @@ interface SessionRows {
  * and what opening or reading either store returns.
  */
 export const copySessions = async (from: StoreTarget, to: StoreTarget, ids?: readonly string[]): Promise<E.Either<CopyError, CopyReport>> => {
-  const src = await openIo(from, false);
+  const src = await openIo(from, false, false);
   if (E.isLeft(src)) return src;
-  const dst = await openIo(to, false);
+  const dst = await openIo(to, false, true);
   if (E.isLeft(dst)) {
     await src.right.close();
     return dst;
