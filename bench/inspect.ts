@@ -9,7 +9,9 @@
  * each session: first contentful paint of the page, time until the sessions
  * table is drawn, until the transcript's first page at the head, until the
  * compaction's diff, until the charts; the page's JS heap (CDP
- * `Performance.getMetrics`) and the server process's RSS. The ratios large /
+ * `Performance.getMetrics`) and the server process's RSS; then the server's own
+ * time and answer size per API request (timeline, the compaction's diff, the
+ * chart series, verify), one request at a time. The ratios large /
  * small are the figures to compare across runs; absolute times depend on the
  * machine. Not a test: nothing asserts a time.
  */
@@ -70,6 +72,16 @@ interface Figures {
 
 const since = (t0: number): number => Math.round(performance.now() - t0);
 
+/** Opens the store for one read and closes it (the server opens it per request, so it is free between requests). */
+const reopen = async <A>(path: string, f: (s: SessionStore) => Promise<E.Either<{ message: string }, A>>): Promise<E.Either<{ message: string }, A>> => {
+  const s = unwrap(await SessionStore.open(path));
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
+};
+
 const measure = async (page: Page, url: string, sid: string, messages: number): Promise<Figures> => {
   const t0 = performance.now();
   await page.goto(url);
@@ -124,6 +136,24 @@ const main = async (): Promise<void> => {
         rows.push(await measure(page, running.url, sid, n));
         await page.close();
       }
+      // The server's own time per API answer, one request at a time (no page, no other request competing).
+      const api: Record<string, number> = {};
+      for (const sid of ['small', 'large']) {
+        const s = unwrap(await reopen(dir.path, (st) => st.revisions(sid)));
+        const c = s.commits[0]!.seq;
+        for (const [name, path] of [
+          ['timeline', `api/timeline?session=${sid}`],
+          ['diff', `api/diff?a=${c - 1}&b=${c}&session=${sid}`],
+          ['series', `api/series?session=${sid}`],
+          ['verify', `api/verify?session=${sid}`],
+        ] as const) {
+          const t0 = performance.now();
+          const res = await fetch(running.url + path);
+          const body = await res.text();
+          api[`${sid} ${name}`] = since(t0);
+          api[`${sid} ${name} kB`] = Math.round(body.length / 1024);
+        }
+      }
       const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
       const [s, l] = rows as [Figures, Figures];
       const ratio = (k: keyof Figures): string => (s[k] > 0 ? (l[k] / s[k]).toFixed(2) : '-');
@@ -131,7 +161,8 @@ const main = async (): Promise<void> => {
       console.log(['figure'.padEnd(14), 'small'.padStart(10), 'large'.padStart(10), 'large/small'.padStart(12)].join(' '));
       for (const k of keys) console.log([k.padEnd(14), String(s[k]).padStart(10), String(l[k]).padStart(10), ratio(k).padStart(12)].join(' '));
       console.log(`server (this process) RSS after both: ${rss} MB`);
-      console.log(JSON.stringify({ small: s, large: l, serverRssMB: rss }));
+      for (const [k, v] of Object.entries(api)) console.log(`API ${k.padEnd(22)} ${String(v).padStart(8)}${k.endsWith('kB') ? '' : ' ms'}`);
+      console.log(JSON.stringify({ small: s, large: l, serverRssMB: rss, api }));
     } finally {
       await browser.close();
       await running.close();

@@ -8,19 +8,18 @@
  * reads one slice of the transcript (lazy chunks), a log page one key range.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { messageText } from '../model/index.ts';
 import type { Message } from '../model/message.ts';
-import { reduce } from '../session/replay.ts';
 import type { Session } from '../session/session.ts';
-import type { SessionState } from '../session/state.ts';
 import type { LogRecord } from '../session/record.ts';
 import type { SessionStore, StoreError } from '../store/index.ts';
-import { transcriptLength, transcriptSlice, transcriptMessageAt } from '../transcript/index.ts';
+import { transcriptLength, transcriptSlice } from '../transcript/index.ts';
 import { commandSummary, messageSummary, roleLabel } from '../cli/format.ts';
-import { comparePoints } from './compare.ts';
-import { messageDigest } from './diff.ts';
+import { loadPoints } from './compare.ts';
+import { diffMessageSpans, messageDigest } from './diff.ts';
+import { textDiffs } from './textDiff.ts';
 import { readLazy } from './lazy.ts';
 import { searchMessages } from './search.ts';
+export { seriesView } from './series.ts';
 import { storeLabelSource, type LabelSource } from './labels.ts';
 import { loadPoint, type Point, type PointError } from './points.ts';
 import { originalTimes } from './times.ts';
@@ -217,74 +216,6 @@ export const logPage = async (store: SessionStore, sessionId: string, from: numb
   });
 };
 
-const textSize = (m: Message): number => messageText(m).length;
-
-/**
- * The chart series: replays the session's log from its first record (loaded
- * through the store, so a fork starts from its parent's state) with the pure
- * reducer, which checks every record's chain, hash and revision as it goes.
- */
-export const seriesView = async (store: SessionStore, sessionId: string): Promise<E.Either<StoreError, SeriesView>> => {
-  const first = await store.load(sessionId, { atSeq: 1 });
-  if (E.isLeft(first)) return first;
-  const out: SeriesView = { sessionId, records: { seq: [], messages: [], chars: [] }, turns: { seq: [], index: [], inputTokens: [], outputTokens: [], cacheReadTokens: [] }, commitSeqs: [] };
-  let state: SessionState = first.right.state;
-  const firstChars = readLazy(() => first.right.messages.reduce((n, m) => n + textSize(m), 0));
-  if (E.isLeft(firstChars)) return firstChars;
-  let chars = firstChars.right;
-  pushRecord(out, 1, state, chars);
-  for await (const r of store.logStream(sessionId, { fromSeq: 2 })) {
-    if (E.isLeft(r)) return r;
-    const rec = r.right;
-    const before = transcriptLength(state.transcript);
-    const next = reduce(state, rec);
-    if (E.isLeft(next)) return next;
-    const prev = state;
-    state = next.right;
-    const step = readLazy(() => charsAfter(prev, state, rec, before, chars));
-    if (E.isLeft(step)) return step;
-    chars = step.right;
-    if (rec.command.type === 'transcript_rewritten') out.commitSeqs.push(rec.seq);
-    if (rec.command.type === 'messages_appended') {
-      rec.command.messages.forEach((m, k) => {
-        if (m.role !== 'assistant' || m.usage === undefined) return;
-        out.turns.seq.push(rec.seq);
-        out.turns.index.push(before + k);
-        out.turns.inputTokens.push(m.usage.inputTokens);
-        out.turns.outputTokens.push(m.usage.outputTokens);
-        out.turns.cacheReadTokens.push(m.usage.cacheReadTokens ?? 0);
-      });
-    }
-    pushRecord(out, rec.seq, state, chars);
-  }
-  return E.right(out);
-};
-
-const pushRecord = (out: SeriesView, seq: number, state: SessionState, chars: number): void => {
-  out.records.seq.push(seq);
-  out.records.messages.push(transcriptLength(state.transcript));
-  out.records.chars.push(chars);
-};
-
-/**
- * The text size after a record: appends add their messages' sizes; anything
- * else that changed the transcript is recounted from the first index where it
- * may differ (the common prefix of the two transcripts by identity).
- */
-const charsAfter = (prev: SessionState, next: SessionState, rec: LogRecord, before: number, chars: number): number => {
-  if (prev.transcript === next.transcript) return chars;
-  const after = transcriptLength(next.transcript);
-  if (rec.command.type === 'messages_appended' && after === before + rec.command.messages.length) {
-    return chars + transcriptSlice(next.transcript, before, after).reduce((n, m) => n + textSize(m), 0);
-  }
-  let same = 0;
-  const limit = Math.min(before, after);
-  while (same < limit && transcriptMessageAt(prev.transcript, same) === transcriptMessageAt(next.transcript, same)) same++;
-  const removed = transcriptSlice(prev.transcript, same, before).reduce((n, m) => n + textSize(m), 0);
-  const added = transcriptSlice(next.transcript, same, after).reduce((n, m) => n + textSize(m), 0);
-  return chars - removed + added;
-};
-
 /** Messages of the transcript at `point` whose text contains `query` (case-insensitive); at most `SEARCH_LIMIT` hits. */
 export const searchView = async (store: SessionStore, sessionId: string, query: string, point: Point = { kind: 'head' }, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, SearchView>> => {
   const s = await loadPoint(store, sessionId, point, labels.resolve);
@@ -302,14 +233,19 @@ const summaries = (messages: readonly Message[], spans: ReadonlyArray<{ start: n
   return out;
 };
 
-/** The diff of two points with the changed messages' summaries (and with `text`, the line diffs). */
+/** The diff of two points as the page gets it (`DiffView`: spans without digests, the changed messages' summaries; with `text`, the line diffs). */
 export const diffView = async (store: SessionStore, sessionId: string, a: Point, b: Point, text: boolean, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, DiffView>> => {
-  const c = await comparePoints(store, sessionId, a, b, { text, labels: labels.resolve });
-  if (E.isLeft(c)) return c;
-  const { comparison, aMessages, bMessages } = c.right;
-  const changed = comparison.diff.hunks.filter((h) => h.kind !== 'kept');
+  const p = await loadPoints(store, sessionId, a, b, labels.resolve);
+  if (E.isLeft(p)) return p;
+  const { aMessages, bMessages } = p.right;
+  const diff = diffMessageSpans(aMessages, bMessages);
+  const changed = diff.hunks.filter((h) => h.kind !== 'kept');
   return E.right({
-    ...comparison,
+    sessionId,
+    a: p.right.a,
+    b: p.right.b,
+    diff,
+    ...(text ? { texts: textDiffs(diff, aMessages, bMessages) } : {}),
     removedSummaries: summaries(aMessages, changed.map((h) => h.a)),
     addedSummaries: summaries(bMessages, changed.map((h) => h.b)),
   });

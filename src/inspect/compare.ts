@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Message } from '../model/message.ts';
-import type { Session } from '../session/session.ts';
+import { Session } from '../session/session.ts';
 import type { SessionStore } from '../store/index.ts';
 import { readLazy } from './lazy.ts';
 import { diffMessages, type MessageDiff } from './diff.ts';
@@ -51,9 +51,36 @@ const infoOf = (sessionId: string, point: Point, s: Session, messages: readonly 
   messages: messages.length,
 });
 
+/** How many records after `a` a seq or head `b` may be for `comparePoints` to reach it by replaying them onto `a`. */
+export const DERIVE_LIMIT = 256;
+
 /**
- * Loads `sessionId` at `a` and at `b` (see `loadPoint` for the errors) and
- * diffs the transcripts (`diffMessages`); labels resolve through `opts.labels`
+ * The session at `b` reached from `a` (already loaded) by replaying the records
+ * between them (`store.log` checks their hashes and links; the replay checks
+ * each revision, as `store.load` does for the records after a snapshot), so
+ * both sides share every message `b` kept: no second snapshot read, and each
+ * shared message is read and hashed once. Only for `b` a seq or the head at
+ * most `DERIVE_LIMIT` records after `a` in the same session; else `undefined`
+ * (the caller loads `b`).
+ */
+const derivePoint = async (store: SessionStore, sessionId: string, a: Session, b: Point): Promise<E.Either<PointError, Session> | undefined> => {
+  if (a.id !== sessionId || (b.kind !== 'seq' && b.kind !== 'head')) return undefined;
+  let to: number;
+  if (b.kind === 'seq') to = b.seq;
+  else {
+    const listed = await store.list();
+    const h = E.isRight(listed) ? listed.right.find((x) => x.sessionId === sessionId) : undefined;
+    if (h === undefined) return undefined;
+    to = h.lastSeq;
+  }
+  if (to <= a.seq || to > a.seq + DERIVE_LIMIT) return undefined;
+  const records = await store.log(sessionId, { fromSeq: a.seq + 1, toSeq: to });
+  if (E.isLeft(records)) return records;
+  return Session.fromState(a.state, records.right);
+};
+
+/**
+ * Loads `sessionId` at `a` and at `b` (`loadPoints`) and diffs the transcripts (`diffMessages`); labels resolve through `opts.labels`
  * (default the store's, checked against the log); with `text`, also the line diffs of
  * the changed hunks (`textDiffs`).
  */
@@ -64,24 +91,37 @@ export const comparePoints = async (
   b: Point,
   opts: { readonly text?: boolean; readonly labels?: LabelResolver } = {},
 ): Promise<E.Either<PointError, ComparedTranscripts>> => {
-  const labels = opts.labels ?? storeLabelSource.resolve;
-  const sa = await loadPoint(store, sessionId, a, labels);
-  if (E.isLeft(sa)) return sa;
-  const sb = await loadPoint(store, sessionId, b, labels);
-  if (E.isLeft(sb)) return sb;
-  const am = readLazy(() => sa.right.messages);
-  if (E.isLeft(am)) return am;
-  const bm = readLazy(() => sb.right.messages);
-  if (E.isLeft(bm)) return bm;
-  const aMessages = am.right;
-  const bMessages = bm.right;
+  const p = await loadPoints(store, sessionId, a, b, opts.labels ?? storeLabelSource.resolve);
+  if (E.isLeft(p)) return p;
+  const { aMessages, bMessages } = p.right;
   const diff = diffMessages(aMessages, bMessages);
   const comparison: Comparison = {
     sessionId,
-    a: infoOf(sessionId, a, sa.right, aMessages),
-    b: infoOf(sessionId, b, sb.right, bMessages),
+    a: p.right.a,
+    b: p.right.b,
     diff,
     ...(opts.text === true ? { texts: textDiffs(diff, aMessages, bMessages) } : {}),
   };
   return E.right({ comparison, aMessages, bMessages });
+};
+
+/** Two points of a session, loaded: where each was taken and its messages. */
+export interface LoadedPoints {
+  readonly a: PointInfo;
+  readonly b: PointInfo;
+  readonly aMessages: readonly Message[];
+  readonly bMessages: readonly Message[];
+}
+
+/** Loads `sessionId` at `a` and at `b` (`b` replayed from `a` when it is a few records later, see `derivePoint`); the errors of `loadPoint`. */
+export const loadPoints = async (store: SessionStore, sessionId: string, a: Point, b: Point, labels: LabelResolver): Promise<E.Either<PointError, LoadedPoints>> => {
+  const sa = await loadPoint(store, sessionId, a, labels);
+  if (E.isLeft(sa)) return sa;
+  const am = readLazy(() => sa.right.messages);
+  if (E.isLeft(am)) return am;
+  const sb = (await derivePoint(store, sessionId, sa.right, b)) ?? (await loadPoint(store, sessionId, b, labels));
+  if (E.isLeft(sb)) return sb;
+  const bm = readLazy(() => sb.right.messages);
+  if (E.isLeft(bm)) return bm;
+  return E.right({ a: infoOf(sessionId, a, sa.right, am.right), b: infoOf(sessionId, b, sb.right, bm.right), aMessages: am.right, bMessages: bm.right });
 };

@@ -62,7 +62,20 @@ export interface DiffOptions {
 }
 
 /** The digest of one message: SHA-256 of its canonical digest form (the bytes it adds to the revision). */
-export const messageDigest = (m: Message | MessageInput): Digest => sha256Digest(canonicalMessageBytes(m));
+export const messageDigest = (m: Message | MessageInput): Digest => {
+  if (!Object.isFrozen(m)) return sha256Digest(canonicalMessageBytes(m));
+  let d = digestMemo.get(m);
+  if (d === undefined) digestMemo.set(m, (d = sha256Digest(canonicalMessageBytes(m))));
+  return d;
+};
+
+/**
+ * Digests of frozen messages by object (a transcript deep-freezes every
+ * message, so it cannot change): two sides of a diff that share a message (a
+ * point derived from the other by replay) hash it once. A pure memo, weak: it
+ * never keeps a message alive.
+ */
+const digestMemo = new WeakMap<object, Digest>();
 
 /** The message-level diff of two transcripts (see the module comment). */
 export const diffMessages = (a: readonly (Message | MessageInput)[], b: readonly (Message | MessageInput)[], opts: DiffOptions = {}): MessageDiff =>
@@ -70,20 +83,60 @@ export const diffMessages = (a: readonly (Message | MessageInput)[], b: readonly
 
 /** The message-level diff of two lists of message digests (see the module comment). */
 export const diffDigests = (a: readonly Digest[], b: readonly Digest[], opts: DiffOptions = {}): MessageDiff => {
+  const e = editScript(a.length, b.length, (i, j) => a[i] === b[j], (s, ea, eb) => [a.slice(s, ea), b.slice(s, eb)], opts);
+  const hunks = spansOf(e.runs).map((h) => withDigests(h, a, b));
+  return { aCount: a.length, bCount: b.length, counts: countsOf(hunks), hunks, coarse: e.coarse };
+};
+
+/** A hunk without its digests: kind and spans. */
+export interface SpanHunk {
+  readonly kind: DiffHunk['kind'];
+  readonly a: IndexSpan;
+  readonly b: IndexSpan;
+}
+
+/** A diff without digests (`diffMessageSpans`). */
+export type SpanDiff = Omit<MessageDiff, 'hunks'> & { readonly hunks: readonly SpanHunk[] };
+
+/**
+ * The same diff as `diffMessages` (same hunks, counts and `coarse`) without the
+ * digests, hashing only what it must: the common prefix and suffix are matched
+ * by object identity first (a point replayed from the other shares every
+ * message it kept) and by digest only where the objects differ; only the
+ * middle is hashed whole. On a compaction of a 50,000-message transcript this
+ * hashes the replaced span, not the 50,000.
+ */
+export const diffMessageSpans = (a: readonly (Message | MessageInput)[], b: readonly (Message | MessageInput)[], opts: DiffOptions = {}): SpanDiff => {
+  const same = (i: number, j: number): boolean => a[i] === b[j] || messageDigest(a[i]!) === messageDigest(b[j]!);
+  const e = editScript(a.length, b.length, same, (s, ea, eb) => [a.slice(s, ea).map(messageDigest), b.slice(s, eb).map(messageDigest)], opts);
+  const hunks = spansOf(e.runs);
+  return { aCount: a.length, bCount: b.length, counts: countsOf(hunks), hunks, coarse: e.coarse };
+};
+
+/**
+ * The edit script of two lists of `aLen` and `bLen` items: the common prefix
+ * and suffix by `same(i, j)`, then Myers on the middle's digests
+ * (`middle(start, aEnd, bEnd)`), bounded by `maxEdits`.
+ */
+const editScript = (
+  aLen: number,
+  bLen: number,
+  same: (i: number, j: number) => boolean,
+  middle: (start: number, aEnd: number, bEnd: number) => [Digest[], Digest[]],
+  opts: DiffOptions,
+): { runs: Run[]; coarse: boolean } => {
   const maxEdits = opts.maxEdits ?? 2000;
   let pre = 0;
-  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
+  while (pre < aLen && pre < bLen && same(pre, pre)) pre++;
   let suf = 0;
-  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const midA = a.slice(pre, a.length - suf);
-  const midB = b.slice(pre, b.length - suf);
+  while (suf < aLen - pre && suf < bLen - pre && same(aLen - 1 - suf, bLen - 1 - suf)) suf++;
+  const [midA, midB] = middle(pre, aLen - suf, bLen - suf);
   const runs: Run[] = [];
   if (pre > 0) runs.push({ op: 'kept', aLen: pre, bLen: pre });
-  const middle = middleRuns(midA, midB, maxEdits);
-  runs.push(...middle.runs);
+  const m = middleRuns(midA, midB, maxEdits);
+  runs.push(...m.runs);
   if (suf > 0) runs.push({ op: 'kept', aLen: suf, bLen: suf });
-  const hunks = hunksOf(mergeRuns(runs), a, b);
-  return { aCount: a.length, bCount: b.length, counts: countsOf(hunks), hunks, coarse: middle.coarse };
+  return { runs: mergeRuns(runs), coarse: m.coarse };
 };
 
 /** A run of the edit script: `aLen` old messages and `bLen` new ones. */
@@ -115,62 +168,65 @@ const mergeRuns = (runs: readonly Run[]): Run[] => {
   return out;
 };
 
-const hunksOf = (runs: readonly Run[], a: readonly Digest[], b: readonly Digest[]): DiffHunk[] => {
-  const hunks: DiffHunk[] = [];
+/** The hunks' spans of an edit script; a removal next to an addition is one replacement. */
+const spansOf = (runs: readonly Run[]): SpanHunk[] => {
+  const hunks: SpanHunk[] = [];
   let i = 0;
   let j = 0;
   for (let k = 0; k < runs.length; k++) {
     const r = runs[k]!;
     const next = runs[k + 1];
-    if (r.op !== 'kept' && next !== undefined && next.op !== 'kept' && next.op !== r.op) {
-      // A removal next to an addition is one replacement.
-      const aLen = r.aLen + next.aLen;
-      const bLen = r.bLen + next.bLen;
-      hunks.push({ kind: 'replaced', a: span(i, aLen), b: span(j, bLen), removed: a.slice(i, i + aLen), added: b.slice(j, j + bLen) });
-      i += aLen;
-      j += bLen;
-      k++;
-      continue;
-    }
-    switch (r.op) {
-      case 'kept':
-        hunks.push({ kind: 'kept', a: span(i, r.aLen), b: span(j, r.bLen), digests: a.slice(i, i + r.aLen) });
-        break;
-      case 'removed':
-        hunks.push({ kind: 'removed', a: span(i, r.aLen), b: span(j, 0), removed: a.slice(i, i + r.aLen) });
-        break;
-      case 'added':
-        hunks.push({ kind: 'added', a: span(i, 0), b: span(j, r.bLen), added: b.slice(j, j + r.bLen) });
-        break;
-    }
-    i += r.aLen;
-    j += r.bLen;
+    const joined = r.op !== 'kept' && next !== undefined && next.op !== 'kept' && next.op !== r.op;
+    const aLen = joined ? r.aLen + next.aLen : r.aLen;
+    const bLen = joined ? r.bLen + next.bLen : r.bLen;
+    hunks.push({ kind: joined ? 'replaced' : r.op, a: span(i, aLen), b: span(j, bLen) });
+    if (joined) k++;
+    i += aLen;
+    j += bLen;
   }
   return hunks;
 };
 
+/** A hunk with its digests. */
+const withDigests = (h: SpanHunk, a: readonly Digest[], b: readonly Digest[]): DiffHunk => {
+  const removed = a.slice(h.a.start, h.a.end);
+  const added = b.slice(h.b.start, h.b.end);
+  switch (h.kind) {
+    case 'kept':
+      return { kind: 'kept', a: h.a, b: h.b, digests: removed };
+    case 'removed':
+      return { kind: 'removed', a: h.a, b: h.b, removed };
+    case 'added':
+      return { kind: 'added', a: h.a, b: h.b, added };
+    case 'replaced':
+      return { kind: 'replaced', a: h.a, b: h.b, removed, added };
+  }
+};
+
 const span = (start: number, length: number): IndexSpan => ({ start, end: start + length });
 
-const countsOf = (hunks: readonly DiffHunk[]): DiffCounts => {
+const countsOf = (hunks: readonly SpanHunk[]): DiffCounts => {
   let kept = 0;
   let removed = 0;
   let added = 0;
   let replaced = 0;
   let replacements = 0;
   for (const h of hunks) {
+    const aLen = h.a.end - h.a.start;
+    const bLen = h.b.end - h.b.start;
     switch (h.kind) {
       case 'kept':
-        kept += h.digests.length;
+        kept += aLen;
         break;
       case 'removed':
-        removed += h.removed.length;
+        removed += aLen;
         break;
       case 'added':
-        added += h.added.length;
+        added += bLen;
         break;
       case 'replaced':
-        replaced += h.removed.length;
-        replacements += h.added.length;
+        replaced += aLen;
+        replacements += bLen;
         break;
     }
   }

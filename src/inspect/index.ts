@@ -13,8 +13,8 @@ export { staticInspectorPage, staticInspectorData, type StaticPageOptions } from
 export { noLabelSource, storeLabelSource, listLabels, resolveStoreLabel, type LabelSource } from './labels.ts';
 export { readScope } from './scope.ts';
 export { originalTimes } from './times.ts';
-export { diffDigests, diffMessages, messageDigest, type DiffCounts, type DiffHunk, type DiffOptions, type IndexSpan, type MessageDiff } from './diff.ts';
+export { diffDigests, diffMessages, diffMessageSpans, messageDigest, type DiffCounts, type DiffHunk, type DiffOptions, type IndexSpan, type MessageDiff, type SpanDiff, type SpanHunk } from './diff.ts';
 export { textDiffs, type HunkTextDiff } from './textDiff.ts';
-export { comparePoints, type Comparison, type PointInfo } from './compare.ts';
+export { comparePoints, loadPoints, type Comparison, type LoadedPoints, type PointInfo } from './compare.ts';
 export { parsePoint, loadPoint, type Point, type PointError, type LabelResolver } from './points.ts';
 export type * from './views.ts';

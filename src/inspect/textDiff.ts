@@ -11,7 +11,7 @@
 import { formatPatch, structuredPatch, type StructuredPatchHunk } from 'diff';
 import { canonicalJsonUnsafe, messageText, toolUses } from '../model/index.ts';
 import type { Message } from '../model/message.ts';
-import type { DiffHunk, MessageDiff } from './diff.ts';
+import type { DiffHunk, SpanHunk } from './diff.ts';
 
 /** The line diff of one changed hunk (its index in `MessageDiff.hunks`). */
 export interface HunkTextDiff {
@@ -42,7 +42,7 @@ const spanText = (messages: readonly Message[], start: number, end: number): str
 };
 
 /** The line diffs of every changed hunk of `d`, which must be the diff of `a` against `b`. */
-export const textDiffs = (d: MessageDiff, a: readonly Message[], b: readonly Message[]): HunkTextDiff[] => {
+export const textDiffs = (d: { readonly hunks: readonly SpanHunk[] }, a: readonly Message[], b: readonly Message[]): HunkTextDiff[] => {
   const out: HunkTextDiff[] = [];
   d.hunks.forEach((h, index) => {
     if (h.kind === 'kept') return;

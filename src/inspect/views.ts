@@ -8,6 +8,7 @@ import type { Usage } from '../model/usage.ts';
 import type { TranscriptRewriteCommit } from '../transcript/index.ts';
 import type { HeaderFork, VerifyProblem } from '../store/index.ts';
 import type { Comparison } from './compare.ts';
+import type { SpanDiff } from './diff.ts';
 
 /** One row of the sessions view. */
 export interface SessionRow {
@@ -143,8 +144,13 @@ export interface SearchView {
   readonly hits: ReadonlyArray<{ readonly index: number; readonly role: string; readonly snippet: string }>;
 }
 
-/** A diff with the changed messages' one-line summaries (at most `DIFF_SUMMARY_LIMIT` per side). */
-export interface DiffView extends Comparison {
+/**
+ * A diff as the page gets it: both points, the counts and the hunks' spans
+ * (no digests: a kept span of 50,000 messages would be 3.5 MB of them), with
+ * the changed messages' one-line summaries (at most `DIFF_SUMMARY_LIMIT` per side).
+ */
+export interface DiffView extends Omit<Comparison, 'diff'> {
+  readonly diff: SpanDiff;
   readonly removedSummaries: ReadonlyArray<{ readonly index: number; readonly role: string; readonly summary: string }>;
   readonly addedSummaries: ReadonlyArray<{ readonly index: number; readonly role: string; readonly summary: string }>;
 }

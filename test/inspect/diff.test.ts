@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { assistantText, compactionSummary, Session, userText } from '../../src/index.ts';
-import { diffDigests, diffMessages, messageDigest, type DiffHunk, type MessageDiff } from '../../src/inspect/diff.ts';
+import { assistantText, compactionSummary, Session, userText, type Message } from '../../src/index.ts';
+import { diffDigests, diffMessages, diffMessageSpans, messageDigest, type DiffHunk, type MessageDiff } from '../../src/inspect/diff.ts';
 import { textDiffs } from '../../src/inspect/textDiff.ts';
 import { right } from '../support/either.ts';
 
@@ -113,5 +113,29 @@ describe('diffMessages and textDiffs on a real rewrite', () => {
     expect(lines).toContain('-It defines canonical JSON.');
     expect(lines).toContain('+RFC 8785 was explained.');
     expect(lines).toContain('+#0 user/compaction_summary');
+  });
+});
+
+describe('diffMessageSpans', () => {
+  /** A frozen message per letter; `copy` makes an equal message that is another object. */
+  const msg = (c: string): Message => Object.freeze({ ...userText(`text ${c}`), createdAt: 1 }) as Message;
+  const copy = (m: Message): Message => Object.freeze({ ...m }) as Message;
+
+  it('is diffMessages without the digests, whether equal messages are the same object or not (property)', () => {
+    const pool = new Map([...'abcde'].map((c) => [c, msg(c)]));
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 30 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'e'), fc.boolean()), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 40 }),
+        (xs, ys, maxEdits) => {
+          const a = xs.map((c) => pool.get(c)!);
+          const b = ys.map(([c, shared]) => (shared ? pool.get(c)! : copy(pool.get(c)!)));
+          const full = diffMessages(a, b, { maxEdits });
+          const spans = diffMessageSpans(a, b, { maxEdits });
+          expect(spans).toEqual({ ...full, hunks: full.hunks.map((h) => ({ kind: h.kind, a: h.a, b: h.b })) });
+        },
+      ),
+    );
   });
 });

@@ -14,8 +14,25 @@ export const staticData = (): StaticData | undefined => (window as unknown as Re
 /** Whether this is a static page (no server: only the answers written into it). */
 export const isStatic = (): boolean => staticData() !== undefined;
 
-/** GETs an API path (`apiPath(...)`). */
-export const getJson = async <A>(path: string): Promise<Answer<A>> => {
+/**
+ * Answers the page keeps for its lifetime: requests in flight (two views asking
+ * for one path share one request) and `verify` answers (a full replay of the
+ * session on the server; the sessions list, the session header and the log all
+ * show it). Reloading the page verifies again.
+ */
+const kept = new Map<string, Promise<Answer<unknown>>>();
+
+/** GETs an API path (`apiPath(...)`), sharing a request in flight and keeping `verify` answers (see `kept`). */
+export const getJson = <A>(path: string): Promise<Answer<A>> => {
+  const known = kept.get(path);
+  if (known !== undefined) return known as Promise<Answer<A>>;
+  const p = fetchJson<A>(path);
+  kept.set(path, p);
+  if (!path.startsWith('api/verify?')) void p.finally(() => kept.delete(path));
+  return p;
+};
+
+const fetchJson = async <A>(path: string): Promise<Answer<A>> => {
   const data = staticData();
   if (data !== undefined) {
     if (!(path in data.responses)) return { ok: false, error: { _tag: 'NotInStaticPage', message: `this static page does not hold ${path}; serve the store with palimpsest inspect to see it` } };

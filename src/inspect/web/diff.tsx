@@ -5,6 +5,19 @@ import { Pending } from './common.tsx';
 import { num, short } from './format.ts';
 import { useApi } from './hooks.ts';
 
+/** One side of the diff: the summaries of its changed messages (`changed` in all; the rest are counted). */
+const Side = ({ testId, title, kind, lines, changed }: { testId: string; title: string; kind: 'removed' | 'added'; lines: DiffView['addedSummaries']; changed: number }) => (
+  <div class={`side ${kind === 'removed' ? 'old' : 'new'}`} data-testid={testId}>
+    <h4>{title}</h4>
+    {lines.map((s) => (
+      <div key={s.index} class={`line ${kind}`}>
+        <span class="idx">#{s.index}</span> <span class="role">{s.role}</span> {s.summary}
+      </div>
+    ))}
+    {lines.length < changed && <p class="muted">… {num(changed - lines.length)} more</p>}
+  </div>
+);
+
 export const DiffPanel = ({ sessionId, a, b }: { sessionId: string; a: string; b: string }) => {
   const d = useApi<DiffView>(apiPath('diff', { session: sessionId, a, b }));
   if (d === undefined || !d.ok) return <Pending answer={d} />;
@@ -22,7 +35,7 @@ export const DiffPanel = ({ sessionId, a, b }: { sessionId: string; a: string; b
         </span>
       </p>
       <p class="muted">
-        a: record {v.a.seq}, revision {short(v.a.revision)}, {num(v.a.messages)} messages · b: record {v.b.seq}, revision {short(v.b.revision)}, {num(v.b.messages)} messages
+        a: {v.a.sessionId !== undefined ? `${v.a.sessionId} ` : ''}record {v.a.seq}, revision {short(v.a.revision)}, {num(v.a.messages)} messages · b: {v.b.sessionId !== undefined ? `${v.b.sessionId} ` : ''}record {v.b.seq}, revision {short(v.b.revision)}, {num(v.b.messages)} messages
       </p>
       <ul class="hunks">
         {v.diff.hunks.map((h, k) => (
@@ -32,24 +45,8 @@ export const DiffPanel = ({ sessionId, a, b }: { sessionId: string; a: string; b
         ))}
       </ul>
       <div class="side-by-side">
-        <div class="side old" data-testid="diff-old">
-          <h4>removed / replaced (a)</h4>
-          {v.removedSummaries.map((s) => (
-            <div key={s.index} class="line removed">
-              <span class="idx">#{s.index}</span> <span class="role">{s.role}</span> {s.summary}
-            </div>
-          ))}
-          {v.removedSummaries.length < n.removed + n.replaced && <p class="muted">… {num(n.removed + n.replaced - v.removedSummaries.length)} more</p>}
-        </div>
-        <div class="side new" data-testid="diff-new">
-          <h4>added / replacement (b)</h4>
-          {v.addedSummaries.map((s) => (
-            <div key={s.index} class="line added">
-              <span class="idx">#{s.index}</span> <span class="role">{s.role}</span> {s.summary}
-            </div>
-          ))}
-          {v.addedSummaries.length < n.added + n.replacements && <p class="muted">… {num(n.added + n.replacements - v.addedSummaries.length)} more</p>}
-        </div>
+        <Side testId="diff-old" title="removed / replaced (a)" kind="removed" lines={v.removedSummaries} changed={n.removed + n.replaced} />
+        <Side testId="diff-new" title="added / replacement (b)" kind="added" lines={v.addedSummaries} changed={n.added + n.replacements} />
       </div>
     </section>
   );
