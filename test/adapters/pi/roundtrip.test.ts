@@ -171,16 +171,21 @@ const untimed = (value: unknown): unknown => {
 describe('a rewrite after the import', () => {
   const summaryText = 'Summary: the user asked twice; the files were listed.';
   const userAfter = (text: string) => ({ role: 'user', content: [{ type: 'text', text }], transcriptRole: 'conversational', createdAt: Date.now() });
-
-  it('a compaction pi can express exports as a pi compaction entry: pi (its own appendCompaction as the oracle) builds the same context, and re-importing gives our transcript', async () => {
+  /** Imports a rich pi session into `store`: the file, its entries, the main session and its index of the last user message. */
+  const importRich = async (store: SessionStore) => {
     const original = writeRichPiSession(tempDir('pi-written'));
     const { header, entries } = readEntries(original);
+    const imported = right(await importPiFile(store, original));
+    const main = imported.sessions.find((s) => s.key === header['id'])!.sessionId;
+    const before = right(await store.load(main));
+    const lastUser = before.messages.findLastIndex((m) => m.role === 'user' && m.transcriptRole === 'conversational');
+    return { original, header, entries, main, before, lastUser };
+  };
+
+  it('a compaction pi can express exports as a pi compaction entry: pi (its own appendCompaction as the oracle) builds the same context, and re-importing gives our transcript', async () => {
     await withStore(async (store) => {
-      const imported = right(await importPiFile(store, original));
-      const main = imported.sessions.find((s) => s.key === header['id'])!.sessionId;
-      const before = right(await store.load(main));
+      const { original, header, entries, main, before, lastUser: k } = await importRich(store);
       // Keep from the last user message on: summarize everything before it.
-      const k = before.messages.findLastIndex((m) => m.role === 'user' && m.transcriptRole === 'conversational');
       expect(k).toBeGreaterThan(0);
       const summary = { role: 'user', content: [{ type: 'text', text: summaryText }], transcriptRole: 'compaction_summary', createdAt: Date.now() };
       const rw = right(
@@ -246,14 +251,9 @@ describe('a rewrite after the import', () => {
   });
 
   it('any other rewrite exports as a branch of fresh entries, and the report says so', async () => {
-    const original = writeRichPiSession(tempDir('pi-written'));
-    const { header, entries } = readEntries(original);
     await withStore(async (store) => {
-      const imported = right(await importPiFile(store, original));
-      const main = imported.sessions.find((s) => s.key === header['id'])!.sessionId;
-      const before = right(await store.load(main));
+      const { header, entries, main, before, lastUser: k } = await importRich(store);
       // Replace the last user message in place: not a prefix summary.
-      const k = before.messages.findLastIndex((m) => m.role === 'user' && m.transcriptRole === 'conversational');
       right(
         await store.append(main, [{ type: 'transcript_rewritten', selection: { type: 'message_range', start: k, end: k + 1 }, replacement: [userAfter('Stop. Something different.')], reason: { kind: 'edit' } }], {
           expectedSeq: before.seq,
