@@ -9,6 +9,7 @@ import { benchRealtimeRestore } from './realtimeRestore.ts';
 import { benchPeers } from './peer.ts';
 import { benchPiImport } from './piImport.ts';
 import { benchPiPeer } from './piPeer.ts';
+import { benchPostgres } from './postgres.ts';
 import { table, type BenchResult } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -24,6 +25,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
   { ids: ['P4', 'P5', 'P6'], run: benchPiPeer },
+  { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'C1', 'C2'], run: benchPostgres },
 ];
 
 const results: BenchResult[] = [];

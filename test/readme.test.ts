@@ -8,7 +8,8 @@
  *   temp directory (so `./.palimpsest` in a block is a new store) and the
  *   `openai` client pointed at the loopback OpenAI server (`OPENAI_BASE_URL`,
  *   a scripted model: with tools offered it calls `read_file` on notes.txt,
- *   then quotes the tool result; otherwise it answers a fixed sentence).
+ *   then quotes the tool result; otherwise it answers a fixed sentence) and
+ *   `DATABASE_URL` at the tests' PostgreSQL server.
  *   Imports of `palimpsest` and its subpaths are pointed at the sources behind
  *   each `exports` entry (`./dist/x.js` → `src/x.ts`), so the blocks test this
  *   checkout, not a stale build.
@@ -20,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startLocalOpenAIServer, type LocalOpenAIServer, type RecordedRequest, type ScriptedReply } from './support/localOpenAIServer.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -56,7 +57,7 @@ const scriptedModel = (req: RecordedRequest): ScriptedReply => {
   return { kind: 'text', text: 'Sunny, 21 °C.' };
 };
 
-const ENV = ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_AGENTS_DISABLE_TRACING'] as const;
+const ENV = ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_AGENTS_DISABLE_TRACING', 'DATABASE_URL'] as const;
 let server: LocalOpenAIServer;
 const savedEnv = new Map<string, string | undefined>();
 const dirs: string[] = [];
@@ -66,6 +67,8 @@ beforeAll(async () => {
   process.env.OPENAI_BASE_URL = server.url;
   process.env.OPENAI_API_KEY = 'not-needed-locally';
   process.env.OPENAI_AGENTS_DISABLE_TRACING = '1';
+  // The PostgreSQL block connects to the test server (test/support/postgresServer.ts).
+  process.env.DATABASE_URL = inject('pgUrl');
 });
 afterAll(async () => {
   for (const [k, v] of savedEnv) {
@@ -89,6 +92,7 @@ describe('README code blocks', () => {
       'pi sessions, losslessly',
       'Running a turn with the `openai` client',
       'Detecting tampering *and* loss: head anchors',
+      'PostgreSQL',
     ]);
   });
 

@@ -1,5 +1,9 @@
 /**
- * # The store's LevelDB key layout (README §4)
+ * # The store's key layout (README §4)
+ *
+ * The keys below are the storage port's (`io.ts`) addresses. LevelDB stores
+ * them as is (`levelIo.ts`); PostgreSQL maps each namespace onto a table
+ * (`postgresSchema.ts`, `postgresIo.ts`) and rebuilds the same keys on reads.
  *
  * One LevelDB database per store directory, opened with the `level` package
  * (classic-level underneath). Keys are UTF-8 strings: a one-character namespace,

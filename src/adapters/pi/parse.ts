@@ -103,146 +103,196 @@ const decodeFailure = (file: string, line: number, what: 'header' | 'entry', e: 
     : piParseError(file, line, what === 'header' ? 'invalid_header' : 'invalid_entry', `invalid ${what}: ${e.message}`, e);
 
 /**
+ * The state of a line-by-line parse (`parsePiLine`): the header once read, the
+ * entry ids seen (for duplicates) and what was repaired or warned about. Made by
+ * `piParseState`; `parsePiJsonl` and the streaming import (`scan.ts`) share it.
+ */
+export interface PiParseState {
+  readonly file: string;
+  header: PiHeader | undefined;
+  headerLine: number;
+  version: PiVersion;
+  createdAt: number;
+  /** The 1-based line of the last non-blank line pushed. */
+  lastContent: number;
+  readonly ids: Map<string, number>;
+  readonly repairs: PiRepair[];
+  readonly warnings: PiWarning[];
+}
+
+/** A fresh parse state for the file named `file`. */
+export const piParseState = (file: string): PiParseState => ({
+  file,
+  header: undefined,
+  headerLine: 0,
+  version: 1,
+  createdAt: 0,
+  lastContent: 0,
+  ids: new Map(),
+  repairs: [],
+  warnings: [],
+});
+
+/**
+ * Parses line `line` (1-based; `source` without its newline) of the file.
+ * `terminated` is false only for the file's last segment when no newline ends
+ * it: such a line that is not JSON is a half-written last line (a
+ * `truncated_last_line` warning, skipped). Returns the decoded entry, or
+ * `undefined` for a blank line, the header and a skipped line; a
+ * `PiParseError` (file, line, reason) for anything else that breaks the rules.
+ */
+export const parsePiLine = (st: PiParseState, text: string, line: number, terminated: boolean): E.Either<PiImportError, PiLine | undefined> => {
+  const file = st.file;
+  let source = text;
+  if (line === 1 && source.startsWith('\ufeff')) {
+    source = source.slice(1);
+    st.warnings.push({ kind: 'byte_order_mark', line: 1, message: `${file}:1: a UTF-8 byte order mark was ignored` });
+  }
+  if (source.trim() === '') return E.right(undefined);
+  st.lastContent = line;
+  let value: unknown;
+  try {
+    value = JSON.parse(source) as unknown;
+  } catch (err) {
+    if (!terminated) {
+      st.warnings.push({
+        kind: 'truncated_last_line',
+        line,
+        message: `${file}:${line}: the last line is half-written (${source.length} characters, no newline) and was skipped`,
+      });
+      return E.right(undefined);
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    return E.left(piParseError(file, line, 'malformed_json', `the line is not JSON: ${why}`));
+  }
+  if (!isPlainObject(value)) {
+    return E.left(
+      st.header === undefined
+        ? piParseError(file, line, 'missing_header', `expected the session header, found ${describeJson(value)}`)
+        : piParseError(file, line, 'not_an_object', `expected an entry object, found ${describeJson(value)}`),
+    );
+  }
+  if (surrogateEscape.test(source) || !isWellFormed(source)) {
+    const paths: string[] = [];
+    value = repairStrings(value, '$', paths);
+    for (const p of paths) {
+      st.repairs.push({ kind: 'lone_surrogate', line, message: `${file}:${line}: the string at ${p} had a lone surrogate and was repaired with toWellFormed()` });
+    }
+  }
+  const obj = value as Record<string, Json>;
+
+  if (st.header === undefined) {
+    if (obj['type'] !== 'session') {
+      return E.left(piParseError(file, line, 'missing_header', `expected the session header ({"type":"session",...}) as the first line, found type ${JSON.stringify(obj['type'] ?? null)}`));
+    }
+    const h = decodeWith(PiHeaderCodec, obj);
+    if (E.isLeft(h)) return E.left(decodeFailure(file, line, 'header', h.left));
+    const v = h.right.version ?? 1;
+    if (v !== 1 && v !== 2 && v !== 3) {
+      return E.left(piParseError(file, line, 'unsupported_version', `unsupported pi session version ${v} (this importer reads 1 to 3)`));
+    }
+    const t = Date.parse(h.right.timestamp);
+    if (!Number.isFinite(t) || t < 0) {
+      return E.left(piParseError(file, line, 'invalid_header', `the header timestamp ${JSON.stringify(h.right.timestamp)} is not an ISO date`));
+    }
+    st.header = h.right;
+    st.headerLine = line;
+    st.version = v;
+    st.createdAt = t;
+    return E.right(undefined);
+  }
+
+  if (obj['type'] === 'session') {
+    return E.left(piParseError(file, line, 'duplicate_header', `a second session header (the header is line ${st.headerLine})`));
+  }
+  const d = decodeWith(PiEntryCodec, obj);
+  if (E.isLeft(d)) return E.left(decodeFailure(file, line, 'entry', d.left));
+  let decoded = d.right;
+  const entry = decoded.entry;
+
+  let time: number | undefined;
+  if (entry.timestamp !== undefined) {
+    time = Date.parse(entry.timestamp);
+    if (!Number.isFinite(time) || time < 0) {
+      return E.left(piParseError(file, line, 'invalid_timestamp', `the entry timestamp ${JSON.stringify(entry.timestamp)} is not an ISO date`));
+    }
+  }
+
+  if (st.version >= 2) {
+    if (typeof entry.id !== 'string' || entry.id === '' || entry.parentId === undefined) {
+      return E.left(piParseError(file, line, 'missing_entry_id', `a version ${st.version} entry needs a non-empty "id" and a "parentId" (null at a root)`));
+    }
+    const seen = st.ids.get(entry.id);
+    if (seen !== undefined) {
+      return E.left(piParseError(file, line, 'duplicate_entry_id', `entry id ${JSON.stringify(entry.id)} is already used on line ${seen}`));
+    }
+    st.ids.set(entry.id, line);
+  } else if (entry.id !== undefined || entry.parentId !== undefined) {
+    const { id: _i, parentId: _p, ...rest } = entry as Record<string, unknown>;
+    decoded = { known: decoded.known, entry: rest } as PiAnyEntry;
+    st.repairs.push({ kind: 'v1_entry_link_ignored', line, message: `${file}:${line}: a version 1 entry carried id/parentId; pi's migration replaces them, so they were ignored` });
+  }
+  return E.right({ ...decoded, line, time });
+};
+
+/**
+ * Ends a line-by-line parse: the file must have had a header, and (version 2
+ * and 3) the parent links of the `count` entries (`link(i)`, file order) must
+ * not loop. Returns the header facts or the `PiParseError`.
+ */
+export const finishPiParse = (
+  st: PiParseState,
+  count: number,
+  link: (i: number) => PiEntryLink,
+): E.Either<PiParseError, { readonly header: PiHeader; readonly headerLine: number; readonly version: PiVersion; readonly createdAt: number }> => {
+  if (st.header === undefined) return E.left(piParseError(st.file, st.lastContent > 0 ? st.lastContent : 1, 'missing_header', 'the file has no session header'));
+  if (st.version >= 2) {
+    const cycle = findCycle(count, link);
+    if (cycle !== undefined) return E.left(piParseError(st.file, cycle.line, 'tree_cycle', `the parentId links from entry ${JSON.stringify(cycle.id)} loop`));
+  }
+  return E.right({ header: st.header, headerLine: st.headerLine, version: st.version, createdAt: st.createdAt });
+};
+
+/** The tree links of one entry: its line, id and parent id as written (v2/v3). */
+export interface PiEntryLink {
+  readonly line: number;
+  readonly id: string | undefined;
+  readonly parentId: unknown;
+}
+
+/** The links of a decoded entry. */
+export const linkOf = (e: PiLine): PiEntryLink => ({ line: e.line, id: e.entry.id as string | undefined, parentId: e.entry.parentId });
+
+/**
  * Parses the text of a pi session file. `file` names it in errors and reports.
  * Returns the decoded header and entries, or the first `PiParseError` (file, line,
  * reason) in file order. See the module comment for the rules.
  */
 export const parsePiJsonl = (text: string, file: string): E.Either<PiImportError, ParsedPiSession> => {
-  const warnings: PiWarning[] = [];
-  const repairs: PiRepair[] = [];
-  let body = text;
-  if (body.startsWith('\ufeff')) {
-    body = body.slice(1);
-    warnings.push({ kind: 'byte_order_mark', line: 1, message: `${file}:1: a UTF-8 byte order mark was ignored` });
-  }
-  const raw = body.split('\n');
-  let lastContent = -1;
-  for (let i = raw.length - 1; i >= 0; i--) {
-    if (raw[i]!.trim() !== '') {
-      lastContent = i;
-      break;
-    }
-  }
-  // The last content line is "half-written" only when no newline follows it.
-  const lastHasNewline = lastContent >= 0 && lastContent < raw.length - 1;
-
-  let header: PiHeader | undefined;
-  let headerLine = 0;
-  let version: PiVersion = 1;
-  let createdAt = 0;
+  const st = piParseState(file);
+  const raw = text.split('\n');
   const entries: PiLine[] = [];
-  const ids = new Map<string, number>();
-
-  for (let i = 0; i <= lastContent; i++) {
-    const source = raw[i]!;
-    if (source.trim() === '') continue;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(source) as unknown;
-    } catch (err) {
-      if (i === lastContent && !lastHasNewline) {
-        warnings.push({
-          kind: 'truncated_last_line',
-          line,
-          message: `${file}:${line}: the last line is half-written (${source.length} characters, no newline) and was skipped`,
-        });
-        break;
-      }
-      const why = err instanceof Error ? err.message : String(err);
-      return E.left(piParseError(file, line, 'malformed_json', `the line is not JSON: ${why}`));
-    }
-    if (!isPlainObject(value)) {
-      return E.left(
-        header === undefined
-          ? piParseError(file, line, 'missing_header', `expected the session header, found ${describeJson(value)}`)
-          : piParseError(file, line, 'not_an_object', `expected an entry object, found ${describeJson(value)}`),
-      );
-    }
-    if (surrogateEscape.test(source) || !isWellFormed(source)) {
-      const paths: string[] = [];
-      value = repairStrings(value, '$', paths);
-      for (const p of paths) {
-        repairs.push({ kind: 'lone_surrogate', line, message: `${file}:${line}: the string at ${p} had a lone surrogate and was repaired with toWellFormed()` });
-      }
-    }
-    const obj = value as Record<string, Json>;
-
-    if (header === undefined) {
-      if (obj['type'] !== 'session') {
-        return E.left(piParseError(file, line, 'missing_header', `expected the session header ({"type":"session",...}) as the first line, found type ${JSON.stringify(obj['type'] ?? null)}`));
-      }
-      const h = decodeWith(PiHeaderCodec, obj);
-      if (E.isLeft(h)) return E.left(decodeFailure(file, line, 'header', h.left));
-      const v = h.right.version ?? 1;
-      if (v !== 1 && v !== 2 && v !== 3) {
-        return E.left(piParseError(file, line, 'unsupported_version', `unsupported pi session version ${v} (this importer reads 1 to 3)`));
-      }
-      const t = Date.parse(h.right.timestamp);
-      if (!Number.isFinite(t) || t < 0) {
-        return E.left(piParseError(file, line, 'invalid_header', `the header timestamp ${JSON.stringify(h.right.timestamp)} is not an ISO date`));
-      }
-      header = h.right;
-      headerLine = line;
-      version = v;
-      createdAt = t;
-      continue;
-    }
-
-    if (obj['type'] === 'session') {
-      return E.left(piParseError(file, line, 'duplicate_header', `a second session header (the header is line ${headerLine})`));
-    }
-    const d = decodeWith(PiEntryCodec, obj);
-    if (E.isLeft(d)) return E.left(decodeFailure(file, line, 'entry', d.left));
-    let decoded = d.right;
-    const entry = decoded.entry;
-
-    let time: number | undefined;
-    if (entry.timestamp !== undefined) {
-      time = Date.parse(entry.timestamp);
-      if (!Number.isFinite(time) || time < 0) {
-        return E.left(piParseError(file, line, 'invalid_timestamp', `the entry timestamp ${JSON.stringify(entry.timestamp)} is not an ISO date`));
-      }
-    }
-
-    if (version >= 2) {
-      if (typeof entry.id !== 'string' || entry.id === '' || entry.parentId === undefined) {
-        return E.left(piParseError(file, line, 'missing_entry_id', `a version ${version} entry needs a non-empty "id" and a "parentId" (null at a root)`));
-      }
-      const seen = ids.get(entry.id);
-      if (seen !== undefined) {
-        return E.left(piParseError(file, line, 'duplicate_entry_id', `entry id ${JSON.stringify(entry.id)} is already used on line ${seen}`));
-      }
-      ids.set(entry.id, line);
-    } else if (entry.id !== undefined || entry.parentId !== undefined) {
-      const { id: _i, parentId: _p, ...rest } = entry as Record<string, unknown>;
-      decoded = { known: decoded.known, entry: rest } as PiAnyEntry;
-      repairs.push({ kind: 'v1_entry_link_ignored', line, message: `${file}:${line}: a version 1 entry carried id/parentId; pi's migration replaces them, so they were ignored` });
-    }
-    entries.push({ ...decoded, line, time });
+  for (let i = 0; i < raw.length; i++) {
+    const r = parsePiLine(st, raw[i]!, i + 1, i < raw.length - 1);
+    if (E.isLeft(r)) return r;
+    if (r.right !== undefined) entries.push(r.right);
   }
-
-  if (header === undefined) {
-    return E.left(piParseError(file, lastContent >= 0 ? lastContent + 1 : 1, 'missing_header', 'the file has no session header'));
-  }
-
-  if (version >= 2) {
-    const cycle = findCycle(entries);
-    if (cycle !== undefined) {
-      return E.left(piParseError(file, cycle.line, 'tree_cycle', `the parentId links from entry ${JSON.stringify(cycle.id)} loop`));
-    }
-  }
-
-  return E.right({ file, version, header, headerLine, createdAt, entries, repairs, warnings });
+  const done = finishPiParse(st, entries.length, (i) => linkOf(entries[i]!));
+  if (E.isLeft(done)) return done;
+  return E.right({ file, ...done.right, entries, repairs: st.repairs, warnings: st.warnings });
 };
 
 /** The first entry (in file order) whose parent chain loops, if any. A parent id naming no entry ends the chain (pi treats such an entry as a root). */
-const findCycle = (entries: readonly PiLine[]): { id: string; line: number } | undefined => {
+const findCycle = (count: number, link: (i: number) => PiEntryLink): { id: string; line: number } | undefined => {
   const parentOf = new Map<string, string | null>();
-  for (const e of entries) parentOf.set(e.entry.id as string, (e.entry.parentId ?? null) as string | null);
+  for (let i = 0; i < count; i++) {
+    const e = link(i);
+    parentOf.set(e.id as string, (e.parentId ?? null) as string | null);
+  }
   const done = new Set<string>();
-  for (const e of entries) {
-    const start = e.entry.id as string;
+  for (let i = 0; i < count; i++) {
+    const e = link(i);
+    const start = e.id as string;
     const onPath = new Set<string>();
     let cur: string | null | undefined = start;
     while (cur !== null && cur !== undefined && !done.has(cur) && parentOf.has(cur)) {

@@ -64,7 +64,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, type DecodeError } from '../../model/decode.ts';
-import { canonicalJsonUnsafe, type Json } from '../../model/json.ts';
+import type { Json } from '../../model/json.ts';
+import { sha256OfUtf8 } from '../../model/hashing.ts';
 import { MessageCodec, MessageInputCodec, type Message } from '../../model/message.ts';
 import type { ToolResult, ToolUseBlock } from '../../model/content.ts';
 import { transcriptDigest } from '../../model/digest.ts';
@@ -80,7 +81,7 @@ import {
   orphanToolResultNotice,
   toolResultFromPi,
 } from './map.ts';
-import type { ParsedPiSession, PiLine } from './parse.ts';
+import { linkOf, type ParsedPiSession, type PiEntryLink, type PiLine } from './parse.ts';
 import type { PiImportError, PiImportReport, PiPlanError, PiPlanErrorReason, PiRepair, PiRepairKind } from './report.ts';
 
 /** Why a rewrite op was planned: always a pi compaction; `note` holds `tokensBefore`. */
@@ -129,19 +130,25 @@ export interface PiForkOf {
  * `createdAt` is in ms; `leafLine` is the 1-based line of the branch's last
  * entry (0 for a file without entries); `forkOf` is set for forks.
  */
-export interface PiPlanSession {
+export interface PiPlanShape {
   readonly key: string;
   readonly metadata: Record<string, Json>;
   readonly createdAt: number;
   readonly leafLine: number;
   readonly forkOf?: PiForkOf;
-  readonly ops: PiPlanOp[];
+  /** How many ops the session applies itself (after its fork point). */
+  readonly opCount: number;
   /**
    * pi labels on this branch: every `label` entry of the file (pi's labels are
    * file-wide, in file order, a later one replacing an earlier one on the same
    * target) whose target is on the branch; `label` absent clears it.
    */
   readonly labels: ReadonlyArray<{ readonly label?: string; readonly targetLine: number; readonly targetId: string }>;
+}
+
+/** One planned session with its ops held in memory. */
+export interface PiPlanSession extends PiPlanShape {
+  readonly ops: PiPlanOp[];
 }
 
 /** The plan: sessions in creation order (parents before forks) and the report. */
@@ -152,9 +159,9 @@ export interface PiImportPlan {
 
 type Assistant = Extract<Message, { role: 'assistant' }>;
 
-/** A transcript message with the path positions of the entries it came from. */
+/** A transcript message's role with the path positions of the entries it came from (the message itself is not kept). */
 interface Tagged {
-  readonly message: Message;
+  readonly role: Message['role'];
   readonly minPos: number;
   readonly maxPos: number;
   readonly summary: boolean;
@@ -174,8 +181,73 @@ interface OpenTurn {
   readonly held: Array<() => void>;
 }
 
+/**
+ * What planning reads of a pi file: the header facts, the entries by index
+ * (file order) decoded on demand, and each entry's line and tree links without
+ * decoding it. `parsedEntries` wraps a parsed file held in memory; the
+ * streaming import (`scan.ts`) reads entries back from the file.
+ */
+export interface PiEntrySource {
+  readonly file: string;
+  readonly version: ParsedPiSession['version'];
+  readonly header: ParsedPiSession['header'];
+  /** The header's time, ms. */
+  readonly createdAt: number;
+  /** Entries in the file. */
+  readonly count: number;
+  /** Line and tree links of entry `i`. */
+  readonly link: (i: number) => PiEntryLink;
+  /** Entry `i`, decoded. */
+  readonly entry: (i: number) => PiLine;
+  /** Every `label` entry, in file order. */
+  readonly labels: ReadonlyArray<{ readonly targetId: string; readonly label?: string }>;
+  /** Message entries, tool calls in assistant messages, tool results. */
+  readonly counts: { readonly messages: number; readonly toolCalls: number; readonly toolResults: number };
+  /** What parsing repaired and warned about. */
+  readonly repairs: readonly PiRepair[];
+  readonly warnings: ParsedPiSession['warnings'];
+}
+
+/** The counts of `PiEntrySource` for one decoded entry, added to `c`. */
+export const countEntry = (c: { messages: number; toolCalls: number; toolResults: number }, e: PiLine): void => {
+  if (!e.known || e.entry.type !== 'message') return;
+  c.messages++;
+  const m = e.entry.message;
+  if (m.role === 'assistant') c.toolCalls += m.content.filter((b) => b.type === 'toolCall').length;
+  if (m.role === 'toolResult') c.toolResults++;
+};
+
+/** The label of one decoded entry, if it is a `label` entry. */
+export const labelOfEntry = (e: PiLine): { readonly targetId: string; readonly label?: string } | undefined =>
+  e.known && e.entry.type === 'label' ? { targetId: e.entry.targetId, ...(e.entry.label !== undefined ? { label: e.entry.label } : {}) } : undefined;
+
+/** A parsed file held in memory as a `PiEntrySource`. */
+export const parsedEntries = (parsed: ParsedPiSession): PiEntrySource => {
+  const counts = { messages: 0, toolCalls: 0, toolResults: 0 };
+  const labels: Array<{ targetId: string; label?: string }> = [];
+  for (const e of parsed.entries) {
+    countEntry(counts, e);
+    const l = labelOfEntry(e);
+    if (l !== undefined) labels.push(l);
+  }
+  const links = parsed.entries.map(linkOf);
+  return {
+    file: parsed.file,
+    version: parsed.version,
+    header: parsed.header,
+    createdAt: parsed.createdAt,
+    count: parsed.entries.length,
+    link: (i) => links[i]!,
+    entry: (i) => parsed.entries[i]!,
+    labels,
+    counts,
+    repairs: parsed.repairs,
+    warnings: parsed.warnings,
+  };
+};
+
+/** What planning one branch gives besides its ops (which go to the branch's `emit`). */
 interface BranchResult {
-  readonly ops: PiPlanOp[];
   readonly createdAt: number;
   readonly metadata: Record<string, Json>;
 }
@@ -191,10 +263,8 @@ const planError = (file: string, line: number, reason: PiPlanErrorReason, what: 
   message: `${file}:${line}: ${what}`,
 });
 
-const opKey = (op: PiPlanOp): string => canonicalJsonUnsafe(op);
-
 /** The initial metadata of every session of `parsed`. */
-const headerMetadata = (parsed: ParsedPiSession): Record<string, Json> => {
+const headerMetadata = (parsed: Pick<PiEntrySource, 'header' | 'version'>): Record<string, Json> => {
   const h = parsed.header;
   const m: Record<string, Json> = { 'pi.sessionId': h.id, 'pi.version': parsed.version, 'pi.timestamp': h.timestamp };
   if (h.cwd !== undefined) m['pi.cwd'] = h.cwd;
@@ -207,15 +277,18 @@ const headerMetadata = (parsed: ParsedPiSession): Record<string, Json> => {
 };
 
 /**
- * Plans one branch: the entries of `path` (root first) become ops. Repairs are
- * pushed to `repairs`; the first error ends planning.
+ * Plans one branch: the entries of `path` (entry indices, root first) become
+ * ops, handed to `emit` in order (nothing is kept but a small tag per
+ * transcript message). Repairs are pushed to `repairs`; the first error ends
+ * planning.
  */
-const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: PiRepair[]): E.Either<PiImportError, BranchResult> => {
+const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
   const file = parsed.file;
-  const firstTime = path[0]?.time;
+  const firstTime = path[0] === undefined ? undefined : parsed.entry(path[0]).time;
   const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
-  const ops: PiPlanOp[] = [];
   let transcript: Tagged[] = [];
+  // The message at transcript index 0 (the only one a no-op compaction can compare with).
+  let first: Message | undefined;
   let at = createdAt;
   let open: OpenTurn | undefined;
   let failure: PiImportError | undefined;
@@ -223,8 +296,9 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
   const posById = new Map<string, number>();
   const posByLine = new Map<number, number>();
   path.forEach((e, i) => {
-    if (typeof e.entry.id === 'string') posById.set(e.entry.id, i);
-    posByLine.set(e.line, i);
+    const l = parsed.link(e);
+    if (typeof l.id === 'string') posById.set(l.id, i);
+    posByLine.set(l.line, i);
   });
 
   const repair = (kind: PiRepairKind, line: number, what: string, toolUseId?: string): void => {
@@ -239,8 +313,10 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       failure = planError(file, line, 'invalid_message', `the ${m.role} message made from this entry is not valid: ${d.left.message}`, d.left);
       return;
     }
-    transcript.push({ message: d.right, minPos, maxPos, summary });
-    ops.push({ op: 'append', messages: [d.right], at, line: path[maxPos]?.line ?? line });
+    if (transcript.length === 0) first = d.right;
+    transcript.push({ role: d.right.role, minPos, maxPos, summary });
+    const last = path[maxPos];
+    emit({ op: 'append', messages: [d.right], at, line: last === undefined ? line : parsed.link(last).line });
   };
 
   const setMeta = (key: string, value: Json, line: number): void => {
@@ -248,7 +324,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       repair('reserved_metadata_key', line, `the metadata key ${JSON.stringify(key)} is reserved for palimpsest and was not set`);
       return;
     }
-    ops.push({ op: 'metadata_set', key, value, at });
+    emit({ op: 'metadata_set', key, value, at });
   };
 
   /** Runs `action` now, or after the open turn's results when a tool call is open (reporting the move). */
@@ -300,7 +376,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
   };
 
   const recordUsage = (usage: Usage | undefined): void => {
-    if (usage !== undefined && !isZeroUsage(usage)) ops.push({ op: 'usage', usage, at });
+    if (usage !== undefined && !isZeroUsage(usage)) emit({ op: 'usage', usage, at });
   };
 
   const compact = (e: PiEntry & { type: 'compaction' }, line: number, pos: number, time: number): void => {
@@ -309,7 +385,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       firstKept = posById.get(e.firstKeptEntryId);
     } else if (e.firstKeptEntryIndex !== undefined) {
       // v1: an index into the file's entries with the header at 0 (pi's migration).
-      const target = e.firstKeptEntryIndex >= 1 ? parsed.entries[e.firstKeptEntryIndex - 1] : undefined;
+      const target = e.firstKeptEntryIndex >= 1 && e.firstKeptEntryIndex <= parsed.count ? parsed.link(e.firstKeptEntryIndex - 1) : undefined;
       if (target === undefined) {
         repair('compaction_index_invalid', line, `firstKeptEntryIndex ${e.firstKeptEntryIndex} names no entry`);
       } else {
@@ -324,7 +400,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       const fk = firstKept;
       const i = transcript.findIndex((t) => !t.summary && t.maxPos >= fk);
       k = i < 0 ? n : i;
-      if (k > 0 && k < n && transcript[k]!.message.role === 'tool_results') {
+      if (k > 0 && k < n && transcript[k]!.role === 'tool_results') {
         k -= 1;
         repair('compaction_cut_moved', line, 'the compaction cut fell between a tool call and its results; the cut moved back to the call');
       }
@@ -337,12 +413,12 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
     }
     const { summary: _s, id: _i, parentId: _p, type: _t, ...rest } = e;
     setMeta('pi.compaction', rest as Json, line);
-    const span = transcript.slice(0, k).map((t) => t.message);
-    if (transcriptDigest(span) === transcriptDigest([d.right])) {
+    // Only a one-message span can have the digest of the one-message summary.
+    if (k === 1 && first !== undefined && transcriptDigest([first]) === transcriptDigest([d.right])) {
       repair('noop_compaction', line, 'the compaction would not change the transcript and was skipped');
       return;
     }
-    ops.push({
+    emit({
       op: 'rewrite',
       start: 0,
       end: k,
@@ -351,7 +427,8 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
       at,
       line,
     });
-    transcript = [{ message: d.right, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
+    transcript = [{ role: d.right.role, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
+    first = d.right;
   };
 
   /** A palimpsest message embedded by export (`custom` entry `palimpsest.message`). */
@@ -466,7 +543,7 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
   };
 
   for (let pos = 0; pos < path.length && failure === undefined; pos++) {
-    const pl = path[pos]!;
+    const pl = parsed.entry(path[pos]!);
     const line = pl.line;
     if (pl.time !== undefined && pl.time > at) at = pl.time;
     const time = pl.time ?? at;
@@ -533,123 +610,140 @@ const planBranch = (parsed: ParsedPiSession, path: readonly PiLine[], repairs: P
   }
   if (failure === undefined) closeTurn();
   if (failure !== undefined) return E.left(failure);
-  return E.right({ ops, createdAt, metadata: headerMetadata(parsed) });
+  return E.right({ createdAt, metadata: headerMetadata(parsed) });
 };
 
-/** The branches of a parsed file: root-to-leaf entry paths, in the file order of their leaves. */
-const branches = (parsed: ParsedPiSession, repairs: PiRepair[]): PiLine[][] => {
-  const entries = parsed.entries;
-  if (parsed.version === 1 || entries.length === 0) return [[...entries]];
-  const byId = new Map<string, PiLine>();
-  for (const e of entries) byId.set(e.entry.id as string, e);
+/** The branches of a file: root-to-leaf paths of entry indices, in the file order of their leaves. */
+const branches = (parsed: PiEntrySource, repairs: PiRepair[]): number[][] => {
+  const n = parsed.count;
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (parsed.version === 1 || n === 0) return [all];
+  const byId = new Map<string, number>();
+  for (let i = 0; i < n; i++) byId.set(parsed.link(i).id as string, i);
   const hasChild = new Set<string>();
-  const parentOf = (e: PiLine): PiLine | undefined => {
-    const p = e.entry.parentId;
-    if (typeof p !== 'string' || p === e.entry.id) return undefined;
+  const parentOf = (i: number): number | undefined => {
+    const l = parsed.link(i);
+    const p = l.parentId;
+    if (typeof p !== 'string' || p === l.id) return undefined;
     return byId.get(p);
   };
-  for (const e of entries) {
-    const p = e.entry.parentId;
-    if (typeof p === 'string' && p !== e.entry.id) {
-      const parent = byId.get(p);
-      if (parent === undefined) {
-        repairs.push({ kind: 'orphan_entry', line: e.line, message: `${parsed.file}:${e.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
+  for (let i = 0; i < n; i++) {
+    const l = parsed.link(i);
+    const p = l.parentId;
+    if (typeof p === 'string' && p !== l.id) {
+      if (!byId.has(p)) {
+        repairs.push({ kind: 'orphan_entry', line: l.line, message: `${parsed.file}:${l.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
       } else hasChild.add(p);
     }
   }
-  const out: PiLine[][] = [];
-  for (const e of entries) {
-    if (hasChild.has(e.entry.id as string)) continue;
-    const path: PiLine[] = [];
-    for (let cur: PiLine | undefined = e; cur !== undefined; cur = parentOf(cur)) path.push(cur);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    if (hasChild.has(parsed.link(i).id as string)) continue;
+    const path: number[] = [];
+    for (let cur: number | undefined = i; cur !== undefined; cur = parentOf(cur)) path.push(cur);
     out.push(path.reverse());
   }
   return out;
 };
 
-const countMessages = (parsed: ParsedPiSession): { messages: number; toolCalls: number; toolResults: number } => {
-  let messages = 0;
-  let toolCalls = 0;
-  let toolResults = 0;
-  for (const e of parsed.entries) {
-    if (!e.known || e.entry.type !== 'message') continue;
-    messages++;
-    const m = e.entry.message;
-    if (m.role === 'assistant') toolCalls += m.content.filter((b) => b.type === 'toolCall').length;
-    if (m.role === 'toolResult') toolResults++;
-  }
-  return { messages, toolCalls, toolResults };
-};
-
 const repairKey = (r: PiRepair): string => `${r.line}\u0000${r.kind}\u0000${r.toolUseId ?? ''}\u0000${r.message}`;
 
 /**
- * Plans the import of a parsed pi file: one session per branch (forks for
- * branches of a tree), each a list of ops, and the report. See the module
- * comment for the rules. Fails with the first `PiImportError` (a message that
- * does not decode, duplicate tool call ids in one assistant message).
+ * Where `planPiSessions` puts the ops each session applies itself: `open(i)`
+ * before the first op of session `i` (sessions in plan order), then `push` per
+ * op with its JSON (`JSON.stringify(op)`).
  */
-export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, PiImportPlan> => {
+export interface PiOpSink {
+  readonly open: (session: number) => void;
+  readonly push: (op: PiPlanOp, json: string) => void;
+}
+
+/** The sessions of a plan without their ops (those went to the sink) and the report. */
+export interface PiPlanShapes {
+  readonly sessions: PiPlanShape[];
+  readonly report: PiImportReport;
+}
+
+/**
+ * Plans the import of a pi file (see the module comment), handing the ops each
+ * session applies itself to `sink` as they are made: each branch is planned
+ * once, entry by entry, and only a digest of each op is kept (to find the
+ * earlier branch sharing the longest op prefix), so planning holds no message.
+ * Fails with the first `PiImportError`.
+ */
+export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<PiImportError, PiPlanShapes> => {
   const repairs: PiRepair[] = [...parsed.repairs];
   const paths = branches(parsed, repairs);
-  const planned: Array<{ path: PiLine[]; result: BranchResult; keys: string[] }> = [];
-  for (const path of paths) {
-    const r = planBranch(parsed, path, repairs);
-    if (E.isLeft(r)) return r;
-    planned.push({ path, result: r.right, keys: r.right.ops.map(opKey) });
-  }
-
-  const labelEntries = parsed.entries.flatMap((e) => (e.known && e.entry.type === 'label' ? [{ targetId: e.entry.targetId, label: e.entry.label }] : []));
-  const labelsOn = (path: readonly PiLine[]): PiPlanSession['labels'] => {
-    const lineOf = new Map<string, number>();
-    for (const e of path) if (typeof e.entry.id === 'string') lineOf.set(e.entry.id, e.line);
-    return labelEntries.flatMap((l) => {
-      const targetLine = lineOf.get(l.targetId);
-      if (targetLine === undefined) return [];
-      return [{ targetLine, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
-    });
-  };
-  const id = parsed.header.id;
-  const lastLine = paths.reduce((mx, p) => Math.max(mx, p[p.length - 1]?.line ?? 0), 0);
-  const sessions: PiPlanSession[] = [];
-  // For each session: how many ops of its full branch list it inherits from its fork parent.
+  // Per planned branch: its root, the digest of each op (its whole op list) and how many ops it inherits.
+  const planned: Array<{ readonly root: number | undefined; readonly keys: string[] }> = [];
   const inherited: number[] = [];
   const parentIndex: number[] = [];
-  planned.forEach((p, j) => {
-    const leaf = p.path[p.path.length - 1];
-    const leafLine = leaf?.line ?? 0;
-    const key = parsed.version === 1 || leafLine === lastLine ? id : `${id}#${String(leaf?.entry.id)}`;
-    // The branch sharing this one's root with the longest common prefix of ops.
+  const sessions: PiPlanShape[] = [];
+  const id = parsed.header.id;
+  const lastLine = paths.reduce((mx, p) => Math.max(mx, p.length === 0 ? 0 : parsed.link(p[p.length - 1]!).line), 0);
+  const lineOf = (i: number): number => parsed.link(i).line;
+
+  for (const [j, path] of paths.entries()) {
+    const leaf = path[path.length - 1];
+    const leafLine = leaf === undefined ? 0 : lineOf(leaf);
+    const key = parsed.version === 1 || leafLine === lastLine ? id : `${id}#${String(leaf === undefined ? undefined : parsed.link(leaf).id)}`;
+    // The earlier branches sharing this one's root; each drops out at its first differing op.
+    let alive = planned.flatMap((q, i) => (q.root !== undefined && q.root === path[0] ? [i] : []));
     let best = -1;
     let common = -1;
-    for (let i = 0; i < j; i++) {
-      const q = planned[i]!;
-      if (q.path[0] === undefined || q.path[0] !== p.path[0]) continue;
-      let n = 0;
-      while (n < q.keys.length && n < p.keys.length && q.keys[n] === p.keys[n]) n++;
-      if (n > common) {
-        common = n;
-        best = i;
+    const keys: string[] = [];
+    const metadata = headerMetadata(parsed);
+    let lastAt: number | undefined;
+    let firstOwnAt: number | undefined;
+    let own = 0;
+    const drop = (n: number, keep: (i: number) => boolean): void => {
+      const next: number[] = [];
+      for (const i of alive) {
+        if (keep(i)) next.push(i);
+        else if (n > common) {
+          common = n;
+          best = i;
+        }
       }
-    }
+      alive = next;
+    };
+    sink.open(j);
+    const r = planBranch(parsed, path, repairs, (op) => {
+      const json = JSON.stringify(op);
+      const k = sha256OfUtf8(json);
+      const n = keys.length;
+      keys.push(k);
+      if (alive.length > 0) drop(n, (i) => planned[i]!.keys[n] === k);
+      if (alive.length > 0 || (best >= 0 && n < common)) {
+        // Still inside the prefix shared with an earlier branch.
+        if (op.op === 'metadata_set') metadata[op.key] = op.value;
+        lastAt = op.at;
+        return;
+      }
+      firstOwnAt ??= op.at;
+      own++;
+      sink.push(op, json);
+    });
+    if (E.isLeft(r)) return r;
+    // Branches still matching at the end share this branch's whole op list (the earliest wins, as for a drop).
+    if (alive.length > 0) drop(keys.length, () => false);
+    planned.push({ root: path[0], keys });
+    const labels = labelsOn(parsed, path);
     if (best < 0) {
       inherited.push(0);
       parentIndex.push(-1);
-      sessions.push({ key, metadata: p.result.metadata, createdAt: p.result.createdAt, leafLine, ops: p.result.ops, labels: labelsOn(p.path) });
-      return;
+      sessions.push({ key, metadata: r.right.metadata, createdAt: r.right.createdAt, leafLine, opCount: own, labels });
+      continue;
     }
     // Fork from the session that holds op `common` as its own: walk up while the prefix lies within what it inherited.
     let target = best;
     while (parentIndex[target]! >= 0 && common <= inherited[target]!) target = parentIndex[target]!;
     const afterOp = common - inherited[target]!;
-    const metadata = { ...p.result.metadata };
-    for (const op of p.result.ops.slice(0, common)) if (op.op === 'metadata_set') metadata[op.key] = op.value;
-    const own = p.result.ops.slice(common);
-    const createdAt = own[0]?.at ?? p.result.ops[common - 1]?.at ?? p.result.createdAt;
+    const createdAt = firstOwnAt ?? lastAt ?? r.right.createdAt;
     inherited.push(common);
     parentIndex.push(target);
-    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, ops: own, labels: labelsOn(p.path) });
-  });
+    sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, opCount: own, labels });
+  }
 
   const seen = new Set<string>();
   const unique = repairs.filter((r) => {
@@ -659,18 +753,44 @@ export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, P
     return true;
   });
   unique.sort((a, b) => a.line - b.line);
-
-  const counts = countMessages(parsed);
   const report: PiImportReport = {
     file: parsed.file,
     version: parsed.version,
-    entries: parsed.entries.length,
-    ...counts,
+    entries: parsed.count,
+    ...parsed.counts,
     sessions: sessions.length,
     repairs: unique,
     warnings: parsed.warnings,
   };
   return E.right({ sessions, report });
+};
+
+/** The pi labels whose target is on `path` (file order; see `PiPlanShape.labels`). */
+const labelsOn = (parsed: PiEntrySource, path: readonly number[]): PiPlanShape['labels'] => {
+  const lineOf = new Map<string, number>();
+  for (const i of path) {
+    const l = parsed.link(i);
+    if (typeof l.id === 'string') lineOf.set(l.id, l.line);
+  }
+  return parsed.labels.flatMap((l) => {
+    const targetLine = lineOf.get(l.targetId);
+    if (targetLine === undefined) return [];
+    return [{ targetLine, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
+  });
+};
+
+/**
+ * Plans the import of a parsed pi file held in memory: one session per branch
+ * (forks for branches of a tree), each with its list of ops, and the report.
+ * See the module comment for the rules and `planPiSessions` for the streaming
+ * form. Fails with the first `PiImportError` (a message that does not decode,
+ * duplicate tool call ids in one assistant message).
+ */
+export const planPiImport = (parsed: ParsedPiSession): E.Either<PiImportError, PiImportPlan> => {
+  const ops: PiPlanOp[][] = [];
+  const r = planPiSessions(parsedEntries(parsed), { open: (i) => void (ops[i] = []), push: (op) => void ops[ops.length - 1]!.push(op) });
+  if (E.isLeft(r)) return r;
+  return E.right({ sessions: r.right.sessions.map((s, i) => ({ ...s, ops: ops[i]! })), report: r.right.report });
 };
 
 /**

@@ -22,6 +22,8 @@ import type { SessionStore, StoreError } from '../../store/index.ts';
 
 /** Largest chunk of a stored pi source, in bytes (a longer single line is one chunk). */
 export const PI_SOURCE_CHUNK_BYTES = 1 << 20;
+/** Media type of a source chunk blob. */
+export const PI_SOURCE_CHUNK_TYPE = 'application/x-ndjson';
 
 /** The manifest of a stored pi source file. */
 export interface PiSourceManifest {
@@ -82,13 +84,18 @@ export const piSourceBlobs = (file: string, bytes: Uint8Array, digest: Digest = 
   const blobs: PiSourceBlob[] = [];
   for (const [s, e] of sourceChunkRanges(bytes)) {
     const part = bytes.subarray(s, e);
-    blobs.push({ mediaType: 'application/x-ndjson', bytes: part, id: blobId('application/x-ndjson', part) });
+    blobs.push({ mediaType: PI_SOURCE_CHUNK_TYPE, bytes: part, id: blobId(PI_SOURCE_CHUNK_TYPE, part) });
   }
-  const manifest: PiSourceManifest = { v: 1, kind: 'pi-source', file, bytes: bytes.length, digest, chunks: blobs.map((b) => b.id) };
+  const m = piSourceManifest(file, bytes.length, digest, blobs.map((b) => b.id));
+  blobs.push(m.blob);
+  return { id: m.blob.id, manifest: m.manifest, blobs };
+};
+
+/** The manifest of a source of `bytes` bytes with `digest` cut into the chunk blobs `chunks`, and its blob. Pure. */
+export const piSourceManifest = (file: string, bytes: number, digest: Digest, chunks: readonly BlobId[]): { readonly manifest: PiSourceManifest; readonly blob: PiSourceBlob } => {
+  const manifest: PiSourceManifest = { v: 1, kind: 'pi-source', file, bytes, digest, chunks: [...chunks] };
   const body = new TextEncoder().encode(JSON.stringify(manifest));
-  const id = blobId('application/json', body);
-  blobs.push({ mediaType: 'application/json', bytes: body, id });
-  return { id, manifest, blobs };
+  return { manifest, blob: { mediaType: 'application/json', bytes: body, id: blobId('application/json', body) } };
 };
 
 /**

@@ -15,10 +15,19 @@
  *   wrote (the first `pi.imported.messages` messages digest to
  *   `pi.imported.revision`): messages appended after the import follow its
  *   branch's leaf entry as fresh entries (`export.ts` mapping, new ids);
- * - an imported session rewritten after the import (a rewrite, a compaction, a
- *   system prompt): its transcript is written as a branch of fresh entries from
- *   the last message it shares with the import (`rewritten: 'branch'` in the
- *   report; a pi `compaction` entry is not produced);
+ * - an imported session compacted after the import the way pi compacts (its
+ *   transcript is one `compaction_summary` user message of one text block, then
+ *   the import's messages from some index `k ≥ 1` to its end unchanged, then
+ *   anything appended): a pi `compaction` entry after the branch's leaf
+ *   (`summary` the text, `firstKeptEntryId` the entry of message `k`,
+ *   `tokensBefore` from a `tokensBefore=N` note of the rewrite's reason, else
+ *   0, `timestamp` the rewrite's commit time), the appended messages after it
+ *   (`rewritten: 'compaction'`); pi's `buildSessionContext` then gives the
+ *   summary, the kept messages and the rest, as palimpsest's transcript does;
+ * - an imported session rewritten any other way (a rewrite, a compaction that
+ *   keeps something else, a system prompt): its transcript is written as a
+ *   branch of fresh entries from the last message it shares with the import
+ *   (`rewritten: 'branch'`);
  * - a fork made in palimpsest: its messages after the last one it shares with
  *   its parent at the fork point follow that message's entry;
  * - a session no pi import wrote: its messages as fresh entries (a root from
@@ -65,8 +74,12 @@ export interface PiExportedSession {
   readonly origin: 'import' | 'fork' | 'native';
   /** Fresh entries written for it (messages after the import or the fork point). */
   readonly fresh: number;
-  /** `branch` when it was rewritten after the import and its new transcript is a branch of fresh entries. */
-  readonly rewritten?: 'branch';
+  /**
+   * Set when it was rewritten after the import: `compaction` when written as
+   * a pi `compaction` entry after the imported leaf, `branch` when its new
+   * transcript is a branch of fresh entries.
+   */
+  readonly rewritten?: 'compaction' | 'branch';
 }
 
 /** What `exportPi` wrote: the JSONL text, its entry count and how each session was written. */
@@ -93,6 +106,14 @@ interface Placed {
   readonly tip: string | null;
   /** For an unchanged import: messages that came from the source and the branch leaf entry. */
   readonly imported?: { readonly messages: number; readonly leaf: string | null };
+  /**
+   * For an import exported with a pi `compaction` entry (`id`) keeping `kept`
+   * source messages: pi has no entry whose context is the summary and only
+   * some of them, so a fork inside `[1, kept]` messages cannot hang off the tree.
+   */
+  readonly compacted?: { readonly id: string; readonly kept: number };
+  /** For an import: the messages the import wrote and the source entry of each (labels on those states point there). */
+  readonly source?: { readonly messages: readonly Message[]; readonly entryOf: readonly (string | null)[] };
 }
 
 const digestsEqual = (a: Message, b: Message): boolean => Buffer.from(canonicalMessageBytes(a)).equals(canonicalMessageBytes(b));
@@ -239,6 +260,7 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
   const placed = new Map<string, Placed>();
   const report: PiExportedSession[] = [];
 
+  const leafOf = (leafLine: number): string | null => (leafLine === 0 ? null : (source?.tree.idOfLine.get(leafLine) ?? null));
   const writeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: string[]; tip: string | null } => {
     const { lines, entryOf, lastId } = piEntryLines(s.messages.slice(from), s.metadata, {
       parentId,
@@ -263,6 +285,7 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       if (planned === undefined) return E.left(incompleteFor(s.id, st.mark.file));
       const n = st.imported.messages;
       const unchanged = msgs.length >= n && transcriptDigest(msgs.slice(0, n)) === st.imported.revision;
+      const compacted = unchanged ? undefined : piCompactionOf(msgs, planned.messages.slice(0, n));
       // The entry of each imported message: the latest source line at or before it.
       const sourceEntryOf: (string | null)[] = [];
       let maxLine = 0;
@@ -274,14 +297,45 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
         const leaf = st.imported.leafLine === 0 ? null : (source.tree.idOfLine.get(st.imported.leafLine) ?? null);
         const before = freshLines.length;
         const fresh = writeFresh(s, n, leaf, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : leaf, imported: { messages: n, leaf } });
+        placed.set(s.id, {
+          entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf],
+          tip: fresh.entryOf.length > 0 ? fresh.tip : leaf,
+          imported: { messages: n, leaf },
+          source: { messages: planned.messages, entryOf: sourceEntryOf },
+        });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before });
+      } else if (compacted !== undefined && leafOf(st.imported.leafLine) !== null && source.tree.idOfLine.has(planned.lines[compacted.keptFrom]!)) {
+        // A compaction pi can express: a `compaction` entry after the leaf, then what followed.
+        const leaf = leafOf(st.imported.leafLine)!;
+        const id = freshId();
+        const history = s.transcriptHistory();
+        const commit = history?.commits[history.commits.length - 1];
+        const tokens = /tokensBefore=(\d+)/.exec(commit?.reason.note ?? '')?.[1];
+        const entry = {
+          type: 'compaction',
+          id,
+          parentId: leaf,
+          timestamp: iso(commit?.committedAt ?? s.updatedAt),
+          summary: compacted.summary,
+          firstKeptEntryId: source.tree.idOfLine.get(planned.lines[compacted.keptFrom]!)!,
+          tokensBefore: tokens === undefined ? 0 : Number(tokens),
+        };
+        freshLines.push(JSON.stringify(entry));
+        freshParent.set(id, leaf);
+        const before = freshLines.length;
+        const kept = n - compacted.keptFrom;
+        const fresh = writeFresh(s, 1 + kept, id, false);
+        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id,
+          compacted: { id, kept },
+          source: { messages: planned.messages, entryOf: sourceEntryOf },
+        });
+        report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before + 1, rewritten: 'compaction' });
       } else {
         const k = commonPrefix(msgs, planned.messages);
         const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
         const before = freshLines.length;
         const fresh = writeFresh(s, k, attach, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip });
+        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: { messages: planned.messages, entryOf: sourceEntryOf } });
         report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before, rewritten: 'branch' });
       }
       continue;
@@ -290,9 +344,13 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       const parent = placed.get(m.forkedFrom.sessionId)!;
       const pAt = await store.load(m.forkedFrom.sessionId, { atSeq: m.forkedFrom.seq });
       if (E.isLeft(pAt)) return pAt;
-      const k = commonPrefix(msgs, pAt.right.messages);
+      const shared = commonPrefix(msgs, pAt.right.messages);
       const imp = parent.imported;
-      const attach = imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
+      const c = parent.compacted;
+      // Inside a pi compaction's kept messages there is nothing to hang off: the fork is a root of fresh entries.
+      const k = c !== undefined && shared >= 1 && shared <= c.kept ? 0 : shared;
+      const attach =
+        c !== undefined && k === c.kept + 1 ? c.id : imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
       const before = freshLines.length;
       const fresh = writeFresh(s, k, attach, false);
       placed.set(s.id, { entryOf: [...parent.entryOf.slice(0, k), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : attach });
@@ -316,7 +374,11 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       const at = await store.load(l.sessionId, { atSeq: l.seq });
       if (E.isLeft(at)) return at;
       const owner = placed.get(l.sessionId) ?? p;
-      const target = at.right.messageCount > 0 ? owner.entryOf[at.right.messageCount - 1] : undefined;
+      const count = at.right.messageCount;
+      // A state the import wrote (the session may be rewritten since): the source entry; else the entry of its last message now.
+      const src = owner.source;
+      const imported = src !== undefined && count > 0 && count <= src.messages.length && transcriptDigest(src.messages.slice(0, count)) === at.right.transcriptRevision();
+      const target = count === 0 ? undefined : imported ? src.entryOf[count - 1] : owner.entryOf[count - 1];
       if (target === undefined || target === null) continue;
       lines.push({ targetId: target, label: l.name });
     }
@@ -370,6 +432,26 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
   }
   const jsonl = [JSON.stringify(header), ...body].map((l) => `${l}\n`).join('');
   return E.right({ sessionId, tree, jsonl, entries: body.length, fromSource, sessions: report });
+};
+
+/**
+ * Whether `messages` is `imported` compacted the way pi compacts: one
+ * `compaction_summary` user message holding one text block, then
+ * `imported[keptFrom..]` unchanged (`keptFrom ≥ 1`, at least one message
+ * kept), then anything. Returns the summary text and `keptFrom`.
+ */
+export const piCompactionOf = (messages: readonly Message[], imported: readonly Message[]): { readonly summary: string; readonly keptFrom: number } | undefined => {
+  const head = messages[0];
+  if (head?.role !== 'user' || head.transcriptRole !== 'compaction_summary' || head.content.length !== 1 || head.content[0]!.type !== 'text') return undefined;
+  const summary = head.content[0]!.text;
+  const first = messages[1];
+  if (first === undefined) return undefined;
+  for (let k = 1; k < imported.length; k++) {
+    if (!digestsEqual(imported[k]!, first)) continue;
+    const kept = imported.length - k;
+    if (messages.length >= 1 + kept && commonPrefix(messages.slice(1, 1 + kept), imported.slice(k)) === kept) return { summary, keptFrom: k };
+  }
+  return undefined;
 };
 
 const incompleteFor = (sessionId: string, file: string): PiImportIncomplete => ({

@@ -20,7 +20,7 @@ export const registerExport = (program: Command, run: Run): void => {
       'after',
       helpAfter({
         prints:
-          'Without --out: the JSONL itself on stdout (one header line, one entry per line).\nWith --out: one line saying how many lines and bytes were written where, then one\nline per session: how it was written (import: entries pi wrote, copied from the stored\nsource; fork/native: fresh entries; "rewritten after import: exported as a branch").\nA session imported from pi gives back pi\'s own entries (same ids, times, fields).',
+          'Without --out: the JSONL itself on stdout (one header line, one entry per line).\nWith --out: one line saying how many lines and bytes were written where, then one\nline per session: how it was written (import: entries pi wrote, copied from the stored\nsource; fork/native: fresh entries; "rewritten after import: exported as a pi compaction entry"\nwhen the rewrite is a compaction pi can express (a prefix summarized into one message, the\nrest kept), else "... as a branch").\nA session imported from pi gives back pi\'s own entries (same ids, times, fields).',
         json: 'With --out: { sessionId, file, lines, bytes, tree, entries, fromSource, sessions: [{ sessionId,\n  origin, fresh, rewritten? }] }. Without: the same with jsonl instead of file.',
         notes: 'A file that cannot be written is FileError (exit 1). A session of an import that never\nfinished is PiImportIncomplete (exit 1): run the import again first.',
       }),
@@ -51,7 +51,7 @@ export const registerExport = (program: Command, run: Run): void => {
         }
         const how = report.sessions.map(
           (s) =>
-            `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? ', rewritten after import: exported as a branch' : ''}`,
+            `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? `, rewritten after import: exported as a ${s.rewritten === 'compaction' ? 'pi compaction entry' : 'branch'}` : ''}`,
         );
         return done(
           { ...report, file, lines, bytes: size },

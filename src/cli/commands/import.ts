@@ -10,10 +10,11 @@ import { helpAfter, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 
 /**
- * Imports `file` (resolved against `ctx.cwd`, named as given in messages): reads
+ * Imports `file` (resolved against `ctx.cwd`, named as given in messages): scans
  * and plans it before opening the store (so a missing or malformed file leaves
  * no trace, not even an empty store), then writes it with a progress bar
- * (commands written) when `ctx.progress`.
+ * (commands written) when `ctx.progress`, and releases the plan (its file and
+ * spilled ops) in every case.
  */
 export const importWithProgress = async (
   ctx: Ctx,
@@ -24,20 +25,24 @@ export const importWithProgress = async (
   const { readPiPlan, writePiPlan } = await import('../../adapters/pi/store.ts');
   const planned = await readPiPlan(nodePath.resolve(ctx.cwd, file), { displayName: opts.displayName ?? file });
   if (E.isLeft(planned)) return planned;
-  return withOpenStore(async (store) => {
-    const bar = progressBar(ctx, 'import', 'commands');
-    try {
-      return await writePiPlan(store, planned.right, {
-        onProgress: (p: PiImportProgress) => {
-          if (p.phase === 'write') bar.update(p.done, p.total);
-        },
-        ...(opts.idPrefix !== undefined ? { idPrefix: opts.idPrefix } : {}),
-        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
-      });
-    } finally {
-      bar.stop();
-    }
-  });
+  try {
+    return await withOpenStore(async (store) => {
+      const bar = progressBar(ctx, 'import', 'commands');
+      try {
+        return await writePiPlan(store, planned.right, {
+          onProgress: (p: PiImportProgress) => {
+            if (p.phase === 'write') bar.update(p.done, p.total);
+          },
+          ...(opts.idPrefix !== undefined ? { idPrefix: opts.idPrefix } : {}),
+          ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+        });
+      } finally {
+        bar.stop();
+      }
+    });
+  } finally {
+    planned.right.close();
+  }
 };
 
 /** `label: first` then `rest` aligned under `first`. */

@@ -6,7 +6,7 @@
  * import. `SessionExists` only for a complete import of the same bytes;
  * another file claiming the pi id is `PiImportConflict`; ids are injective.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -17,6 +17,7 @@ import { importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { piImportStatus } from '../../../src/adapters/pi/provenance.ts';
 import { cleanupDirs, left, openStore, right, tempDir } from '../../store/helpers.ts';
 import { cli, cliJson } from '../../cli/helpers.ts';
+import { runChildLines } from '../../support/childLines.ts';
 import { jsonl } from './helpers.ts';
 import { writeGeneratedPiFile } from './generate.ts';
 
@@ -91,31 +92,24 @@ describe('interrupted imports', () => {
       const dir = tempDir('pi-kill');
       // Kill after a random fraction of the commands is written, before the first (< 0) or never (> 1).
       const fraction = rand() * 1.1 - 0.05;
-      const killedAt = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', nodePath.join(import.meta.dirname, 'fixtures', 'import-child.ts'), dir, file, '2'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-        let buf = '';
-        let err = '';
-        let last = 'start';
-        let total = Infinity;
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.stdout.on('data', (d: Buffer) => {
-          buf += d.toString();
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.startsWith('error')) reject(new Error(line));
-            if (line.startsWith('total ')) total = Number(line.slice(6));
-            if (line.startsWith('w ')) {
-              last = line;
-              if (Number(line.slice(2)) >= fraction * total) child.kill('SIGKILL');
-            }
-            if (line === 'done') last = 'done';
+      let last = 'start';
+      let total = Infinity;
+      let error: string | undefined;
+      const exit = await runChildLines(nodePath.join(import.meta.dirname, 'fixtures', 'import-child.ts'), [dir, file, '2'], {
+        cwd: repo,
+        onLine: (line, child) => {
+          if (line.startsWith('error')) error ??= line;
+          if (line.startsWith('total ')) total = Number(line.slice(6));
+          if (line.startsWith('w ')) {
+            last = line;
+            if (Number(line.slice(2)) >= fraction * total) child.kill('SIGKILL');
           }
-        });
-        child.on('error', reject);
-        child.on('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve(`${signal ?? 'exit'} after ${last}`) : reject(new Error(`child failed: ${err}`))));
+          if (line === 'done') last = 'done';
+        },
       });
+      if (error !== undefined) throw new Error(error);
+      if (exit.signal !== 'SIGKILL' && exit.code !== 0) throw new Error(`child failed: ${exit.stderr}`);
+      const killedAt = `${exit.signal ?? 'exit'} after ${last}`;
       outcomes.push(killedAt);
       await withStoreAt(dir, async (store) => {
         const before = await expectNothingOrVisiblyIncomplete(store, planned);

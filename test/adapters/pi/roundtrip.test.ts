@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SessionManager, buildSessionContext } from '@mariozechner/pi-coding-agent';
 import type { SessionStore } from '../../../src/store/index.ts';
 import { importPiFile } from '../../../src/adapters/pi/store.ts';
 import { exportPi } from '../../../src/adapters/pi/sourceExport.ts';
@@ -156,6 +157,127 @@ describe('the bundled real session (pi version 1)', () => {
       expect(v.contexts[leaf!]!.messages.length).toBe(pi.contexts[piLeaf!]!.messages.length);
       // Exporting twice gives the same bytes (the migration ids are deterministic).
       expect(right(await exportPi(store, imported.sessions[0]!.sessionId)).jsonl).toBe(out.jsonl);
+    });
+  });
+});
+
+/** `value` without any `timestamp` field (entries written at different times). */
+const untimed = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(untimed);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === 'timestamp' ? [] : [[k, untimed(v)]])));
+  return value;
+};
+
+describe('a rewrite after the import', () => {
+  const summaryText = 'Summary: the user asked twice; the files were listed.';
+  const userAfter = (text: string) => ({ role: 'user', content: [{ type: 'text', text }], transcriptRole: 'conversational', createdAt: Date.now() });
+  /** Imports a rich pi session into `store`: the file, its entries, the main session and its index of the last user message. */
+  const importRich = async (store: SessionStore) => {
+    const original = writeRichPiSession(tempDir('pi-written'));
+    const { header, entries } = readEntries(original);
+    const imported = right(await importPiFile(store, original));
+    const main = imported.sessions.find((s) => s.key === header['id'])!.sessionId;
+    const before = right(await store.load(main));
+    const lastUser = before.messages.findLastIndex((m) => m.role === 'user' && m.transcriptRole === 'conversational');
+    return { original, header, entries, main, before, lastUser };
+  };
+
+  it('a compaction pi can express exports as a pi compaction entry: pi (its own appendCompaction as the oracle) builds the same context, and re-importing gives our transcript', async () => {
+    await withStore(async (store) => {
+      const { original, header, entries, main, before, lastUser: k } = await importRich(store);
+      // Keep from the last user message on: summarize everything before it.
+      expect(k).toBeGreaterThan(0);
+      const summary = { role: 'user', content: [{ type: 'text', text: summaryText }], transcriptRole: 'compaction_summary', createdAt: Date.now() };
+      const rw = right(
+        await store.append(main, [{ type: 'transcript_rewritten', selection: { type: 'message_range', start: 0, end: k }, replacement: [summary], reason: { kind: 'compaction', note: 'tokensBefore=4321' } }], { expectedSeq: before.seq }),
+      );
+      right(await store.append(main, [{ type: 'messages_appended', messages: [userAfter('after the compaction')] }], { expectedSeq: rw.session.seq }));
+      const after = right(await store.load(main));
+
+      const out = right(await exportPi(store, main, { tree: true }));
+      expect(out.sessions.find((s) => s.sessionId === main)).toMatchObject({ origin: 'import', rewritten: 'compaction', fresh: 2 });
+      const exported = save(out.jsonl, 'compacted.jsonl');
+      const got = readEntries(exported).entries;
+      // Every original entry unchanged, then the compaction after the main leaf and the new message after it.
+      expect(got.slice(0, entries.length)).toEqual(entries);
+      const [compaction, message] = got.slice(entries.length);
+      const leaf = entries[entries.length - 1]!['id'];
+      const firstKept = entries.find((e) => e['type'] === 'message' && JSON.stringify(e['message']).includes('Stop. Something else.'))!['id'] as string;
+      expect(compaction).toMatchObject({ type: 'compaction', parentId: leaf, summary: summaryText, firstKeptEntryId: firstKept, tokensBefore: 4321 });
+      expect(message).toMatchObject({ type: 'message', parentId: compaction!['id'], message: { role: 'user' } });
+
+      // The oracle: pi compacts the original file the same way itself.
+      const copy = nodePath.join(tempDir('pi-oracle'), 'copy.jsonl');
+      fs.copyFileSync(original, copy);
+      const sm = SessionManager.open(copy);
+      sm.appendCompaction(summaryText, firstKept, 4321);
+      const newLeaf = sm.appendMessage({ role: 'user', content: [{ type: 'text', text: 'after the compaction' }], timestamp: Date.now() } as Parameters<typeof sm.appendMessage>[0]);
+      const expected = buildSessionContext(sm.getEntries(), newLeaf);
+      const v = piView(exported);
+      expect(untimed(v.contexts[message!['id'] as string])).toEqual(untimed(expected));
+      expect(v.contexts[message!['id'] as string]!.messages[0]).toMatchObject({ role: 'compactionSummary', summary: summaryText });
+      // Every other leaf sees what it saw before.
+      const a = piView(original);
+      for (const [l, c] of Object.entries(a.contexts)) if (l !== leaf) expect(v.contexts[l]).toEqual(c);
+
+      // Our transcript after the compaction is what importing the export gives.
+      await withStore(async (again) => {
+        const re = right(await importPiFile(again, exported));
+        const s = re.sessions.find((x) => x.key === header['id'])!;
+        expect(s.revision).toBe(after.transcriptRevision());
+      });
+
+      // Forks of the compacted session: inside the kept messages (pi has no entry for that state:
+      // a root of fresh entries) and right after them (hangs off the compaction entry).
+      const kept = after.messages.length - 2;
+      for (const [name, index] of [
+        ['inside', 2],
+        ['after', 1 + kept],
+      ] as const) {
+        const child = right(await store.forkAt(main, index, { id: `child-${name}` }));
+        right(await store.append(child.id, [{ type: 'messages_appended', messages: [userAfter(`in the ${name} fork`)] }], { expectedSeq: child.seq }));
+        const expected = right(await store.load(child.id));
+        const one = right(await exportPi(store, child.id));
+        const file = save(one.jsonl, `${name}.jsonl`);
+        const lines = readEntries(file).entries;
+        if (name === 'after') expect(lines.map((e) => e['id'])).toContain(compaction!['id']);
+        else expect(lines.some((e) => e['type'] === 'compaction' && e['id'] === compaction!['id'])).toBe(false);
+        await withStore(async (again) => {
+          const re = right(await importPiFile(again, file));
+          expect(re.sessions.map((x) => x.revision)).toContain(expected.transcriptRevision());
+        });
+      }
+    });
+  });
+
+  it('any other rewrite exports as a branch of fresh entries, and the report says so', async () => {
+    await withStore(async (store) => {
+      const { header, entries, main, before, lastUser: k } = await importRich(store);
+      // Replace the last user message in place: not a prefix summary.
+      right(
+        await store.append(main, [{ type: 'transcript_rewritten', selection: { type: 'message_range', start: k, end: k + 1 }, replacement: [userAfter('Stop. Something different.')], reason: { kind: 'edit' } }], {
+          expectedSeq: before.seq,
+        }),
+      );
+      const after = right(await store.load(main));
+      const out = right(await exportPi(store, main, { tree: true }));
+      expect(out.sessions.find((s) => s.sessionId === main)).toMatchObject({ origin: 'import', rewritten: 'branch' });
+      const exported = save(out.jsonl, 'branched.jsonl');
+      const got = readEntries(exported).entries;
+      expect(got.slice(0, entries.length)).toEqual(entries);
+      const added = got.slice(entries.length);
+      expect(added.some((e) => e['type'] === 'compaction')).toBe(false);
+      expect(JSON.stringify(added)).toContain('Stop. Something different.');
+      // pi reads it, and the new leaf's context ends with what palimpsest holds.
+      const v = piView(exported);
+      const newLeaf = added[added.length - 1]!['id'] as string;
+      const ctx = v.contexts[newLeaf]!.messages;
+      expect(JSON.stringify(ctx)).toContain('Stop. Something different.');
+      await withStore(async (again) => {
+        const re = right(await importPiFile(again, exported));
+        const s = re.sessions.find((x) => x.key === header['id'])!;
+        expect(s.revision).toBe(after.transcriptRevision());
+      });
     });
   });
 });

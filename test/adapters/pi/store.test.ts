@@ -10,10 +10,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transcriptDigest } from '../../../src/model/digest.ts';
 import type { SessionStore } from '../../../src/store/index.ts';
-import { exportPiSession, importPiFile, piSessionId, readPiPlan } from '../../../src/adapters/pi/store.ts';
+import { exportPiSession, importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { plannedMessages } from '../../../src/adapters/pi/plan.ts';
 import { cleanupDirs, left, openStore, right, tempDir } from '../../store/helpers.ts';
-import { at, jsonl, piAssistant, piCall, piResult, piUser } from './helpers.ts';
+import { at, importText, jsonl, piAssistant, piCall, piResult, piUser } from './helpers.ts';
 
 const REAL = fileURLToPath(new URL('../../../data/pi-large-session.jsonl', import.meta.url));
 const REAL_ID = 'pi:d703a1a9-1b7b-4fb1-b512-c9738b1fe617';
@@ -53,8 +53,8 @@ describe('the bundled real session', () => {
       expect(main.forkOf).toBeUndefined();
 
       // The stored session is what the plan says, and its header agrees.
-      const plan = right(await readPiPlan(REAL));
-      const planned = plannedMessages(plan.plan.sessions, plan.plan.sessions[0]!.key);
+      const plan = importText(fs.readFileSync(REAL, 'utf8'), REAL);
+      const planned = plannedMessages(plan.sessions, plan.sessions[0]!.key);
       const loaded = right(await store.load(REAL_ID));
       expect(loaded.messageCount).toBe(planned.length);
       expect(main.messages).toBe(planned.length);
@@ -123,7 +123,7 @@ describe('a version 2 tree', () => {
 
   it('creates one session per branch, forked at the branch point, each with the planned transcript', async () => {
     const file = writeFile('tree.jsonl', text);
-    const plan = right(await readPiPlan(file)).plan;
+    const plan = importText(text, file);
     for (const batchSize of [1, 2, 64]) {
       await withStore(async (store) => {
         const r = right(await importPiFile(store, file, { batchSize }));
