@@ -72,13 +72,24 @@ interface Figures {
 
 const since = (t0: number): number => Math.round(performance.now() - t0);
 
-/** Opens the store for one read and closes it (the server opens it per request, so it is free between requests). */
+/**
+ * Opens the store for one read and closes it. The server opens it per request,
+ * so it is free once the requests of the closed pages (a verify may still run)
+ * are done: until then this waits.
+ */
 const reopen = async <A>(path: string, f: (s: SessionStore) => Promise<E.Either<{ message: string }, A>>): Promise<E.Either<{ message: string }, A>> => {
-  const s = unwrap(await SessionStore.open(path));
-  try {
-    return await f(s);
-  } finally {
-    await s.close();
+  for (;;) {
+    const o = await SessionStore.open(path);
+    if (E.isLeft(o) && o.left._tag === 'StoreLocked') {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    const s = unwrap(o);
+    try {
+      return await f(s);
+    } finally {
+      await s.close();
+    }
   }
 };
 

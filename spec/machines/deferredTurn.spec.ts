@@ -5,11 +5,9 @@
  * interleaved with message appends (which commit the newest turn start), are
  * folded the way the session does: decode, step, keep the state on `Right`.
  *
- * - every outcome is `Right` or a `Left` with a known `_tag` (never a throw);
- * - every reachable state passes `restoreDeferredTurn` (after a JSON round trip)
- *   and comes back equal;
- * - inert iff unchanged: the same object comes back exactly when nothing changed;
- *   `turn_started` is never inert;
+ * - the machine laws (`laws.ts`) on every step: known tags, inert iff
+ *   unchanged, every reachable state (also after a message commits the turn
+ *   start) restores to itself; `turn_started` is never inert;
  * - no tool result is lost or handed out twice: every accepted result is, at all
  *   times, exactly once in the queue, in the newest uncommitted start, or delivered;
  *   the queue stays in acceptance order;
@@ -20,7 +18,6 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../../src/model/decode.ts';
 import type { StepResult } from '../../src/machines/common.ts';
-import { canonicalJsonUnsafe } from '../../src/model/json.ts';
 import type { ContentBlock } from '../../src/model/content.ts';
 import {
   DeferredTurnCommandCodec,
@@ -32,8 +29,9 @@ import {
   type DeferredTurnState,
   type StagedResults,
 } from '../../src/machines/deferredTurn.ts';
+import { machines } from '../../src/machines/registry.ts';
+import { checkRestoresToItself, checkRestoreTotal, checkStepLaws } from './laws.ts';
 
-const knownTags = new Set(['FirstTurnAlreadyStarted', 'FirstTurnNotPending', 'NoRevertibleTurnStart', 'DecodeError']);
 const types = ['first_turn_deferred', 'initial_prompt_staged', 'tool_results_staged', 'turn_started', 'turn_start_reverted'] as const;
 
 const prompts: ContentBlock[][] = [
@@ -73,14 +71,12 @@ const check = (ok: boolean, what: string): void => {
 };
 
 const ids = (batches: readonly StagedResults[]): string[] => batches.flatMap((b) => b.results.map((r) => r.toolUseId));
-const canon = (s: DeferredTurnState): string => canonicalJsonUnsafe(s);
 
 describe('deferred first turn: model-based properties', () => {
   it('never throws, keeps restorable states, is inert iff unchanged, and never loses or duplicates an input', () => {
     fc.assert(
       fc.property(fc.array(arbOp, { maxLength: 30, size: 'max' }), (ops) => {
         let state: DeferredTurnState = initialDeferredTurn;
-        let stateCanon = canon(state);
         let seq = 1;
         let hasConversation = false;
         let nextId = 0;
@@ -125,15 +121,10 @@ describe('deferred first turn: model-based properties', () => {
             const r: E.Either<{ readonly _tag: string; readonly message: string }, StepResult<DeferredTurnState, unknown>> = E.isLeft(decoded)
               ? decoded
               : stepDeferredTurn(state, decoded.right, ctx, { hasConversationMessages: hasConversation });
-            if (E.isLeft(r)) {
-              check(knownTags.has(r.left._tag) && typeof r.left.message === 'string', `unknown error ${JSON.stringify(r.left)}`);
-              continue;
-            }
+            checkStepLaws(machines.deferredTurn, state, r, `after ${JSON.stringify(raw)}`);
+            if (E.isLeft(r)) continue;
             const cmd = E.isRight(decoded) ? decoded.right : undefined;
             const next = r.right.state;
-            // Inert iff unchanged.
-            const nextCanon = next === state ? stateCanon : canon(next);
-            check((next === state) === (nextCanon === stateCanon), `inert iff unchanged after ${JSON.stringify(raw)}`);
             if (cmd?.type === 'turn_started') {
               check(next !== state && r.right.result === next.lastStart?.consumed && next.lastStart?.seq === seq, 'turn_started');
               if (state.lastStart !== undefined) delivered.push(...ids(state.lastStart.consumed.toolResults));
@@ -145,15 +136,9 @@ describe('deferred first turn: model-based properties', () => {
             }
             if (next !== state) seq++;
             state = next;
-            stateCanon = nextCanon;
           }
-          if (state !== before) {
-            // A new reachable state: it restores to itself.
-            const restored = restoreDeferredTurn(JSON.parse(JSON.stringify(state)));
-            if (E.isLeft(restored)) throw new Error(`unrestorable state ${JSON.stringify(state)}: ${restored.left.reason}`);
-            if (op.op === 'message') stateCanon = canon(state);
-            check(canon(restored.right) === stateCanon, 'restore round trip');
-          }
+          // A state reached by a message (which commits the turn start) restores to itself too.
+          if (op.op === 'message' && state !== before) checkRestoresToItself(machines.deferredTurn, state, 'after a message');
           // Conservation of tool results, in acceptance order.
           const held = [...ids(state.toolResults), ...(state.lastStart === undefined ? [] : ids(state.lastStart.consumed.toolResults)), ...delivered];
           check(held.length === accepted.length && new Set(held).size === held.length && new Set([...held, ...accepted]).size === accepted.length, `tool results lost or duplicated: held ${held.join()} accepted ${accepted.join()}`);
@@ -189,8 +174,8 @@ describe('deferred first turn: restore is total', () => {
     );
     fc.assert(
       fc.property(fc.oneof(arbState, fc.anything()), (u) => {
+        checkRestoreTotal(machines.deferredTurn, u);
         const r = restoreDeferredTurn(u);
-        check(E.isRight(r) || r.left._tag === 'MachineStateInvalid', 'restore error tag');
         if (E.isRight(r)) {
           const s = r.right;
           check(s.initialPrompt === undefined || s.phase === 'pending', 'accepted a prompt outside pending');

@@ -6,12 +6,10 @@
  * normalize staging requests, decode, step, keep the state on `Right`, and apply
  * a returned `systemPrompt` to the tracked prompt.
  *
- * - every outcome is `Right` or a `Left` with a known `_tag` (never a throw);
- * - every reachable state passes `restoreSystemContext` (after a JSON round trip)
- *   and comes back equal;
- * - inert iff unchanged: the same state object and no `systemPrompt` exactly when
- *   neither the state nor the prompt changed, and a returned `systemPrompt` always
- *   differs from the current one;
+ * - the machine laws (`laws.ts`) on every step: known tags, inert iff
+ *   unchanged, every reachable state restores to itself;
+ * - a returned `systemPrompt` always differs from the current one (so "no
+ *   `systemPrompt` and the same state" is exactly "nothing changed");
  * - an idempotency key never renders twice into the prompt: each key's contents
  *   carry a marker, and no two segments carry the same marker;
  * - after steer cleanup no steer entry remains.
@@ -21,14 +19,12 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from '../../src/model/decode.ts';
 import type { StepResult } from '../../src/machines/common.ts';
-import { canonicalJsonUnsafe } from '../../src/model/json.ts';
 import {
   SYSTEM_CONTEXT_SEPARATOR,
   SystemContextCommandCodec,
   initialSystemContext,
   normalizeAppendRequests,
   promptSegments,
-  restoreSystemContext,
   stepSystemContext,
   type SystemContextAppend,
   type SystemContextAppendRequest,
@@ -36,8 +32,9 @@ import {
   type SystemContextOutput,
   type SystemContextState,
 } from '../../src/machines/systemContext.ts';
+import { machines } from '../../src/machines/registry.ts';
+import { checkRestoreTotal, checkStepLaws } from './laws.ts';
 
-const knownTags = new Set(['SystemContextInvalid', 'SystemContextEmpty', 'SystemContextConflict', 'DecodeError']);
 const types = [
   'system_context_staged',
   'system_context_marked_applied',
@@ -103,7 +100,6 @@ const check = (ok: boolean, what: string): void => {
   if (!ok) throw new Error(what);
 };
 
-const canon = (s: SystemContextState): string => canonicalJsonUnsafe(s);
 
 const commandOf = (op: Exclude<Op, { op: 'setPrompt' }>, state: SystemContextState): unknown => {
   switch (op.op) {
@@ -131,7 +127,6 @@ describe('system context: model-based properties', () => {
     fc.assert(
       fc.property(fc.constantFrom(undefined, '', 'You are a release assistant.'), fc.array(arbOp, { maxLength: 30, size: 'max' }), (initialPrompt, ops) => {
         let state: SystemContextState = initialSystemContext;
-        let stateCanon = canon(state);
         let prompt: string | undefined = initialPrompt;
         let at = 1;
         for (const op of ops) {
@@ -145,28 +140,15 @@ describe('system context: model-based properties', () => {
           const r: E.Either<{ readonly _tag: string; readonly message: string }, StepResult<SystemContextState, SystemContextOutput<unknown>>> = E.isLeft(decoded)
             ? decoded
             : stepSystemContext(state, decoded.right, { sessionId: 's', seq: at, at }, { systemPrompt: prompt });
-          if (E.isLeft(r)) {
-            check(knownTags.has(r.left._tag) && typeof r.left.message === 'string', `unknown error ${JSON.stringify(r.left)}`);
-            continue;
-          }
-          const before = state;
+          checkStepLaws(machines.systemContext, state, r, `after ${JSON.stringify(raw)}`);
+          if (E.isLeft(r)) continue;
           const next = r.right.state;
           const newPrompt = r.right.result.systemPrompt;
-          // Inert iff unchanged; a prompt change is a real change.
+          // A prompt change is a real change.
           check(newPrompt === undefined || newPrompt !== prompt, `a no-op prompt change after ${JSON.stringify(raw)}`);
-          const nextCanon = next === state ? stateCanon : canon(next);
-          check((next === state) === (nextCanon === stateCanon), `inert iff unchanged after ${JSON.stringify(raw)}`);
           if (next !== state || newPrompt !== undefined) at++;
           state = next;
-          stateCanon = nextCanon;
           if (newPrompt !== undefined) prompt = newPrompt;
-
-          if (next !== before) {
-            // A new reachable state: it restores to itself.
-            const restored = restoreSystemContext(JSON.parse(JSON.stringify(state)));
-            if (E.isLeft(restored)) throw new Error(`unrestorable state after ${JSON.stringify(raw)}: ${restored.left.reason}\n${JSON.stringify(state)}`);
-            check(canon(restored.right) === stateCanon, 'restore round trip');
-          }
 
           const segments = promptSegments(prompt);
           for (const key of keys) {
@@ -196,10 +178,7 @@ describe('system context: restore is total', () => {
       activeTurnPendingKeys: fc.array(fc.constantFrom(...keys), { maxLength: 2 }),
     });
     fc.assert(
-      fc.property(fc.oneof(arbState, fc.anything()), (u) => {
-        const r = restoreSystemContext(u);
-        check(E.isRight(r) || r.left._tag === 'MachineStateInvalid', 'restore error tag');
-      }),
+      fc.property(arbState, (u) => checkRestoreTotal(machines.systemContext, u)),
       { numRuns: 1000 },
     );
   });

@@ -38,7 +38,6 @@ import type { SystemContextAppend, SystemContextDisposition } from '../machines/
 import { hasUnmaterializedRealtimeItems, type RealtimeApplyOutcome } from '../machines/realtime.ts';
 import { SessionStore, type AppendResult, type SessionStoreOptions, type StoreCreateOptions, type UpdatePlan, type UpdateResult } from '../store/store.ts';
 import { invalidArgument, type StoreError } from '../store/errors.ts';
-import { isLazyReadFailure } from '../store/chunks.ts';
 import { catalogUnavailable, engineClosed, type CatalogUnavailable, turnInProgress, turnNotActive, type EngineError } from './errors.ts';
 import { makeSubscription, type StoredPage, type SubscribeOptions, type Subscription, type SubscriptionControl } from './subscription.ts';
 

@@ -19,11 +19,12 @@ import { diffMessageSpans, messageDigest } from './diff.ts';
 import { textDiffs } from './textDiff.ts';
 import { readLazy } from './lazy.ts';
 import { searchMessages } from './search.ts';
-export { seriesView } from './series.ts';
 import { storeLabelSource, type LabelSource } from './labels.ts';
 import { loadPoint, type Point, type PointError } from './points.ts';
 import { originalTimes } from './times.ts';
-import type { DiffView, LabelView, LineageView, LogPage, LogRow, SearchView, SeriesView, SessionRow, TimelineView, TranscriptPage, VerifyView } from './views.ts';
+import type { DiffView, LabelView, LineageView, LogPage, LogRow, SearchView, SessionRow, TimelineView, TranscriptPage, VerifyView } from './views.ts';
+
+export { seriesView } from './series.ts';
 
 /** Changed-message summaries a diff view carries per side. */
 export const DIFF_SUMMARY_LIMIT = 500;

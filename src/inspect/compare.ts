@@ -80,8 +80,9 @@ const derivePoint = async (store: SessionStore, sessionId: string, a: Session, b
 };
 
 /**
- * Loads `sessionId` at `a` and at `b` (`loadPoints`) and diffs the transcripts (`diffMessages`); labels resolve through `opts.labels`
- * (default the store's, checked against the log); with `text`, also the line diffs of
+ * Loads `sessionId` at `a` and at `b` (`loadPoints`) and diffs the
+ * transcripts (`diffMessages`); labels resolve through `opts.labels` (default
+ * the store's, checked against the log); with `text`, also the line diffs of
  * the changed hunks (`textDiffs`).
  */
 export const comparePoints = async (

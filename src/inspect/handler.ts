@@ -155,14 +155,32 @@ export const apiReply = async (route: string, q: URLSearchParams, open: SessionS
 const notFound = (path: string): Reply => ({ status: 404, json: { error: { _tag: 'NotFound', message: `nothing at ${path}` } } });
 
 /** The reply to a GET of `path` (already stripped of `basePath`). */
-const route = async (path: string, q: URLSearchParams, access: StoreAccess, opts: InspectorHandlerOptions): Promise<Reply> => {
+/**
+ * Answers being computed, by request: a second identical request while the
+ * first runs (two tabs, or a page reloaded during a 50,000-record verify) waits
+ * for the same answer instead of computing it again. Nothing is kept after the
+ * answer is sent, so no answer is ever older than its request.
+ */
+type InFlight = Map<string, Promise<Reply>>;
+
+/** The API answer for `path?q`, shared with an identical request in flight (see `InFlight`). */
+const apiAnswer = (path: string, q: URLSearchParams, access: StoreAccess, opts: InspectorHandlerOptions, inFlight: InFlight): Promise<Reply> => {
+  const key = `${path}?${[...q].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+  const running = inFlight.get(key);
+  if (running !== undefined) return running;
+  const p = access.use((store) => apiReply(path.slice('/api/'.length), q, store, opts.labels ?? storeLabelSource)).then((r) => (E.isLeft(r) ? fromEither(r) : r.right));
+  inFlight.set(key, p);
+  void p.finally(() => inFlight.delete(key));
+  return p;
+};
+
+const route = async (path: string, q: URLSearchParams, access: StoreAccess, opts: InspectorHandlerOptions, inFlight: InFlight): Promise<Reply> => {
   const assets = opts.assets;
   if (path === '/' || path === '/index.html') return assets === undefined ? notFound(path) : { status: 200, body: serverPage(), contentType: 'text/html; charset=utf-8' };
   if (path === '/assets/app.js') return assets === undefined ? notFound(path) : { status: 200, body: assets.js, contentType: 'text/javascript; charset=utf-8' };
   if (path === '/assets/app.css') return assets === undefined ? notFound(path) : { status: 200, body: assets.css, contentType: 'text/css; charset=utf-8' };
   if (!path.startsWith('/api/')) return notFound(path);
-  const r = await access.use((store) => apiReply(path.slice('/api/'.length), q, store, opts.labels ?? storeLabelSource));
-  return E.isLeft(r) ? fromEither(r) : r.right;
+  return apiAnswer(path, q, access, opts, inFlight);
 };
 
 const send = (res: ServerResponse, r: Reply): void => {
@@ -185,12 +203,13 @@ const send = (res: ServerResponse, r: Reply): void => {
 export const createInspectorHandler = (store: SessionStore | StoreAccess, opts: InspectorHandlerOptions = {}): InspectorHandler => {
   const access: StoreAccess = 'use' in store ? store : liveStore(store);
   const authorize = opts.authorize ?? isLoopbackRequest;
+  const inFlight: InFlight = new Map();
   return (req, res) => {
-    void handle(req, res, access, authorize, opts);
+    void handle(req, res, access, authorize, opts, inFlight);
   };
 };
 
-const handle = async (req: IncomingMessage, res: ServerResponse, access: StoreAccess, authorize: (req: IncomingMessage) => boolean, opts: InspectorHandlerOptions): Promise<void> => {
+const handle = async (req: IncomingMessage, res: ServerResponse, access: StoreAccess, authorize: (req: IncomingMessage) => boolean, opts: InspectorHandlerOptions, inFlight: InFlight): Promise<void> => {
   try {
     if (!authorize(req)) return send(res, { status: 403, json: { error: { _tag: 'Forbidden', message: 'this inspector serves loopback clients only (see the authorize option)' } } });
     if (req.method !== 'GET') {
@@ -200,7 +219,7 @@ const handle = async (req: IncomingMessage, res: ServerResponse, access: StoreAc
     const url = new URL(req.url ?? '/', 'http://inspector.invalid');
     let path = url.pathname;
     if (opts.basePath !== undefined && opts.basePath !== '/' && path.startsWith(opts.basePath)) path = path.slice(opts.basePath.replace(/\/$/, '').length) || '/';
-    send(res, await route(path, url.searchParams, access, opts));
+    send(res, await route(path, url.searchParams, access, opts, inFlight));
   } catch (e) {
     if (!res.headersSent) send(res, { status: 500, json: { error: { _tag: 'InternalError', message: e instanceof Error ? e.message : String(e) } } });
     else res.destroy();

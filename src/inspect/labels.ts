@@ -25,12 +25,21 @@ const NOT_IN_LOG: ReadonlySet<string> = new Set(['SeqOutOfRange', 'SessionNotFou
 const mismatch = (sessionId: string, name: string, message: string): LabelMismatch => ({ _tag: 'LabelMismatch', sessionId, name, message });
 
 /**
- * Checks one label against the log: `Right(undefined)` when the session it
- * names has its recorded revision at its seq, `Right(LabelMismatch)` when not
- * (or when that record is not in the log), `Left` when the store cannot be read
- * (a `CorruptRecord` included).
+ * Checks one label of `setOn` against the log: `Right(undefined)` when the
+ * session it names is `setOn` or one of its ancestors (at or before the fork
+ * point: what a fork inherited) and has its recorded revision at its seq,
+ * `Right(LabelMismatch)` when not (or when that record is not in the log),
+ * `Left` when the store cannot be read (a `CorruptRecord` included).
  */
 export const checkLabel = async (store: SessionStore, setOn: string, l: LabelEntry): Promise<E.Either<StoreError, LabelMismatch | undefined>> => {
+  if (l.sessionId !== setOn) {
+    const reach = await ancestorReach(store, setOn, l.sessionId);
+    if (E.isLeft(reach)) return reach;
+    if (reach.right === undefined || l.seq > reach.right) {
+      const why = reach.right === undefined ? 'which is not this session or one of its ancestors' : `past the fork point (seq ${reach.right})`;
+      return E.right(mismatch(setOn, l.name, `label ${JSON.stringify(l.name)} of ${JSON.stringify(setOn)} names ${l.sessionId} seq ${l.seq}, ${why}`));
+    }
+  }
   const at = await store.load(l.sessionId, { atSeq: l.seq });
   if (E.isLeft(at)) {
     return NOT_IN_LOG.has(at.left._tag) ? E.right(mismatch(setOn, l.name, `label ${JSON.stringify(l.name)} of ${JSON.stringify(setOn)} names ${l.sessionId} seq ${l.seq}, which is not in the log: ${at.left.message}`)) : at;
@@ -39,6 +48,18 @@ export const checkLabel = async (store: SessionStore, setOn: string, l: LabelEnt
   return actual === l.revision
     ? E.right(undefined)
     : E.right(mismatch(setOn, l.name, `label ${JSON.stringify(l.name)} of ${JSON.stringify(setOn)} records revision ${l.revision} at ${l.sessionId} seq ${l.seq}, but the log has ${actual} there`));
+};
+
+/** The last seq of ancestor `target` that `sessionId` inherited (the fork point of `target`'s child on the lineage), or `undefined` when `target` is not an ancestor. */
+const ancestorReach = async (store: SessionStore, sessionId: string, target: string): Promise<E.Either<StoreError, number | undefined>> => {
+  const line = await store.lineage(sessionId);
+  if (E.isLeft(line)) return line;
+  let reach: number | undefined;
+  for (const entry of line.right) {
+    if (entry.sessionId === target) return E.right(reach);
+    reach = entry.forkedAt?.seq;
+  }
+  return E.right(undefined);
 };
 
 /** Where the inspector's labels come from: `storeLabelSource` (the default) or `noLabelSource`. */

@@ -4,8 +4,8 @@
  * with strict codecs, so a command from a caller or from disk is checked by the
  * same codec that defines its type.
  *
- * Core commands are defined here; each machine contributes its own
- * (`*CommandCodecs` in `src/machines/`).
+ * Core commands are defined here; each machine contributes its own through
+ * the machine registry (`src/machines/registry.ts`).
  */
 import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
@@ -15,11 +15,7 @@ import { MessageCodec } from '../model/message.ts';
 import { DigestCodec } from '../model/scalars.ts';
 import { UsageCodec } from '../model/usage.ts';
 import { TranscriptReplacementCodec, TranscriptRewriteReasonCodec, TranscriptRewriteSelectionCodec } from '../transcript/index.ts';
-import { deferredTurnCommandCodecs } from '../machines/deferredTurn.ts';
-import { systemContextCommandCodecs } from '../machines/systemContext.ts';
-import { toolVisibilityCommandCodecs } from '../machines/toolVisibility.ts';
-import { realtimeCommandCodecs } from '../machines/realtime.ts';
-import { lifecycleCommandCodecs } from '../machines/lifecycle.ts';
+import { machineCommandCodecs } from '../machines/registry.ts';
 import { invalidCommand, type InvalidCommand } from './errors.ts';
 
 const messages = (name: string, minLength = 0) => arrayOf(MessageCodec, { minLength, name });
@@ -68,15 +64,8 @@ export const coreCommandCodecs = {
   session_touched: strict('session_touched', { type: literal('session_touched') }),
 } as const;
 
-/** Every command codec, keyed by `type`. */
-export const sessionCommandCodecs = {
-  ...coreCommandCodecs,
-  ...lifecycleCommandCodecs,
-  ...deferredTurnCommandCodecs,
-  ...systemContextCommandCodecs,
-  ...toolVisibilityCommandCodecs,
-  ...realtimeCommandCodecs,
-} as const;
+/** Every command codec, keyed by `type`: the core commands and every registered machine's (`machines/registry.ts`). */
+export const sessionCommandCodecs = { ...coreCommandCodecs, ...machineCommandCodecs } as const;
 
 /** The `SessionCommand` codec: dispatch on `type`. */
 export const SessionCommandCodec: Codec<SessionCommand> = dispatch('SessionCommand', 'type', sessionCommandCodecs) as Codec<SessionCommand>;

@@ -6,16 +6,13 @@
  * snapshots and `show --json` put machine state under them.
  */
 import type { Json } from '../model/json.ts';
+import { machineReservedKeys } from '../machines/registry.ts';
 
-/** The reserved key of each machine's state in snapshots and flattened documents. */
-export const RESERVED_KEYS = {
-  deferredTurn: 'palimpsest.deferredTurn',
-  systemContext: 'palimpsest.systemContext',
-  lifecycle: 'palimpsest.lifecycle',
-  toolVisibility: 'palimpsest.toolVisibility',
-  realtime: 'palimpsest.realtime',
-  transcriptHistory: 'palimpsest.transcriptHistory',
-} as const;
+/**
+ * The reserved keys of snapshots and flattened documents: each registered
+ * machine's state (`machines/registry.ts`) and the transcript history.
+ */
+export const RESERVED_KEYS = Object.freeze({ ...machineReservedKeys, transcriptHistory: 'palimpsest.transcriptHistory' } as const);
 
 const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 

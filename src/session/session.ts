@@ -3,13 +3,14 @@
  *
  * Every method that changes a session returns a new `Session` (the old one stays
  * valid: forks and what-if edits are free) inside an fp-ts `Either`. All of them
- * go through `apply(command)`: decode the command, stamp the record time from the
- * session clock, reduce, and — unless the outcome is inert — seal a hash-chained
- * record onto the in-memory log.
+ * are builders over the one write primitive `apply` (`apply.ts`): the method
+ * builds its command (`builders.ts`), the record time comes from the session
+ * clock, and `apply` decodes, reduces and — unless the outcome is inert — seals
+ * a hash-chained record, which goes onto the in-memory log.
  *
  * `Session` is the one class in the pure layers: the API is method-style by
- * design, and every method is a thin delegation to the pure functions in
- * `reduce.ts` / `replay.ts` over `SessionState`.
+ * design; reads are getters over `SessionState`, writes delegate to `apply`,
+ * replay and verification to `replay.ts`.
  *
  * A `Session` built by `create`, `replay` or a fork holds its whole log. One
  * loaded from a store snapshot holds the records after the snapshot (`log`), and

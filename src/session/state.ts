@@ -6,11 +6,7 @@
 import type { Digest } from '../model/scalars.ts';
 import { emptyUsage, type Usage } from '../model/usage.ts';
 import { emptyTranscript, emptyVec, vecPush, transcriptRevision, type PVec, type Transcript, type TranscriptRewriteCommit } from '../transcript/index.ts';
-import { initialDeferredTurn, type DeferredTurnState } from '../machines/deferredTurn.ts';
-import { initialSystemContext, type SystemContextState } from '../machines/systemContext.ts';
-import { initialToolVisibility, type ToolVisibilityState } from '../machines/toolVisibility.ts';
-import { initialRealtimeState, type RealtimeState } from '../machines/realtime.ts';
-import { initialLifecycle, type LifecycleState } from '../machines/lifecycle.ts';
+import { initialMachineStates, type MachineStates } from '../machines/registry.ts';
 import type { ForkMode, ForkPoint } from './commands.ts';
 import { metadataFrom, type Metadata } from './metadata.ts';
 
@@ -23,8 +19,8 @@ export interface ForkOrigin {
   readonly mode: ForkMode;
 }
 
-/** The reduced state of one session after its record `seq`. */
-export interface SessionState {
+/** The reduced state of one session after its record `seq`; one field per registered machine (`machines/registry.ts`) holds its state. */
+export interface SessionState extends MachineStates {
   readonly id: string;
   readonly version: typeof SESSION_VERSION;
   /** ms since epoch: the genesis record's `at`. */
@@ -43,21 +39,10 @@ export interface SessionState {
   readonly metadata: Metadata;
   readonly usage: Usage;
   readonly forkedFrom?: ForkOrigin;
-  readonly deferredTurn: DeferredTurnState;
-  readonly systemContext: SystemContextState;
-  readonly toolVisibility: ToolVisibilityState;
-  readonly realtime: RealtimeState;
-  readonly lifecycle: LifecycleState;
 }
 
-/** The machine states a fresh session (or a fork child) starts with. */
-export const initialMachines = {
-  deferredTurn: initialDeferredTurn,
-  systemContext: initialSystemContext,
-  toolVisibility: initialToolVisibility,
-  realtime: initialRealtimeState,
-  lifecycle: initialLifecycle,
-} as const;
+/** The machine states a fresh session (or a fork child) starts with (from the registry). */
+export const initialMachines: MachineStates = initialMachineStates;
 
 /** The state before a genesis record: empty transcript, no metadata, initial machines. */
 export const blankState = (id: string): SessionState => {

@@ -22,6 +22,7 @@ import { canonicalJsonUnsafe } from '../model/json.ts';
 import { sha256OfUtf8 } from '../model/hashing.ts';
 import type { Digest } from '../model/scalars.ts';
 import { vecGet, vecSize } from '../transcript/index.ts';
+import { machineList } from '../machines/registry.ts';
 import type { SessionState } from './state.ts';
 
 /** The version of the hashed state document (inside record format v2). */
@@ -39,6 +40,13 @@ const partDigest = (value: object): Digest => {
   return d;
 };
 
+/** `{ metadata, <machine>: … }`: the digest of each part (every registered machine's state). */
+const machineParts = (state: SessionState): Record<string, Digest> => {
+  const parts: Record<string, Digest> = { metadata: partDigest(state.metadata) };
+  for (const m of machineList) parts[m.name] = partDigest(state[m.name]);
+  return parts;
+};
+
 /** The state digest of `state` (module docstring). */
 export const stateDigest = (state: SessionState): Digest => {
   const commits = vecSize(state.commits);
@@ -54,14 +62,7 @@ export const stateDigest = (state: SessionState): Digest => {
       revisions: vecSize(state.revisions),
       commits,
       ...(lastCommit !== undefined ? { lastCommit } : {}),
-      parts: {
-        metadata: partDigest(state.metadata),
-        deferredTurn: partDigest(state.deferredTurn),
-        systemContext: partDigest(state.systemContext),
-        toolVisibility: partDigest(state.toolVisibility),
-        realtime: partDigest(state.realtime),
-        lifecycle: partDigest(state.lifecycle),
-      },
+      parts: machineParts(state),
     }),
   );
 };

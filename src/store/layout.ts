@@ -39,8 +39,9 @@
  * `snapshotEvery` a snapshot plus its new chunks; a fork writes one genesis
  * record, its index key, the child's header and the `K/` link — whatever the
  * parent's length (B3). A crash never leaves half an append. Writers of one
- * session are serialized in-process by a promise chain per session id;
- * `expectedSeq` is compared with the cached head inside that chain, so a
+ * session are serialized in-process by the store's keyed mutex (one writer
+ * lock per session id, `keyedMutex.ts`, which the engine's writes take too
+ * through `update`); `expectedSeq` is compared with the cached head inside that lock, so a
  * mismatch (`SeqConflict`) writes nothing and no update is lost. The latest
  * `Session` of recently used sessions stays in an LRU, so an append does not
  * reload. LevelDB's LOCK file keeps a second process out (`StoreLocked`).
@@ -49,9 +50,9 @@
  * writes; `sync: true` trades throughput for that.
  *
  * One append, step by step: validate the id and `expectedSeq`; enter the
- * session's writer chain; take the cached latest `Session` (or load it once:
+ * session's writer lock; take the cached latest `Session` (or load it once:
  * snapshot + tail); `expectedSeq` ≠ its seq → `SeqConflict`; apply each command
- * to the in-memory `Session` (a refusal returns the `SessionError`, nothing
+ * once to the in-memory `Session` (`apply`; a refusal returns the `SessionError`, nothing
  * written; inert commands add no record); build the batch (records as JSON,
  * `V/` keys where the head moved, a snapshot and its new chunks when due, the
  * header); write it; cache the new `Session` (its log emptied, so memory does
@@ -106,7 +107,7 @@
  * replayed revision, every rewrite commit re-validated, every snapshot compared
  * with the state replay produced at its seq (canonical JSON, chunk bytes
  * re-hashed), header, revision index and fork links compared with the replay.
- * Each session is verified inside its writer chain, so concurrent appends never
+ * Each session is verified inside its writer lock, so concurrent appends never
  * make it see a half-updated session. A problem found is data in the report;
  * only I/O failures are `Left`.
  */

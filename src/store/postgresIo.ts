@@ -267,15 +267,13 @@ const groupOps = (ops: readonly PutOp[]): E.Either<string, BatchRows> => {
         break;
       }
       case 'record':
-        rows.records.sid.push(k.sid);
-        rows.records.seq.push(k.seq);
-        rows.records.body.push(text);
+      case 'snapshot': {
+        const t = k.t === 'record' ? rows.records : rows.snapshots;
+        t.sid.push(k.sid);
+        t.seq.push(k.seq);
+        t.body.push(text);
         break;
-      case 'snapshot':
-        rows.snapshots.sid.push(k.sid);
-        rows.snapshots.seq.push(k.seq);
-        rows.snapshots.body.push(text);
-        break;
+      }
       case 'revision':
         rows.revisions.sid.push(k.sid);
         rows.revisions.revision.push(k.revision);

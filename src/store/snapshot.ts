@@ -72,12 +72,7 @@ import {
   type PVec,
   type TranscriptRewriteCommit,
 } from '../transcript/index.ts';
-import { restoreDeferredTurn } from '../machines/deferredTurn.ts';
-import { restoreSystemContext } from '../machines/systemContext.ts';
-import { restoreToolVisibility } from '../machines/toolVisibility.ts';
-import { restoreRealtimeState } from '../machines/realtime.ts';
-import { restoreLifecycle } from '../machines/lifecycle.ts';
-import type { MachineStateInvalid } from '../machines/common.ts';
+import { machineList, restoreMachineStates } from '../machines/registry.ts';
 import { ForkModeCodec, ForkPointCodec } from '../session/commands.ts';
 import { RESERVED_KEYS, isReservedKey, metadataFrom } from '../session/metadata.ts';
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
@@ -189,11 +184,7 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos): Encod
 
   const metadata = Object.create(null) as Record<string, unknown>;
   for (const k of Object.keys(state.metadata)) metadata[k] = state.metadata[k];
-  metadata[RESERVED_KEYS.deferredTurn] = state.deferredTurn;
-  metadata[RESERVED_KEYS.systemContext] = state.systemContext;
-  metadata[RESERVED_KEYS.toolVisibility] = state.toolVisibility;
-  metadata[RESERVED_KEYS.realtime] = state.realtime;
-  metadata[RESERVED_KEYS.lifecycle] = state.lifecycle;
+  for (const m of machineList) metadata[m.reservedKey] = state[m.name];
   metadata[RESERVED_KEYS.transcriptHistory] = { head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref };
 
   const snapshot = {
@@ -222,14 +213,8 @@ export interface DecodedSnapshot {
   readonly memos: SnapshotMemos;
 }
 
-const machineKeys = [
-  RESERVED_KEYS.deferredTurn,
-  RESERVED_KEYS.systemContext,
-  RESERVED_KEYS.toolVisibility,
-  RESERVED_KEYS.realtime,
-  RESERVED_KEYS.lifecycle,
-  RESERVED_KEYS.transcriptHistory,
-] as const;
+/** Every reserved key a snapshot holds: each registered machine's, then the transcript history. */
+const machineKeys: readonly string[] = Object.values(RESERVED_KEYS);
 const knownReserved = new Set<string>(machineKeys);
 
 /**
@@ -292,18 +277,11 @@ export const decodeSnapshot = async (
     reserved.set(k, s.metadata[k]);
   }
   for (const k of machineKeys) if (!reserved.has(k)) return corrupt(`missing reserved metadata key ${JSON.stringify(k)}`);
-  const restored = <A>(key: string, restore: (u: unknown) => E.Either<MachineStateInvalid, A>): E.Either<string, A> =>
-    E.mapLeft((e: MachineStateInvalid) => `${key}: ${e._tag} (${e.machine}): ${e.reason}`)(restore(reserved.get(key)));
-  const deferredTurn = restored(RESERVED_KEYS.deferredTurn, restoreDeferredTurn);
-  if (E.isLeft(deferredTurn)) return corrupt(deferredTurn.left);
-  const systemContext = restored(RESERVED_KEYS.systemContext, restoreSystemContext);
-  if (E.isLeft(systemContext)) return corrupt(systemContext.left);
-  const toolVisibility = restored(RESERVED_KEYS.toolVisibility, restoreToolVisibility);
-  if (E.isLeft(toolVisibility)) return corrupt(toolVisibility.left);
-  const realtime = restored(RESERVED_KEYS.realtime, restoreRealtimeState);
-  if (E.isLeft(realtime)) return corrupt(realtime.left);
-  const lifecycle = restored(RESERVED_KEYS.lifecycle, restoreLifecycle);
-  if (E.isLeft(lifecycle)) return corrupt(lifecycle.left);
+  const machineStates = restoreMachineStates((key) => reserved.get(key));
+  if (E.isLeft(machineStates)) {
+    const { key, error: e } = machineStates.left;
+    return corrupt(`${key}: ${e._tag} (${e.machine}): ${e.reason}`);
+  }
   const history = decodeWith(SnapshotHistoryCodec, reserved.get(RESERVED_KEYS.transcriptHistory));
   if (E.isLeft(history)) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${history.left.message}`);
 
@@ -457,11 +435,7 @@ export const decodeSnapshot = async (
     metadata: metadataFrom(user),
     usage: s.usage,
     ...(s.forkedFrom !== undefined ? { forkedFrom: s.forkedFrom } : {}),
-    deferredTurn: deferredTurn.right,
-    systemContext: systemContext.right,
-    toolVisibility: toolVisibility.right,
-    realtime: realtime.right,
-    lifecycle: lifecycle.right,
+    ...machineStates.right,
   };
   const memos: SnapshotMemos = {
     messages: lazyMemo(messageChunks, messages),

@@ -5,7 +5,9 @@
  * `SessionStore.open(target, options)` returns a plain object of functions
  * closing over one open backend (`Io`). Every function returns `Promise<Either<StoreError, A>>`
  * (`logStream` yields `Either`s); no LevelDB exception escapes. All state is per
- * instance: the LRU of latest sessions, the per-session writer chains.
+ * instance: the LRU of latest sessions, the per-session writer lock (one keyed
+ * mutex, `keyedMutex.ts`, that every write takes, the engine's included:
+ * `update`).
  *
  * ## Lazy loads
  *

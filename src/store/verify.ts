@@ -171,13 +171,18 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
     const header = E.isRight(hdr) ? hdr.right : undefined;
     if (E.isLeft(hdr)) add(0, hdr.left._tag, reasonOf(hdr.left));
 
+    // On a shared backend (PostgreSQL) other processes append meanwhile, outside this
+    // process's writer lock: verify the prefix the header read above names; rows past it
+    // belong to writes committed since (checked against a fresh header at the end).
+    const bound = io.shared && header !== undefined ? header.lastSeq : undefined;
+    const within = (seq: number | undefined): boolean => bound === undefined || seq === undefined || seq <= bound;
     const snapKeys = await io.keys(prefixRange(keys.snapshotPrefix(sid)));
     if (E.isLeft(snapKeys)) return snapKeys;
     const stored = new Set<number>();
     for (const k of snapKeys.right) {
       const s = seqOfKey(k);
       if (s === undefined) add(0, 'CorruptRecord', `unexpected snapshot key ${k}`);
-      else stored.add(s);
+      else if (within(s)) stored.add(s);
     }
     const toCheck = stored;
     if (header !== undefined) {
@@ -300,7 +305,8 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
       return E.right(true);
     };
 
-    scan: for await (const batch of io.scan(prefixRange(keys.recordPrefix(sid)), 1000)) {
+    const recordRange = bound === undefined ? prefixRange(keys.recordPrefix(sid)) : { gte: keys.record(sid, 1), lte: keys.record(sid, bound) };
+    scan: for await (const batch of io.scan(recordRange, 1000)) {
       if (E.isLeft(batch)) return batch;
       for (const [k, v] of batch.right) {
         records++;
@@ -340,11 +346,23 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
           }
         }
         for (const s of stored) if (s > state.seq) add(s, 'CorruptRecord', `snapshot at seq ${s} is past the last record ${state.seq}`);
+        if (bound !== undefined) {
+          // Records past the header read above must be named by the header now.
+          const last = await io.lastKey(prefixRange(keys.recordPrefix(sid)));
+          if (E.isLeft(last)) return last;
+          const lastSeq = last.right === undefined ? undefined : seqOfKey(last.right);
+          if (lastSeq !== undefined && lastSeq > bound) {
+            const now = await io.header(sid);
+            if (E.isLeft(now)) return now;
+            if (now.right === undefined || now.right.lastSeq < lastSeq) add(bound, 'CorruptRecord', `the header says the last record is ${now.right?.lastSeq ?? bound}, the log holds ${lastSeq}`);
+          }
+        }
       }
       // Revision index.
       for await (const batch of io.scan(prefixRange(keys.revisionPrefix(sid)))) {
         if (E.isLeft(batch)) return batch;
         for (const [k, v] of batch.right) {
+          if (!within(seqOfKey(k))) continue;
           const want = expectedIndex.get(k);
           if (want === undefined) add(seqOfKey(k) ?? 0, 'CorruptRecord', `revision index key ${k} matches no head change`);
           else if (want !== v) add(seqOfKey(k) ?? 0, 'CorruptRecord', `revision index key ${k} says ${v}, the record is ${want}`);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactionSummary, stampMessage } from '../../src/model/index.ts';
 import { SessionStore, type SessionStore as Store } from '../../src/store/index.ts';
-import { createInspectorHandler, isLoopbackRequest, storeAtPath } from '../../src/inspect/index.ts';
+import { createInspectorHandler, isLoopbackRequest, storeAtPath, storeLabelSource, type LabelSource } from '../../src/inspect/index.ts';
 import type { DiffView, LogPage, SearchView, SeriesView, SessionRow, TranscriptPage } from '../../src/inspect/index.ts';
 import { appendMessages, cleanupDirs, openStore, right, tempDir } from '../store/helpers.ts';
 
@@ -129,6 +129,25 @@ describe('createInspectorHandler (live store)', () => {
       req.on('error', reject);
     });
     expect(status).toBe(403);
+  });
+});
+
+describe('identical requests in flight', () => {
+  it('share one answer while it is computed, and nothing is kept after it is sent', async () => {
+    let lists = 0;
+    const counting: LabelSource = { list: (st, sid) => ((lists += 1), storeLabelSource.list(st, sid)), resolve: storeLabelSource.resolve };
+    const { server: srv, base: url } = await listen(createInspectorHandler(store, { labels: counting }));
+    try {
+      const two = await Promise.all([fetch(`${url}api/timeline?session=root`), fetch(`${url}api/timeline?session=root`)]);
+      const bodies = await Promise.all(two.map((r) => r.text()));
+      expect(two.map((r) => r.status)).toEqual([200, 200]);
+      expect(bodies[0]).toBe(bodies[1]);
+      expect(lists).toBe(1);
+      await (await fetch(`${url}api/timeline?session=root`)).text();
+      expect(lists).toBe(2);
+    } finally {
+      await close(srv);
+    }
   });
 });
 

@@ -87,6 +87,20 @@ describe('storeLabelSource', () => {
       ['forged', 'mismatch', 'LabelMismatch'],
       ['junk', 'mismatch', 'LabelMismatch'],
     ]);
+    // A label naming a session that is not an ancestor, or an ancestor's record past the fork point.
+    right(await store.create({ id: 'stranger' }));
+    await appendMessages(store, 'stranger', 0, 4);
+    await forge('child', 'elsewhere', { sessionId: 'stranger', seq: 3, revision: (await revisionAt('stranger', 3)) as never });
+    const forkPoint = right(await store.lineage('child'))[0]!.forkedAt!.seq;
+    await forge('child', 'later', { sessionId: 'root', seq: forkPoint + 1, revision: (await revisionAt('root', forkPoint + 1)) as never });
+    const c = right(await listLabels(store, 'child'));
+    expect(c.map((x) => [x.label, x.status])).toEqual([
+      ['checkpoint', 'ok'],
+      ['elsewhere', 'mismatch'],
+      ['later', 'mismatch'],
+    ]);
+    expect(c[1]!.status === 'mismatch' && c[1]!.error.message).toMatch(/not this session or one of its ancestors/);
+    expect(c[2]!.status === 'mismatch' && c[2]!.error.message).toMatch(/past the fork point/);
     for (const name of ['forged', 'beyond', 'junk']) {
       const r = await resolveStoreLabel(store, 'root', name);
       expect(E.isLeft(r) && r.left._tag).toBe('LabelMismatch');
