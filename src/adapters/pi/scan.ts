@@ -55,7 +55,11 @@ export interface PiScan extends PiEntrySource {
   /** `sha256:<hex>` of the file's bytes. */
   readonly digest: Digest;
   readonly chunks: readonly PiSourceChunk[];
-  /** The bytes of chunk `i`, read again and checked against its id. Throws `PiFileChangedError`. */
+  /**
+   * The bytes of chunk `i`, read again and checked against its id: a view of
+   * one of two reused buffers, valid until the second next call. Throws
+   * `PiFileChangedError`.
+   */
   readonly chunkBytes: (i: number) => Uint8Array;
   /** Releases the file. */
   readonly close: () => void;
@@ -93,6 +97,9 @@ const addSegment = (c: Chunker, bytes: Buffer): void => {
   c.parts.push(bytes);
   c.end += bytes.length;
 };
+
+/** Bytes read at a time by the scan. */
+const READ_BYTES = 1 << 16;
 
 const errnoCode = (e: unknown): string | undefined =>
   typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
@@ -146,7 +153,7 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
   };
 
   try {
-    for await (const data of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for await (const data of createReadStream(path, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
       hash.update(data);
       let from = 0;
       for (let nl = data.indexOf(0x0a); nl >= 0 && failure === undefined; nl = data.indexOf(0x0a, from)) {
@@ -200,12 +207,19 @@ const fileSource = (s: {
 }): PiScan => {
   const { st, index, chunks, fd } = s;
   const file = st.file;
-  const cache = new Map<number, Buffer>();
+  // The last two chunks read, in two buffers allocated once (as large as the largest chunk).
+  const largest = chunks.reduce((m, c) => Math.max(m, c.end - c.start), 0);
+  const slots: Array<{ chunk: number; buf: Buffer }> = [];
+  let next = 0;
   const chunkBytes = (i: number): Buffer => {
-    const hit = cache.get(i);
-    if (hit !== undefined) return hit;
+    const hit = slots.find((x) => x.chunk === i);
+    if (hit !== undefined) return hit.buf.subarray(0, chunks[i]!.end - chunks[i]!.start);
     const c = chunks[i]!;
-    const buf = Buffer.allocUnsafe(c.end - c.start);
+    const slot = slots[next] ?? { chunk: -1, buf: Buffer.allocUnsafe(largest) };
+    slots[next] = slot;
+    next = (next + 1) % 2;
+    slot.chunk = -1;
+    const buf = slot.buf.subarray(0, c.end - c.start);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, c.start + got);
@@ -215,8 +229,7 @@ const fileSource = (s: {
     if (got < buf.length || blobId(PI_SOURCE_CHUNK_TYPE, buf) !== c.id) {
       throw new PiFileChangedError({ _tag: 'PiFileChanged', file, chunk: i, message: `${file} changed while it was being imported (bytes ${c.start}..${c.end} differ from the first read); nothing more was written` });
     }
-    if (cache.size >= 2) cache.delete(cache.keys().next().value!);
-    cache.set(i, buf);
+    slot.chunk = i;
     return buf;
   };
   const chunkAt = (offset: number): number => {

@@ -72,6 +72,6 @@ export const openOpSpill = (): PiOpSpill => {
 };
 
 async function* readOps(file: string): AsyncGenerator<PiPlanOp> {
-  const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1 << 16 }), crlfDelay: Infinity });
   for await (const line of lines) if (line !== '') yield JSON.parse(line) as PiPlanOp;
 }

@@ -398,7 +398,7 @@ export interface PiFilePlan {
   /** Scanning (read, parse, check every line) and planning times, ms. */
   readonly readMs: number;
   readonly parseMs: number;
-  /** Releases the file and removes the spilled ops. */
+  /** Releases the file and removes the spilled ops (again: nothing). */
   readonly close: () => void;
 }
 
@@ -425,7 +425,10 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
     scan.close();
     throw e;
   }
+  let closed = false;
   const close = (): void => {
+    if (closed) return;
+    closed = true;
     try {
       scan.close();
     } finally {
@@ -477,7 +480,8 @@ const storeSource = async (store: SessionStore, source: PiFilePlan['source'], ex
   for (const [i, c] of source.scan.chunks.entries()) {
     let bytes: Uint8Array;
     try {
-      bytes = source.scan.chunkBytes(i);
+      // A copy: the scan reuses its buffers, the store may keep what it is given.
+      bytes = Uint8Array.prototype.slice.call(source.scan.chunkBytes(i));
     } catch (e) {
       if (e instanceof PiFileChangedError) return E.left(e.error);
       throw e;
