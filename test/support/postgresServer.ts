@@ -23,5 +23,16 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   const cluster = await startThrowawayCluster();
   project.provide('pgUrl', cluster.url);
-  return cluster.stop;
+  // Stop it even when vitest exits without running the teardown (a crash, an interrupt).
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    cluster.stop();
+  };
+  process.once('exit', stop);
+  return () => {
+    process.removeListener('exit', stop);
+    stop();
+  };
 }
