@@ -42,6 +42,8 @@ export interface Ctx {
   readonly storePath: string;
   /** What `SessionStore.open` gets when it is not `storePath`: the PostgreSQL URL as given (`--store postgres://…`). */
   readonly storeTarget?: string;
+  /** The command's name (`sessions`, `import`, …): only `import` and `demo` may create a PostgreSQL store. */
+  readonly command?: string;
   /** Working directory that relative paths (files, --out) resolve against. */
   readonly cwd: string;
   /** `--json`: one JSON document on stdout. */
@@ -125,7 +127,7 @@ export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError
 export const withStore = async <A>(ctx: Ctx, f: (store: Store) => Promise<E.Either<TaggedError, A>>): Promise<E.Either<TaggedError, A>> => {
   // Loaded on first use, so that --help and usage errors do not pay for the store's modules.
   const { SessionStore } = await import('../store/index.ts');
-  const opened = await SessionStore.open(storeTargetOf(ctx));
+  const opened = await SessionStore.open(storeTargetOf(ctx), { create: createsStore(ctx) });
   if (E.isLeft(opened)) return opened as E.Either<TaggedError, A>;
   const store = opened.right;
   try {
@@ -155,6 +157,17 @@ export const resolveStoreOption = (cwd: string, value: string): Pick<Ctx, 'store
 
 /** What `SessionStore.open` gets for this run's store. */
 export const storeTargetOf = (ctx: Pick<Ctx, 'storePath' | 'storeTarget'>): string => ctx.storeTarget ?? ctx.storePath;
+
+/** The commands that may create a store; every other one reads or changes an existing store. */
+const CREATING_COMMANDS: ReadonlySet<string> = new Set(['import', 'demo']);
+
+/**
+ * Whether this run may create its store: always for a directory (the commands
+ * check it first, `requireStoreDir`), for PostgreSQL only `import` and `demo`
+ * (read-only commands never create a store, and a schema has no directory to
+ * check beforehand).
+ */
+export const createsStore = (ctx: Pick<Ctx, 'storeTarget' | 'command'>): boolean => ctx.storeTarget === undefined || (ctx.command !== undefined && CREATING_COMMANDS.has(ctx.command));
 
 /** Whether this run's store is a PostgreSQL database (no directory to check). */
 export const isPostgresStore = (ctx: Pick<Ctx, 'storeTarget'>): boolean => ctx.storeTarget !== undefined;

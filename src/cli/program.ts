@@ -118,6 +118,7 @@ export const runCli = async (argv: readonly string[], io: Io = processIo, cwd: s
     const o = cmd.optsWithGlobals() as { store: string; json: boolean; progress: boolean; pager: boolean };
     const ctx: Ctx = {
       ...resolveStoreOption(cwd, o.store),
+      command: cmd.name(),
       cwd,
       json: o.json === true,
       progress: o.progress !== false && o.json !== true && io.stdout.isTTY === true && io.stderr.isTTY === true,

@@ -77,9 +77,9 @@ interface SessionRows {
  * and what opening or reading either store returns.
  */
 export const copySessions = async (from: StoreTarget, to: StoreTarget, ids?: readonly string[]): Promise<E.Either<CopyError, CopyReport>> => {
-  const src = await openIo(from, false);
+  const src = await openIo(from, false, false);
   if (E.isLeft(src)) return src;
-  const dst = await openIo(to, false);
+  const dst = await openIo(to, false, true);
   if (E.isLeft(dst)) {
     await src.right.close();
     return dst;
@@ -176,7 +176,8 @@ const readSession = async (src: Io, dst: Io, h: SessionHeader, seenChunks: Set<s
     if (E.isLeft(batch)) return batch;
     for (const [k, v] of batch.right) {
       tail.push({ key: k, value: v });
-      noteDigests(v);
+      // Only the command can name a blob (a record's own hash, prev, revision and state digests never do).
+      noteDigests(commandText(v));
       counts.records++;
     }
   }
@@ -235,6 +236,15 @@ const readSession = async (src: Io, dst: Io, h: SessionHeader, seenChunks: Set<s
   // The header last: a reader never sees a header whose rows are not there (one batch anyway).
   ops.push({ key: keys.header(sid), value: JSON.stringify(h) });
   return E.right({ header: h, ops, counts });
+};
+
+/** The command of a stored record as JSON text (the whole value when it does not parse: its digests are then all tried). */
+const commandText = (raw: string): string => {
+  try {
+    return JSON.stringify((JSON.parse(raw) as { command?: unknown }).command ?? null);
+  } catch {
+    return raw;
+  }
 };
 
 const prevOfChunk = (raw: string): string | undefined => {

@@ -3,9 +3,10 @@
  * `levelIo.ts`) or a PostgreSQL database (`postgresIo.ts`, whose module and
  * the `pg` package are imported only then).
  */
+import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { invalidArgument, type StoreError } from './errors.ts';
+import { invalidArgument, storeIoError, type StoreError } from './errors.ts';
 import type { Io } from './io.ts';
 import { openLevelIo } from './levelIo.ts';
 
@@ -45,16 +46,18 @@ export const postgresTargetOfUrl = (url: string): PostgresTarget => {
   }
 };
 
-/** The backend for `target` (see `SessionStore.open`); `sync` is LevelDB's fsync-per-batch. */
-export const openIo = async (target: StoreTarget, sync: boolean): Promise<E.Either<StoreError, Io>> => {
+/** The backend for `target` (see `SessionStore.open`); `sync` is LevelDB's fsync-per-batch; `create` false refuses to create a store. */
+export const openIo = async (target: StoreTarget, sync: boolean, create: boolean): Promise<E.Either<StoreError, Io>> => {
   if (typeof target === 'object' && target !== null && typeof target.postgres === 'object' && target.postgres !== null) {
     const { openPostgresIo } = await import('./postgresIo.ts');
-    return openPostgresIo(target.postgres, sync);
+    return openPostgresIo(target.postgres, sync, create);
   }
   if (typeof target !== 'string' || target.length === 0) return E.left(invalidArgument('path', 'expected a directory path, a postgres:// URL or { postgres: { connectionString } }'));
   if (isPostgresUrl(target)) {
     const { openPostgresIo } = await import('./postgresIo.ts');
-    return openPostgresIo(postgresTargetOfUrl(target), sync);
+    return openPostgresIo(postgresTargetOfUrl(target), sync, create);
   }
-  return openLevelIo(nodePath.resolve(target), sync);
+  const dir = nodePath.resolve(target);
+  if (!create && !fs.existsSync(nodePath.join(dir, 'CURRENT'))) return E.left(storeIoError(dir, 'no palimpsest store here (nothing was created)'));
+  return openLevelIo(dir, sync);
 };

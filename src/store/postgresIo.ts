@@ -132,6 +132,8 @@ const codeOf = (e: unknown): string | undefined => {
   return typeof c === 'string' ? c : undefined;
 };
 const UNIQUE_VIOLATION = '23505';
+const UNDEFINED_TABLE = '42P01';
+const INVALID_SCHEMA_NAME = '3F000';
 
 /**
  * Opens a store in schema `schema` (default `palimpsest`) of the database at
@@ -141,7 +143,7 @@ const UNIQUE_VIOLATION = '23505';
  * holding other tables), `UnsupportedVersion { what: 'store' }` (a newer
  * schema version).
  */
-export const openPostgresIo = async (opts: PostgresOptions, _sync: boolean): Promise<E.Either<StoreError, Io>> => {
+export const openPostgresIo = async (opts: PostgresOptions, _sync: boolean, create = true): Promise<E.Either<StoreError, Io>> => {
   const schema = opts.schema ?? 'palimpsest';
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) return E.left(invalidArgument('schema', 'expected a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)'));
   if (typeof opts.connectionString !== 'string' || !/^postgres(ql)?:\/\//i.test(opts.connectionString)) {
@@ -162,7 +164,7 @@ export const openPostgresIo = async (opts: PostgresOptions, _sync: boolean): Pro
   pool.on('error', () => undefined);
   // A checked-out connection the server terminates also emits 'error' on its client; the query in flight rejects with it.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const m = await migrate(pool, `"${schema}"`, schema, where);
+  const m = await migrate(pool, `"${schema}"`, schema, where, create);
   if (E.isLeft(m)) {
     await pool.end().catch(() => undefined);
     return m;
@@ -171,7 +173,7 @@ export const openPostgresIo = async (opts: PostgresOptions, _sync: boolean): Pro
 };
 
 /** Creates or migrates the schema (one transaction under an advisory lock); a newer version fails closed. */
-const migrate = async (pool: Pool, s: string, schema: string, where: string): Promise<E.Either<StoreError, void>> => {
+const migrate = async (pool: Pool, s: string, schema: string, where: string, create: boolean): Promise<E.Either<StoreError, void>> => {
   let client: PoolClient;
   try {
     client = await pool.connect();
@@ -180,10 +182,16 @@ const migrate = async (pool: Pool, s: string, schema: string, where: string): Pr
   }
   let failed = false;
   try {
-    const fast = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_version`).catch(() => undefined);
-    const current = fast?.rows[0]?.version;
+    let current: number | undefined;
+    try {
+      current = (await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_version`)).rows[0]?.version;
+    } catch (e) {
+      // No schema or no version table yet: a new store (anything else is a real failure).
+      if (codeOf(e) !== UNDEFINED_TABLE && codeOf(e) !== INVALID_SCHEMA_NAME) throw e;
+    }
     if (current === SCHEMA_VERSION) return E.right(undefined);
     if (typeof current === 'number' && current > SCHEMA_VERSION) return E.left(unsupportedVersion('store', current, SCHEMA_VERSION));
+    if (current === undefined && !create) return E.left(storeIoError(where, `no palimpsest store in schema ${schema} (nothing was created)`));
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);

@@ -92,6 +92,12 @@ export interface SessionStoreOptions {
    * ignored (the batch is already durable).
    */
   readonly onCommit?: (head: AnchorHead) => void;
+  /**
+   * Create the store when there is none (default true). With `false`, a
+   * directory without a LevelDB database, or a PostgreSQL schema without the
+   * store's tables, is `StoreIoError` and nothing is created (read-only tools).
+   */
+  readonly create?: boolean;
 }
 
 /** Options of `create`. */
@@ -317,7 +323,7 @@ const open = async (target: StoreTarget, options: SessionStoreOptions = {}): Pro
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) return E.left(invalidArgument('cacheSize', 'expected a non-negative integer'));
   const clock = options.clock ?? Date.now;
-  const io = await openIo(target, options.sync ?? false);
+  const io = await openIo(target, options.sync ?? false, options.create ?? true);
   if (E.isLeft(io)) return io;
   return E.right(makeStore(io.right, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
 };

@@ -8,17 +8,32 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionStore } from '../../src/store/index.ts';
-import { dropSchemas, freshSchema, pgUrl } from '../support/postgres.ts';
+import { dropSchemas, freshSchema, pgUrl, withPg } from '../support/postgres.ts';
 import { right } from '../support/either.ts';
-import { cli, cliJson, cleanup, tempDir } from './helpers.ts';
+import { cli, cliJson, cleanup, REAL, REAL_ID, tempDir } from './helpers.ts';
 
 afterAll(async () => {
   cleanup();
   await dropSchemas();
 });
 
-describe('the CLI on a PostgreSQL store an application is writing', () => {
-  it('reads, verifies and renders the inspector page while appends keep landing', async () => {
+describe('the CLI on a PostgreSQL store', () => {
+  it('read-only commands never create a store; import does', async () => {
+    const cwd = tempDir('pg-create');
+    const schema = freshSchema('cli_create');
+    const url = `${pgUrl()}?schema=${schema}`;
+    const schemaExists = async () => withPg(async (c) => (await c.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount);
+    for (const args of [['sessions'], ['verify'], ['anchor'], ['inspect', '--html', 'x.html']]) {
+      const r = await cliJson(['--store', url, ...args], cwd);
+      expect(r.code).toBe(1);
+      expect(r.json.error._tag).toBe('StoreIoError');
+    }
+    expect(await schemaExists()).toBe(0);
+    expect((await cli(['--store', url, 'import', REAL], cwd)).code).toBe(0);
+    expect((await cliJson(['--store', url, 'sessions'], cwd)).json.sessions.map((s: { sessionId: string }) => s.sessionId)).toContain(REAL_ID);
+  }, 600_000);
+
+  it('an application keeps writing: the CLI reads, verifies and renders the inspector page while appends land', async () => {
     const cwd = tempDir('pg-live');
     const url = `${pgUrl()}?schema=${freshSchema('cli_live')}`;
     const app = right(await SessionStore.open(url));

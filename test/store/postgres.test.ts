@@ -179,8 +179,11 @@ describe('PostgreSQL backend', () => {
     }
   });
 
-  it('opening: concurrent first opens migrate once; a newer schema version and a foreign schema are refused; bad names are InvalidArgument', async () => {
+  it('opening: create: false creates nothing; concurrent first opens migrate once; a newer schema version and a foreign schema are refused; bad names are InvalidArgument', async () => {
     const schema = freshSchema('mig');
+    // A read-only open creates nothing.
+    expect(left(await SessionStore.open(pgTarget(schema), { create: false }))).toMatchObject({ _tag: 'StoreIoError' });
+    expect(await withPg(async (c) => (await c.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount)).toBe(0);
     const stores = await Promise.all(Array.from({ length: 4 }, () => open(schema)));
     for (const s of stores) right(await s.close());
     expect(await withPg(async (c) => (await c.query(`SELECT version FROM "${schema}".schema_version`)).rows)).toEqual([{ version: 1 }]);

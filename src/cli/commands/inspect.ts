@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
-import { done, storeTargetOf, withStore, type Ctx } from '../context.ts';
+import { createsStore, done, storeTargetOf, withStore, type Ctx } from '../context.ts';
 import { fileError, usageError, type TaggedError } from '../errors.ts';
 import { bytes } from '../format.ts';
 import { helpAfter, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
@@ -40,7 +40,7 @@ const serve = async (ctx: Ctx, port: number): Promise<E.Either<TaggedError, { ur
   const { SessionStore } = await import('../../store/index.ts');
   const { loadInspectorAssets, serveInspector, storeAtPath } = await import('../../inspect/index.ts');
   // Open once now, so that a locked or unreadable store is reported before serving.
-  const probe = await SessionStore.open(storeTargetOf(ctx));
+  const probe = await SessionStore.open(storeTargetOf(ctx), { create: createsStore(ctx) });
   if (E.isLeft(probe)) {
     if (probe.left._tag === 'StoreLocked') return E.left({ ...probe.left, message: `${probe.left.message}\n\n${LOCK_NOTE}` });
     return probe;
@@ -48,7 +48,7 @@ const serve = async (ctx: Ctx, port: number): Promise<E.Either<TaggedError, { ur
   await probe.right.close();
   const assets = await loadInspectorAssets();
   if (E.isLeft(assets)) return assets;
-  const running = await serveInspector({ access: storeAtPath(storeTargetOf(ctx), (p) => SessionStore.open(p)), assets: assets.right, port });
+  const running = await serveInspector({ access: storeAtPath(storeTargetOf(ctx), (p) => SessionStore.open(p, { create: createsStore(ctx) })), assets: assets.right, port });
   if (E.isLeft(running)) return running;
   const { url } = running.right;
   if (ctx.json) ctx.io.stdout.write(`${JSON.stringify({ url, port: running.right.port, store: ctx.storePath })}\n`);
