@@ -2,7 +2,8 @@
  * The pi adapter (spec README §7, model.md §9): the pure half parses a pi session
  * file, plans its import as palimpsest sessions and commands and exports a transcript
  * as pi JSONL version 3; and the store-facing half built on it:
- * `importPiFile`/`exportPiSession` (`store.ts`), the stored source and lossless
+ * `importPiFile`/`exportPiSession` (`store.ts`; the import streams through
+ * `scan.ts` and `spill.ts`), the stored source and lossless
  * export (`source.ts`, `sourceTree.ts`, `sourceExport.ts`) and the import marks
  * (`provenance.ts`). Published as `palimpsest/pi`.
  */
@@ -13,6 +14,7 @@ export * from './map.ts';
 export * from './plan.ts';
 export * from './export.ts';
 export * from './store.ts';
+export * from './scan.ts';
 export * from './source.ts';
 export * from './sourceTree.ts';
 export * from './sourceExport.ts';
