@@ -648,6 +648,29 @@ const branches = (parsed: PiEntrySource, repairs: PiRepair[]): number[][] => {
 
 const repairKey = (r: PiRepair): string => `${r.line}\u0000${r.kind}\u0000${r.toolUseId ?? ''}\u0000${r.message}`;
 
+/** The op digests of one planned branch: the first 128 bits of each op's SHA-256, 16 bytes an op in one growing buffer. */
+interface OpDigests {
+  buf: Buffer;
+  count: number;
+}
+
+const DIGEST_BYTES = 16;
+
+/** Appends the digest whose `sha256:<hex>` is `digest`. */
+const pushDigest = (d: OpDigests, digest: string): void => {
+  if ((d.count + 1) * DIGEST_BYTES > d.buf.length) {
+    const grown = Buffer.alloc(d.buf.length * 2);
+    d.buf.copy(grown);
+    d.buf = grown;
+  }
+  d.buf.write(digest.slice(7, 7 + 2 * DIGEST_BYTES), d.count * DIGEST_BYTES, DIGEST_BYTES, 'hex');
+  d.count++;
+};
+
+/** Whether op `n` of `a` and of `b` exist and have the same digest. */
+const sameDigest = (a: OpDigests, b: OpDigests, n: number): boolean =>
+  n < a.count && n < b.count && a.buf.compare(b.buf, n * DIGEST_BYTES, (n + 1) * DIGEST_BYTES, n * DIGEST_BYTES, (n + 1) * DIGEST_BYTES) === 0;
+
 /**
  * Where `planPiSessions` puts the ops each session applies itself: `open(i)`
  * before the first op of session `i` (sessions in plan order), then `push` per
@@ -667,15 +690,16 @@ export interface PiPlanShapes {
 /**
  * Plans the import of a pi file (see the module comment), handing the ops each
  * session applies itself to `sink` as they are made: each branch is planned
- * once, entry by entry, and only a digest of each op is kept (to find the
- * earlier branch sharing the longest op prefix), so planning holds no message.
+ * once, entry by entry, and only 16 bytes of each op's SHA-256 are kept (to
+ * find the earlier branch sharing the longest op prefix), so planning holds no
+ * message.
  * Fails with the first `PiImportError`.
  */
 export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<PiImportError, PiPlanShapes> => {
   const repairs: PiRepair[] = [...parsed.repairs];
   const paths = branches(parsed, repairs);
   // Per planned branch: its root, the digest of each op (its whole op list) and how many ops it inherits.
-  const planned: Array<{ readonly root: number | undefined; readonly keys: string[] }> = [];
+  const planned: Array<{ readonly root: number | undefined; readonly keys: OpDigests }> = [];
   const inherited: number[] = [];
   const parentIndex: number[] = [];
   const sessions: PiPlanShape[] = [];
@@ -691,7 +715,7 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
     let alive = planned.flatMap((q, i) => (q.root !== undefined && q.root === path[0] ? [i] : []));
     let best = -1;
     let common = -1;
-    const keys: string[] = [];
+    const keys: OpDigests = { buf: Buffer.alloc(64 * DIGEST_BYTES), count: 0 };
     const metadata = headerMetadata(parsed);
     let lastAt: number | undefined;
     let firstOwnAt: number | undefined;
@@ -710,10 +734,9 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
     sink.open(j);
     const r = planBranch(parsed, path, repairs, (op) => {
       const json = JSON.stringify(op);
-      const k = sha256OfUtf8(json);
-      const n = keys.length;
-      keys.push(k);
-      if (alive.length > 0) drop(n, (i) => planned[i]!.keys[n] === k);
+      const n = keys.count;
+      pushDigest(keys, sha256OfUtf8(json));
+      if (alive.length > 0) drop(n, (i) => sameDigest(planned[i]!.keys, keys, n));
       if (alive.length > 0 || (best >= 0 && n < common)) {
         // Still inside the prefix shared with an earlier branch.
         if (op.op === 'metadata_set') metadata[op.key] = op.value;
@@ -726,7 +749,7 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
     });
     if (E.isLeft(r)) return r;
     // Branches still matching at the end share this branch's whole op list (the earliest wins, as for a drop).
-    if (alive.length > 0) drop(keys.length, () => false);
+    if (alive.length > 0) drop(keys.count, () => false);
     planned.push({ root: path[0], keys });
     const labels = labelsOn(parsed, path);
     if (best < 0) {
