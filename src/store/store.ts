@@ -32,46 +32,28 @@
  * replays the log and never trusts a lazy state: a fork parent it needs is read
  * in full first (`materializeState`), a failure being reported as data.
  */
-import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeWith } from '../model/decode.ts';
 import type { Json } from '../model/json.ts';
-import { BlobMediaTypeCodec } from '../model/content.ts';
 import type { Message } from '../model/message.ts';
-import { isDigest, type BlobId, type Digest } from '../model/scalars.ts';
-import { Session, type Applied, type Clock } from '../session/session.ts';
-import * as commands from '../session/builders.ts';
+import type { BlobId, Digest } from '../model/scalars.ts';
+import type { Applied, Clock, Session } from '../session/session.ts';
 import type { ResultsOf } from '../session/results.ts';
-import type { SessionError } from '../session/errors.ts';
 import type { LogRecord } from '../session/record.ts';
-import { reduce } from '../session/replay.ts';
-import { blankState, type SessionState } from '../session/state.ts';
 import type { ForkMode } from '../session/commands.ts';
-import { vecToArray, type TranscriptReplacement, type TranscriptRewriteCommit } from '../transcript/index.ts';
-import { isLazyReadFailure, sha256OfBytes } from './chunks.ts';
-import {
-  blobNotFound,
-  corruptBlob,
-  corruptRecord,
-  fromLevelError,
-  invalidArgument,
-  invalidSessionId,
-  revisionNotFound,
-  seqConflict,
-  seqOutOfRange,
-  sessionExists,
-  sessionNotFound,
-  storeClosed,
-  type StoreError,
-} from './errors.ts';
-import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, seqOfKey, type HeaderFork, type Io, type PutOp, type SessionHeader } from './io.ts';
+import type { TranscriptReplacement, TranscriptRewriteCommit } from '../transcript/index.ts';
+import { invalidArgument, type StoreError } from './errors.ts';
+import type { HeaderFork, Io } from './io.ts';
 import { openIo, type StoreTarget } from './open.ts';
-import { MAX_SEQ, keys, prefixRange, sessionIdProblem } from './layout.ts';
-import { decodeSnapshot, snapshotChunkRoots, emptyMemos, encodeSnapshot, forkMemos, materializeState, type SnapshotMemos } from './snapshot.ts';
-import { verifyStore, type SessionVerifyReport, type VerifyProgress } from './verify.ts';
+import type { SessionVerifyReport, VerifyProgress } from './verify.ts';
 import { keyedMutex } from './keyedMutex.ts';
-import { anchorOf, checkAnchors, type Anchor, type AnchorHead, type AnchorProblem } from './anchors.ts';
-import { checkForkAgainstGenesis, checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
+import type { Anchor, AnchorHead, AnchorProblem } from './anchors.ts';
+import { sessionCache } from './sessionCache.ts';
+import type { StoreContext } from './context.ts';
+import { loadAt, readLog, streamLog } from './load.ts';
+import { appendCommands, archiveSession, createSession, updateSession } from './write.ts';
+import { forkWith } from './forks.ts';
+import { anchorHeads, childrenOf, lineageOf, listSessions, revisionGraph, revisionMessagesOf, verifyAnchorsOf, verifySessions } from './queries.ts';
+import { getBlob, putBlob } from './blobs.ts';
 
 export { isPostgresUrl, type PostgresTarget, type StoreTarget } from './open.ts';
 
@@ -287,25 +269,8 @@ export interface SessionStore {
   close(): Promise<E.Either<StoreError, void>>;
 }
 
-/** The latest state of a session kept in memory. `session` has an empty log (rebased). */
-interface Entry {
-  readonly session: Session;
-  readonly memos: SnapshotMemos;
-  /** The newest snapshot seq at or below the session's seq. */
-  readonly snapshot: number | undefined;
-}
-
-/** A session read from disk at some seq. */
-interface Loaded extends Entry {
-  readonly header: SessionHeader;
-}
-
 const DEFAULT_SNAPSHOT_EVERY = 1000;
 const DEFAULT_CACHE_SIZE = 64;
-
-const isTagged = (e: unknown): e is SessionError => typeof e === 'object' && e !== null && typeof (e as { _tag?: unknown })._tag === 'string';
-
-const describe = (e: { readonly _tag: string; readonly message: string }): string => `${e._tag}: ${e.message}`;
 
 /**
  * Opens (or creates) a store: in directory `target` (LevelDB), or in a
@@ -328,755 +293,45 @@ const open = async (target: StoreTarget, options: SessionStoreOptions = {}): Pro
   return E.right(makeStore(io.right, { snapshotEvery, cacheSize, clock, ...(options.onCommit !== undefined ? { onCommit: options.onCommit } : {}) }));
 };
 
-const makeStore = (
-  io: Io,
-  cfg: { readonly snapshotEvery: number; readonly cacheSize: number; readonly clock: Clock; readonly onCommit?: (head: AnchorHead) => void },
-): SessionStore => {
-  const { snapshotEvery, cacheSize, clock, onCommit } = cfg;
-  const path = io.path;
+/** The `SessionStore` over one open backend: each function is the module function of its job, given this store's context. */
+const makeStore = (io: Io, cfg: { readonly snapshotEvery: number; readonly cacheSize: number; readonly clock: Clock; readonly onCommit?: (head: AnchorHead) => void }): SessionStore => {
   let closed = false;
-
-  // ---- the per-session writer lock and the LRU of latest sessions -------------
-
   const writers = keyedMutex();
-  const withLock = writers.run;
-
-  const cache = new Map<string, Entry>();
-  const cacheGet = (sid: string): Entry | undefined => {
-    const e = cache.get(sid);
-    if (e !== undefined) {
-      cache.delete(sid);
-      cache.set(sid, e);
-    }
-    return e;
+  const cache = sessionCache(cfg.cacheSize);
+  const ctx: StoreContext = {
+    io,
+    snapshotEvery: cfg.snapshotEvery,
+    clock: cfg.clock,
+    ...(cfg.onCommit !== undefined ? { onCommit: cfg.onCommit } : {}),
+    cache,
+    writers,
+    isClosed: () => closed,
   };
-  const cacheSet = (sid: string, e: Entry): void => {
-    if (cacheSize === 0) return;
-    cache.delete(sid);
-    cache.set(sid, e);
-    while (cache.size > cacheSize) {
-      const oldest = cache.keys().next().value;
-      if (oldest === undefined) break;
-      cache.delete(oldest);
-    }
-  };
-  const rebase = (s: Session): Session => {
-    const r = Session.fromState(s.state, [], { clock });
-    if (E.isLeft(r)) throw new Error(`rebasing ${s.id} failed: ${r.left.message}`);
-    return r.right;
-  };
-
-  // ---- guards -----------------------------------------------------------------
-
-  const guard = async <A, Err = never>(f: () => Promise<E.Either<StoreError | Err, A>>): Promise<E.Either<StoreError | Err, A>> => {
-    if (closed) return E.left(storeClosed(path));
-    try {
-      return await f();
-    } catch (e) {
-      // A lazily loaded list that could not be read (a corrupt or missing chunk, the store closed meanwhile).
-      if (isLazyReadFailure(e)) return E.left(e.error);
-      const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-      if (typeof code === 'string' && code.startsWith('LEVEL_')) return E.left(fromLevelError(path, e));
-      throw e;
-    }
-  };
-  const checkSid = (sid: unknown): E.Either<StoreError, string> => {
-    const p = sessionIdProblem(sid);
-    return p === undefined ? E.right(sid as string) : E.left(invalidSessionId(sid, p));
-  };
-  const checkSeqArg = (name: string, seq: unknown): E.Either<StoreError, number> =>
-    typeof seq === 'number' && Number.isSafeInteger(seq) ? E.right(seq) : E.left(invalidArgument(name, 'expected an integer'));
-
-  const requireHeader = async (sid: string): Promise<E.Either<StoreError, SessionHeader>> => {
-    const h = await io.header(sid);
-    if (E.isLeft(h)) return h;
-    return h.right === undefined ? E.left(sessionNotFound(sid)) : E.right(h.right);
-  };
-
-  // ---- reading ------------------------------------------------------------------
-
-  /**
-   * Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`.
-   * With `checkLinks`, each record must also hash to its `hash` and link to the
-   * one before (`checkRecordLink`); replay checks those itself.
-   */
-  const readRecords = async (sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
-    const out: LogRecord[] = [];
-    if (to < from) return E.right(out);
-    let expected = from;
-    for await (const batch of io.scan({ gte: keys.record(sid, from), lte: keys.record(sid, to) })) {
-      if (E.isLeft(batch)) return batch;
-      for (const [k, v] of batch.right) {
-        const seq = seqOfKey(k);
-        if (seq !== expected) return E.left(corruptRecord(sid, expected, `record ${expected} is missing (found key ${k})`));
-        const r = decodeStoredRecord(sid, seq, v);
-        if (E.isLeft(r)) return r;
-        if (checkLinks) {
-          const c = checkRecordLink(sid, r.right, out[out.length - 1]);
-          if (E.isLeft(c)) return c;
-        }
-        out.push(r.right);
-        expected++;
-      }
-    }
-    if (expected !== to + 1) return E.left(corruptRecord(sid, expected, `record ${expected} is missing`));
-    return E.right(out);
-  };
-
-  /** The seq of the record whose failure `e` reports: its `seq` field, else found by stepping. */
-  const failingSeq = (e: SessionError, base: SessionState | undefined, records: readonly LogRecord[], parent: SessionState | undefined): number => {
-    const s = (e as { seq?: unknown }).seq;
-    if (typeof s === 'number') return s;
-    let state = base ?? (records[0] !== undefined ? blankState(records[0].sessionId) : undefined);
-    for (const r of records) {
-      if (state === undefined) return r.seq;
-      const next = reduce(state, r, r.seq === 1 ? parent : undefined);
-      if (E.isLeft(next)) return r.seq;
-      state = next.right;
-    }
-    return records[records.length - 1]?.seq ?? 0;
-  };
-
-  /**
-   * The session `sid` after record `target` (default: its newest), from the newest
-   * snapshot at or below `target` plus the records after it; a session without one
-   * replays from genesis (a fork first loads its parent at `from.seq`).
-   */
-  const loadSession = async (sid: string, target: number | undefined, visiting: ReadonlySet<string> = new Set()): Promise<E.Either<StoreError, Loaded>> => {
-    const h = await requireHeader(sid);
-    if (E.isLeft(h)) return h;
-    const header = h.right;
-    const seq = target ?? header.lastSeq;
-    if (seq < 1 || seq > header.lastSeq) return E.left(seqOutOfRange(sid, seq, header.lastSeq));
-    const checkedHeader = await checkHeaderAgainstLog(io, sid, header);
-    if (E.isLeft(checkedHeader)) return checkedHeader;
-    /** At the head, the header must also say what the loaded state says. */
-    const done = (l: Loaded): E.Either<StoreError, Loaded> => {
-      if (seq !== header.lastSeq) return E.right(l);
-      const c = checkHeaderAgainstState(sid, header, l.session.state);
-      return E.isLeft(c) ? c : E.right(l);
-    };
-    let snapSeq: number | undefined = header.snapshot;
-    if (snapSeq !== undefined && snapSeq > seq) {
-      const k = await io.lastKey({ gte: keys.snapshot(sid, 1), lte: keys.snapshot(sid, seq) });
-      if (E.isLeft(k)) return k;
-      snapSeq = k.right === undefined ? undefined : seqOfKey(k.right);
-    }
-    const snapshot = snapSeq;
-
-    if (snapSeq !== undefined) {
-      const raw = await io.get(keys.snapshot(sid, snapSeq));
-      if (E.isLeft(raw)) return raw;
-      if (raw.right === undefined) return E.left(corruptRecord(sid, snapSeq, 'the header names a snapshot that is missing'));
-      const reader = await io.chunkReader(snapshotChunkRoots(raw.right));
-      if (E.isLeft(reader)) return reader;
-      const snap = await decodeSnapshot(raw.right, sid, snapSeq, (id) => io.get(keys.chunk(id)), reader.right);
-      if (E.isLeft(snap)) return snap;
-      const records = await readRecords(sid, snapSeq, seq);
-      if (E.isLeft(records)) return records;
-      const [at, ...tail] = records.right;
-      const state = snap.right.state;
-      const checked = checkSnapshotAgainstRecord(sid, snapSeq, state, at);
-      if (E.isLeft(checked)) return checked;
-      const r = Session.fromState(state, tail, { clock });
-      if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, state, tail, undefined), describe(r.left)));
-      return done({ session: r.right, memos: snap.right.memos, snapshot, header });
-    }
-
-    const records = await readRecords(sid, 1, seq);
-    if (E.isLeft(records)) return records;
-    const genesis = records.right[0];
-    if (genesis === undefined) return E.left(corruptRecord(sid, 1, 'the session has no records'));
-    let parent: Loaded | undefined;
-    if (genesis.command.type === 'session_forked') {
-      const from = genesis.command.from;
-      if (visiting.has(from.sessionId) || from.sessionId === sid) return E.left(corruptRecord(sid, 1, `fork lineage loops through ${from.sessionId}`));
-      const p = await loadSession(from.sessionId, from.seq, new Set([...visiting, sid]));
-      if (E.isLeft(p)) {
-        const e = p.left;
-        if (e._tag === 'SessionNotFound' || e._tag === 'SeqOutOfRange') return E.left(corruptRecord(sid, 1, `fork parent ${from.sessionId}@${from.seq}: ${e.message}`));
-        return p;
-      }
-      parent = p.right;
-    }
-    const r = Session.replay(records.right, { clock, ...(parent !== undefined ? { parent: parent.session.state } : {}) });
-    if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, undefined, records.right, parent?.session.state), describe(r.left)));
-    return done({ session: r.right, memos: parent !== undefined ? forkMemos(parent.memos) : emptyMemos, snapshot, header });
-  };
-
-  /**
-   * The cached latest entry of `sid`, if any and still the head. On a shared
-   * backend (PostgreSQL) another process may have appended: the header is read
-   * and an entry whose seq or hash differs from it is dropped (one point read).
-   */
-  const freshCached = async (sid: string): Promise<E.Either<StoreError, Entry | undefined>> => {
-    const cached = cacheGet(sid);
-    if (cached === undefined || !io.shared) return E.right(cached);
-    const h = await io.header(sid);
-    if (E.isLeft(h)) return h;
-    if (h.right !== undefined && h.right.lastSeq === cached.session.seq && h.right.lastHash === cached.session.head) return E.right(cached);
-    cache.delete(sid);
-    return E.right(undefined);
-  };
-
-  /** The newest state of `sid`: the cached entry, or loaded and cached. Call inside `withLock(sid)`. */
-  const latestEntry = async (sid: string): Promise<E.Either<StoreError, Entry>> => {
-    const cached = await freshCached(sid);
-    if (E.isLeft(cached)) return cached;
-    if (cached.right !== undefined) return E.right(cached.right);
-    const l = await loadSession(sid, undefined);
-    if (E.isLeft(l)) return l;
-    const entry: Entry = { session: rebase(l.right.session), memos: l.right.memos, snapshot: l.right.snapshot };
-    cacheSet(sid, entry);
-    return E.right(entry);
-  };
-
-  /** The first seq at which `revision` became the head of `sid`. */
-  const firstSeqOf = async (sid: string, revision: Digest): Promise<E.Either<StoreError, number>> => {
-    const ks = await io.keys(prefixRange(keys.revisionPrefix(sid, revision)));
-    if (E.isLeft(ks)) return ks;
-    let first: number | undefined;
-    for (const k of ks.right) {
-      const s = seqOfKey(k);
-      if (s !== undefined && (first === undefined || s < first)) first = s;
-    }
-    return first === undefined ? E.left(revisionNotFound(sid, revision)) : E.right(first);
-  };
-
-  // ---- writing ------------------------------------------------------------------
-
-  /**
-   * Writes `records` (the records `after` added on top of `base`) in one batch:
-   * records, revision-index keys, a snapshot with its new chunks when the batch
-   * crosses a multiple of `snapshotEvery` (never with a genesis), the header, and
-   * `extra`. Then caches `after`.
-   */
-  const commit = async (
-    sid: string,
-    base: { readonly seq: number; readonly revision: Digest | undefined; readonly memos: SnapshotMemos; readonly snapshot: number | undefined },
-    after: Session,
-    records: readonly LogRecord[],
-    extra: readonly PutOp[] = [],
-  ): Promise<E.Either<StoreError, void>> => {
-    if (after.seq > MAX_SEQ) return E.left(invalidArgument('commands', `a session holds at most ${MAX_SEQ} records`));
-    const ops: PutOp[] = [];
-    let prevRevision = base.revision;
-    for (const r of records) {
-      ops.push({ key: keys.record(sid, r.seq), value: JSON.stringify(r) });
-      if (r.revision !== prevRevision) ops.push({ key: keys.revision(sid, r.revision, r.seq), value: r.command.type });
-      prevRevision = r.revision;
-    }
-    let memos = base.memos;
-    let snapshot = base.snapshot;
-    if (base.seq >= 1 && Math.floor(base.seq / snapshotEvery) < Math.floor(after.seq / snapshotEvery)) {
-      const enc = encodeSnapshot(after.state, memos);
-      for (const c of enc.chunks) ops.push({ key: keys.chunk(c.id), value: c.value });
-      ops.push({ key: keys.snapshot(sid, after.seq), value: enc.value });
-      memos = enc.memos;
-      snapshot = after.seq;
-    }
-    ops.push({ key: keys.header(sid), value: JSON.stringify(headerOf(after.state, snapshot)) });
-    for (const op of extra) ops.push(op);
-    const w = await io.batch(ops);
-    if (E.isLeft(w)) {
-      // Another process may have written (SeqConflict on a shared backend): the next call reloads.
-      cache.delete(sid);
-      return w;
-    }
-    cacheSet(sid, { session: rebase(after), memos, snapshot });
-    if (onCommit !== undefined) {
-      try {
-        onCommit({ sessionId: sid, seq: after.seq, hash: after.head });
-      } catch {
-        // The batch is durable; the application's shipping failure is its own.
-      }
-    }
-    return E.right(undefined);
-  };
-
-  /** Runs `plan` on the cached latest `entry` and commits the records of the session it returns, as they are (inside the lock). */
-  const planAndCommit = async <A, Err>(sid: string, entry: Entry, plan: UpdatePlan<A, Err>): Promise<E.Either<StoreError | Err, UpdateResult<A>>> => {
-    const base = entry.session;
-    const planned = plan(base); // a lazy-read failure it throws is turned into its Left by `guard`
-    if (E.isLeft(planned)) return planned;
-    const { session, result } = planned.right;
-    const records = session.recordsSince(base);
-    if (records === undefined) return E.left(invalidArgument('plan', `the session returned does not derive from the latest session ${sid}`));
-    if (records.length === 0) return E.right({ records, session: base, result });
-    const w = await commit(sid, { seq: base.seq, revision: base.transcriptRevision(), memos: entry.memos, snapshot: entry.snapshot }, session, records);
-    if (E.isLeft(w)) return w;
-    return E.right({ records, session, result });
-  };
-
-  /** Inside `guard`, with checked arguments: take the lock, check `expectedSeq`, plan and commit. */
-  const updateLocked = <A, Err>(sid: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
-    withLock(sid, async () => {
-      const entry = await latestEntry(sid);
-      if (E.isLeft(entry)) return entry;
-      if (expectedSeq !== undefined && entry.right.session.seq !== expectedSeq) return E.left(seqConflict(sid, expectedSeq, entry.right.session.seq));
-      return planAndCommit(sid, entry.right, plan);
-    });
-
-  const expectedSeqProblem = (v: unknown): StoreError | undefined =>
-    typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 ? invalidArgument('expectedSeq', 'expected a non-negative integer') : undefined;
-
-  /** `update`: check the arguments, then `updateLocked`. */
-  const updateSession = <A, Err>(sessionId: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
-    guard<UpdateResult<A>, Err>(async () => {
-      const sid = checkSid(sessionId);
-      if (E.isLeft(sid)) return sid;
-      const bad = expectedSeq === undefined ? undefined : expectedSeqProblem(expectedSeq);
-      if (bad !== undefined) return E.left(bad);
-      if (typeof plan !== 'function') return E.left(invalidArgument('plan', 'expected a function'));
-      return updateLocked(sid.right, plan, expectedSeq);
-    });
-
-  /** `append`: every command applied once, in order, to the latest session (`Session.applyAll`), then committed. */
-  const appendCommands = <const Cs extends readonly unknown[]>(sessionId: string, list: Cs, opts: { readonly expectedSeq: number }): Promise<E.Either<StoreError, AppendResult<ResultsOf<Cs>>>> =>
-    guard(async () => {
-      const sid = checkSid(sessionId);
-      if (E.isLeft(sid)) return sid;
-      if (!Array.isArray(list)) return E.left(invalidArgument('commands', 'expected an array of commands'));
-      const expected = opts?.expectedSeq;
-      const bad = expectedSeqProblem(expected);
-      if (bad !== undefined) return E.left(bad);
-      const r = await updateLocked(sid.right, (s) => s.applyAll(list), expected);
-      return E.isLeft(r) ? r : E.right({ records: r.right.records, session: r.right.session, results: r.right.result });
-    });
-
-  /** Whether `sid` exists (cache or header). */
-  const exists = async (sid: string): Promise<E.Either<StoreError, boolean>> => {
-    if (cache.has(sid)) return E.right(true);
-    const h = await io.get(keys.header(sid));
-    return E.isLeft(h) ? h : E.right(h.right !== undefined);
-  };
-
-  const forkWith = (
-    sessionId: string,
-    opts: StoreForkOptions,
-    build: (parent: Session, o: { id: string; clock: Clock }) => E.Either<SessionError, Session>,
-  ): Promise<E.Either<StoreError, Session>> =>
-    guard(async () => {
-      const sid = checkSid(sessionId);
-      if (E.isLeft(sid)) return sid;
-      const childId = opts.id ?? randomUUID();
-      const cid = checkSid(childId);
-      if (E.isLeft(cid)) return cid;
-      let parent: Entry;
-      if (opts.atSeq === undefined) {
-        const p = await withLock(sid.right, () => latestEntry(sid.right));
-        if (E.isLeft(p)) return p;
-        parent = p.right;
-      } else {
-        const at = checkSeqArg('atSeq', opts.atSeq);
-        if (E.isLeft(at)) return at;
-        const p = await loadSession(sid.right, at.right);
-        if (E.isLeft(p)) return p;
-        parent = p.right;
-      }
-      return withLock(cid.right, async () => {
-        const ex = await exists(cid.right);
-        if (E.isLeft(ex)) return ex;
-        if (ex.right) return E.left(sessionExists(cid.right));
-        let child: E.Either<SessionError, Session>;
-        try {
-          child = build(parent.session, { id: cid.right, clock });
-        } catch (e) {
-          if (isLazyReadFailure(e)) return E.left(e.error); // forkAt into a lazily loaded prefix whose chunk is corrupt
-          if (isTagged(e)) return E.left(e);
-          throw e;
-        }
-        if (E.isLeft(child)) return child;
-        const c = child.right;
-        const genesis = c.log[0];
-        if (genesis === undefined || genesis.command.type !== 'session_forked') throw new Error('fork produced no genesis record');
-        const from = genesis.command.from;
-        const link: PutOp = { key: keys.fork(sid.right, cid.right), value: JSON.stringify({ seq: from.seq, hash: from.hash, mode: genesis.command.mode }) };
-        const w = await commit(cid.right, { seq: 0, revision: undefined, memos: forkMemos(parent.memos), snapshot: undefined }, c, c.log, [link]);
-        if (E.isLeft(w)) return w;
-        return E.right(c);
-      });
-    });
-
-  const checkRange = async (
-    sid: string,
-    range: { readonly fromSeq?: number; readonly toSeq?: number },
-  ): Promise<E.Either<StoreError, { from: number; to: number }>> => {
-    const h = await requireHeader(sid);
-    if (E.isLeft(h)) return h;
-    const checked = await checkHeaderAgainstLog(io, sid, h.right);
-    if (E.isLeft(checked)) return checked;
-    const last = h.right.lastSeq;
-    const from = range.fromSeq ?? 1;
-    const to = range.toSeq ?? last;
-    for (const [name, v] of [
-      ['fromSeq', from],
-      ['toSeq', to],
-    ] as const) {
-      const c = checkSeqArg(name, v);
-      if (E.isLeft(c)) return c;
-    }
-    if (from < 1 || from > last) return E.left(seqOutOfRange(sid, from, last));
-    if (to < from || to > last) return E.left(seqOutOfRange(sid, to, last));
-    return E.right({ from, to });
-  };
-
-  // ---- the public API -----------------------------------------------------------
-
-  const store: SessionStore = {
-    path,
-
-    create: (opts = {}) =>
-      guard(async () => {
-        const sid = checkSid(opts.id ?? randomUUID());
-        if (E.isLeft(sid)) return sid;
-        const id = sid.right;
-        return withLock(id, async () => {
-          const ex = await exists(id);
-          if (E.isLeft(ex)) return ex;
-          if (ex.right) return E.left(sessionExists(id));
-          let session: Session;
-          try {
-            session = Session.create({ id, clock, ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}) });
-          } catch (e) {
-            if (isTagged(e)) return E.left(e);
-            throw e;
-          }
-          const w = await commit(id, { seq: 0, revision: undefined, memos: emptyMemos, snapshot: undefined }, session, session.log);
-          return E.isLeft(w) ? w : E.right(session);
-        });
-      }),
-
-    append: appendCommands,
-
-    update: (sessionId, plan, opts = {}) => updateSession(sessionId, plan, opts.expectedSeq),
-
-    load: (sessionId, opts = {}) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        if (opts.atSeq !== undefined && opts.atRevision !== undefined) return E.left(invalidArgument('load options', 'give atSeq or atRevision, not both'));
-        let target: number | undefined;
-        if (opts.atSeq !== undefined) {
-          const s = checkSeqArg('atSeq', opts.atSeq);
-          if (E.isLeft(s)) return s;
-          target = s.right;
-        }
-        if (opts.atRevision !== undefined) {
-          if (!isDigest(opts.atRevision)) return E.left(invalidArgument('atRevision', 'expected sha256:<64 lowercase hex>'));
-          const h = await requireHeader(sid.right);
-          if (E.isLeft(h)) return h;
-          const s = await firstSeqOf(sid.right, opts.atRevision);
-          if (E.isLeft(s)) return s;
-          target = s.right;
-        }
-        const cached = await freshCached(sid.right);
-        if (E.isLeft(cached)) return cached;
-        if (cached.right !== undefined && (target === undefined || target === cached.right.session.seq)) return E.right(cached.right.session);
-        const l = await loadSession(sid.right, target);
-        if (E.isLeft(l)) return l;
-        if (opts.atRevision !== undefined) {
-          const c = checkRevisionIndex(sid.right, opts.atRevision, l.right.session);
-          if (E.isLeft(c)) return c;
-        }
-        return E.right(l.right.session);
-      }),
-
-    fork: (sessionId, opts = {}) => forkWith(sessionId, opts, (p, o) => E.right(p.fork(o))),
+  return {
+    path: io.path,
+    create: (opts) => createSession(ctx, opts),
+    append: (sessionId, list, opts) => appendCommands(ctx, sessionId, list, opts),
+    update: (sessionId, plan, opts = {}) => updateSession(ctx, sessionId, plan, opts.expectedSeq),
+    load: (sessionId, opts) => loadAt(ctx, sessionId, opts),
+    fork: (sessionId, opts = {}) => forkWith(ctx, sessionId, opts, (p, o) => E.right(p.fork(o))),
     forkAt: (sessionId, index, opts = {}) =>
       typeof index === 'number' && Number.isFinite(index)
-        ? forkWith(sessionId, opts, (p, o) => E.right(p.forkAt(index, o)))
+        ? forkWith(ctx, sessionId, opts, (p, o) => E.right(p.forkAt(index, o)))
         : Promise.resolve(E.left(invalidArgument('index', 'expected a finite number'))),
-    forkReplacing: (sessionId, index, replacement, opts = {}) => forkWith(sessionId, opts, (p, o) => p.forkReplacing(index, replacement, o)),
-
-    list: () =>
-      guard(async () => {
-        const headers = await readHeaders(io);
-        if (E.isLeft(headers)) return headers;
-        const out: SessionSummary[] = [];
-        for (const x of headers.right) {
-          out.push({
-            sessionId: x.sessionId,
-            createdAt: x.createdAt,
-            updatedAt: x.updatedAt,
-            lastSeq: x.lastSeq,
-            revision: x.revision,
-            messages: x.messages,
-            status: x.status,
-            ...(x.forkedFrom !== undefined ? { parent: x.forkedFrom } : {}),
-          });
-        }
-        return E.right(out);
-      }),
-
-    log: (sessionId, range = {}) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        const r = await checkRange(sid.right, range);
-        if (E.isLeft(r)) return r;
-        return readRecords(sid.right, r.right.from, r.right.to, true);
-      }),
-
-    logStream: (sessionId, range = {}) => ({
-      async *[Symbol.asyncIterator]() {
-        if (closed) {
-          yield E.left(storeClosed(path));
-          return;
-        }
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) {
-          yield sid;
-          return;
-        }
-        const r = await checkRange(sid.right, range);
-        if (E.isLeft(r)) {
-          yield r;
-          return;
-        }
-        let expected = r.right.from;
-        let previous: LogRecord | undefined;
-        for await (const batch of io.scan({ gte: keys.record(sid.right, r.right.from), lte: keys.record(sid.right, r.right.to) })) {
-          if (E.isLeft(batch)) {
-            yield batch;
-            return;
-          }
-          for (const [k, v] of batch.right) {
-            const seq = seqOfKey(k);
-            if (seq !== expected) {
-              yield E.left(corruptRecord(sid.right, expected, `record ${expected} is missing`));
-              return;
-            }
-            const rec = decodeStoredRecord(sid.right, seq, v);
-            if (E.isLeft(rec)) {
-              yield rec;
-              return;
-            }
-            const link = checkRecordLink(sid.right, rec.right, previous);
-            if (E.isLeft(link)) {
-              yield link;
-              return;
-            }
-            yield rec;
-            previous = rec.right;
-            expected++;
-          }
-        }
-        if (expected !== r.right.to + 1) yield E.left(corruptRecord(sid.right, expected, `record ${expected} is missing`));
-      },
-    }),
-
-    revisions: (sessionId) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        const h = await requireHeader(sid.right);
-        if (E.isLeft(h)) return h;
-        const cached = cache.get(sid.right);
-        let state: SessionState;
-        if (cached !== undefined && cached.session.seq === h.right.lastSeq) state = cached.session.state;
-        else {
-          const l = await loadSession(sid.right, h.right.lastSeq);
-          if (E.isLeft(l)) return l;
-          state = l.right.session.state;
-        }
-        const heads: RevisionEntry[] = [];
-        const prefix = keys.revisionPrefix(sid.right);
-        for await (const batch of io.scan(prefixRange(prefix))) {
-          if (E.isLeft(batch)) return batch;
-          for (const [k, v] of batch.right) {
-            const rest = k.slice(prefix.length);
-            const slash = rest.lastIndexOf('/');
-            const seq = seqOfKey(k);
-            const revision = rest.slice(0, slash);
-            if (seq === undefined || !isDigest(revision)) return E.left(corruptRecord(sid.right, 0, `bad revision-index key ${k}`));
-            if (seq <= h.right.lastSeq) heads.push({ revision, seq, commandType: v });
-          }
-        }
-        heads.sort((a, b) => a.seq - b.seq);
-        const seen = new Set<string>();
-        const revisions: Array<{ revision: Digest; seq: number }> = [];
-        for (const x of heads) {
-          if (seen.has(x.revision)) continue;
-          seen.add(x.revision);
-          revisions.push({ revision: x.revision, seq: x.seq });
-        }
-        const rewrites = heads.filter((x) => x.commandType === 'transcript_rewritten');
-        const commits = vecToArray(state.commits);
-        if (rewrites.length !== commits.length) {
-          return E.left(corruptRecord(sid.right, 0, `the revision index has ${rewrites.length} rewrites, the session ${commits.length} commits`));
-        }
-        return E.right({
-          sessionId: sid.right,
-          head: h.right.revision,
-          revisions,
-          heads,
-          commits: commits.map((commit, i) => ({ seq: rewrites[i]!.seq, commit })),
-          ...(h.right.forkedFrom !== undefined ? { forkedFrom: h.right.forkedFrom } : {}),
-        });
-      }),
-
-    lineage: (sessionId) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        const out: LineageEntry[] = [];
-        const seen = new Set<string>();
-        let cur: string | undefined = sid.right;
-        while (cur !== undefined) {
-          if (seen.has(cur)) return E.left(corruptRecord(cur, 0, 'fork lineage loops'));
-          seen.add(cur);
-          const h = await io.header(cur);
-          if (E.isLeft(h)) return h;
-          if (h.right === undefined) {
-            if (out.length === 0) return E.left(sessionNotFound(cur));
-            const child = out[out.length - 1]!;
-            return E.left(corruptRecord(child.sessionId, 1, `fork parent ${cur} does not exist`));
-          }
-          const f = h.right.forkedFrom;
-          const checked = await checkForkAgainstGenesis(io, cur, f, 'the header');
-          if (E.isLeft(checked)) return checked;
-          out.push(f === undefined ? { sessionId: cur, mode: 'root' } : { sessionId: cur, mode: f.mode, forkedAt: { sessionId: f.sessionId, seq: f.seq, hash: f.hash } });
-          cur = f?.sessionId;
-        }
-        return E.right(out);
-      }),
-
-    children: (sessionId) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        const h = await requireHeader(sid.right);
-        if (E.isLeft(h)) return h;
-        const prefix = keys.forkPrefix(sid.right);
-        const out: ChildLink[] = [];
-        for await (const batch of io.scan(prefixRange(prefix))) {
-          if (E.isLeft(batch)) return batch;
-          for (const [k, v] of batch.right) {
-            const l = decodeForkLink(sid.right, v);
-            if (E.isLeft(l)) return l;
-            const child = k.slice(prefix.length);
-            const checked = await checkForkAgainstGenesis(io, child, { sessionId: sid.right, ...l.right }, `the fork link ${k}`);
-            if (E.isLeft(checked)) return checked;
-            out.push({ sessionId: child, ...l.right });
-          }
-        }
-        return E.right(out);
-      }),
-
-    verify: (sessionId, opts = {}) =>
-      guard(async () => {
-        let ids: string[] | undefined;
-        if (sessionId !== undefined) {
-          const sid = checkSid(sessionId);
-          if (E.isLeft(sid)) return sid;
-          const h = await requireHeader(sid.right);
-          if (E.isLeft(h)) {
-            if (h.left._tag !== 'CorruptRecord' && h.left._tag !== 'UnsupportedVersion') return h;
-          }
-          ids = [sid.right];
-        }
-        return verifyStore(io, {
-          ...(ids !== undefined ? { ids } : {}),
-          ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
-          exclusive: withLock,
-          // verify never trusts lazy state: the parent's lists are read (and every chunk checked) before it is used.
-          parentState: async (psid, seq) => {
-            const l = await loadSession(psid, seq);
-            return E.isLeft(l) ? l : materializeState(l.right.session.state);
-          },
-        });
-      }),
-
-    archive: (sessionId, reason) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        if (reason !== undefined && typeof reason !== 'string') return E.left(invalidArgument('reason', 'expected a string'));
-        const r = await updateLocked(sid.right, (s) => s.apply(commands.sessionArchived(reason)), undefined);
-        return E.isLeft(r) ? r : E.right({ session: r.right.session, result: r.right.result });
-      }),
-
-    revisionMessages: (sessionId, revision) =>
-      guard(async () => {
-        const sid = checkSid(sessionId);
-        if (E.isLeft(sid)) return sid;
-        if (!isDigest(revision)) return E.left(invalidArgument('revision', 'expected sha256:<64 lowercase hex>'));
-        const h = await requireHeader(sid.right);
-        if (E.isLeft(h)) return h;
-        const seq = await firstSeqOf(sid.right, revision);
-        if (E.isLeft(seq)) return seq;
-        const cached = cache.get(sid.right);
-        if (cached !== undefined && cached.session.seq === seq.right) return E.right([...cached.session.messages]);
-        const l = await loadSession(sid.right, seq.right);
-        if (E.isLeft(l)) return l;
-        const c = checkRevisionIndex(sid.right, revision, l.right.session);
-        if (E.isLeft(c)) return c;
-        return E.right([...l.right.session.messages]);
-      }),
-
-    putBlob: (mediaType, bytes) =>
-      guard(async () => {
-        const mt = decodeWith(BlobMediaTypeCodec, mediaType);
-        if (E.isLeft(mt)) return E.left(invalidArgument('mediaType', mt.left.message));
-        if (!(bytes instanceof Uint8Array)) return E.left(invalidArgument('bytes', 'expected a Uint8Array'));
-        const head = new TextEncoder().encode(mt.right);
-        const value = new Uint8Array(head.length + 1 + bytes.length);
-        value.set(head, 0);
-        value[head.length] = 0;
-        value.set(bytes, head.length + 1);
-        const id = sha256OfBytes(value);
-        const w = await io.batch([{ key: keys.blob(id), bytes: value }]);
-        return E.isLeft(w) ? w : E.right(id);
-      }),
-
-    getBlob: (blobId) =>
-      guard(async () => {
-        if (!isDigest(blobId)) return E.left(invalidArgument('blobId', 'expected sha256:<64 lowercase hex>'));
-        const raw = await io.getBytes(keys.blob(blobId));
-        if (E.isLeft(raw)) return raw;
-        if (raw.right === undefined) return E.left(blobNotFound(blobId));
-        const value = raw.right;
-        if (sha256OfBytes(value) !== blobId) return E.left(corruptBlob(blobId, 'the stored bytes do not hash to the blob id'));
-        const sep = value.indexOf(0);
-        if (sep <= 0) return E.left(corruptBlob(blobId, 'no media type before the 0x00 separator'));
-        let mediaType: string;
-        try {
-          mediaType = new TextDecoder('utf-8', { fatal: true }).decode(value.subarray(0, sep));
-        } catch {
-          return E.left(corruptBlob(blobId, 'the media type is not UTF-8'));
-        }
-        return E.right({ mediaType, bytes: Uint8Array.from(value.subarray(sep + 1)) });
-      }),
-
-    anchor: () =>
-      guard(async () => {
-        const headers = await readHeaders(io);
-        if (E.isLeft(headers)) return headers;
-        const heads: AnchorHead[] = [];
-        for (const h of headers.right) {
-          const checked = await checkHeaderAgainstLog(io, h.sessionId, h);
-          if (E.isLeft(checked)) return checked;
-          heads.push({ sessionId: h.sessionId, seq: checked.right.seq, hash: checked.right.hash });
-        }
-        return E.right(anchorOf(heads));
-      }),
-
-    verifyAnchors: (anchors) =>
-      guard(() =>
-        checkAnchors<StoreError>(anchors, async (sid, seq) => {
-          if (sessionIdProblem(sid) !== undefined) return E.right('no-session');
-          const h = await io.header(sid);
-          if (E.isLeft(h)) return h;
-          if (h.right === undefined) return E.right('no-session');
-          const raw = await io.get(keys.record(sid, seq));
-          if (E.isLeft(raw)) return raw;
-          if (raw.right === undefined) return E.right(undefined);
-          const r = decodeStoredRecord(sid, seq, raw.right);
-          return E.isLeft(r) ? r : E.right(r.right.hash);
-        }),
-      ),
-
+    forkReplacing: (sessionId, index, replacement, opts = {}) => forkWith(ctx, sessionId, opts, (p, o) => p.forkReplacing(index, replacement, o)),
+    list: () => listSessions(ctx),
+    log: (sessionId, range) => readLog(ctx, sessionId, range),
+    logStream: (sessionId, range) => streamLog(ctx, sessionId, range),
+    revisions: (sessionId) => revisionGraph(ctx, sessionId),
+    lineage: (sessionId) => lineageOf(ctx, sessionId),
+    children: (sessionId) => childrenOf(ctx, sessionId),
+    verify: (sessionId, opts) => verifySessions(ctx, sessionId, opts),
+    archive: (sessionId, reason) => archiveSession(ctx, sessionId, reason),
+    revisionMessages: (sessionId, revision) => revisionMessagesOf(ctx, sessionId, revision),
+    putBlob: (mediaType, bytes) => putBlob(ctx, mediaType, bytes),
+    getBlob: (blobId) => getBlob(ctx, blobId),
+    anchor: () => anchorHeads(ctx),
+    verifyAnchors: (anchors) => verifyAnchorsOf(ctx, anchors),
     close: async () => {
       if (closed) return E.right(undefined);
       closed = true;
@@ -1085,33 +340,6 @@ const makeStore = (
       return io.close();
     },
   };
-  return store;
-};
-
-/** The revision index said `revision` became the head at `session.seq`: the loaded session must have it. */
-const checkRevisionIndex = (sid: string, revision: Digest, session: Session): E.Either<StoreError, void> =>
-  session.transcriptRevision() === revision
-    ? E.right(undefined)
-    : E.left(corruptRecord(sid, session.seq, `the revision index says ${revision} became the head at record ${session.seq}, whose revision is ${session.transcriptRevision()}`));
-
-/** Every session header, in id order (a header that does not decode is `CorruptRecord`). */
-const readHeaders = async (io: Io): Promise<E.Either<StoreError, SessionHeader[]>> => {
-  const out: SessionHeader[] = [];
-  for await (const batch of io.scan(prefixRange(keys.headerPrefix))) {
-    if (E.isLeft(batch)) return batch;
-    for (const [k, v] of batch.right) {
-      const h = decodeHeaderOf(k.slice(keys.headerPrefix.length), v);
-      if (E.isLeft(h)) return h;
-      out.push(h.right);
-    }
-  }
-  return E.right(out);
-};
-
-const decodeHeaderOf = (sid: string, raw: string): E.Either<StoreError, SessionHeader> => {
-  const p = sessionIdProblem(sid);
-  if (p !== undefined) return E.left(corruptRecord(sid, 0, `header key with an invalid session id: ${p}`));
-  return decodeHeader(sid, raw);
 };
 
 /** Opens a store: `SessionStore.open(path, options)`. */
