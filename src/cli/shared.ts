@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { InvalidArgumentError } from 'commander';
 import type { SessionSummary } from '../store/index.ts';
 import { EXIT_HELP } from './exit.ts';
-import { isPostgresStore, type Ctx, type Store } from './context.ts';
+import { isPostgresStore, withStore, type Ctx, type Store } from './context.ts';
 import type { TaggedError } from './errors.ts';
 
 /** A parser for a non-negative integer option (commander `argParser`); `min` defaults to 0. */
@@ -78,6 +78,26 @@ export const resolveSessionId = async (store: Store, arg: string): Promise<E.Eit
     sessionId: arg,
     candidates,
     message: `session id prefix ${JSON.stringify(arg)} matches ${candidates.length} sessions: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}`,
+  });
+};
+
+/**
+ * The opening every command that takes `<id>` shares: the store must exist
+ * (`requireStoreDir`), is opened for the call (`withStore`, closed after `f`),
+ * and `id` is resolved to one session (`resolveSessionId`); then
+ * `f(store, session)`. Errors: `StoreNotFound`, the store's open errors,
+ * `SessionNotFound`, `AmbiguousSessionId`, or whatever `f` returns.
+ */
+export const withSession = async <A>(
+  ctx: Ctx,
+  id: string,
+  f: (store: Store, session: SessionSummary) => Promise<E.Either<TaggedError, A>>,
+): Promise<E.Either<TaggedError, A>> => {
+  const dir = requireStoreDir(ctx);
+  if (E.isLeft(dir)) return dir;
+  return withStore(ctx, async (store) => {
+    const s = await resolveSessionId(store, id);
+    return E.isLeft(s) ? s : f(store, s.right);
   });
 };
 

@@ -47,7 +47,7 @@ import type { LogRecord } from '../session/record.ts';
 import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
 import type { ForkMode } from '../session/commands.ts';
-import { transcriptRevision, vecToArray, type TranscriptReplacement, type TranscriptRewriteCommit } from '../transcript/index.ts';
+import { vecToArray, type TranscriptReplacement, type TranscriptRewriteCommit } from '../transcript/index.ts';
 import { isLazyReadFailure, sha256OfBytes } from './chunks.ts';
 import {
   blobNotFound,

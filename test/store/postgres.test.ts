@@ -75,13 +75,13 @@ const backendGone = async (pid: number): Promise<void> => {
 };
 
 describe('PostgreSQL backend', () => {
-  it('4 processes × 250 appends to one session with retry on SeqConflict: none lost, none duplicated, chain intact', async () => {
+  it('4 processes × 1,000 appends to one session with retry on SeqConflict: none lost, none duplicated, chain intact', async () => {
     const schema = freshSchema('contend');
     const store = await open(schema);
     right(await store.create({ id: 'shared' }));
     right(await store.close());
     const WRITERS = 4;
-    const EACH = 250;
+    const EACH = 1_000;
     const outs = await Promise.all(Array.from({ length: WRITERS }, (_, w) => runChild([pgTarget(schema).postgres.connectionString, schema, 'shared', String(EACH), String(w)])));
     const conflicts = outs.map((o) => Number(/done (\d+)/.exec(o)?.[1]));
     expect(conflicts.every((n) => Number.isInteger(n))).toBe(true);

@@ -8,13 +8,13 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { spawn } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import { compactionSummary, transcriptDigest, userText } from '../../src/model/index.ts';
 import { Session } from '../../src/session/session.ts';
 import { SessionStore } from '../../src/store/index.ts';
 import { vecToArray } from '../../src/transcript/index.ts';
 import { backends } from './backends.ts';
+import { runChildLines } from '../support/childLines.ts';
 import { appendCmd, appendMessages, cleanupDirs, dumpDb, left, msg, openStore, right, tempDir, withRawDb } from './helpers.ts';
 
 afterEach(cleanupDirs);
@@ -448,16 +448,15 @@ describe.each(backends)('store on $name', (b) => {
   });
 });
 
-const runChild = (script: string, args: readonly string[]): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', nodePath.join(import.meta.dirname, 'fixtures', script), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => (out.length > 0 ? resolve(out) : reject(new Error(`child printed nothing; stderr: ${err}`))));
-  });
+const fixture = (script: string): string => nodePath.join(import.meta.dirname, 'fixtures', script);
+
+/** Everything a fixture script prints on stdout (it must print something). */
+const runChild = async (script: string, args: readonly string[]): Promise<string> => {
+  const lines: string[] = [];
+  const exit = await runChildLines(fixture(script), args, { cwd: repo, onLine: (line) => lines.push(line) });
+  if (lines.length === 0) throw new Error(`child printed nothing; stderr: ${exit.stderr}`);
+  return lines.join('\n');
+};
 
 describe('locking and crashes', () => {
   it('a second process gets StoreLocked naming the path, without a stack trace', async () => {
@@ -483,25 +482,17 @@ describe('locking and crashes', () => {
   it('SIGKILL during an append loop leaves a clean store holding every acknowledged append', async () => {
     const dir = tempDir();
     const acked: number[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', nodePath.join(import.meta.dirname, 'fixtures', 'append-child.ts'), dir], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-      let buf = '';
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
-          if (line.startsWith('error')) reject(new Error(line));
-        }
+    const errors: string[] = [];
+    const exit = await runChildLines(fixture('append-child.ts'), [dir], {
+      cwd: repo,
+      onLine: (line, child) => {
+        if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+        if (line.startsWith('error')) errors.push(line);
         if (acked.length >= 120) child.kill('SIGKILL');
-      });
-      child.on('error', reject);
-      child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited without being killed: ${err}`))));
+      },
     });
+    expect(errors).toEqual([]);
+    expect(exit.signal).toBe('SIGKILL');
     expect(acked.length).toBeGreaterThanOrEqual(120);
     const store = await openStore(dir, { snapshotEvery: 7 });
     const reports = right(await store.verify());

@@ -2,9 +2,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { Message, MessageInput } from '../../model/message.ts';
-import { done, withStore, type Store } from '../context.ts';
+import { done, type Store } from '../context.ts';
 import { usageError, type TaggedError } from '../errors.ts';
-import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { commitRewrite, rewriteJson, type RewriteDone } from './rewrite.ts';
 import { commitText } from './revisions.ts';
@@ -93,12 +93,8 @@ export const registerCompact = (program: Command, run: Run): void => {
     .action(async (id: string, opts: { summary: string; keepLast: number; note?: string; actor?: string; expectSeq?: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
         if (opts.summary.trim() === '') return E.left(usageError('--summary must not be empty'));
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const sid = r.right.sessionId;
+        return withSession(ctx, id, async (store, r) => {
+          const sid = r.sessionId;
           const d = await compactSession(store, sid, {
             keepLast: opts.keepLast,
             summary: opts.summary,

@@ -6,10 +6,10 @@ import { comparePoints, type Comparison, type PointInfo } from '../../inspect/co
 import type { DiffHunk } from '../../inspect/diff.ts';
 import { parsePoint, type Point } from '../../inspect/points.ts';
 import { patchText } from '../../inspect/textDiff.ts';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { usageError, type TaggedError } from '../errors.ts';
 import { messageSummary, roleLabel, shortDigest } from '../format.ts';
-import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession } from '../shared.ts';
 import type { Run } from '../program.ts';
 
 const pointText = (p: Point): string => {
@@ -106,12 +106,8 @@ export const registerDiff = (program: Command, run: Run): void => {
         if (E.isLeft(pa)) return pa;
         const pb = pointArg(b, 'b');
         if (E.isLeft(pb)) return pb;
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const c = await comparePoints(store, r.right.sessionId, pa.right, pb.right, { text: opts.text });
+        return withSession(ctx, id, async (store, r) => {
+          const c = await comparePoints(store, r.sessionId, pa.right, pb.right, { text: opts.text });
           if (E.isLeft(c)) return c;
           const { comparison, aMessages, bMessages } = c.right;
           return done(comparison, comparisonText(comparison, aMessages, bMessages));

@@ -2,9 +2,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { Session } from '../../session/session.ts';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { fields, shortDigest } from '../format.ts';
-import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 
 /** JSON of a freshly forked child. */
@@ -52,13 +52,9 @@ export const registerFork = (program: Command, run: Run): void => {
     )
     .action(async (id: string, opts: { at?: number; seq?: number; id?: string }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
+        return withSession(ctx, id, async (store, r) => {
           const fo = { ...(opts.id !== undefined ? { id: opts.id } : {}), ...(opts.seq !== undefined ? { atSeq: opts.seq } : {}) };
-          const c = opts.at === undefined ? await store.fork(r.right.sessionId, fo) : await store.forkAt(r.right.sessionId, opts.at, fo);
+          const c = opts.at === undefined ? await store.fork(r.sessionId, fo) : await store.forkAt(r.sessionId, opts.at, fo);
           if (E.isLeft(c)) return c;
           return done(forkJson(c.right), forkText(c.right, opts.at));
         });

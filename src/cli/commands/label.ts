@@ -2,10 +2,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import { deleteLabel, setLabel } from '../../store/labels.ts';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { shortDigest } from '../format.ts';
-import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { parseAt, resolveRevision } from './show.ts';
 
@@ -31,12 +31,8 @@ export const registerLabel = (program: Command, run: Run): void => {
         const at = opts.at === undefined ? undefined : parseAt(opts.at);
         if (at !== undefined && E.isLeft(at)) return at;
         if (at !== undefined && 'label' in at.right) return E.left(usageError('--at of label takes a seq or a revision'));
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const sid = r.right.sessionId;
+        return withSession(ctx, id, async (store, r) => {
+          const sid = r.sessionId;
           if (opts.delete) {
             const d = await deleteLabel(store, sid, name);
             if (E.isLeft(d)) return d;

@@ -2,9 +2,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { ChildLink, LineageEntry } from '../../store/index.ts';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { shortDigest } from '../format.ts';
-import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession } from '../shared.ts';
 import type { Run } from '../program.ts';
 
 /** `child <- fork (at) of parent@seq (hash)` lines, child first. */
@@ -35,12 +35,8 @@ export const registerLineage = (program: Command, run: Run): void => {
     )
     .action(async (id: string, _opts: unknown, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const s = await resolveSessionId(store, id);
-          if (E.isLeft(s)) return s;
-          const sid = s.right.sessionId;
+        return withSession(ctx, id, async (store, s) => {
+          const sid = s.sessionId;
           const l = await store.lineage(sid);
           if (E.isLeft(l)) return l;
           const c = await store.children(sid);

@@ -1,9 +1,9 @@
 /** `palimpsest log <id>`: the records of a session, one line each. */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { commandSummary, isoTime, logTable, plural } from '../format.ts';
-import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { incompleteImportWarning, originalTimes, warnText } from '../importStatus.ts';
 import { labelsOf } from '../../store/labels.ts';
@@ -28,12 +28,8 @@ export const registerLog = (program: Command, run: Run): void => {
     )
     .action(async (id: string, opts: { from?: number; to?: number; importTime?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const s = await resolveSessionId(store, id);
-          if (E.isLeft(s)) return s;
-          const sid = s.right.sessionId;
+        return withSession(ctx, id, async (store, s) => {
+          const sid = s.sessionId;
           const l = await store.log(sid, { ...(opts.from !== undefined ? { fromSeq: opts.from } : {}), ...(opts.to !== undefined ? { toSeq: opts.to } : {}) });
           if (E.isLeft(l)) return l;
           const records = l.right;
@@ -54,7 +50,7 @@ export const registerLog = (program: Command, run: Run): void => {
               return { ...r, time: isoTime(r.at), ...(o !== undefined ? { occurredAt: o, occurred: isoTime(o) } : {}), summary: commandSummary(r.command) };
             }),
           };
-          const range = records.length === 0 ? '' : ` (seq ${records[0]!.seq}..${records[records.length - 1]!.seq} of ${s.right.lastSeq})`;
+          const range = records.length === 0 ? '' : ` (seq ${records[0]!.seq}..${records[records.length - 1]!.seq} of ${s.lastSeq})`;
           return done(json, `${logTable(records, opts.importTime === true ? undefined : occurred)}\n\n${plural(records.length, 'record')} of ${sid}${range}\n${labelsText(labels)}`);
         });
       }),

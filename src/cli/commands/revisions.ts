@@ -3,9 +3,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { TranscriptRewriteCommit } from '../../transcript/index.ts';
 import type { RevisionGraph } from '../../store/index.ts';
-import { done, withStore } from '../context.ts';
+import { done } from '../context.ts';
 import { fields, isoTime, plural, shortDigest, table } from '../format.ts';
-import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { labelsOf } from '../../store/labels.ts';
 import { originalTimes } from '../importStatus.ts';
@@ -77,17 +77,13 @@ export const registerRevisions = (program: Command, run: Run): void => {
     )
     .action(async (id: string, opts: { commits: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const g = await store.revisions(r.right.sessionId);
+        return withSession(ctx, id, async (store, r) => {
+          const g = await store.revisions(r.sessionId);
           if (E.isLeft(g)) return g;
-          const l = await store.load(r.right.sessionId);
+          const l = await store.load(r.sessionId);
           if (E.isLeft(l)) return l;
           const labels = labelsOf(l.right.metadata);
-          const times = await originalTimes(store, r.right.sessionId, l.right.metadata);
+          const times = await originalTimes(store, r.sessionId, l.right.metadata);
           if (E.isLeft(times)) return times;
           const heads = g.right.heads.map((h) => (times.right?.[h.seq - 1] !== undefined ? { ...h, occurredAt: times.right[h.seq - 1] } : h));
           return done({ ...g.right, heads, labels }, `${graphText(g.right, opts.commits, times.right)}\n\n${labelsText(labels)}`);

@@ -5,9 +5,9 @@ import { Option, type Command } from 'commander';
 import type { Message, MessageInput } from '../../model/message.ts';
 import type { TranscriptRewriteCommit } from '../../transcript/index.ts';
 import type { Session } from '../../session/session.ts';
-import { done, withStore, type Store } from '../context.ts';
+import { done, type Store } from '../context.ts';
 import { fileError, usageError, type TaggedError } from '../errors.ts';
-import { helpAfter, ID_HELP, intArg, collect, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession, intArg, collect } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { commitText } from './revisions.ts';
 
@@ -141,12 +141,8 @@ export const registerRewrite = (program: Command, run: Run): void => {
           replacement.push(...m.right);
         }
         for (const t of opts.text ?? []) replacement.push(userText(t));
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const sid = r.right.sessionId;
+        return withSession(ctx, id, async (store, r) => {
+          const sid = r.sessionId;
           const d = await commitRewrite(store, sid, {
             start: opts.start,
             end: opts.end,

@@ -3,10 +3,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { Message } from '../../model/message.ts';
 import type { Session } from '../../session/session.ts';
-import { done, withStore, type Store } from '../context.ts';
+import { done, type Store } from '../context.ts';
 import { usageError, type TaggedError } from '../errors.ts';
 import { countList, fields, isoTime, jsonBrief, messageSummary, plural, readable, roleLabel, shortDigest, table, usageText } from '../format.ts';
-import { helpAfter, ID_HELP, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { helpAfter, ID_HELP, withSession, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { resolveRevision } from '../../inspect/points.ts';
 import { resolveLabel } from '../../store/labels.ts';
@@ -164,12 +164,8 @@ export const registerShow = (program: Command, run: Run): void => {
         if ([opts.tail, opts.range, opts.message].filter((o) => o !== undefined).length > 1) return E.left(usageError('give at most one of --tail, --range and --message'));
         const range = opts.range === undefined ? undefined : parseRange(opts.range);
         if (range !== undefined && E.isLeft(range)) return range;
-        const dir = requireStoreDir(ctx);
-        if (E.isLeft(dir)) return dir;
-        return withStore(ctx, async (store) => {
-          const r = await resolveSessionId(store, id);
-          if (E.isLeft(r)) return r;
-          const l = await loadAt(store, r.right.sessionId, opts.at);
+        return withSession(ctx, id, async (store, r) => {
+          const l = await loadAt(store, r.sessionId, opts.at);
           if (E.isLeft(l)) return l;
           const s = l.right;
           const w = await incompleteImportWarningOf(store, s.id);
