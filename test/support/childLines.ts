@@ -14,10 +14,14 @@ export interface ChildExit {
   readonly stderr: string;
 }
 
-/** Runs `node --import tsx <script> ...args` in `cwd`, calling `onLine(line, child)` for each stdout line (without its newline). */
-export const runChildLines = (script: string, args: readonly string[], opts: { readonly cwd: string; readonly onLine: (line: string, child: ChildProcess) => void }): Promise<ChildExit> =>
+/** Runs `node --import tsx <script> ...args` in `cwd` (with `env`, default this process's), calling `onLine(line, child)` for each stdout line (without its newline). */
+export const runChildLines = (
+  script: string,
+  args: readonly string[],
+  opts: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly onLine: (line: string, child: ChildProcess) => void },
+): Promise<ChildExit> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

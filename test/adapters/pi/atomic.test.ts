@@ -97,6 +97,8 @@ describe('interrupted imports', () => {
       let error: string | undefined;
       const exit = await runChildLines(nodePath.join(import.meta.dirname, 'fixtures', 'import-child.ts'), [dir, file, '2'], {
         cwd: repo,
+        // A killed import leaves its spilled ops behind: in the run's own temp directory, removed with it.
+        env: { ...process.env, TMPDIR: tempDir('pi-kill-tmp') },
         onLine: (line, child) => {
           if (line.startsWith('error')) error ??= line;
           if (line.startsWith('total ')) total = Number(line.slice(6));
