@@ -11,6 +11,7 @@
  * | B4-pg | cold load of a 100,000-record session / of a 1,000-record session, on PostgreSQL (median of 5, freshly opened store) |
  * | B4-pg-level | cold load of the 100,000-record session: PostgreSQL time / LevelDB time |
  * | C1 | 4 writers on 4 sessions (200 appends each, one process): appends/s PostgreSQL / LevelDB |
+ * | P4-pg | 1,000 turns message by message: pi's `SessionManager` time / ours on PostgreSQL (`piPeer.ts`, `benchTurns`) |
  * | C2 | 4 writers on one session (200 appends each, retry on SeqConflict, one process): appends/s PostgreSQL / LevelDB |
  */
 import { SessionStore, type SessionStore as Store, type StoreTarget } from '../src/store/index.ts';
@@ -18,6 +19,7 @@ import type { Message } from '../src/model/index.ts';
 import { startThrowawayCluster } from '../test/support/postgresCluster.ts';
 import { appendableRealMessages, shortMessages } from './fixtures.ts';
 import { must, tempDir, timeMs, type BenchResult } from './lib.ts';
+import { benchTurns } from './piPeer.ts';
 
 const cycle = (ms: readonly Message[], n: number): Message[] => Array.from({ length: n }, (_, i) => ms[i % ms.length]!);
 
@@ -77,7 +79,7 @@ const coldLoadMs = async (target: StoreTarget, id: string): Promise<number> => {
 
 const noBudget = (id: string, ratio: number, detail: string): BenchResult => ({ id, ratio, budget: 'none yet (reported)', pass: true, detail });
 
-/** B1-pg, B4-pg, B4-pg-level, C1, C2. */
+/** B1-pg, B4-pg, B4-pg-level, P4-pg, C1, C2. */
 export const benchPostgres = async (): Promise<BenchResult[]> => {
   const given = process.env.PALIMPSEST_PG_URL;
   const cluster = given !== undefined && given !== '' ? { url: given, stop: () => undefined } : await startThrowawayCluster();
@@ -108,11 +110,13 @@ export const benchPostgres = async (): Promise<BenchResult[]> => {
     const pgLong = await coldLoadMs(pg, 'long');
     const pgShort = await coldLoadMs(pg, 'k1');
     const levelLong = await coldLoadMs(dir.path, 'long');
+    const p4 = await benchTurns('P4-pg', undefined, dir.path, { postgres: { connectionString: cluster.url, schema: `${schema}_p4` } });
     const rate = (x: { perSecond: number; conflicts: number }) => `${x.perSecond.toFixed(0)}/s (${x.conflicts} conflicts)`;
     return [
       noBudget('B1-pg', levelMs / pgMs, `${msgs.length} appends: PostgreSQL ${pgMs.toFixed(0)} ms, LevelDB ${levelMs.toFixed(0)} ms (${(pgMs / msgs.length).toFixed(2)} vs ${(levelMs / msgs.length).toFixed(2)} ms each)`),
       noBudget('B4-pg', pgLong / pgShort, `PostgreSQL cold load call ${pgLong.toFixed(1)} ms (100,000 records) vs ${pgShort.toFixed(1)} ms (1,000 records), medians of 5`),
       noBudget('B4-pg-level', pgLong / levelLong, `cold load of 100,000 records: PostgreSQL ${pgLong.toFixed(1)} ms, LevelDB ${levelLong.toFixed(1)} ms (PostgreSQL reads every chunk of the chains up front)`),
+      p4,
       noBudget('C1', c1Pg.perSecond / c1Level.perSecond, `4 writers × 200 appends on 4 sessions: PostgreSQL ${rate(c1Pg)}, LevelDB ${rate(c1Level)}`),
       noBudget('C2', c2Pg.perSecond / c2Level.perSecond, `4 writers × 200 appends on one session: PostgreSQL ${rate(c2Pg)}, LevelDB ${rate(c2Level)}`),
     ];

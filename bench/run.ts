@@ -25,7 +25,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
   { ids: ['P4', 'P5', 'P6'], run: benchPiPeer },
-  { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'C1', 'C2'], run: benchPostgres },
+  { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'P4-pg', 'C1', 'C2'], run: benchPostgres },
 ];
 
 const results: BenchResult[] = [];
