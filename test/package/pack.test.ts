@@ -86,6 +86,7 @@ let work: string;
 let project: string;
 let tarball: string;
 let files: string[];
+let builtBinMode: number;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'palimpsest-pack-'));
@@ -94,6 +95,8 @@ beforeAll(async () => {
   const first = packed[0];
   if (first === undefined) throw new Error('npm pack reported no tarball');
   tarball = nodePath.join(work, first.filename);
+  // The build (prepack) leaves the bin executable in the checkout too, so `npx palimpsest` runs it there (the README's command).
+  builtBinMode = fs.statSync(nodePath.join(ROOT, 'dist', 'cli', 'main.js')).mode;
   files = first.files.map((f) => f.path).sort();
   fs.mkdirSync(project);
   fs.writeFileSync(nodePath.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -113,6 +116,10 @@ describe('the tarball', () => {
     expect(files.filter((f) => /(^|\/)(test|tests|spec|bench|data|fixtures?|\.ci|src)\//.test(f) || /\.(test|spec)\.|\.jsonl$|\.tsbuildinfo$/.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     for (const f of ['LICENSE', 'README.md', 'ARCHITECTURE.md', 'dist/cli/main.js', 'dist/inspect/web/app.js', 'dist/inspect/web/app.css']) expect(files).toContain(f);
+  });
+
+  it('is built with an executable bin in the checkout (npx palimpsest runs it)', () => {
+    expect(builtBinMode & 0o111).toBe(0o111);
   });
 
   it('holds every file that exports and bin point at', () => {
