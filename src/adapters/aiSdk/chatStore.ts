@@ -32,8 +32,9 @@ import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { UIMessage } from 'ai';
 import { transcriptDigest } from '../../model/digest.ts';
-import type { Message, MessageInput } from '../../model/message.ts';
-import type { SessionCommand } from '../../session/commands.ts';
+import type { MessageInput } from '../../model/message.ts';
+import * as commands from '../../session/builders.ts';
+import type { CommandInputOf } from '../../session/builders.ts';
 import type { Session } from '../../session/session.ts';
 import { invalidArgument, type StoreError } from '../../store/errors.ts';
 import type { SessionStore } from '../../store/store.ts';
@@ -76,6 +77,9 @@ const orReject = <A>(e: E.Either<ChatStoreError, A>): A => {
 
 const sameStored = (a: StoredUIMessage, b: StoredUIMessage): boolean => transcriptDigest(segmentOf(a)) === transcriptDigest(segmentOf(b));
 
+/** The command a save records. */
+type ChatCommand = CommandInputOf<'messages_appended'> | CommandInputOf<'transcript_rewritten'>;
+
 /** What a save records, as a plan over the stored segments. */
 type SavePlan =
   | { readonly type: 'none' }
@@ -92,22 +96,22 @@ export const planChatSave = (stored: readonly ChatSegment[], transcriptLength: n
   return { type: 'rewrite', start: stored[i]!.start, end: transcriptLength, replacement: added, reason };
 };
 
-const commandFor = (session: Session, plan: SavePlan, now: number, actor: string | undefined): SessionCommand | undefined => {
-  const stamp = (m: MessageInput): Message => ({ ...m, createdAt: m.createdAt ?? now }) as Message;
+/** The one command a save plan records (typed builders), messages without `createdAt` stamped with `now`. */
+const commandFor = (session: Session, plan: SavePlan, now: number, actor: string | undefined): ChatCommand | undefined => {
+  const stamp = (m: MessageInput): MessageInput => ({ ...m, createdAt: m.createdAt ?? now });
   switch (plan.type) {
     case 'none':
       return undefined;
     case 'append':
-      return { type: 'messages_appended', messages: plan.messages.map(stamp) } as SessionCommand;
+      return commands.messagesAppended(plan.messages.map(stamp));
     case 'rewrite':
-      return {
-        type: 'transcript_rewritten',
+      return commands.transcriptRewritten({
         selection: { type: 'message_range', start: plan.start, end: plan.end },
         replacement: plan.replacement.map(stamp),
         reason: { kind: plan.reason },
         ...(actor !== undefined ? { actor } : {}),
         expectedParentRevision: session.transcriptRevision(),
-      } as SessionCommand;
+      });
   }
 };
 

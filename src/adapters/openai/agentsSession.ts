@@ -75,10 +75,12 @@ import type {
   SessionHistoryTransactionAwareSession,
 } from '@openai/agents-core';
 import type { Json } from '../../model/json.ts';
-import type { Message, MessageInput } from '../../model/message.ts';
+import type { Message } from '../../model/message.ts';
 import { invalidArgument, type StoreError } from '../../store/errors.ts';
 import type { SessionStore } from '../../store/store.ts';
 import type { SessionCommand } from '../../session/commands.ts';
+import * as commands from '../../session/builders.ts';
+import type { CommandInputOf } from '../../session/builders.ts';
 import type { Session as PalimpsestSession } from '../../session/session.ts';
 import {
   lastAgentItems,
@@ -192,6 +194,9 @@ interface Planned<A> {
 }
 
 type Outcome<A> = E.Either<AgentsSessionError, Planned<A>>;
+
+/** The transcript command a write records (typed builders). */
+type TranscriptCommand = CommandInputOf<'messages_appended'> | CommandInputOf<'transcript_rewritten'>;
 
 /** The resolved options a `PalimpsestAgentsSession` works with. */
 interface AgentsSessionConfig {
@@ -393,29 +398,23 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
     }
   }
 
-  private commandFor(session: PalimpsestSession, plan: AgentsTranscriptPlan, reason: string, actor: string | undefined): SessionCommand | undefined {
+  private commandFor(session: PalimpsestSession, plan: AgentsTranscriptPlan, reason: string, actor: string | undefined): TranscriptCommand | undefined {
     const old = session.messages;
     const now = this.opts.clock();
-    const stampNew = (m: MessageInput): Message => ({ ...m, createdAt: m.createdAt ?? now }) as Message;
     switch (plan.type) {
       case 'none':
         return undefined;
       case 'append':
-        return { type: 'messages_appended', messages: plan.messages.map(stampNew) } as SessionCommand;
-      case 'rewrite': {
-        const replacement = plan.replacement.map((m, j): Message => {
-          const replaced = plan.start + j < plan.end ? old[plan.start + j] : undefined;
-          return { ...m, createdAt: m.createdAt ?? replaced?.createdAt ?? now } as Message;
-        });
-        return {
-          type: 'transcript_rewritten',
+        return commands.messagesAppended(plan.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? now })));
+      case 'rewrite':
+        return commands.transcriptRewritten({
           selection: { type: 'message_range', start: plan.start, end: plan.end },
-          replacement,
+          // a rewritten message keeps the createdAt of the message it replaces at its position
+          replacement: plan.replacement.map((m, j) => ({ ...m, createdAt: m.createdAt ?? (plan.start + j < plan.end ? old[plan.start + j]?.createdAt : undefined) ?? now })),
           reason: { kind: reason },
           ...(actor !== undefined ? { actor } : {}),
           expectedParentRevision: session.transcriptRevision(),
-        } as SessionCommand;
-      }
+        });
     }
   }
 }
