@@ -27,30 +27,49 @@ export interface LogRange {
 }
 
 /**
- * Records `from..to` of `sid` (inclusive), decoded; a gap is `CorruptRecord`.
- * With `checkLinks`, each record must also hash to its `hash` and link to the
- * one before (`checkRecordLink`); replay checks those itself.
+ * Records `from..to` of `sid` (inclusive) in key order, decoded: `Right`s, or
+ * one `Left` and stop (a gap is `CorruptRecord`). With `checkLinks`, each
+ * record must also hash to its `hash` and link to the one before
+ * (`checkRecordLink`); replay checks those itself. The one range scan behind
+ * load, `log` and `logStream`.
  */
-export const readRecords = async (ctx: StoreContext, sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
-  const out: LogRecord[] = [];
-  if (to < from) return E.right(out);
+export async function* scanRecords(ctx: StoreContext, sid: string, from: number, to: number, checkLinks: boolean): AsyncGenerator<E.Either<StoreError, LogRecord>> {
+  if (to < from) return;
   let expected = from;
+  let previous: LogRecord | undefined;
   for await (const batch of ctx.io.scan({ gte: keys.record(sid, from), lte: keys.record(sid, to) })) {
-    if (E.isLeft(batch)) return batch;
+    if (E.isLeft(batch)) {
+      yield batch;
+      return;
+    }
     for (const [k, v] of batch.right) {
       const seq = seqOfKey(k);
-      if (seq !== expected) return E.left(corruptRecord(sid, expected, `record ${expected} is missing (found key ${k})`));
-      const r = decodeStoredRecord(sid, seq, v);
-      if (E.isLeft(r)) return r;
-      if (checkLinks) {
-        const c = checkRecordLink(sid, r.right, out[out.length - 1]);
-        if (E.isLeft(c)) return c;
+      if (seq !== expected) {
+        yield E.left(corruptRecord(sid, expected, `record ${expected} is missing (found key ${k})`));
+        return;
       }
-      out.push(r.right);
+      const r = decodeStoredRecord(sid, seq, v);
+      const checked = E.isRight(r) && checkLinks ? checkRecordLink(sid, r.right, previous) : E.right(undefined);
+      if (E.isLeft(checked)) {
+        yield checked;
+        return;
+      }
+      yield r;
+      if (E.isLeft(r)) return;
+      previous = r.right;
       expected++;
     }
   }
-  if (expected !== to + 1) return E.left(corruptRecord(sid, expected, `record ${expected} is missing`));
+  if (expected !== to + 1) yield E.left(corruptRecord(sid, expected, `record ${expected} is missing`));
+}
+
+/** `scanRecords` collected: every record of `from..to`, or the first `Left`. */
+export const readRecords = async (ctx: StoreContext, sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
+  const out: LogRecord[] = [];
+  for await (const r of scanRecords(ctx, sid, from, to, checkLinks)) {
+    if (E.isLeft(r)) return r;
+    out.push(r.right);
+  }
   return E.right(out);
 };
 
@@ -249,49 +268,21 @@ export const readLog = (ctx: StoreContext, sessionId: string, range: LogRange = 
 
 /** `store.logStream`: `log`, streamed. */
 export const streamLog = (ctx: StoreContext, sessionId: string, range: LogRange = {}): AsyncIterable<E.Either<StoreError, LogRecord>> => ({
-    async *[Symbol.asyncIterator]() {
-      if (ctx.isClosed()) {
-        yield E.left(storeClosed(ctx.io.path));
-        return;
-      }
-      const sid = checkSid(sessionId);
-      if (E.isLeft(sid)) {
-        yield sid;
-        return;
-      }
-      const r = await checkRange(ctx, sid.right, range);
-      if (E.isLeft(r)) {
-        yield r;
-        return;
-      }
-      let expected = r.right.from;
-      let previous: LogRecord | undefined;
-      for await (const batch of ctx.io.scan({ gte: keys.record(sid.right, r.right.from), lte: keys.record(sid.right, r.right.to) })) {
-        if (E.isLeft(batch)) {
-          yield batch;
-          return;
-        }
-        for (const [k, v] of batch.right) {
-          const seq = seqOfKey(k);
-          if (seq !== expected) {
-            yield E.left(corruptRecord(sid.right, expected, `record ${expected} is missing`));
-            return;
-          }
-          const rec = decodeStoredRecord(sid.right, seq, v);
-          if (E.isLeft(rec)) {
-            yield rec;
-            return;
-          }
-          const link = checkRecordLink(sid.right, rec.right, previous);
-          if (E.isLeft(link)) {
-            yield link;
-            return;
-          }
-          yield rec;
-          previous = rec.right;
-          expected++;
-        }
-      }
-      if (expected !== r.right.to + 1) yield E.left(corruptRecord(sid.right, expected, `record ${expected} is missing`));
-    },
-  });
+  async *[Symbol.asyncIterator]() {
+    if (ctx.isClosed()) {
+      yield E.left(storeClosed(ctx.io.path));
+      return;
+    }
+    const sid = checkSid(sessionId);
+    if (E.isLeft(sid)) {
+      yield sid;
+      return;
+    }
+    const r = await checkRange(ctx, sid.right, range);
+    if (E.isLeft(r)) {
+      yield r;
+      return;
+    }
+    yield* scanRecords(ctx, sid.right, r.right.from, r.right.to, true);
+  },
+});
