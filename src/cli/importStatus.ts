@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Json } from '../model/json.ts';
-import { parseTimesBlob, piImportStatus } from '../adapters/pi/provenance.ts';
+import { piImportStatus } from '../adapters/pi/provenance.ts';
 import type { Ctx, Store } from './context.ts';
 import type { TaggedError } from './errors.ts';
 
@@ -28,20 +28,5 @@ export const incompleteImportWarningOf = async (store: Store, sessionId: string)
   return E.isLeft(l) ? l : E.right(incompleteImportWarning(sessionId, l.right.metadata));
 };
 
-/**
- * When the events of an imported session's records happened (pi's times, ms),
- * indexed by `seq - 1`, from the import's times blob; undefined for a session
- * no completed import wrote. A missing or corrupt blob is the store's
- * `BlobNotFound` / `CorruptBlob`; a blob that is not a times list for this
- * session is `CorruptBlob` too (fail closed).
- */
-export const originalTimes = async (store: Store, sessionId: string, metadata: Readonly<Record<string, Json>>): Promise<E.Either<TaggedError, readonly number[] | undefined>> => {
-  const st = piImportStatus(sessionId, metadata);
-  if (st.kind !== 'complete' || st.imported.times === undefined) return E.right(undefined);
-  const b = await store.getBlob(st.imported.times);
-  if (E.isLeft(b)) return b;
-  const times = parseTimesBlob(sessionId, b.right.bytes);
-  return times === undefined
-    ? E.left({ _tag: 'CorruptBlob', blobId: st.imported.times, message: `blob ${st.imported.times} is not the original times of ${sessionId}` } as TaggedError)
-    : E.right(times);
-};
+/** When the events of an imported session's records happened: the inspector's reader of the import's times blob (one rule for CLI and inspector). */
+export { originalTimes } from '../inspect/times.ts';
