@@ -370,12 +370,24 @@ export const machineSnapshotEntriesOf = <M extends Record<string, MachineParams>
  */
 export interface MachineRouting<M extends Record<string, MachineParams>> {
   readonly machines: MachineRegistry<M>;
+  /** The names of the machines that have a `guard`, in registry order. */
+  readonly guarded: readonly (keyof M & string)[];
+  /** The names of the machines that have an `onMessagesAppended`, in registry order. */
+  readonly appendReactors: readonly (keyof M & string)[];
   /** The owning machine's name, by command type (`commandOwnersOf`). */
   readonly owners: ReadonlyMap<string, keyof M & string>;
 }
 
 /** The routing of registry `r` (throws on a command type owned twice: a programming error in the registry, found when the module loads). */
-export const routingOf = <M extends Record<string, MachineParams>>(r: MachineRegistry<M>): MachineRouting<M> => ({ machines: r, owners: commandOwnersOf<M>(r) });
+export const routingOf = <M extends Record<string, MachineParams>>(r: MachineRegistry<M>): MachineRouting<M> => {
+  const names = Object.keys(r) as (keyof M & string)[];
+  return {
+    machines: r,
+    guarded: names.filter((name) => r[name].guard !== undefined),
+    appendReactors: names.filter((name) => r[name].onMessagesAppended !== undefined),
+    owners: commandOwnersOf<M>(r),
+  };
+};
 
 /** The routing of the registered machines. */
 export const machineRouting: MachineRouting<RegisteredParams> = routingOf<RegisteredParams>(registry);

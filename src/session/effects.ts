@@ -55,7 +55,7 @@ export const appendMessages = <M extends Record<string, MachineParams>, St exten
   const shape = checkAppend(state.transcript, messages);
   if (E.isLeft(shape)) return shape;
   let next = withTranscript(state, appendToTranscript(state.transcript, messages));
-  for (const name of Object.keys(routing.machines) as (keyof M & string)[]) next = reactToAppend(routing, name, next, messages);
+  for (const name of routing.appendReactors) next = reactToAppend(routing, name, next, messages);
   return E.right(next);
 };
 

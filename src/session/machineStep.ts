@@ -46,7 +46,7 @@ export const runGuards = <M extends Record<string, MachineParams>>(
   state: SessionStateOf<M>,
   owner: string | undefined,
 ): E.Either<MachineErrorOf<M>, void> => {
-  for (const name of Object.keys(routing.machines) as (keyof M & string)[]) {
+  for (const name of routing.guarded) {
     const r = guardOf(routing, name, state, owner);
     if (E.isLeft(r)) return r;
   }
