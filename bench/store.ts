@@ -7,7 +7,7 @@
  * | B1 | durable append throughput / raw `level` batch put of the same record bytes | >= 0.5 |
  * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
  * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
- * | B4 | cold load of a 100,000-record session / of a 1,000-record session (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |
+ * | B4 | cold load of a 100,000-record session / of a 1,000-record session, both heads 300 records past their newest snapshot (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |
  * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes | >= 0.1 |
  */
 import { Level } from 'level';
@@ -130,6 +130,12 @@ export const benchLong = async (): Promise<BenchResult[]> => {
     const b3 = fLong / fShort;
 
     // B4: cold load: the load call alone, in a freshly opened store (empty cache), median of 5.
+    // A load replays the records after the newest snapshot (fewer than snapshotEvery), a cost set
+    // by where the head falls between snapshots, not by the length: k1 gets the probe appends long
+    // got in B2, so both heads are the same 300 records past their newest snapshot.
+    store = await open(dir.path);
+    await appendEach('k1');
+    must(await store.close());
     const cold = async (id: string) => {
       const ts: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -151,7 +157,7 @@ export const benchLong = async (): Promise<BenchResult[]> => {
         pass: b3 <= 2 && Math.abs(bytesLong - bytesShort) <= 64,
         detail: `fork ${fLong.toFixed(2)} ms (100,000 msgs) vs ${fShort.toFixed(2)} ms (10 msgs); bytes written ${bytesLong} vs ${bytesShort}`,
       },
-      { id: 'B4', ratio: b4, budget: '<= 3', pass: b4 <= 3, detail: `cold load call ${l100k.toFixed(2)} ms (100,000 records) vs ${l1k.toFixed(2)} ms (1,000 records), medians of 5 in freshly opened stores` },
+      { id: 'B4', ratio: b4, budget: '<= 3', pass: b4 <= 3, detail: `cold load call ${l100k.toFixed(2)} ms (100,300 records) vs ${l1k.toFixed(2)} ms (1,300 records), each 300 records past its newest snapshot; medians of 5 in freshly opened stores` },
     ];
   } finally {
     dir.cleanup();

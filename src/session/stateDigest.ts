@@ -47,8 +47,74 @@ const machineParts = (state: SessionState): Record<string, Digest> => {
   return parts;
 };
 
-/** The state digest of `state` (module docstring). */
+const isSafeCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** The canonical JSON of the last rewrite commit, memoized per frozen commit object (commits never change once made). */
+const commitText = new WeakMap<object, string>();
+const lastCommitJson = (commit: object): string => {
+  if (!Object.isFrozen(commit)) return canonicalJsonUnsafe(commit);
+  let s = commitText.get(commit);
+  if (s === undefined) {
+    s = canonicalJsonUnsafe(commit);
+    commitText.set(commit, s);
+  }
+  return s;
+};
+
+/** The canonical JSON of a usage whose counts are non-negative safe integers (members in canonical order), else `undefined`. */
+const usageJson = (u: SessionState['usage']): string | undefined => {
+  let n = 0;
+  for (const k in u) if (Object.prototype.hasOwnProperty.call(u, k)) n++;
+  const cc = u.cacheCreationTokens;
+  const cr = u.cacheReadTokens;
+  if (n !== 2 + (cc !== undefined ? 1 : 0) + (cr !== undefined ? 1 : 0) || !isSafeCount(u.inputTokens) || !isSafeCount(u.outputTokens)) return undefined;
+  if ((cc !== undefined && !isSafeCount(cc)) || (cr !== undefined && !isSafeCount(cr))) return undefined;
+  return `{${cc !== undefined ? `"cacheCreationTokens":${cc},` : ''}${cr !== undefined ? `"cacheReadTokens":${cr},` : ''}"inputTokens":${u.inputTokens},"outputTokens":${u.outputTokens}}`;
+};
+
+/** The `parts` member names in canonical order (RFC 8785: UTF-16 code unit order), fixed by the registry. */
+const PART_NAMES: readonly string[] = ['metadata', ...machineList.map((m) => m.name)].sort();
+/** `,"<name>":` (or `{"<name>":` for the first) for each of `PART_NAMES`. */
+const PART_PREFIXES: readonly string[] = PART_NAMES.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+
+/** `{ metadata, <machine>: … }` as canonical JSON: each part's digest (a `sha256:` hex string needs no escaping). */
+const partsJson = (state: SessionState): string => {
+  let out = '';
+  for (let i = 0; i < PART_NAMES.length; i++) {
+    const k = PART_NAMES[i]!;
+    out += `${PART_PREFIXES[i]!}"${partDigest(k === 'metadata' ? state.metadata : (state as unknown as Record<string, object>)[k]!)}"`;
+  }
+  return `${out}}`;
+};
+
+/**
+ * The state digest of `state` (module docstring). The hashed text is written
+ * member by member in canonical order (`commits`, `createdAt`, `forkedFrom`,
+ * `lastCommit`, `messages`, `parts`, `revisions`, `updatedAt`, `usage`, `v`)
+ * from memoized pieces, so a record costs the members that changed; it is the
+ * text `canonicalJson` gives for the document (the times and counts are
+ * non-negative safe integers, whose JSON form is their decimal digits; anything
+ * else takes `stateDigestOfDocument`, which serializes the document itself).
+ */
 export const stateDigest = (state: SessionState): Digest => {
+  const messages = vecSize(state.transcript.messages);
+  const revisions = vecSize(state.revisions);
+  const commits = vecSize(state.commits);
+  const usage = usageJson(state.usage);
+  if (usage === undefined || !isSafeCount(state.createdAt) || !isSafeCount(state.updatedAt)) return stateDigestOfDocument(state);
+  const lastCommit = commits > 0 ? vecGet(state.commits, commits - 1) : undefined;
+  const f = state.forkedFrom;
+  const text =
+    `{"commits":${commits},"createdAt":${state.createdAt}` +
+    (f !== undefined ? `,"forkedFrom":${canonicalJsonUnsafe({ from: f.from, mode: f.mode })}` : '') +
+    (lastCommit !== undefined ? `,"lastCommit":${lastCommitJson(lastCommit)}` : '') +
+    `,"messages":${messages},"parts":${partsJson(state)},"revisions":${revisions},"updatedAt":${state.updatedAt}` +
+    `,"usage":${usage},"v":${STATE_DIGEST_VERSION}}`;
+  return sha256OfUtf8(text);
+};
+
+/** The state digest of `state` by serializing the whole document (the definition; `stateDigest` writes the same text from pieces). */
+export const stateDigestOfDocument = (state: SessionState): Digest => {
   const commits = vecSize(state.commits);
   const lastCommit = commits > 0 ? vecGet(state.commits, commits - 1) : undefined;
   return sha256OfUtf8(

@@ -13,7 +13,7 @@ import type { LogRecord } from '../session/record.ts';
 import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
 import { corruptRecord, invalidArgument, revisionNotFound, seqOutOfRange, storeClosed, type StoreError } from './errors.ts';
-import { decodeStoredRecord, seqOfKey } from './io.ts';
+import { decodeStoredRecord, seqOfKey, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
 import { decodeSnapshot, emptyMemos, forkMemos, snapshotChunkRoots } from './snapshot.ts';
 import { checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
@@ -87,13 +87,22 @@ export const failingSeq = (e: SessionError, base: SessionState | undefined, reco
   return records[records.length - 1]?.seq ?? 0;
 };
 
+/** What a caller of `loadSession` may already hold: the sessions on the fork path being loaded, the header it just read. */
+export interface LoadSessionOptions {
+  /** Sessions whose load is under way further up a fork lineage (a loop is `CorruptRecord`). */
+  readonly visiting?: ReadonlySet<string>;
+  /** The header of `sid` the caller read in this same operation (not read again; still checked against the log). */
+  readonly header?: SessionHeader;
+}
+
 /**
  * The session `sid` after record `target` (default: its newest), from the newest
  * snapshot at or below `target` plus the records after it; a session without one
  * replays from genesis (a fork first loads its parent at `from.seq`).
  */
-export const loadSession = async (ctx: StoreContext, sid: string, target: number | undefined, visiting: ReadonlySet<string> = new Set()): Promise<E.Either<StoreError, Loaded>> => {
-  const h = await requireHeader(ctx, sid);
+export const loadSession = async (ctx: StoreContext, sid: string, target: number | undefined, opts: LoadSessionOptions = {}): Promise<E.Either<StoreError, Loaded>> => {
+  const visiting = opts.visiting ?? new Set<string>();
+  const h = opts.header !== undefined ? E.right(opts.header) : await requireHeader(ctx, sid);
   if (E.isLeft(h)) return h;
   const header = h.right;
   const seq = target ?? header.lastSeq;
@@ -141,7 +150,7 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
   if (genesis.command.type === 'session_forked') {
     const from = genesis.command.from;
     if (visiting.has(from.sessionId) || from.sessionId === sid) return E.left(corruptRecord(sid, 1, `fork lineage loops through ${from.sessionId}`));
-    const p = await loadSession(ctx, from.sessionId, from.seq, new Set([...visiting, sid]));
+    const p = await loadSession(ctx, from.sessionId, from.seq, { visiting: new Set([...visiting, sid]) });
     if (E.isLeft(p)) {
       const e = p.left;
       if (e._tag === 'SessionNotFound' || e._tag === 'SeqOutOfRange') return E.left(corruptRecord(sid, 1, `fork parent ${from.sessionId}@${from.seq}: ${e.message}`));
@@ -156,13 +165,14 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
 
 /**
  * The cached latest entry of `sid`, if any and still the head. On a shared
- * backend (PostgreSQL) another process may have appended: the header is read
- * and an entry whose seq or hash differs from it is dropped (one point read).
+ * backend (PostgreSQL) another process may have appended: the header (`known`,
+ * when the caller just read it, else read here: one point read) is compared and
+ * an entry whose seq or hash differs from it is dropped.
  */
-export const freshCached = async (ctx: StoreContext, sid: string): Promise<E.Either<StoreError, CacheEntry | undefined>> => {
+export const freshCached = async (ctx: StoreContext, sid: string, known?: SessionHeader): Promise<E.Either<StoreError, CacheEntry | undefined>> => {
   const cached = ctx.cache.get(sid);
   if (cached === undefined || !ctx.io.shared) return E.right(cached);
-  const h = await ctx.io.header(sid);
+  const h = known !== undefined ? E.right(known) : await ctx.io.header(sid);
   if (E.isLeft(h)) return h;
   if (h.right !== undefined && h.right.lastSeq === cached.session.seq && h.right.lastHash === cached.session.head) return E.right(cached);
   ctx.cache.delete(sid);
@@ -236,18 +246,23 @@ export const loadAt = (ctx: StoreContext, sessionId: string, opts: { readonly at
       if (E.isLeft(s)) return s;
       target = s.right;
     }
-    if (opts.atRevision !== undefined) {
-      if (!isDigest(opts.atRevision)) return E.left(invalidArgument('atRevision', 'expected sha256:<64 lowercase hex>'));
+    if (opts.atRevision !== undefined && !isDigest(opts.atRevision)) return E.left(invalidArgument('atRevision', 'expected sha256:<64 lowercase hex>'));
+    // The header is read once and handed on (a shared backend's cache check and the load need it too).
+    let header: SessionHeader | undefined;
+    if (opts.atRevision !== undefined || ctx.io.shared) {
       const h = await requireHeader(ctx, sid.right);
       if (E.isLeft(h)) return h;
+      header = h.right;
+    }
+    if (opts.atRevision !== undefined) {
       const s = await firstSeqOf(ctx, sid.right, opts.atRevision);
       if (E.isLeft(s)) return s;
       target = s.right;
     }
-    const cached = await freshCached(ctx, sid.right);
+    const cached = await freshCached(ctx, sid.right, header);
     if (E.isLeft(cached)) return cached;
     if (cached.right !== undefined && (target === undefined || target === cached.right.session.seq)) return E.right(cached.right.session);
-    const l = await loadSession(ctx, sid.right, target);
+    const l = await loadSession(ctx, sid.right, target, header !== undefined ? { header } : {});
     if (E.isLeft(l)) return l;
     if (opts.atRevision !== undefined) {
       const c = checkRevisionIndex(sid.right, opts.atRevision, l.right.session);

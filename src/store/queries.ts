@@ -51,7 +51,7 @@ export const revisionGraph = (ctx: StoreContext, sessionId: string): Promise<E.E
     let state: SessionState;
     if (cached !== undefined && cached.session.seq === h.right.lastSeq) state = cached.session.state;
     else {
-      const l = await loadSession(ctx, sid.right, h.right.lastSeq);
+      const l = await loadSession(ctx, sid.right, h.right.lastSeq, { header: h.right });
       if (E.isLeft(l)) return l;
       state = l.right.session.state;
     }
@@ -153,7 +153,7 @@ export const revisionMessagesOf = (ctx: StoreContext, sessionId: string, revisio
     if (E.isLeft(seq)) return seq;
     const cached = ctx.cache.peek(sid.right);
     if (cached !== undefined && cached.session.seq === seq.right) return E.right([...cached.session.messages]);
-    const l = await loadSession(ctx, sid.right, seq.right);
+    const l = await loadSession(ctx, sid.right, seq.right, { header: h.right });
     if (E.isLeft(l)) return l;
     const c = checkRevisionIndex(sid.right, revision, l.right.session);
     if (E.isLeft(c)) return c;

@@ -12,7 +12,7 @@ import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJsonUnsafe } from '../../../src/model/json.ts';
-import { SessionStore, type StoreError } from '../../../src/store/index.ts';
+import { SessionStore, type StoreError, type UpdatePlan } from '../../../src/store/index.ts';
 import { importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { piImportStatus } from '../../../src/adapters/pi/provenance.ts';
 import { cleanupDirs, left, openStore, right, tempDir } from '../../store/helpers.ts';
@@ -88,8 +88,11 @@ describe('interrupted imports', () => {
     const planned = reference.map((s) => s.id);
     const rand = prng(20261203);
     const outcomes: string[] = [];
+    const spills = (tmp: string) => fs.readdirSync(tmp).filter((n) => n.startsWith('palimpsest-pi-'));
+    let leftBehind = 0;
     for (let run = 0; run < 20; run++) {
       const dir = tempDir('pi-kill');
+      const tmp = tempDir('pi-kill-tmp');
       // Kill after a random fraction of the commands is written, before the first (< 0) or never (> 1).
       const fraction = rand() * 1.1 - 0.05;
       let last = 'start';
@@ -97,8 +100,8 @@ describe('interrupted imports', () => {
       let error: string | undefined;
       const exit = await runChildLines(nodePath.join(import.meta.dirname, 'fixtures', 'import-child.ts'), [dir, file, '2'], {
         cwd: repo,
-        // A killed import leaves its spilled ops behind: in the run's own temp directory, removed with it.
-        env: { ...process.env, TMPDIR: tempDir('pi-kill-tmp') },
+        // The child spills its planned ops into the run's own temp directory.
+        env: { ...process.env, TMPDIR: tmp },
         onLine: (line, child) => {
           if (line.startsWith('error')) error ??= line;
           if (line.startsWith('total ')) total = Number(line.slice(6));
@@ -113,9 +116,11 @@ describe('interrupted imports', () => {
       if (exit.signal !== 'SIGKILL' && exit.code !== 0) throw new Error(`child failed: ${exit.stderr}`);
       const killedAt = `${exit.signal ?? 'exit'} after ${last}`;
       outcomes.push(killedAt);
+      // A killed child leaves its spill behind; the retry (spilling in the same directory) removes it.
+      if (exit.signal === 'SIGKILL' && spills(tmp).length > 0) leftBehind++;
       await withStoreAt(dir, async (store) => {
         const before = await expectNothingOrVisiblyIncomplete(store, planned);
-        const again = await importPiFile(store, file, { batchSize: 2 });
+        const again = await importPiFile(store, file, { batchSize: 2, spillDir: tmp });
         if (before.length === planned.length && before.every((s) => s.status === 'complete')) {
           expect(left(again)._tag).toBe('SessionExists');
         } else {
@@ -124,9 +129,11 @@ describe('interrupted imports', () => {
         expect(await stateOf(store)).toEqual(reference);
         expect(right(await store.verify()).every((r) => r.ok)).toBe(true);
       });
+      expect(spills(tmp)).toEqual([]);
     }
-    // The kills landed at many different points.
+    // The kills landed at many different points, and most left a spill for the retry to remove.
     expect(new Set(outcomes).size).toBeGreaterThanOrEqual(10);
+    expect(leftBehind).toBeGreaterThanOrEqual(10);
   });
 
   it('a write failure at every point of the import, then the same import: the same records as an uninterrupted import', { timeout: 120_000 }, async () => {
@@ -143,7 +150,7 @@ describe('interrupted imports', () => {
         let n = 0;
         const fail = (): E.Either<StoreError, never> => E.left({ _tag: 'StoreIoError', path: dir, message: `injected write failure ${n}` });
         const guard = <F extends (...a: never[]) => Promise<unknown>>(f: F): F => ((...a: never[]) => (n++ === failAt ? Promise.resolve(fail()) : f(...a))) as F;
-        const faulty: SessionStore = { ...real, append: guard(real.append), create: guard(real.create), fork: guard(real.fork), putBlob: guard(real.putBlob) };
+        const faulty: SessionStore = { ...real, append: guard(real.append), update: guard(real.update), create: guard(real.create), fork: guard(real.fork), putBlob: guard(real.putBlob) };
         const r = await importPiFile(faulty, file, { batchSize: 3 });
         writes = n;
         if (E.isRight(r)) return true;
@@ -234,8 +241,9 @@ describe('what a re-import is told', () => {
       let n = 0;
       const faulty: SessionStore = {
         ...real,
-        append: <const Cs extends readonly unknown[]>(...a: [string, Cs, { readonly expectedSeq: number }]) =>
-          ++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError' as const, path: dir, message: 'injected' })) : real.append(...a),
+        // The fourth write of records fails (the import writes with `update`).
+        update: <A, Err>(id: string, plan: UpdatePlan<A, Err>, o?: { readonly expectedSeq?: number }) =>
+          ++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError' as const, path: dir, message: 'injected' })) : real.update(id, plan, o),
       };
       expect(E.isLeft(await importPiFile(faulty, file, { batchSize: 2 }))).toBe(true);
     });
