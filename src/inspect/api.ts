@@ -12,12 +12,11 @@ import type { Message } from '../model/message.ts';
 import type { Session } from '../session/session.ts';
 import type { LogRecord } from '../session/record.ts';
 import type { SessionStore, StoreError } from '../store/index.ts';
-import { transcriptLength, transcriptSlice } from '../transcript/index.ts';
+import { readLazily, transcriptLength, transcriptSlice } from '../transcript/index.ts';
 import { commandSummary, messageSummary, roleLabel } from '../cli/format.ts';
 import { loadPoints } from './compare.ts';
 import { diffMessageSpans, messageDigest } from './diff.ts';
 import { textDiffs } from './textDiff.ts';
-import { readLazy } from './lazy.ts';
 import { searchMessages } from './search.ts';
 import { storeLabelSource, type LabelSource } from './labels.ts';
 import { loadPoint, type Point, type PointError } from './points.ts';
@@ -39,7 +38,7 @@ export const sessionsView = async (store: SessionStore): Promise<E.Either<StoreE
   for (const h of listed.right) {
     const s = await store.load(h.sessionId);
     if (E.isLeft(s)) return s;
-    const history = readLazy(() => s.right.transcriptHistory());
+    const history = s.right.readTranscriptHistory();
     if (E.isLeft(history)) return history;
     rows.push({
       sessionId: h.sessionId,
@@ -158,7 +157,7 @@ export const transcriptPage = async (
   const s = await loadPoint(store, sessionId, point, labels.resolve);
   if (E.isLeft(s)) return s;
   const t = s.right.state.transcript;
-  const page = readLazy(() => transcriptSlice(t, Math.min(offset, transcriptLength(t)), Math.min(offset + Math.min(limit, MAX_PAGE), transcriptLength(t))));
+  const page = readLazily(() => transcriptSlice(t, Math.min(offset, transcriptLength(t)), Math.min(offset + Math.min(limit, MAX_PAGE), transcriptLength(t))));
   if (E.isLeft(page)) return page;
   return E.right({
     sessionId,
@@ -221,7 +220,7 @@ export const logPage = async (store: SessionStore, sessionId: string, from: numb
 export const searchView = async (store: SessionStore, sessionId: string, query: string, point: Point = { kind: 'head' }, labels: LabelSource = storeLabelSource): Promise<E.Either<PointError, SearchView>> => {
   const s = await loadPoint(store, sessionId, point, labels.resolve);
   if (E.isLeft(s)) return s;
-  const all = readLazy(() => s.right.messages);
+  const all = s.right.readMessages();
   if (E.isLeft(all)) return all;
   return E.right(searchMessages(sessionId, all.right, query));
 };

@@ -6,7 +6,6 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Message } from '../model/message.ts';
 import { Session } from '../session/session.ts';
 import type { SessionStore } from '../store/index.ts';
-import { readLazy } from './lazy.ts';
 import { diffMessages, type MessageDiff } from './diff.ts';
 import { storeLabelSource } from './labels.ts';
 import { loadPoint, type LabelResolver, type Point, type PointError } from './points.ts';
@@ -118,11 +117,11 @@ export interface LoadedPoints {
 export const loadPoints = async (store: SessionStore, sessionId: string, a: Point, b: Point, labels: LabelResolver): Promise<E.Either<PointError, LoadedPoints>> => {
   const sa = await loadPoint(store, sessionId, a, labels);
   if (E.isLeft(sa)) return sa;
-  const am = readLazy(() => sa.right.messages);
+  const am = sa.right.readMessages();
   if (E.isLeft(am)) return am;
   const sb = (await derivePoint(store, sessionId, sa.right, b)) ?? (await loadPoint(store, sessionId, b, labels));
   if (E.isLeft(sb)) return sb;
-  const bm = readLazy(() => sb.right.messages);
+  const bm = sb.right.readMessages();
   if (E.isLeft(bm)) return bm;
   return E.right({ a: infoOf(sessionId, a, sa.right, am.right), b: infoOf(sessionId, b, sb.right, bm.right), aMessages: am.right, bMessages: bm.right });
 };

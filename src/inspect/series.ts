@@ -26,8 +26,7 @@ import { reduce } from '../session/replay.ts';
 import type { SessionState } from '../session/state.ts';
 import type { LogRecord } from '../session/record.ts';
 import type { SessionStore, StoreError } from '../store/index.ts';
-import { transcriptLength, transcriptMessages } from '../transcript/index.ts';
-import { readLazy } from './lazy.ts';
+import { readLazily, transcriptLength, transcriptMessages } from '../transcript/index.ts';
 import type { SeriesView } from './views.ts';
 
 /** The text size of a message (UTF-16 code units of its text). */
@@ -58,7 +57,7 @@ const readOff = (t: Extract<Tracker, { kind: 'sizes' }>, rec: LogRecord): boolea
 };
 
 /** The text sizes of a state's transcript (reads every message: lazy chunks included). */
-const sizesOf = (state: SessionState): E.Either<StoreError, number[]> => readLazy(() => transcriptMessages(state.transcript).map(textSize));
+const sizesOf = (state: SessionState): E.Either<StoreError, number[]> => readLazily(() => transcriptMessages(state.transcript).map(textSize));
 
 /** Applies a record by replay (`reduce`) and recounts the sizes (see `resize`). */
 const replayStep = (t: Extract<Tracker, { kind: 'replay' }>, rec: LogRecord): E.Either<StoreError, void> => {
@@ -70,7 +69,7 @@ const replayStep = (t: Extract<Tracker, { kind: 'replay' }>, rec: LogRecord): E.
   }
   const prev = t.state;
   t.state = next.right;
-  return readLazy(() => resize(t, prev, rec));
+  return readLazily(() => resize(t, prev, rec));
 };
 
 /**

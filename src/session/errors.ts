@@ -11,7 +11,7 @@ import type { SystemContextError } from '../machines/systemContext.ts';
 import type { ToolVisibilityError } from '../machines/toolVisibility.ts';
 import type { InvalidRealtimeEvent } from '../machines/realtime.ts';
 import type { SessionArchived, SessionNotArchived } from '../machines/lifecycle.ts';
-import type { TranscriptRewriteError, HistoryStateMalformed, MessageIndexOutOfBounds, MessageRoleMismatch, BlockIndexOutOfBounds, InvalidTranscriptShape } from '../transcript/index.ts';
+import type { LazyReadError, TranscriptRewriteError, HistoryStateMalformed, MessageIndexOutOfBounds, MessageRoleMismatch, BlockIndexOutOfBounds, InvalidTranscriptShape } from '../transcript/index.ts';
 
 /** A command (from a caller or a log) does not decode; `path` and `reason` as in `DecodeError`. */
 export interface InvalidCommand {
@@ -83,10 +83,14 @@ export type SessionError =
   | MessageIndexOutOfBounds
   | MessageRoleMismatch
   | BlockIndexOutOfBounds
-  | InvalidTranscriptShape;
+  | InvalidTranscriptShape
+  | LazyReadError;
 
-/** Errors of `commitTranscriptRewrite` and `replaceSyntheticNotices` (revisions.md §3, machines.md §5). */
-export type TranscriptEditError = TranscriptRewriteError | InvalidTranscriptShape | SessionArchived | InvalidCommand;
+/**
+ * Errors of `commitTranscriptRewrite` and `replaceSyntheticNotices` (revisions.md §3, machines.md §5),
+ * plus `LazyReadError` when the edit needs a lazily loaded chunk of a stored session that cannot be read.
+ */
+export type TranscriptEditError = TranscriptRewriteError | InvalidTranscriptShape | SessionArchived | InvalidCommand | LazyReadError;
 
 /** Builds an `InvalidCommand` from a decode failure. */
 export const invalidCommand = (e: DecodeError): InvalidCommand => ({ _tag: 'InvalidCommand', path: e.path, reason: e.reason, message: `invalid command: ${e.message}` });

@@ -31,12 +31,16 @@ import {
   transcriptMessageAt,
   transcriptMessages,
   transcriptRevision,
+  transcriptSlice,
+  readLazily,
+  LazyReadFailure,
   vecFrom,
   vecGet,
   vecIter,
   vecPush,
   vecSize,
   vecToArray,
+  type LazyReadError,
   type PVec,
   type TranscriptHistoryState,
   type TranscriptReplacement,
@@ -198,9 +202,31 @@ export class Session {
   get head(): Digest {
     return this.state.head;
   }
-  /** The transcript (a fresh array each call; messages are frozen). */
+  /**
+   * The transcript (a fresh array each call; messages are frozen). On a session
+   * loaded from a store, messages below the last chunk are read on first use;
+   * use `readMessages()` there, which returns a failed read (a chunk missing or
+   * altered on disk, a closed store) as `Left` — this getter, spec-normative
+   * and typed `Message[]`, can only throw it (`LazyReadFailure`).
+   */
   get messages(): readonly Message[] {
     return transcriptMessages(this.state.transcript);
+  }
+  /**
+   * Messages `[start, end)` (default: all; clamped to the transcript), a fresh
+   * frozen-message array. `Left(LazyReadError)` when a lazily loaded chunk they
+   * need cannot be read: `CorruptRecord { sessionId, seq }` of the snapshot the
+   * chunk belongs to, `StoreClosed`, `StoreIoError`. Never throws for that.
+   */
+  readMessages(start = 0, end: number = this.messageCount): E.Either<LazyReadError, readonly Message[]> {
+    const n = this.messageCount;
+    const from = Math.max(0, Math.min(n, Math.floor(start)));
+    const to = Math.max(from, Math.min(n, Math.floor(end)));
+    return readLazily(() => (from === 0 && to === n ? transcriptMessages(this.state.transcript) : transcriptSlice(this.state.transcript, from, to)));
+  }
+  /** The message at `index` (`Right(undefined)` outside the transcript); lazy read failures as in `readMessages`. */
+  readMessage(index: number): E.Either<LazyReadError, Message | undefined> {
+    return readLazily(() => transcriptMessageAt(this.state.transcript, index));
   }
   /** Number of messages, without copying them. */
   get messageCount(): number {
@@ -246,17 +272,40 @@ export class Session {
   transcriptRevision(): Digest {
     return transcriptRevision(this.state.transcript);
   }
-  /** `{ head, commits, revisions }`, or `undefined` until the first rewrite commit. */
+  /**
+   * `{ head, commits, revisions }`, or `undefined` until the first rewrite commit.
+   * On a stored session whose lazily loaded lists cannot be read it throws
+   * `LazyReadFailure`; `readTranscriptHistory()` returns that as `Left`.
+   */
   transcriptHistory(): TranscriptHistoryState | undefined {
-    if (vecSize(this.state.commits) === 0) return undefined;
-    return { head: this.transcriptRevision(), commits: vecToArray(this.state.commits), revisions: vecToArray(this.state.revisions) };
+    const r = this.readTranscriptHistory();
+    if (E.isLeft(r)) throw new LazyReadFailure(r.left);
+    return r.right;
+  }
+  /** `transcriptHistory` with lazy read failures (see `readMessages`) returned as `Left` instead of thrown. */
+  readTranscriptHistory(): E.Either<LazyReadError, TranscriptHistoryState | undefined> {
+    if (vecSize(this.state.commits) === 0) return E.right(undefined);
+    return readLazily(() => ({ head: this.transcriptRevision(), commits: vecToArray(this.state.commits), revisions: vecToArray(this.state.revisions) }));
   }
   /**
    * The messages of any revision this session has had as head since its genesis
    * (rebuilt by replaying the in-memory log up to the record that produced it);
-   * `undefined` for a revision it never had.
+   * `undefined` for a revision it never had. Throws `LazyReadFailure` where
+   * `readTranscriptRevisionMessages` returns `Left`.
    */
   transcriptRevisionMessages(revision: Digest): Message[] | undefined {
+    const r = this.readTranscriptRevisionMessages(revision);
+    if (E.isLeft(r)) throw new LazyReadFailure(r.left);
+    return r.right;
+  }
+  /**
+   * `transcriptRevisionMessages` with lazy read failures (see `readMessages`)
+   * returned as `Left` instead of thrown.
+   */
+  readTranscriptRevisionMessages(revision: Digest): E.Either<LazyReadError, Message[] | undefined> {
+    return readLazily(() => this.revisionMessages(revision));
+  }
+  private revisionMessages(revision: Digest): Message[] | undefined {
     if (transcriptRevision(this.base.transcript) === revision && this.base.seq > 0) return [...transcriptMessages(this.base.transcript)];
     let upTo = -1;
     let i = 0;
@@ -295,7 +344,9 @@ export class Session {
    * shape is decoded all the same and its result is `unknown`.
    */
   apply<const C>(command: C): E.Either<SessionError, Applied<ResultOfInput<C>>> {
-    const r = applyCommand(this.state, command, { at: this.nextAt(), ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}) });
+    const ctx = { at: this.nextAt(), ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}) };
+    const read = readLazily(() => applyCommand(this.state, command, ctx));
+    const r = E.isLeft(read) ? read : read.right;
     if (E.isLeft(r)) return r;
     return E.right({ session: this.advancedBy(r.right), result: r.right.result });
   }
@@ -591,8 +642,13 @@ export class Session {
   /**
    * Replays the in-memory log from its base and checks the hash chain, every
    * record hash, every recorded revision, and that the result equals this state.
+   * A lazily loaded chunk that cannot be read is `Left(LazyReadError)`.
    */
   verify(): E.Either<VerifyError, VerifyReport> {
+    const checked = readLazily(() => this.replayCheck());
+    return E.isLeft(checked) ? checked : checked.right;
+  }
+  private replayCheck(): E.Either<VerifyError, VerifyReport> {
     const records = vecToArray(this.records);
     const r = replayRecords(records, { base: this.base, ...(this.parentAtFork !== undefined ? { parent: this.parentAtFork } : {}) });
     if (E.isLeft(r)) return r;

@@ -36,6 +36,7 @@ import { arrayOf, decodeWith, literal, nat, strict, type Codec } from '../model/
 import { canonicalJsonUnsafe } from '../model/json.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
 import type { StoreError } from './errors.ts';
+import type { LazyReadFailure } from '../transcript/lazy.ts';
 
 /** Items per chunk; equals the transcript's checkpoint interval (K of model.md §7.4). */
 export const CHUNK_SIZE = 256;
@@ -216,27 +217,14 @@ export const readList = async <T, Err>(
 // ---- lazy reading -------------------------------------------------------------
 
 /**
- * Thrown (never returned) when a lazily loaded list cannot be read: `error` is the
- * `StoreError` (`CorruptRecord { sessionId, seq }` of the snapshot the list came
- * from, for a missing or corrupt chunk; `StoreClosed` once the store is closed;
- * `StoreIoError`). Its own fields are the error's (`_tag`, `message`, …), so code
- * that treats thrown tagged objects as errors (the CLI) reports it as that error;
- * the store's functions catch it and return `Left(error)`.
+ * A lazily loaded list that cannot be read throws `LazyReadFailure` (defined
+ * with the lazy vector, `transcript/lazy.ts`) carrying the `StoreError`:
+ * `CorruptRecord { sessionId, seq }` of the snapshot the list came from for a
+ * missing or corrupt chunk, `StoreClosed` once the store is closed,
+ * `StoreIoError`. The store's functions and the `Session` readers turn it into
+ * `Left(error)`.
  */
-export class LazyReadFailure extends Error {
-  readonly _tag: StoreError['_tag'];
-  readonly error: StoreError;
-  constructor(error: StoreError) {
-    super(error.message);
-    this.name = 'LazyReadFailure';
-    Object.assign(this, error);
-    this._tag = error._tag;
-    this.error = error;
-  }
-}
-
-/** Whether `e` is a `LazyReadFailure`. */
-export const isLazyReadFailure = (e: unknown): e is LazyReadFailure => e instanceof LazyReadFailure;
+export { LazyReadFailure, isLazyReadFailure, readLazily } from '../transcript/lazy.ts';
 
 /** Reads a chunk's stored value synchronously (`undefined` when absent); throws `LazyReadFailure` for a closed store or an I/O failure. */
 export type SyncChunkReader = (id: ChunkId) => string | undefined;

@@ -3,7 +3,7 @@
  * value must keep (README §2, revisions.md §2–§7), reported as values.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { transcriptDigest } from '../model/index.ts';
+import { transcriptDigest, type Message } from '../model/index.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
 import { Session, type SessionError } from '../session/index.ts';
 import { firstPairingFault } from './pairing.ts';
@@ -14,6 +14,8 @@ export type SessionViolation =
   | { readonly invariant: 'orphaned_tool_result' | 'dangling_tool_call' | 'duplicate_tool_id'; readonly index: number; readonly message: string }
   /** `transcriptRevision()` is not the digest of `messages`. */
   | { readonly invariant: 'revision_mismatch'; readonly expected: string; readonly actual: string; readonly message: string }
+  /** The messages (or a lazily loaded chunk of them) cannot be read: `error` is the `LazyReadError`. */
+  | { readonly invariant: 'messages_unreadable'; readonly error: { readonly _tag: string; readonly message: string }; readonly message: string }
   /** `verify()` refused the log (broken chain, bad hash, replay divergence, state mismatch): `error` is its typed error. */
   | { readonly invariant: 'log_invalid'; readonly error: { readonly _tag: string; readonly message: string }; readonly message: string }
   /** A revision a record produced cannot be read back, or reads back as other messages. */
@@ -26,22 +28,22 @@ export type SessionInvariantReport =
   | { readonly ok: true; readonly records: number; readonly revision: string }
   | { readonly ok: false; readonly violations: readonly SessionViolation[] };
 
-const pairingViolations = (session: Session): SessionViolation[] => {
-  const ms = session.messages;
+const pairingViolations = (ms: readonly Message[]): SessionViolation[] => {
   const fault = firstPairingFault(ms);
   // a trailing call without results is a running tool, not a fault
   if (fault === undefined || (fault.fault === 'dangling_tool_call' && fault.index === ms.length - 1)) return [];
   return [{ invariant: fault.fault, index: fault.index, message: fault.message }];
 };
 
-const revisionViolations = (session: Session): SessionViolation[] => {
+const revisionViolations = (session: Session, messages: readonly Message[]): SessionViolation[] => {
   const out: SessionViolation[] = [];
-  const digest = transcriptDigest(session.messages);
+  const digest = transcriptDigest(messages);
   if (digest !== session.transcriptRevision()) {
     out.push({ invariant: 'revision_mismatch', expected: digest, actual: session.transcriptRevision(), message: `transcriptRevision() is ${session.transcriptRevision()}, the messages digest to ${digest}` });
   }
   for (const r of session.log) {
-    const ms = session.transcriptRevisionMessages(r.revision);
+    const read = session.readTranscriptRevisionMessages(r.revision);
+    const ms = E.isLeft(read) ? undefined : read.right;
     if (ms === undefined || transcriptDigest(ms) !== r.revision) {
       out.push({ invariant: 'revision_unreadable', seq: r.seq, revision: r.revision, message: `revision ${r.revision} of record ${r.seq} ${ms === undefined ? 'cannot be read' : 'reads back as other messages'}` });
     }
@@ -76,7 +78,11 @@ const replayViolations = (session: Session): SessionViolation[] => {
  * seq 1 reproduces head, revision, metadata and usage. Never throws.
  */
 export const checkSessionInvariants = (session: Session): SessionInvariantReport => {
-  const violations = [...pairingViolations(session), ...revisionViolations(session), ...replayViolations(session)];
+  const messages = session.readMessages();
+  const transcript = E.isLeft(messages)
+    ? [{ invariant: 'messages_unreadable' as const, error: messages.left, message: `messages: ${messages.left.message}` }]
+    : [...pairingViolations(messages.right), ...revisionViolations(session, messages.right)];
+  const violations = [...transcript, ...replayViolations(session)];
   return violations.length === 0 ? { ok: true, records: session.log.length, revision: session.transcriptRevision() } : { ok: false, violations };
 };
 

@@ -7,3 +7,4 @@ export * from './rewrite.ts';
 export * from './record.ts';
 export * from './history.ts';
 export * from './replacement.ts';
+export * from './lazy.ts';

@@ -7,12 +7,14 @@
  * it does not need to, and that reading after close fails clearly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import * as E from 'fp-ts/lib/Either.js';
 import { Session } from '../../src/session/session.ts';
 import { exportPiSession } from '../../src/adapters/pi/store.ts';
 import { transcriptDigest } from '../../src/model/index.ts';
 import { vecToArray, vecUnloadedLeaves } from '../../src/transcript/index.ts';
 import type { SessionStore } from '../../src/store/index.ts';
-import { appendCmd, cleanupDirs, dumpDb, msg, openStore, right, tempDir } from './helpers.ts';
+import { checkSessionInvariants } from '../../src/testing/index.ts';
+import { appendCmd, cleanupDirs, dumpDb, msg, openStore, right, snapshotKey, tempDir, withRawDb } from './helpers.ts';
 
 afterEach(cleanupDirs);
 
@@ -137,16 +139,62 @@ describe('lazy cold loads', () => {
     right(await again.close());
   });
 
-  it('reading a lazily loaded session after its store closed throws StoreClosed; what was read stays readable', async () => {
+  it('reading a lazily loaded session after its store closed is Left(StoreClosed) from every reader; what was read stays readable', async () => {
     const dir = await build();
     const store = await openStore(dir);
     const unread = right(await store.load('s'));
     const read = right(await store.load('s'));
     const messages = read.messages;
     right(await store.close());
-    expect(() => unread.messages).toThrow(expect.objectContaining({ _tag: 'StoreClosed', path: store.path }));
+    const closed = { _tag: 'StoreClosed', path: store.path };
+    expect(unread.readMessages()).toEqual(E.left(expect.objectContaining(closed)));
+    expect(unread.readMessage(3)).toEqual(E.left(expect.objectContaining(closed)));
+    // verify() replays the in-memory tail from the snapshot state: it needs no chunk.
+    expect(E.isRight(unread.verify())).toBe(true);
+    expect(unread.readTranscriptRevisionMessages(read.transcriptRevision())).toEqual(E.left(expect.objectContaining(closed)));
+    // The spec-typed getter can only throw it.
+    expect(() => unread.messages).toThrow(expect.objectContaining(closed));
     expect(read.messages).toEqual(messages);
+    expect(read.readMessages(1000, 1010)).toEqual(E.right(messages.slice(1000, 1010)));
+    // The tail (messages after the last full chunk) is in memory: reading it needs no store.
+    expect(unread.readMessages(1290)).toEqual(E.right(messages.slice(1290)));
+    expect(unread.readMessage(1299)).toEqual(E.right(messages[1299]));
     // Appending in memory needs only the last message and the head accumulator.
     expect(right(unread.push(msg(1300))).messageCount).toBe(1301);
+    // A rewrite inside the unread prefix needs a chunk: Left, nothing thrown.
+    const edit = unread.commitTranscriptRewrite({ selection: { type: 'message_range', start: 10, end: 20 }, replacement: [msg(10, 'summary')], reason: { kind: 'compaction' } });
+    expect(edit).toEqual(E.left(expect.objectContaining(closed)));
+  });
+
+  it('a chunk altered on disk after the load is Left(CorruptRecord) naming the snapshot, from readers, methods and checkSessionInvariants', async () => {
+    const dir = await build();
+    const store = await openStore(dir);
+    const loaded = right(await store.load('s'));
+    const eager = await replayed(store, 's');
+    right(await store.close());
+    const snapshotSeq = 1001;
+    await withRawDb(dir, async (db) => {
+      const snap = JSON.parse((await db.get(snapshotKey('s', snapshotSeq)))!);
+      const key = `C/${snap.transcript.messages.last}`;
+      await db.put(key, (await db.get(key))!.replace('message 700"', 'message X"'));
+    });
+    const reopened = await openStore(dir);
+    const cold = right(await reopened.load('s'));
+    const corrupt = { _tag: 'CorruptRecord', sessionId: 's', seq: snapshotSeq };
+    expect(cold.readMessages()).toEqual(E.left(expect.objectContaining(corrupt)));
+    expect(cold.readMessages(600, 700)).toEqual(E.left(expect.objectContaining(corrupt)));
+    // Chunks are found by walking the chain down from the last one, so the intact chunks 0 and 1 are unreachable too.
+    expect(cold.readMessages(0, 10)).toEqual(E.left(expect.objectContaining(corrupt)));
+    // The tail after the last full chunk is in the snapshot itself.
+    expect(cold.readMessages(768)).toEqual(E.right(eager.messages.slice(768)));
+    const edit = cold.commitTranscriptRewrite({ selection: { type: 'message_range', start: 600, end: 610 }, replacement: [msg(600, 'summary')], reason: { kind: 'compaction' } });
+    expect(edit).toEqual(E.left(expect.objectContaining(corrupt)));
+    expect(right(await reopened.verify('s'))[0]!.ok).toBe(false);
+    const report = checkSessionInvariants(cold);
+    expect(report.ok ? [] : report.violations.map((v) => v.invariant)).toContain('messages_unreadable');
+    // The same paths through the store are Left too; the loaded session from before the edit still reads its own copy.
+    expect(E.isLeft(await reopened.forkAt('s', 650, { id: 'c' }))).toBe(true);
+    expect(loaded.readMessages()).toEqual(E.left(expect.objectContaining({ _tag: 'StoreClosed' })));
+    right(await reopened.close());
   });
 });

@@ -267,7 +267,7 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
   getItems(limit?: number, _runContext?: RunContext<unknown>): Promise<AgentInputItem[]> {
     return this.serialized(async () => {
       const s = orReject(await this.store.load(this.sessionId));
-      return lastAgentItems(s.messages, limit);
+      return lastAgentItems(orReject(s.readMessages()), limit);
     });
   }
 

@@ -567,7 +567,9 @@ const drive = async (engine: SessionEngine, turn: TurnHandle, opts: AgentTurnOpt
 
     // 4. The model call; only a complete reply is written.
     const now = Date.now();
-    const reply = await callModel({ opts, messages: [...session.messages, ...opening.map((m) => stampMessage(m, now))], offered, signal });
+    const transcript = session.readMessages();
+    if (E.isLeft(transcript)) return fail(transcript.left);
+    const reply = await callModel({ opts, messages: [...transcript.right, ...opening.map((m) => stampMessage(m, now))], offered, signal });
     if (E.isLeft(reply)) return fail(reply.left);
     if (signal.aborted) return fail('cancelled');
     const turnReply = reply.right;

@@ -4,13 +4,12 @@
  * `importPiFile(store, file)` scans a pi JSONL file in one streamed pass
  * (`scan.ts`: every line parsed and checked, the digest and source chunk ids
  * computed, only a small per-entry index kept), plans each branch from entries
- * read back chunk by chunk (`plan.ts`), spilling the planned ops to a temp
- * directory (`spill.ts`), checks the plan against in-memory sessions (a dry
- * run: every command is reduced once before anything is written, so a plan the
- * session layer would refuse writes nothing; it keeps session states, not
- * logs), then writes it. No phase holds the file, its entries or its commands:
- * memory is the index, one op digest per planned op, the states of the
- * sessions (what the store's own cache holds too) and a batch of commands.
+ * read back chunk by chunk (`plan.ts`), spilling the planned ops to disk
+ * (`spill.ts`), then writes them (`sessionWrite.ts`): each command is applied
+ * once, by `store.update`, whose records are written as they are. No phase
+ * holds the file, its entries or its commands: memory is the index, one op
+ * digest per planned op, the state of the session being written (what the
+ * store's own cache holds) and a batch of commands.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
@@ -29,8 +28,9 @@
  * - ops become commands: `append` → `messages_appended`, `rewrite` →
  *   `transcript_rewritten` (a validated rewrite commit, reason `compaction`),
  *   `metadata_set` → `metadata_set`, `usage` → `usage_recorded`, written in
- *   appends of at most `batchSize` (default 64) commands; each append is one
- *   atomic LevelDB batch.
+ *   updates of at most `batchSize` (default 64) commands; each is one atomic
+ *   batch. A command the session layer refuses (a planner bug) stops the
+ *   import with `PiImportRefused`, leaving what was written incomplete.
  * - when every session is written, each gets a last record `pi.imported`
  *   marking it complete.
  *
@@ -53,13 +53,9 @@
  * (`sourceExport.ts` for imported sessions, `export.ts` otherwise).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Session } from '../../session/session.ts';
-import { decodeCommand, type SessionCommand } from '../../session/commands.ts';
-import type { LogRecord } from '../../session/record.ts';
+import type { SessionCommand } from '../../session/commands.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
-import type { Json } from '../../model/json.ts';
-import { canonicalJsonUnsafe } from '../../model/json.ts';
-import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
+import type { SessionStore, StoreError } from '../../store/index.ts';
 import { PI_SOURCE_CHUNK_TYPE, piSourceManifest, type PiSourceBlob } from './source.ts';
 import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlob, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiSessions, type PiPlanOp, type PiPlanShape, type PiPlanShapes } from './plan.ts';
@@ -67,6 +63,7 @@ import type { PiImportError, PiImportReport } from './report.ts';
 import { PiFileChangedError, scanPiFile, type PiFileChanged, type PiScan } from './scan.ts';
 import { openOpSpill } from './spill.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
+import { writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -76,11 +73,15 @@ export interface PiFileError {
   readonly message: string;
 }
 
-/** The dry run refused a planned command (a planner bug or data the planner let through); nothing was written. */
+/**
+ * The session layer refused a planned command (a planner bug or data the
+ * planner let through): the import stops; what it wrote before stays without
+ * its completion mark (visibly incomplete).
+ */
 export interface PiImportRefused {
   readonly _tag: 'PiImportRefused';
   readonly file: string;
-  /** The plan key of the session, and the index of the op in its `ops`. */
+  /** The plan key of the session, and the index of the op in its `ops` (past them: its labels). */
   readonly sessionKey: string;
   readonly op: number;
   /** The session layer's error. */
@@ -204,27 +205,6 @@ export const commandOfOp = (op: PiPlanOp): SessionCommand => {
   }
 };
 
-/** One session as the import writes it: computed by the dry run, compared on a resume. */
-interface ExpectedSession {
-  readonly key: string;
-  readonly id: string;
-  /** Its index in the plan (its ops are `ops(index)`). */
-  readonly index: number;
-  readonly leafLine: number;
-  /** The genesis: a root's metadata, or the fork parent's id and seq. */
-  readonly genesis: { readonly kind: 'root'; readonly metadata: Record<string, Json> } | { readonly kind: 'fork'; readonly parentId: string; readonly seq: number };
-  /** The indices of the session's ops the dry run found inert (they write no record). */
-  readonly inert: ReadonlySet<number>;
-  /** The label commands written after the ops. */
-  readonly labels: readonly SessionCommand[];
-  /** How many commands (records 2, 3, …) come before the completion. */
-  readonly commands: number;
-  /** The completion record (`pi.imported`). */
-  readonly completion: SessionCommand;
-  /** The blob of original times (`provenance.ts`), stored before the completion. */
-  readonly times: PiSourceBlob;
-}
-
 /**
  * The op counts after which each session must provide a fork point: the
  * `afterOp` of every fork taken from it (0 is its genesis).
@@ -239,135 +219,6 @@ const forkPoints = (sessions: readonly PiPlanShape[]): Map<string, Set<number>> 
   }
   return m;
 };
-
-/** Records after which the dry run drops a session's in-memory log (its state is all it needs). */
-const DRY_RUN_LOG = 256;
-
-/**
- * Reduces every planned command against in-memory sessions (forks included),
- * reading each session's ops from `ops`, so that a refusal is found before
- * anything is written, and returns what each session must hold: which ops are
- * inert, its label commands, the fork seqs and the completion marks. Keeps the
- * state of each session (and of each fork point), not its log.
- */
-const dryRun = async (
-  file: string,
-  plan: PiPlanShapes,
-  ops: (session: number) => AsyncIterable<PiPlanOp>,
-  ids: ReadonlyMap<string, string>,
-  mark: PiImportMark,
-): Promise<E.Either<PiImportRefused, ExpectedSession[]>> => {
-  // The state of each session after each fork point it must provide, with the highest source line in it.
-  const at = new Map<string, Map<number, { session: Session; maxLine: number }>>();
-  const points = forkPoints(plan.sessions);
-  const out: ExpectedSession[] = [];
-  for (const [index, s] of plan.sessions.entries()) {
-    const id = ids.get(s.key)!;
-    const clock = (): number => s.createdAt;
-    let session: Session;
-    let genesis: ExpectedSession['genesis'];
-    let maxLine = 0;
-    if (s.forkOf === undefined) {
-      const metadata = { ...s.metadata, [PI_IMPORT_KEY]: importMarkJson(mark) };
-      session = Session.create({ id, metadata, clock });
-      genesis = { kind: 'root', metadata };
-    } else {
-      const parent = at.get(s.forkOf.sessionKey)?.get(s.forkOf.afterOp);
-      if (parent === undefined) throw new Error(`pi import: fork parent ${s.forkOf.sessionKey} after op ${s.forkOf.afterOp} was not planned before ${s.key}`);
-      session = parent.session.fork({ id, clock });
-      maxLine = parent.maxLine;
-      genesis = { kind: 'fork', parentId: ids.get(s.forkOf.sessionKey)!, seq: parent.session.seq };
-    }
-    const cuts = points.get(s.key);
-    const mine = new Map<number, { session: Session; maxLine: number }>();
-    at.set(s.key, mine);
-    if (cuts?.has(0)) mine.set(0, { session, maxLine });
-    // When each record's event happened (pi's entry times, ms): times[seq - 1].
-    const times: number[] = [s.createdAt];
-    // For the labels: the first record (seq, revision) at which each target line is in the transcript.
-    const targets = [...new Set(s.labels.map((l) => l.targetLine))].sort((a, b) => a - b);
-    const reached = new Map<number, { seq: number; revision: Digest }>();
-    let nextTarget = 0;
-    const reach = (): void => {
-      while (nextTarget < targets.length && targets[nextTarget]! <= maxLine) {
-        reached.set(targets[nextTarget]!, { seq: session.seq, revision: session.transcriptRevision() });
-        nextTarget++;
-      }
-    };
-    reach();
-    const inert = new Set<number>();
-    let i = 0;
-    for await (const op of ops(index)) {
-      const r = session.apply(commandOfOp(op));
-      if (E.isLeft(r)) {
-        const e = r.left;
-        return E.left({
-          _tag: 'PiImportRefused',
-          file,
-          sessionKey: s.key,
-          op: i,
-          cause: { _tag: e._tag, message: e.message },
-          message: `${file}: planned op ${i} (${op.op}) of session ${s.key} was refused: ${e.message}`,
-        });
-      }
-      if (r.right.session.seq > session.seq) times.push(op.at);
-      else inert.add(i);
-      session = r.right.session;
-      if (session.log.length >= DRY_RUN_LOG) session = rebased(session, clock);
-      if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
-        maxLine = op.line;
-        reach();
-      }
-      i++;
-      if (cuts?.has(i)) mine.set(i, { session, maxLine });
-    }
-    // pi labels become palimpsest labels at the first record holding their target (file order: the last one wins).
-    const labels = new Map<string, LabelTarget & { pi: string }>();
-    for (const l of s.labels) {
-      for (const [name, v] of labels) if (v.pi === l.targetId) labels.delete(name);
-      if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
-      const hit = reached.get(l.targetLine);
-      if (hit !== undefined) labels.set(l.label, { sessionId: id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
-    }
-    const labelCommands: SessionCommand[] = [];
-    for (const [name, v] of [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const command = labelCommand(name, v, v.pi);
-      const r = session.apply(command);
-      if (E.isLeft(r)) throw new Error(`pi import: the label ${name} was refused: ${r.left.message}`);
-      if (r.right.session.seq > session.seq) {
-        times.push(times[times.length - 1]!);
-        labelCommands.push(command);
-      }
-      session = r.right.session;
-    }
-    times.push(times[times.length - 1]!); // the completion record
-    const timesBlob = piTimesBlob(id, times);
-    const completion: SessionCommand = {
-      type: 'metadata_set',
-      key: PI_IMPORTED_KEY,
-      value: importedMarkJson({ sessionId: id, leafLine: s.leafLine, messages: session.messageCount, revision: session.transcriptRevision(), times: timesBlob.id }),
-    };
-    out.push({ key: s.key, id, index, leafLine: s.leafLine, genesis, inert, labels: labelCommands, commands: times.length - 2, completion, times: timesBlob });
-  }
-  return E.right(out);
-};
-
-/** `session` without its in-memory log (same state). */
-const rebased = (session: Session, clock: () => number): Session => {
-  const r = Session.fromState(session.state, [], { clock });
-  if (E.isLeft(r)) throw new Error(`pi import: rebasing ${session.id} failed: ${r.left.message}`);
-  return r.right;
-};
-
-/** The commands of records 2, 3, … of `x` (before the completion): its non-inert ops, then its labels. */
-async function* commandsOf(x: ExpectedSession, ops: (session: number) => AsyncIterable<PiPlanOp>): AsyncGenerator<SessionCommand> {
-  let i = 0;
-  for await (const op of ops(x.index)) {
-    if (!x.inert.has(i)) yield commandOfOp(op);
-    i++;
-  }
-  yield* x.labels;
-}
 
 const codeOf = (e: unknown): string | undefined =>
   typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
@@ -464,19 +315,21 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
   });
 };
 
+/** Stores one blob, checking the store names it as computed. Errors: the store's write errors. */
+const putSourceBlob = async (store: SessionStore, b: PiSourceBlob): Promise<E.Either<StoreError, void>> => {
+  const r = await store.putBlob(b.mediaType, b.bytes);
+  if (E.isLeft(r)) return r;
+  if (r.right !== b.id) throw new Error(`pi source: the store named blob ${b.id} ${r.right}`);
+  return E.right(undefined);
+};
+
 /**
  * Stores the source chunks (read again from the file and checked against the
- * scan), the manifest, then `extra` blobs. Idempotent (content-addressed); a
- * stop part-way leaves only unreferenced blobs. Errors: the store's write
- * errors, `PiFileChanged`.
+ * scan), then the manifest. Idempotent (content-addressed); a stop part-way
+ * leaves only unreferenced blobs. Errors: the store's write errors,
+ * `PiFileChanged`.
  */
-const storeSource = async (store: SessionStore, source: PiFilePlan['source'], extra: readonly PiSourceBlob[]): Promise<E.Either<StoreError | PiFileChanged, void>> => {
-  const put = async (b: PiSourceBlob): Promise<E.Either<StoreError, void>> => {
-    const r = await store.putBlob(b.mediaType, b.bytes);
-    if (E.isLeft(r)) return r;
-    if (r.right !== b.id) throw new Error(`pi source: the store named blob ${b.id} ${r.right}`);
-    return E.right(undefined);
-  };
+const storeSource = async (store: SessionStore, source: PiFilePlan['source']): Promise<E.Either<StoreError | PiFileChanged, void>> => {
   for (const [i, c] of source.scan.chunks.entries()) {
     let bytes: Uint8Array;
     try {
@@ -486,18 +339,11 @@ const storeSource = async (store: SessionStore, source: PiFilePlan['source'], ex
       if (e instanceof PiFileChangedError) return E.left(e.error);
       throw e;
     }
-    const r = await put({ mediaType: PI_SOURCE_CHUNK_TYPE, bytes, id: c.id });
+    const r = await putSourceBlob(store, { mediaType: PI_SOURCE_CHUNK_TYPE, bytes, id: c.id });
     if (E.isLeft(r)) return r;
   }
-  for (const b of [source.manifest, ...extra]) {
-    const r = await put(b);
-    if (E.isLeft(r)) return r;
-  }
-  return E.right(undefined);
+  return putSourceBlob(store, source.manifest);
 };
-
-/** What is in the store under one planned id before the write. */
-type Existing = { readonly kind: 'absent' } | { readonly kind: 'present'; readonly seq: number; readonly status: PiImportStatus };
 
 const conflict = (id: string, existing: PiImportStatus, file: string, digest: Digest): PiImportConflict => {
   const other = existing.kind === 'none' ? undefined : existing.mark;
@@ -514,98 +360,11 @@ const conflict = (id: string, existing: PiImportStatus, file: string, digest: Di
   };
 };
 
-/** Records read at a time when a resume compares the stored log with the plan. */
-const RESUME_PAGE = 512;
-
-/**
- * Checks that the stored genesis of an incomplete import is the one this import
- * writes and that it holds no more records than it writes; returns how many
- * records it holds. (The records after the genesis are compared as the write
- * reaches them: `writeSession`.)
- */
-const checkResumable = async (store: SessionStore, x: ExpectedSession, file: string, lastSeq: number): Promise<E.Either<StoreError | PiResumeMismatch, number>> => {
-  const log = await store.log(x.id, { fromSeq: 1, toSeq: 1 });
-  if (E.isLeft(log)) return log;
-  const g = log.right[0]?.command;
-  if (g === undefined) return E.left(resumeMismatch(x, file, 1, 'is missing'));
-  if (x.genesis.kind === 'root') {
-    if (g.type !== 'session_created' || canonicalJsonUnsafe(g.metadata) !== canonicalJsonUnsafe(x.genesis.metadata)) return E.left(resumeMismatch(x, file, 1, 'is not the genesis this import writes'));
-  } else if (g.type !== 'session_forked' || g.from.sessionId !== x.genesis.parentId || g.from.seq !== x.genesis.seq || g.mode !== 'full') {
-    return E.left(resumeMismatch(x, file, 1, 'is not the fork this import writes'));
-  }
-  if (lastSeq - 1 > x.commands) return E.left(resumeMismatch(x, file, lastSeq, 'is beyond what this import writes'));
-  return E.right(lastSeq);
-};
-
-const resumeMismatch = (x: ExpectedSession, file: string, seq: number, why: string): PiResumeMismatch => ({
-  _tag: 'PiResumeMismatch',
-  sessionId: x.id,
-  file,
-  seq,
-  message: `cannot resume the import of ${file} into ${JSON.stringify(x.id)}: record ${seq} ${why}`,
-});
-
-/** The command as the session logs it (decoded), in canonical JSON. */
-const loggedJson = (c: SessionCommand): string => {
-  const d = decodeCommand(c);
-  return canonicalJsonUnsafe(E.isRight(d) ? d.right : c);
-};
-
-/**
- * Writes the commands of `x` after the first `have` (which the store already
- * holds, at seqs 2 … have + 1: each is compared with what this import writes,
- * `PiResumeMismatch` if it differs) in appends of `size`. Returns the last seq.
- */
-const writeSession = async (
-  store: SessionStore,
-  x: ExpectedSession,
-  ops: (session: number) => AsyncIterable<PiPlanOp>,
-  file: string,
-  start: { readonly seq: number; readonly have: number },
-  size: number,
-  onWritten: (n: number) => void,
-): Promise<E.Either<StoreError | PiResumeMismatch, number>> => {
-  let seq = start.seq;
-  let k = 0;
-  let page: readonly LogRecord[] = [];
-  let batch: SessionCommand[] = [];
-  const flush = async (): Promise<E.Either<StoreError, void>> => {
-    if (batch.length === 0) return E.right(undefined);
-    const r = await store.append(x.id, batch, { expectedSeq: seq });
-    if (E.isLeft(r)) return r;
-    seq = r.right.session.seq;
-    onWritten(batch.length);
-    batch = [];
-    return E.right(undefined);
-  };
-  for await (const c of commandsOf(x, ops)) {
-    if (k < start.have) {
-      const want = k + 2;
-      if (page[0] === undefined || want > page[page.length - 1]!.seq) {
-        const l = await store.log(x.id, { fromSeq: want, toSeq: Math.min(start.have + 1, want + RESUME_PAGE - 1) });
-        if (E.isLeft(l)) return l;
-        page = l.right;
-      }
-      const stored = page[want - page[0]!.seq];
-      if (stored === undefined || canonicalJsonUnsafe(stored.command) !== loggedJson(c)) return E.left(resumeMismatch(x, file, want, 'differs from what this import writes'));
-      k++;
-      continue;
-    }
-    batch.push(c);
-    k++;
-    if (batch.length >= size) {
-      const r = await flush();
-      if (E.isLeft(r)) return r;
-    }
-  }
-  const r = await flush();
-  return E.isLeft(r) ? r : E.right(seq);
-};
-
 /**
  * Writes a planned pi file into `store` (see the module comment): checks what
- * exists under the planned ids, runs the dry run, stores the source blobs,
- * then creates, forks, resumes and appends, and finally marks every session
+ * exists under the planned ids, stores the source blobs, then creates, forks,
+ * resumes and appends each session (`writePiSession`: every command applied
+ * once), stores each session's original times and finally marks every session
  * complete. Does not `close()` the plan.
  */
 export const writePiPlan = async (
@@ -625,7 +384,8 @@ export const writePiPlan = async (
   const mark: PiImportMark = { source: filePlan.source.manifest.id, digest, file: name, sessions: [...ids.values()] };
 
   // What exists: nothing, an incomplete import of this file (resume), or a conflict.
-  const existing = new Map<string, Existing>();
+  const existing = new Map<string, PiStoredSession>();
+  const statuses: PiImportStatus[] = [];
   for (const id of ids.values()) {
     const l = await store.load(id);
     if (E.isLeft(l)) {
@@ -635,92 +395,79 @@ export const writePiPlan = async (
     }
     const status = piImportStatus(id, l.right.metadata);
     if ((status.kind !== 'complete' && status.kind !== 'incomplete') || status.mark.digest !== digest) return E.left(conflict(id, status, name, digest));
-    existing.set(id, { kind: 'present', seq: l.right.seq, status });
+    existing.set(id, { kind: 'present', seq: l.right.seq, complete: status.kind === 'complete' });
+    statuses.push(status);
   }
-  const earlier = [...existing.values()];
-  if (earlier.every((x) => x.kind === 'present' && x.status.kind === 'complete')) {
-    const first = earlier[0];
-    const before = first?.kind === 'present' && first.status.kind === 'complete' ? first.status.mark.file : name;
+  if (statuses.length === ids.size && statuses.every((s) => s.kind === 'complete')) {
+    const first = statuses[0];
+    const before = first?.kind === 'complete' ? first.mark.file : name;
     return E.left({
       _tag: 'SessionExists',
       sessionId: ids.values().next().value ?? '',
       message: `${name} (${digest}) was imported completely before (from ${before}) as ${[...ids.values()].map((i) => JSON.stringify(i)).join(', ')}`,
     });
   }
-
-  const checked = await dryRun(name, plan, filePlan.ops, ids, mark);
-  if (E.isLeft(checked)) return checked;
-  const expected = checked.right;
   const t3 = now();
   progress({ phase: 'check', done: 1, total: 1 });
 
-  const stored = await storeSource(
-    store,
-    filePlan.source,
-    expected.map((x) => x.times),
-  );
+  const stored = await storeSource(store, filePlan.source);
   if (E.isLeft(stored)) return stored;
 
-  const total = expected.reduce((n, x) => n + x.commands + 2, 0);
+  // Commands to write: every op and label, each genesis and completion (inert ops make it an upper bound).
+  const total = plan.sessions.reduce((n, s) => n + s.opCount + s.labels.length + 2, 0);
   let written = 0;
   let resumed = 0;
   progress({ phase: 'write', done: 0, total });
-  // The last seq of each session, and whether it is complete.
-  const heads = new Map<string, { seq: number; complete: boolean }>();
-
-  for (const x of expected) {
-    const e = existing.get(x.id)!;
-    let seq: number;
-    let have: number;
-    if (e.kind === 'present' && e.status.kind === 'complete') {
-      heads.set(x.id, { seq: e.seq, complete: true });
-      written += x.commands + 2;
-      continue;
-    }
-    if (e.kind === 'present') {
-      const r = await checkResumable(store, x, name, e.seq);
-      if (E.isLeft(r)) return r;
-      seq = e.seq;
-      have = r.right - 1;
-      resumed++;
-    } else {
-      const created = x.genesis.kind === 'root' ? await store.create({ id: x.id, metadata: x.genesis.metadata }) : await store.fork(x.genesis.parentId, { id: x.id, atSeq: x.genesis.seq });
-      if (E.isLeft(created)) return created;
-      seq = created.right.seq;
-      have = 0;
-    }
-    written += have + 1;
+  const onWritten = (n: number): void => {
+    written += n;
     progress({ phase: 'write', done: written, total });
-    const w = await writeSession(store, x, filePlan.ops, name, { seq, have }, size, (n) => {
-      written += n;
-      progress({ phase: 'write', done: written, total });
-    });
+  };
+  const cuts = forkPoints(plan.sessions);
+  const done = new Map<string, { readonly target: PiSessionTarget; readonly written: PiWrittenSession }>();
+  for (const [index, s] of plan.sessions.entries()) {
+    const id = ids.get(s.key)!;
+    let genesis: PiGenesis;
+    let startLine = 0;
+    if (s.forkOf === undefined) genesis = { kind: 'root', metadata: { ...s.metadata, [PI_IMPORT_KEY]: importMarkJson(mark) } };
+    else {
+      const point = done.get(s.forkOf.sessionKey)?.written.points.get(s.forkOf.afterOp);
+      if (point === undefined) throw new Error(`pi import: fork parent ${s.forkOf.sessionKey} after op ${s.forkOf.afterOp} was not planned before ${s.key}`);
+      genesis = { kind: 'fork', parentId: ids.get(s.forkOf.sessionKey)!, seq: point.seq };
+      startLine = point.maxLine;
+    }
+    const target: PiSessionTarget = { shape: s, id, genesis, startLine, cuts: cuts.get(s.key) ?? new Set(), stored: existing.get(id)! };
+    if (target.stored.kind === 'present' && !target.stored.complete) resumed++;
+    const w = await writePiSession(store, target, filePlan.ops(index), commandOfOp, { file: name, size, onWritten });
     if (E.isLeft(w)) return w;
-    heads.set(x.id, { seq: w.right, complete: false });
+    done.set(s.key, { target, written: w.right });
   }
   // Only now is each session marked complete: a stop before this leaves every written session visibly incomplete.
   const out: ImportedPiSession[] = [];
-  for (const x of expected) {
-    const h = heads.get(x.id)!;
-    let s: Session;
-    if (h.complete) {
-      const l = await store.load(x.id);
-      if (E.isLeft(l)) return l;
-      s = l.right;
-    } else {
-      const r = await store.append(x.id, [x.completion], { expectedSeq: h.seq });
+  for (const { target: t, written: w } of done.values()) {
+    const times = piTimesBlob(t.id, w.times);
+    let s = w.session;
+    let records = t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : s.seq;
+    if (!(t.stored.kind === 'present' && t.stored.complete)) {
+      const p = await putSourceBlob(store, times);
+      if (E.isLeft(p)) return p;
+      const completion: SessionCommand = {
+        type: 'metadata_set',
+        key: PI_IMPORTED_KEY,
+        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: s.messageCount, revision: s.transcriptRevision(), times: times.id }),
+      };
+      const r = await store.append(t.id, [completion], { expectedSeq: s.seq });
       if (E.isLeft(r)) return r;
       s = r.right.session;
-      written++;
-      progress({ phase: 'write', done: written, total });
+      records = s.seq;
+      onWritten(1);
     }
     out.push({
-      key: x.key,
-      sessionId: x.id,
-      records: s.seq,
+      key: t.shape.key,
+      sessionId: t.id,
+      records,
       revision: s.transcriptRevision(),
       messages: s.messageCount,
-      ...(x.genesis.kind === 'fork' ? { forkOf: { sessionId: x.genesis.parentId, seq: x.genesis.seq } } : {}),
+      ...(t.genesis.kind === 'fork' ? { forkOf: { sessionId: t.genesis.parentId, seq: t.genesis.seq } } : {}),
     });
   }
   const t4 = now();
@@ -741,8 +488,10 @@ export const writePiPlan = async (
  * `readPiPlan` then `writePiPlan`.
  * Errors: `PiFileError` (cannot read), `PiParseError` / `PiPlanError` (file and
  * line), `PiImportRefused`, `SessionExists` (already imported), `InvalidSessionId`,
- * and the store's I/O errors. All of these except I/O errors during the write
- * phase leave the store unchanged.
+ * `PiImportConflict`, `PiResumeMismatch`, `PiFileChanged` and the store's I/O
+ * errors. All of these except I/O errors and `PiImportRefused` during the
+ * write phase leave the store unchanged; those leave sessions marked
+ * incomplete.
  */
 export const importPiFile = async (store: SessionStore, file: string, opts: PiImportOptions = {}): Promise<E.Either<PiStoreImportError | StoreError, PiStoreImport>> => {
   const planned = await readPiPlan(file, opts);

@@ -182,7 +182,9 @@ const runDemo = async (
   // 2. compact
   const loaded = await store.load(mainId);
   if (E.isLeft(loaded)) return loaded;
-  const before = loaded.right.messages;
+  const readBefore = loaded.right.readMessages();
+  if (E.isLeft(readBefore)) return readBefore;
+  const before = readBefore.right;
   const span = compactionSpan(before, opts.keepLast) ?? { start: 0, end: 0 };
   const [compacted, compactMs] = await time(() =>
     compactSession(store, mainId, { keepLast: opts.keepLast, summary: describeSpan(before, span.start, span.end), actor: 'palimpsest-demo' }),
@@ -191,7 +193,9 @@ const runDemo = async (
   const rw = compacted.right;
 
   // 3. fork at an index, append one message to the child, check the parent did not move
-  const after = rw.session.messages;
+  const readAfter = rw.session.readMessages();
+  if (E.isLeft(readAfter)) return readAfter;
+  const after = readAfter.right;
   const index = forkIndex(after, Math.floor(after.length / 2));
   const childId = `${mainId}${DEMO_FORK_SUFFIX}`;
   const [forked, forkMs] = await time(async () => {

@@ -174,7 +174,9 @@ export const registerShow = (program: Command, run: Run): void => {
           const times = await originalTimes(store, s.id, s.metadata);
           if (E.isLeft(times)) return times;
           const happened = times.right === undefined ? undefined : { from: times.right[0]!, to: times.right[Math.min(s.seq, times.right.length) - 1]! };
-          const all = s.messages;
+          const read = s.readMessages();
+          if (E.isLeft(read)) return read;
+          const all = read.right;
           if (opts.message !== undefined && opts.message >= all.length) {
             return E.left({ _tag: 'MessageNotFound', sessionId: s.id, index: opts.message, message: `session ${s.id} has ${plural(all.length, 'message')}: no message ${opts.message}` } as TaggedError);
           }

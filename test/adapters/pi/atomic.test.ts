@@ -12,7 +12,7 @@ import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJsonUnsafe } from '../../../src/model/json.ts';
-import { SessionStore, type StoreError } from '../../../src/store/index.ts';
+import { SessionStore, type StoreError, type UpdatePlan } from '../../../src/store/index.ts';
 import { importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { piImportStatus } from '../../../src/adapters/pi/provenance.ts';
 import { cleanupDirs, left, openStore, right, tempDir } from '../../store/helpers.ts';
@@ -143,7 +143,7 @@ describe('interrupted imports', () => {
         let n = 0;
         const fail = (): E.Either<StoreError, never> => E.left({ _tag: 'StoreIoError', path: dir, message: `injected write failure ${n}` });
         const guard = <F extends (...a: never[]) => Promise<unknown>>(f: F): F => ((...a: never[]) => (n++ === failAt ? Promise.resolve(fail()) : f(...a))) as F;
-        const faulty: SessionStore = { ...real, append: guard(real.append), create: guard(real.create), fork: guard(real.fork), putBlob: guard(real.putBlob) };
+        const faulty: SessionStore = { ...real, append: guard(real.append), update: guard(real.update), create: guard(real.create), fork: guard(real.fork), putBlob: guard(real.putBlob) };
         const r = await importPiFile(faulty, file, { batchSize: 3 });
         writes = n;
         if (E.isRight(r)) return true;
@@ -234,8 +234,9 @@ describe('what a re-import is told', () => {
       let n = 0;
       const faulty: SessionStore = {
         ...real,
-        append: <const Cs extends readonly unknown[]>(...a: [string, Cs, { readonly expectedSeq: number }]) =>
-          ++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError' as const, path: dir, message: 'injected' })) : real.append(...a),
+        // The fourth write of records fails (the import writes with `update`).
+        update: <A, Err>(id: string, plan: UpdatePlan<A, Err>, o?: { readonly expectedSeq?: number }) =>
+          ++n === 4 ? Promise.resolve(E.left({ _tag: 'StoreIoError' as const, path: dir, message: 'injected' })) : real.update(id, plan, o),
       };
       expect(E.isLeft(await importPiFile(faulty, file, { batchSize: 2 }))).toBe(true);
     });

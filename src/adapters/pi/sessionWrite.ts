@@ -1,0 +1,298 @@
+/**
+ * Writing one planned pi session into a store, each command reduced once
+ * (issue 8 item 1, issue 9 P7).
+ *
+ * The session's ops (read from the spill) become commands (`commandOfOp`),
+ * then its labels. Each command is applied exactly once:
+ * - while the store already holds records of an earlier, interrupted run of
+ *   the same import (a resume), to an in-memory session loaded at the stored
+ *   genesis, and the record it makes is compared with the stored one
+ *   (canonical JSON of the command; `PiResumeMismatch` if it differs);
+ * - after that, inside `store.update`, in batches of `size` commands: the
+ *   store writes the records of that one application as they are (one atomic
+ *   batch each).
+ * A command the session layer refuses is `PiImportRefused` (what was written
+ * before stays, without the completion mark: visibly incomplete).
+ *
+ * While applying, it notes what the import needs from the session besides its
+ * records: the original time of each record (`times[seq - 1]`), the seq and
+ * source line reached after each op a fork starts from (`points`), and for each
+ * pi label target the first record holding it, from which the label commands
+ * are made (file order; the last label on a target wins).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Json } from '../../model/json.ts';
+import { canonicalJsonUnsafe } from '../../model/json.ts';
+import type { Digest } from '../../model/scalars.ts';
+import { Session } from '../../session/session.ts';
+import type { SessionCommand } from '../../session/commands.ts';
+import type { LogRecord } from '../../session/record.ts';
+import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
+import type { PiPlanOp, PiPlanShape } from './plan.ts';
+import type { PiImportRefused, PiResumeMismatch } from './store.ts';
+
+/** The state a fork starts from: the parent's seq after an op, and the highest source line in its transcript then. */
+export interface PiForkPoint {
+  readonly seq: number;
+  readonly maxLine: number;
+}
+
+/** How a planned session's log starts: a root's genesis metadata, or the fork parent's id and seq. */
+export type PiGenesis = { readonly kind: 'root'; readonly metadata: Record<string, Json> } | { readonly kind: 'fork'; readonly parentId: string; readonly seq: number };
+
+/** What the store holds under a planned id before the write: nothing, or an earlier run's records up to `seq` (`complete`: ending with its completion mark). */
+export type PiStoredSession = { readonly kind: 'absent' } | { readonly kind: 'present'; readonly seq: number; readonly complete: boolean };
+
+/** One planned session to write. */
+export interface PiSessionTarget {
+  readonly shape: PiPlanShape;
+  readonly id: string;
+  readonly genesis: PiGenesis;
+  /** The highest source line in the transcript at the start (a fork's parent's at the fork point; 0 for a root). */
+  readonly startLine: number;
+  /** Op counts after which a fork starts from this session (0: its genesis). */
+  readonly cuts: ReadonlySet<number>;
+  readonly stored: PiStoredSession;
+}
+
+/** A session written (or, complete from an earlier run, checked). */
+export interface PiWrittenSession {
+  /** The session after its last op and label (before the completion mark). */
+  readonly session: Session;
+  /** Original time of each record, ms: `times[seq - 1]`, the completion's included. */
+  readonly times: readonly number[];
+  readonly points: ReadonlyMap<number, PiForkPoint>;
+}
+
+/** Options of `writePiSession`: the file name for errors, commands per write, and a callback per write (commands). */
+export interface PiSessionWriteOptions {
+  readonly file: string;
+  readonly size: number;
+  readonly onWritten: (commands: number) => void;
+}
+
+/** Records after which an in-memory session (a resume's comparison) drops its log. */
+const MEMORY_LOG = 256;
+/** Records read at a time when a resume compares the stored log with what the import makes. */
+const RESUME_PAGE = 512;
+
+/** A command waiting to be applied, with the op it came from and what to note once it is. */
+interface Pending {
+  readonly command: SessionCommand;
+  readonly op: number;
+  readonly after: (session: Session, recorded: boolean) => void;
+}
+
+/** Where a session's write stands. */
+interface Cursor {
+  readonly store: SessionStore;
+  readonly target: PiSessionTarget;
+  readonly opts: PiSessionWriteOptions;
+  /** Stored records up to this seq are compared, not written. */
+  readonly storedTo: number;
+  /** The session after the commands applied so far: in memory while comparing, else the store's. */
+  session: Session;
+  /** Records the in-memory session holds in its log. */
+  logged: number;
+  batch: Pending[];
+  /** The stored records being compared (a page of the log). */
+  page: readonly LogRecord[];
+}
+
+type WriteError = StoreError | PiImportRefused | PiResumeMismatch;
+
+const refused = (c: Cursor, p: Pending, e: { readonly _tag: string; readonly message: string }): PiImportRefused => ({
+  _tag: 'PiImportRefused',
+  file: c.opts.file,
+  sessionKey: c.target.shape.key,
+  op: p.op,
+  cause: { _tag: e._tag, message: e.message },
+  message: `${c.opts.file}: planned ${p.op < c.target.shape.opCount ? `op ${p.op}` : `label ${p.op - c.target.shape.opCount}`} (${p.command.type}) of session ${c.target.shape.key} was refused: ${e.message}`,
+});
+
+/** `PiResumeMismatch` for record `seq` of `target`. */
+export const resumeMismatch = (target: Pick<PiSessionTarget, 'id'>, file: string, seq: number, why: string): PiResumeMismatch => ({
+  _tag: 'PiResumeMismatch',
+  sessionId: target.id,
+  file,
+  seq,
+  message: `cannot resume the import of ${file} into ${JSON.stringify(target.id)}: record ${seq} ${why}`,
+});
+
+/** The stored record `seq` (≤ `storedTo`), read a page at a time. */
+const storedRecord = async (c: Cursor, seq: number): Promise<E.Either<StoreError, LogRecord | undefined>> => {
+  const first = c.page[0];
+  if (first === undefined || seq < first.seq || seq > c.page[c.page.length - 1]!.seq) {
+    const l = await c.store.log(c.target.id, { fromSeq: seq, toSeq: Math.min(c.storedTo, seq + RESUME_PAGE - 1) });
+    if (E.isLeft(l)) return l;
+    c.page = l.right;
+  }
+  const f = c.page[0];
+  return E.right(f === undefined ? undefined : c.page[seq - f.seq]);
+};
+
+/** Applies `p` in memory and compares the record it makes with the stored one. */
+const compare = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void>> => {
+  const before = c.session;
+  const r = before.apply(p.command);
+  if (E.isLeft(r)) return E.left(refused(c, p, r.left));
+  const next = r.right.session;
+  const recorded = next.seq > before.seq;
+  if (recorded) {
+    if (next.seq > c.storedTo) return E.left(resumeMismatch(c.target, c.opts.file, next.seq, 'is missing from the complete earlier import'));
+    const made = next.recordsSince(before)?.[0];
+    const stored = await storedRecord(c, next.seq);
+    if (E.isLeft(stored)) return stored;
+    if (made === undefined || stored.right === undefined || canonicalJsonUnsafe(stored.right.command) !== canonicalJsonUnsafe(made.command)) {
+      return E.left(resumeMismatch(c.target, c.opts.file, next.seq, 'differs from what this import writes'));
+    }
+    c.logged++;
+  }
+  p.after(next, recorded);
+  c.session = next;
+  if (c.logged >= MEMORY_LOG) {
+    c.session = rebased(next);
+    c.logged = 0;
+  }
+  return E.right(undefined);
+};
+
+/** `session` without its in-memory log (same state). */
+const rebased = (session: Session): Session => {
+  const r = Session.fromState(session.state, []);
+  if (E.isLeft(r)) throw new Error(`pi import: rebasing ${session.id} failed: ${r.left.message}`);
+  return r.right;
+};
+
+/** Writes the pending commands: one `store.update`, each command applied once by its plan. */
+const flush = async (c: Cursor): Promise<E.Either<WriteError, void>> => {
+  const items = c.batch;
+  if (items.length === 0) return E.right(undefined);
+  c.batch = [];
+  const r = await c.store.update<undefined, PiImportRefused>(
+    c.target.id,
+    (latest) => {
+      let s = latest;
+      for (const p of items) {
+        const a = s.apply(p.command);
+        if (E.isLeft(a)) return E.left(refused(c, p, a.left));
+        const recorded = a.right.session.seq > s.seq;
+        s = a.right.session;
+        p.after(s, recorded);
+      }
+      return E.right({ session: s, result: undefined });
+    },
+    { expectedSeq: c.session.seq },
+  );
+  if (E.isLeft(r)) return r;
+  c.session = r.right.session;
+  c.opts.onWritten(items.length);
+  return E.right(undefined);
+};
+
+/** Applies `p`: compared with the stored log while a resume is inside it (or the stored session is complete), else queued for the next write. */
+const push = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void>> => {
+  const complete = c.target.stored.kind === 'present' && c.target.stored.complete;
+  if (c.batch.length === 0 && (c.session.seq < c.storedTo || complete)) return compare(c, p);
+  c.batch.push(p);
+  return c.batch.length >= c.opts.size ? flush(c) : E.right(undefined);
+};
+
+/** Checks that the stored genesis of an earlier run is the one this import writes. */
+const checkGenesis = async (store: SessionStore, t: PiSessionTarget, file: string): Promise<E.Either<StoreError | PiResumeMismatch, void>> => {
+  const log = await store.log(t.id, { fromSeq: 1, toSeq: 1 });
+  if (E.isLeft(log)) return log;
+  const g = log.right[0]?.command;
+  if (g === undefined) return E.left(resumeMismatch(t, file, 1, 'is missing'));
+  if (t.genesis.kind === 'root') {
+    if (g.type !== 'session_created' || canonicalJsonUnsafe(g.metadata) !== canonicalJsonUnsafe(t.genesis.metadata)) return E.left(resumeMismatch(t, file, 1, 'is not the genesis this import writes'));
+  } else if (g.type !== 'session_forked' || g.from.sessionId !== t.genesis.parentId || g.from.seq !== t.genesis.seq || g.mode !== 'full') {
+    return E.left(resumeMismatch(t, file, 1, 'is not the fork this import writes'));
+  }
+  return E.right(undefined);
+};
+
+/** The session to start from: created or forked in the store, or (an earlier run's) loaded at its checked genesis. */
+const start = async (store: SessionStore, t: PiSessionTarget, opts: PiSessionWriteOptions): Promise<E.Either<StoreError | PiResumeMismatch, Session>> => {
+  if (t.stored.kind === 'absent') {
+    const created = t.genesis.kind === 'root' ? await store.create({ id: t.id, metadata: t.genesis.metadata }) : await store.fork(t.genesis.parentId, { id: t.id, atSeq: t.genesis.seq });
+    if (E.isRight(created)) opts.onWritten(1);
+    return created;
+  }
+  const g = await checkGenesis(store, t, opts.file);
+  if (E.isLeft(g)) return g;
+  return store.load(t.id, { atSeq: 1 });
+};
+
+/** The label commands of a session: each pi label at the first record holding its target (`reached`), last one per target, by name. */
+const labelCommands = (t: PiSessionTarget, reached: ReadonlyMap<number, { readonly seq: number; readonly revision: Digest }>): SessionCommand[] => {
+  const labels = new Map<string, LabelTarget & { pi: string }>();
+  for (const l of t.shape.labels) {
+    for (const [name, v] of labels) if (v.pi === l.targetId) labels.delete(name);
+    if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
+    const hit = reached.get(l.targetLine);
+    if (hit !== undefined) labels.set(l.label, { sessionId: t.id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+  }
+  return [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => labelCommand(name, v, v.pi));
+};
+
+/**
+ * Writes (or resumes, or checks a complete earlier run of) one planned
+ * session from its `ops` (module comment); does not write the completion
+ * mark. Errors: the store's, `PiImportRefused`, `PiResumeMismatch`.
+ */
+export const writePiSession = async (
+  store: SessionStore,
+  t: PiSessionTarget,
+  ops: AsyncIterable<PiPlanOp>,
+  commandOf: (op: PiPlanOp) => SessionCommand,
+  opts: PiSessionWriteOptions,
+): Promise<E.Either<WriteError, PiWrittenSession>> => {
+  const started = await start(store, t, opts);
+  if (E.isLeft(started)) return started;
+  const storedTo = t.stored.kind === 'absent' ? 1 : t.stored.complete ? t.stored.seq - 1 : t.stored.seq;
+  const c: Cursor = { store, target: t, opts, storedTo, session: started.right, logged: 0, batch: [], page: [] };
+  const times: number[] = [t.shape.createdAt];
+  const points = new Map<number, PiForkPoint>();
+  let maxLine = t.startLine;
+  if (t.cuts.has(0)) points.set(0, { seq: c.session.seq, maxLine });
+  // For the labels: the first record (seq, revision) at which each target line is in the transcript.
+  const targets = [...new Set(t.shape.labels.map((l) => l.targetLine))].sort((a, b) => a - b);
+  const reached = new Map<number, { seq: number; revision: Digest }>();
+  let nextTarget = 0;
+  const reach = (s: Session): void => {
+    while (nextTarget < targets.length && targets[nextTarget]! <= maxLine) {
+      reached.set(targets[nextTarget]!, { seq: s.seq, revision: s.transcriptRevision() });
+      nextTarget++;
+    }
+  };
+  reach(c.session);
+  let i = 0;
+  for await (const op of ops) {
+    const n = ++i;
+    const r = await push(c, {
+      command: commandOf(op),
+      op: n - 1,
+      after: (s, recorded) => {
+        if (recorded) times.push(op.at);
+        if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
+          maxLine = op.line;
+          reach(s);
+        }
+        if (t.cuts.has(n)) points.set(n, { seq: s.seq, maxLine });
+      },
+    });
+    if (E.isLeft(r)) return r;
+  }
+  const f = await flush(c);
+  if (E.isLeft(f)) return f;
+  for (const [k, command] of labelCommands(t, reached).entries()) {
+    const r = await push(c, { command, op: i + k, after: (_s, recorded) => void (recorded && times.push(times[times.length - 1]!)) });
+    if (E.isLeft(r)) return r;
+  }
+  const g = await flush(c);
+  if (E.isLeft(g)) return g;
+  if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
+  times.push(times[times.length - 1]!); // the completion record
+  return E.right({ session: c.session, times, points });
+};
