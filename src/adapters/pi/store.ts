@@ -134,6 +134,13 @@ export interface PiImportOptions {
   readonly batchSize?: number;
   /** Name of the file in errors and the report; default `file` as given. */
   readonly displayName?: string;
+  /**
+   * Where the planned ops are spilled (`spill.ts`): a fresh directory
+   * `palimpsest-pi-<digest>-<pid>-*` under this one; default the OS temp
+   * directory. An import killed before it removes its spill leaves it there;
+   * the next import of the same file under the same directory removes it.
+   */
+  readonly spillDir?: string;
 }
 
 /** One imported session: its plan key, store id, last seq (= records), head revision and message count; `forkOf` for a fork. */
@@ -232,8 +239,9 @@ export const piFileError = (file: string, e: unknown): PiFileError => {
 
 /**
  * A pi file scanned and planned (`readPiPlan`), ready for `writePiPlan`. It
- * holds the open file and the planned ops spilled to a temp directory
- * (`spill.ts`), not the entries: call `close()` when done with it.
+ * holds the open file and the planned ops spilled to a directory
+ * (`spill.ts`; under `spillDir`, default the OS temp directory), not the
+ * entries: call `close()` when done with it.
  */
 export interface PiFilePlan {
   /** The file's name in errors and reports. */
@@ -260,7 +268,7 @@ export interface PiFilePlan {
  * `PiFileError`, `PiParseError`, `PiPlanError`, `PiFileChanged` (the file
  * changed between the scan and the planning).
  */
-export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'displayName' | 'onProgress'> = {}): Promise<E.Either<PiStoreImportError, PiFilePlan>> => {
+export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'displayName' | 'onProgress' | 'spillDir'> = {}): Promise<E.Either<PiStoreImportError, PiFilePlan>> => {
   const name = opts.displayName ?? file;
   const progress = opts.onProgress ?? (() => undefined);
   const t0 = performance.now();
@@ -271,7 +279,7 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
   progress({ phase: 'read', done: 1, total: 1 });
   let spill: ReturnType<typeof openOpSpill>;
   try {
-    spill = openOpSpill();
+    spill = openOpSpill(scan.digest.slice('sha256:'.length, 'sha256:'.length + 16), opts.spillDir);
   } catch (e) {
     scan.close();
     throw e;

@@ -88,8 +88,11 @@ describe('interrupted imports', () => {
     const planned = reference.map((s) => s.id);
     const rand = prng(20261203);
     const outcomes: string[] = [];
+    const spills = (tmp: string) => fs.readdirSync(tmp).filter((n) => n.startsWith('palimpsest-pi-'));
+    let leftBehind = 0;
     for (let run = 0; run < 20; run++) {
       const dir = tempDir('pi-kill');
+      const tmp = tempDir('pi-kill-tmp');
       // Kill after a random fraction of the commands is written, before the first (< 0) or never (> 1).
       const fraction = rand() * 1.1 - 0.05;
       let last = 'start';
@@ -97,8 +100,8 @@ describe('interrupted imports', () => {
       let error: string | undefined;
       const exit = await runChildLines(nodePath.join(import.meta.dirname, 'fixtures', 'import-child.ts'), [dir, file, '2'], {
         cwd: repo,
-        // A killed import leaves its spilled ops behind: in the run's own temp directory, removed with it.
-        env: { ...process.env, TMPDIR: tempDir('pi-kill-tmp') },
+        // The child spills its planned ops into the run's own temp directory.
+        env: { ...process.env, TMPDIR: tmp },
         onLine: (line, child) => {
           if (line.startsWith('error')) error ??= line;
           if (line.startsWith('total ')) total = Number(line.slice(6));
@@ -113,9 +116,11 @@ describe('interrupted imports', () => {
       if (exit.signal !== 'SIGKILL' && exit.code !== 0) throw new Error(`child failed: ${exit.stderr}`);
       const killedAt = `${exit.signal ?? 'exit'} after ${last}`;
       outcomes.push(killedAt);
+      // A killed child leaves its spill behind; the retry (spilling in the same directory) removes it.
+      if (exit.signal === 'SIGKILL' && spills(tmp).length > 0) leftBehind++;
       await withStoreAt(dir, async (store) => {
         const before = await expectNothingOrVisiblyIncomplete(store, planned);
-        const again = await importPiFile(store, file, { batchSize: 2 });
+        const again = await importPiFile(store, file, { batchSize: 2, spillDir: tmp });
         if (before.length === planned.length && before.every((s) => s.status === 'complete')) {
           expect(left(again)._tag).toBe('SessionExists');
         } else {
@@ -124,9 +129,11 @@ describe('interrupted imports', () => {
         expect(await stateOf(store)).toEqual(reference);
         expect(right(await store.verify()).every((r) => r.ok)).toBe(true);
       });
+      expect(spills(tmp)).toEqual([]);
     }
-    // The kills landed at many different points.
+    // The kills landed at many different points, and most left a spill for the retry to remove.
     expect(new Set(outcomes).size).toBeGreaterThanOrEqual(10);
+    expect(leftBehind).toBeGreaterThanOrEqual(10);
   });
 
   it('a write failure at every point of the import, then the same import: the same records as an uninterrupted import', { timeout: 120_000 }, async () => {
