@@ -339,6 +339,11 @@ const fileSource = (s: {
     createdAt: st.createdAt,
     count: s.index.count,
     link: (i) => linkAt(indexed(), i),
+    indexOfId: (id) => {
+      const line = st.ids.get(id);
+      const i = line === undefined ? -1 : entryOfLine(indexed(), line);
+      return i < 0 ? undefined : i;
+    },
     entry,
     labels: s.labels,
     counts: s.counts,
