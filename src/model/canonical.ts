@@ -17,8 +17,9 @@
  *   `-0` as `0`). Such subtrees (all of a value parsed back from canonical JSON)
  *   are checked by the walk and written by the native `JSON.stringify`.
  * - **Recent messages.** The text of a frozen message serialized for its digest
- *   (digest.ts) is kept for the next few hundred messages, so the log record or
- *   snapshot chunk that holds the message reuses it instead of serializing it again.
+ *   (digest.ts) is kept for the next couple of thousand messages (a few MB at
+ *   most), so the log record or snapshot chunk that holds the message reuses it
+ *   instead of serializing it again.
  */
 
 /**
@@ -50,9 +51,17 @@ interface Known {
   readonly height: number;
 }
 
-/** The most recent frozen messages serialized by `canonicalWithout` (insertion order = age). */
+/**
+ * The most recent frozen messages serialized by `canonicalWithout` (insertion
+ * order = age): at most `RECENT` of them and `RECENT_CHARS` UTF-16 code units
+ * of text (a few MB), so a store's periodic snapshot (every 1,000 records by
+ * default) finds the text of the messages appended since the last one.
+ */
 const recent = new Map<object, Known>();
-const RECENT = 512;
+const RECENT = 2048;
+const RECENT_CHARS = 4 * 1024 * 1024;
+/** Code units of text held by `recent`. */
+let recentChars = 0;
 
 /** The deepest container depth reached since it was last reset (for `Known.height`). */
 let deepest = 0;
@@ -144,6 +153,22 @@ export const writeCanonical = (v: unknown): string => {
   return r === CLEAN ? (JSON.stringify(v) as string) : r;
 };
 
+/** Puts `o`'s text into `recent` as the newest entry, dropping the oldest beyond the bounds. */
+const remember = (o: object, known: Known): void => {
+  const old = recent.get(o);
+  if (old !== undefined) {
+    recent.delete(o);
+    recentChars -= old.json.length;
+  }
+  recent.set(o, known);
+  recentChars += known.json.length;
+  while (recent.size > RECENT || (recentChars > RECENT_CHARS && recent.size > 1)) {
+    const oldest = recent.keys().next().value as object;
+    recentChars -= recent.get(oldest)!.json.length;
+    recent.delete(oldest);
+  }
+};
+
 /**
  * The canonical JSON of the plain object `o`, and of `o` without the members
  * whose key `omit` accepts, from one serialization of the members (both equal
@@ -174,11 +199,7 @@ export const canonicalWithout = (o: unknown, omit: (key: string) => boolean): { 
     }
     full += '}';
     without += '}';
-    if (Object.isFrozen(o)) {
-      recent.delete(o);
-      recent.set(o, { json: full, height: deepest });
-      if (recent.size > RECENT) recent.delete(recent.keys().next().value as object);
-    }
+    if (Object.isFrozen(o)) remember(o, { json: full, height: deepest });
     return { full, without };
   } catch (e) {
     if (e === BAIL || e instanceof RangeError) return undefined;

@@ -69,8 +69,7 @@ const BODY_KEYS_V2 = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', '
 
 /**
  * The canonical JSON of a record without `hash`, split where `hash` sorts in
- * (after `command`, before `prev`): `head + tail` is the hashed text and
- * `head + ,"hash":… + tail` the canonical JSON of the whole record. `undefined`
+ * (after `command`, before `prev`): `head + tail` is the hashed text. `undefined`
  * when the record has other members (the general path then serializes it).
  */
 const bodyParts = (r: UnhashedRecord | LogRecord): { readonly head: string; readonly tail: string } | undefined => {
@@ -108,25 +107,15 @@ export const recordHash = (r: UnhashedRecord | LogRecord): Digest => {
   return sha256OfUtf8(p !== undefined ? p.head + p.tail : bodyJson(r));
 };
 
-/** Canonical JSON of records sealed here, computed with their hash. */
-const sealedJson = new WeakMap<LogRecord, string>();
-
 /** Builds a hashed record. */
-export const sealRecord = (r: UnhashedRecord): LogRecord => {
-  const p = bodyParts(r);
-  if (p === undefined) return Object.freeze({ ...r, hash: sha256OfUtf8(bodyJson(r)) }) as LogRecord;
-  const hash = sha256OfUtf8(p.head + p.tail);
-  const record = Object.freeze({ ...r, hash }) as LogRecord;
-  sealedJson.set(record, `${p.head},"hash":"${hash}"${p.tail}`);
-  return record;
-};
+export const sealRecord = (r: UnhashedRecord): LogRecord => Object.freeze({ ...r, hash: recordHash(r) }) as LogRecord;
 
 /**
- * The canonical JSON (RFC 8785) of a whole record, `hash` included: what the
- * store writes. It decodes like `JSON.stringify(record)` and is free for a record
- * sealed in this process (built with its hash).
+ * The canonical JSON (RFC 8785) of a whole record, `hash` included. It decodes
+ * like `JSON.stringify(record)`; the messages of a record sealed in this process
+ * were serialized for their digest moments before, and that text is reused.
  */
-export const recordJson = (r: LogRecord): string => sealedJson.get(r) ?? canonicalJsonUnsafe(r);
+export const recordJson = (r: LogRecord): string => canonicalJsonUnsafe(r);
 
 /** Decodes a record (strict) by its `v` (1 or 2); another `v` is reported with path `$.v`. */
 export const decodeRecord = (u: unknown): E.Either<DecodeError, LogRecord> => {

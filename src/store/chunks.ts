@@ -25,7 +25,8 @@
  * chunk on the way is read and hashed, its `prev` taken from the canonical JSON's
  * fixed suffix; the ids are kept, so the walk is paid once per loaded list). A
  * chunk's items are read, hashed, parsed, decoded and prepared only when asked
- * for. Every failure is thrown as a `LazyReadFailure` carrying the `StoreError`
+ * for (a chunk the walk read and hashed is parsed from those same bytes while
+ * the GC keeps them, through a `WeakRef`, instead of being read and hashed again). Every failure is thrown as a `LazyReadFailure` carrying the `StoreError`
  * (`CorruptRecord` naming the session and snapshot seq for a missing or corrupt
  * chunk; what the reader threw for a closed store or an I/O failure).
  */
@@ -151,6 +152,11 @@ const checkChunk = <T>(
 ): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
   if (raw === undefined) return E.left(`chunk ${id} is missing`);
   if (sha256OfString(raw) !== id) return E.left(`chunk ${id} does not hash to its id`);
+  return parseChunk(id, raw, codec);
+};
+
+/** The rest of `checkChunk`, for bytes already known to hash to `id`: JSON, the strict chunk codec, exactly 256 items. */
+const parseChunk = <T>(id: ChunkId, raw: string, codec: ChunkCodec<T>): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -269,6 +275,9 @@ export const lazyChunks = <T, U>(opts: {
   const ids = new Array<ChunkId | undefined>(full);
   if (full > 0) ids[full - 1] = opts.ref.last;
   let low = full - 1; // ids[low .. full-1] are known
+  // The bytes of chunks the walk read and hashed, for `items` while the GC leaves them (a walk is
+  // often followed by reading those chunks, e.g. every message): not read or hashed a second time.
+  const walked = new Map<number, WeakRef<{ readonly raw: string }>>();
   const corrupt = (reason: string) => fail(`${name}: ${reason}`);
   const fetch = (cid: ChunkId): string => {
     const raw = read(cid);
@@ -280,7 +289,9 @@ export const lazyChunks = <T, U>(opts: {
     if (!Number.isInteger(i) || i < 0 || i >= full) throw new RangeError(`${name}: no chunk ${i} (the list has ${full})`);
     while (low > i) {
       const cid = ids[low]!;
-      const prev = prevOf(fetch(cid));
+      const raw = fetch(cid);
+      walked.set(low, new WeakRef({ raw }));
+      const prev = prevOf(raw);
       if (prev === undefined) throw corrupt(`chunk ${cid} is not a chunk`);
       if (prev === null) throw corrupt(`the chunk chain ends after ${full - low} chunks, ${full} expected`);
       ids[low - 1] = prev;
@@ -290,7 +301,9 @@ export const lazyChunks = <T, U>(opts: {
   };
   const items = (i: number): readonly U[] => {
     const cid = id(i);
-    const c = checkChunk(cid, read(cid), codec);
+    const known = walked.get(i)?.deref();
+    walked.delete(i);
+    const c = known !== undefined ? parseChunk(cid, known.raw, codec) : checkChunk(cid, read(cid), codec);
     if (E.isLeft(c)) throw corrupt(c.left);
     const prev = c.right.prev;
     if (i === 0 && prev !== undefined) throw corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);

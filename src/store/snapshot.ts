@@ -222,39 +222,46 @@ const knownReserved = new Set<string>(machineKeys);
  * a value that is not a snapshot gives what it can (`decodeSnapshot` reports it).
  */
 export const snapshotChunkRoots = (raw: string): ChunkId[] => {
-  let s: unknown;
-  try {
-    s = JSON.parse(raw);
-  } catch {
-    return [];
-  }
+  const p = parseSnapshot(raw);
+  return E.isLeft(p) ? [] : chunkRootsOf(p.right);
+};
+
+/** `snapshotChunkRoots` of a stored snapshot already parsed (`parseSnapshot`). */
+export const chunkRootsOf = (s: unknown): ChunkId[] => {
   const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), v);
   const history = at(s, 'metadata', RESERVED_KEYS.transcriptHistory);
   const roots = [at(s, 'transcript', 'messages', 'last'), at(s, 'transcript', 'checkpoints', 'last'), at(history, 'revisions', 'last'), at(history, 'commits', 'last')];
   return roots.filter((r): r is ChunkId => typeof r === 'string');
 };
 
+/** The stored JSON of a snapshot parsed (once: the chunk roots and the decoder both read the result), or why it is not JSON. */
+export const parseSnapshot = (raw: string): E.Either<string, unknown> => {
+  try {
+    return E.right(JSON.parse(raw) as unknown);
+  } catch (e) {
+    return E.left(`not JSON (${(e as Error).message})`);
+  }
+};
+
 /**
- * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON).
+ * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON, or
+ * `{ parsed }`: what `parseSnapshot` made of it).
  * The rewrite commits are read through `getChunk`; the messages, checkpoints and
  * revisions lists lazily through `readChunk` (module docstring). See the module
  * docstring for every check. Errors: `UnsupportedVersion { what: 'snapshot' }`,
  * `CorruptRecord { sessionId, seq }`, or the storage error a read returned.
  */
 export const decodeSnapshot = async (
-  raw: string,
+  raw: string | { readonly parsed: unknown },
   sessionId: string,
   seq: number,
   getChunk: (id: ChunkId) => Promise<E.Either<StoreError, string | undefined>>,
   readChunk: SyncChunkReader,
 ): Promise<E.Either<StoreError, DecodedSnapshot>> => {
   const corrupt = (reason: string) => E.left(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (e) {
-    return corrupt(`not JSON (${(e as Error).message})`);
-  }
+  const p = typeof raw === 'string' ? parseSnapshot(raw) : E.right(raw.parsed);
+  if (E.isLeft(p)) return corrupt(p.left);
+  const parsed = p.right;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return corrupt('not an object');
   const v = (parsed as { v?: unknown }).v;
   if (v !== SNAPSHOT_VERSION) return E.left(unsupportedVersion('snapshot', v, SNAPSHOT_VERSION, { sessionId, seq }));

@@ -54,13 +54,16 @@ export const commit = async (
   }
   ops.push({ key: keys.header(sid), value: JSON.stringify(headerOf(after.state, snapshot)) });
   for (const op of extra) ops.push(op);
-  const w = await ctx.io.batch(ops);
+  const written = ctx.io.batch(ops);
+  // While the backend writes (LevelDB on its own thread), build the cache entry: it does not depend on the outcome.
+  const latest = rebase(ctx, after);
+  const w = await written;
   if (E.isLeft(w)) {
     // Another process may have written (SeqConflict on a shared backend): the next call reloads.
     ctx.cache.delete(sid);
     return w;
   }
-  ctx.cache.set(sid, { session: rebase(ctx, after), memos, snapshot });
+  ctx.cache.set(sid, { session: latest, memos, snapshot });
   if (ctx.onCommit !== undefined) {
     try {
       ctx.onCommit({ sessionId: sid, seq: after.seq, hash: after.head });

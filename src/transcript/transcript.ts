@@ -63,21 +63,30 @@ export interface Transcript {
   readonly checkpoints: PVec<DigestAccumulator>;
 }
 
+/** The roots `deepFreeze` has frozen whole (only roots are remembered: one entry per message, not per node). */
 const deepFrozen = new WeakSet<object>();
 
 /**
- * Deep-freezes a JSON-like value in place (objects and arrays; primitives are left
- * alone) and returns it. Values already frozen by this function are skipped.
+ * Deep-freezes an acyclic JSON-like value in place (objects and arrays;
+ * primitives are left alone) and returns it: every decoded message is such a
+ * value (the codecs refuse cycles and bound the depth). A value already frozen
+ * whole by this function, at the root or met inside, is skipped.
  */
 export const deepFreeze = <A>(value: A): A => {
+  if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return value;
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
-    if (typeof v !== 'object' || v === null || deepFrozen.has(v)) continue;
-    Object.freeze(v);
-    deepFrozen.add(v);
-    for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+    if (typeof v !== 'object' || v === null) continue;
+    if (Object.isFrozen(v)) {
+      if (deepFrozen.has(v)) continue;
+    } else Object.freeze(v);
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
   }
+  deepFrozen.add(value);
   return value;
 };
 
