@@ -26,9 +26,10 @@
  * command codecs, step, view, fold, law samples) and add its entry here. Nothing
  * else changes: the command union, the state, snapshots, the state digest,
  * reserved keys, routing, results, errors and the laws follow from the entry.
- * (A new machine's state is a new part of the state digest, so stores written
- * before it verify only if the part is absent for them; that is a record-format
- * decision, not a code edit.)
+ * (Existing stores are another matter: a new machine's state is one more part
+ * of every record's state digest and one more reserved key in every snapshot,
+ * so records and snapshots written before it no longer match; giving a store
+ * with data a new machine is a record-format change and needs a migration.)
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
@@ -150,7 +151,7 @@ export interface MachineEntry<
   readonly laws: LawSamples<CommandOfCodecs<Codecs>, V>;
 }
 
-/** Any entry (the constraint of a registry's members). */
+/** Any entry, its types erased: what listing a registry's entries yields (`entriesOf`). */
 export type AnyMachineEntry = MachineEntry<string, any, Record<string, Codec<any>>, any, any, any, MachineFailure>;
 
 /** The type parameters of one machine, named (see `MachineEntry`). */

@@ -43,7 +43,7 @@ import {
   type Transcript,
 } from '../transcript/index.ts';
 import type { StepContext } from '../machines/common.ts';
-import { initialStatesOf, machineRouting, type AnyMachineCommandOf, type MachineErrorOf, type MachineParams, type MachineRouting, type RegisteredParams } from '../machines/registry.ts';
+import { machineRouting, type AnyMachineCommandOf, type MachineErrorOf, type MachineParams, type MachineRouting } from '../machines/registry.ts';
 import { coreCommandCodecs, type CommandOf, type CoreCommand, type SessionCommand } from './commands.ts';
 import { addUsage, appendMessages, setSystemPrompt, withTranscript } from './effects.ts';
 import { brokenLog, reservedMetadataKey, type CoreSessionError, type ForkParentMismatch, type SessionError } from './errors.ts';
@@ -248,10 +248,8 @@ export const forkedStateWith = <M extends Record<string, MachineParams>>(
     default:
       return absurd(command.mode);
   }
-  const base = blankStateOf<M>(routing.machines, sessionId);
   return E.right({
-    ...base,
-    ...initialStatesOf<M>(routing.machines),
+    ...blankStateOf<M>(routing.machines, sessionId),
     createdAt: ctx.at,
     updatedAt: ctx.at,
     transcript,

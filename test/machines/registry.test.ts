@@ -160,8 +160,11 @@ describe('a machine defined outside src/ joins a registry value', () => {
   it('is reset by a fork, like every machine', () => {
     const { states } = run([{ type: 'session_created', metadata: {} }, { type: 'tally_bumped', by: 4 }]);
     const parent = { ...states[1]!.state, head: 'sha256:'.padEnd(71, 'a') as `sha256:${string}` };
-    const child = forkedStateWith(routing, 'c1', decode({ type: 'session_forked', from: { sessionId: 's1', seq: 2, hash: parent.head }, mode: 'full' }) as never, ctx(1), parent);
+    const genesis = decode({ type: 'session_forked', from: { sessionId: 's1', seq: 2, hash: parent.head }, mode: 'full' });
+    if (genesis.type !== 'session_forked') throw new Error(`decoded ${genesis.type}`);
+    const child = forkedStateWith(routing, 'c1', genesis, ctx(1), parent);
     expect(E.isRight(child) && child.right.tally).toEqual(tally.initial);
+    expect(E.isRight(child) && transcriptMessages(child.right.transcript)).toEqual(transcriptMessages(parent.transcript));
   });
 
   it('is snapshotted under its reserved key and restored, and a bad stored state fails naming it', () => {
