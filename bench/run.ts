@@ -24,7 +24,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
-  { ids: ['P4', 'P5', 'P6'], run: benchPiPeer },
+  { ids: ['P4', 'P4-turn', 'P5', 'P6'], run: benchPiPeer },
   { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'P4-pg', 'C1', 'C2'], run: benchPostgres },
 ];
 

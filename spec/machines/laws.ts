@@ -12,8 +12,10 @@
  * - **restore is total**: `restore` never throws on any input and fails only
  *   with `MachineStateInvalid` naming the machine.
  *
- * `checkMachineLaws` runs them on random command sequences (`laws.spec.ts`,
- * every registered machine); each machine's model-based spec checks the same
+ * `checkMachineLaws` runs them on random command sequences drawn from the
+ * entry's own law samples (`MachineEntry.laws`, through `lawPick`) mixed with
+ * malformed commands (`laws.spec.ts` runs it over every registered machine);
+ * each machine's model-based spec checks the same
  * laws on the states its model reaches through `checkStepLaws`,
  * `checkRestoresToItself` and `checkRestoreTotal`, and adds what only that
  * machine promises.
@@ -22,7 +24,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, dispatch } from '../../src/model/decode.ts';
 import { canonicalJsonUnsafe } from '../../src/model/json.ts';
-import type { StepContext, StepResult } from '../../src/machines/common.ts';
+import type { LawPick, StepContext, StepResult } from '../../src/machines/common.ts';
 import type { MachineEntry, MachineFailure } from '../../src/machines/registry.ts';
 
 /** A cheap assertion (vitest's `expect` dominates the run time in a hot loop). */
@@ -31,7 +33,7 @@ const check = (ok: boolean, what: string): void => {
 };
 
 /** The part of a registry entry the laws read. */
-type LawEntry<S> = Pick<MachineEntry<string, S, Record<string, never>, unknown>, 'name' | 'restore' | 'errorTags'>;
+type LawEntry<S> = Pick<MachineEntry<string, S, Record<string, never>, unknown, unknown, object, MachineFailure>, 'name' | 'restore' | 'errorTags'>;
 
 const canon = (s: unknown): string => canonicalJsonUnsafe(s as never);
 
@@ -64,31 +66,50 @@ export const checkRestoreTotal = <S>(entry: LawEntry<S>, u: unknown): void => {
   if (E.isLeft(r)) check(r.left._tag === 'MachineStateInvalid' && r.left.machine === entry.name, `${entry.name}: restore error ${JSON.stringify(r.left)}`);
 };
 
-/** What a law run is given for one machine: raw commands (any shape) and the views the session would pass. */
-export interface LawInputs<V> {
-  /** A command as a caller or a log might give it: usually well-formed, sometimes not. */
-  readonly commands: fc.Arbitrary<unknown>;
-  /** The view of the session the step reads (default: the entry's initial view). */
-  readonly views?: fc.Arbitrary<V>;
-}
+/** `LawPick` over fast-check's `gen`: every choice is a recorded draw, so a failing sample shrinks. */
+export const lawPick = (g: fc.GeneratorValue): LawPick => ({
+  one: <T>(options: readonly T[]) => g(() => fc.constantFrom(...options)),
+  bool: () => g(fc.boolean),
+  int: (min, max) => g(fc.integer, { min, max }),
+  some: <T>(options: readonly T[]) => g(() => fc.subarray([...options])),
+  shuffled: <T>(options: readonly T[]) => g(() => fc.shuffledSubarray([...options])),
+  many: <T>(make: () => T, opts: { readonly min?: number; readonly max: number }) => Array.from({ length: g(fc.integer, { min: opts.min ?? 0, max: opts.max }) }, make),
+});
 
-/** Runs every law on random command sequences from the initial state, and restore on arbitrary input (throws the first violation, as `fc.assert` does). */
-export const checkMachineLaws = <Name extends string, S, Codecs extends Record<string, any>, V>(
-  entry: MachineEntry<Name, S, Codecs, V>,
-  inputs: LawInputs<V>,
+/** A command whose `type` is one of `types` or anything, with arbitrary members. */
+const garbage = (types: readonly string[]): fc.Arbitrary<unknown> =>
+  fc
+    .record({ type: fc.oneof(fc.constantFrom(...types), fc.string()), payload: fc.anything({ maxDepth: 2 }) })
+    .map((r) => (r.payload !== null && typeof r.payload === 'object' && !Array.isArray(r.payload) ? { ...r.payload, type: r.type } : { type: r.type, value: r.payload }));
+
+/** An entry's law samples as arbitraries: its commands (nine in ten) mixed with malformed ones, and its views. */
+const lawInputs = <C, V>(entry: { readonly commandCodecs: object; readonly initialView: V; readonly laws: { readonly command: (pick: LawPick) => C; readonly view?: (pick: LawPick) => V } }) => {
+  const { command, view } = entry.laws;
+  return {
+    commands: fc.oneof(
+      { weight: 9, arbitrary: fc.gen().map((g): unknown => command(lawPick(g))) },
+      { weight: 1, arbitrary: garbage(Object.keys(entry.commandCodecs)) },
+    ),
+    views: view === undefined ? fc.constant(entry.initialView) : fc.gen().map((g) => view(lawPick(g))),
+  };
+};
+
+/** Runs every law on random command sequences from the initial state (the entry's law samples), and restore on arbitrary input (throws the first violation, as `fc.assert` does). */
+export const checkMachineLaws = <Name extends string, S, Codecs extends Record<string, any>, V, R, Results extends object, Err extends MachineFailure>(
+  entry: MachineEntry<Name, S, Codecs, V, R, Results, Err>,
   opts: { readonly numRuns?: number; readonly maxSteps?: number } = {},
 ): void => {
   const codec = dispatch(`${entry.name}Command`, 'type', entry.commandCodecs);
-  const views = inputs.views ?? fc.constant(entry.initialView);
+  const { commands, views } = lawInputs(entry);
   const seen = { changed: 0, inert: 0, refused: 0 };
   fc.assert(
-    fc.property(fc.array(fc.tuple(inputs.commands, views), { maxLength: opts.maxSteps ?? 25 }), (steps) => {
+    fc.property(fc.array(fc.tuple(commands, views), { maxLength: opts.maxSteps ?? 25 }), (steps) => {
       let state = entry.initial;
       let seq = 1;
       for (const [raw, view] of steps) {
         const ctx: StepContext = { sessionId: 'sess', seq, at: 1_000 + seq };
         const decoded = decodeWith(codec, JSON.parse(JSON.stringify(raw ?? null)));
-        const r = E.isLeft(decoded) ? decoded : entry.step(state, decoded.right, ctx, view);
+        const r: E.Either<MachineFailure, StepResult<S, unknown>> = E.isLeft(decoded) ? decoded : entry.step(state, decoded.right, ctx, view);
         checkStepLaws(entry, state, r, `after ${JSON.stringify(raw)}`);
         if (E.isLeft(r)) {
           seen.refused++;

@@ -31,7 +31,19 @@ import * as E from 'fp-ts/lib/Either.js';
 import { produce } from 'immer';
 import { arrayOf, bool, decodeWith, dispatch, literal, nat, oneOf, positive, strict, type Codec } from '../model/decode.ts';
 import { ContentBlockCodec, ToolResultCodec, type ContentBlock } from '../model/content.ts';
-import { machineStateInvalid, stateDecodeFailed, stepOk, type MachineStateInvalid, type StepContext, type StepResult } from './common.ts';
+import type { Message } from '../model/message.ts';
+import { vecIter, type Transcript } from '../transcript/index.ts';
+import {
+  LAW_SAMPLE_TEXTS as SAMPLE_TEXTS,
+  machineStateInvalid,
+  stateDecodeFailed,
+  stepOk,
+  type LawSamples,
+  type MachineStateInvalid,
+  type SessionView,
+  type StepContext,
+  type StepResult,
+} from './common.ts';
 
 // ---------------------------------------------------------------------------
 // State
@@ -330,4 +342,54 @@ export const restoreDeferredTurn = (u: unknown): E.Either<MachineStateInvalid, D
     }
   }
   return E.right(s);
+};
+
+// ---------------------------------------------------------------------------
+// In the session (the registry entry's view, append reaction and law samples)
+
+/** Stops at the first match, so a cold-loaded transcript usually reads only its first chunk. */
+const holdsConversation = (t: Transcript): boolean => {
+  for (const m of vecIter(t.messages)) if (isConversationMessage(m)) return true;
+  return false;
+};
+
+const isConversationMessage = (m: Message): boolean => m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results';
+
+/** The view `stepDeferredTurn` gets from the session: the transcript is searched only for `first_turn_deferred`, the one command that reads it. */
+export const deferredTurnView = (session: SessionView, command: DeferredTurnCommand): DeferredTurnView => ({
+  hasConversationMessages: command.type === 'first_turn_deferred' ? holdsConversation(session.transcript) : false,
+});
+
+/**
+ * The session appended `messages`: the first conversation message commits a
+ * pending turn start (machines.md §1.4); runtime notices (a tool_scope notice at
+ * the LLM boundary) are setup, like notice commands, and do not. Returns the
+ * input object when nothing commits.
+ */
+export const deferredTurnOnMessagesAppended = (state: DeferredTurnState, messages: readonly Message[]): DeferredTurnState =>
+  messages.some(isConversationMessage) ? commitTurnStart(state) : state;
+
+/** Law samples (`LawSamples`): prompts and tool results over a small alphabet; start seqs collide with the ones a run reaches. */
+export const deferredTurnLawSamples: LawSamples<DeferredTurnCommand, DeferredTurnView> = {
+  command: (pick) => {
+    switch (pick.one(['first_turn_deferred', 'initial_prompt_staged', 'tool_results_staged', 'turn_started', 'turn_start_reverted'] as const)) {
+      case 'first_turn_deferred':
+        return { type: 'first_turn_deferred' };
+      case 'initial_prompt_staged':
+        return {
+          type: 'initial_prompt_staged',
+          prompt: pick.many((): ContentBlock => (pick.bool() ? { type: 'text', text: pick.one(SAMPLE_TEXTS) } : { type: 'structured', data: { ticket: 42 } }), { max: 2 }),
+        };
+      case 'tool_results_staged':
+        return {
+          type: 'tool_results_staged',
+          results: pick.many(() => ({ toolUseId: pick.one(['call_1', 'call_2', '']), content: [{ type: 'text' as const, text: 'ok' }], isError: pick.bool() }), { max: 2 }),
+        };
+      case 'turn_started':
+        return { type: 'turn_started' };
+      case 'turn_start_reverted':
+        return { type: 'turn_start_reverted', startSeq: pick.int(0, 12) };
+    }
+  },
+  view: (pick) => ({ hasConversationMessages: pick.bool() }),
 };

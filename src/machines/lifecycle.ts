@@ -17,7 +17,7 @@
 import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, dispatch, literal, nat, str, strict } from '../model/decode.ts';
-import { stateDecodeFailed, stepOk, type MachineStateInvalid, type StepContext, type StepResult } from './common.ts';
+import { stateDecodeFailed, stepOk, type LawSamples, type MachineStateInvalid, type StepContext, type StepResult } from './common.ts';
 
 /** `{ status: 'active' }` or `{ status: 'archived', archivedAt, reason? }`. */
 export const LifecycleStateCodec = dispatch('LifecycleState', 'status', {
@@ -115,4 +115,12 @@ export const stepLifecycle = <C extends LifecycleCommand>(state: LifecycleState,
 export const restoreLifecycle = (u: unknown): E.Either<MachineStateInvalid, LifecycleState> => {
   const decoded = decodeWith(LifecycleStateCodec, u);
   return E.isLeft(decoded) ? E.left(stateDecodeFailed('lifecycle', decoded.left)) : decoded;
+};
+
+/** Law samples (`LawSamples`): archive with and without a reason, revive; the view is the session id errors name. */
+export const lifecycleLawSamples: LawSamples<LifecycleCommand, string> = {
+  command: (pick) => {
+    if (pick.bool()) return { type: 'session_revived' };
+    return pick.bool() ? { type: 'session_archived' } : { type: 'session_archived', reason: pick.one(['done', '']) };
+  },
 };

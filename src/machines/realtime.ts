@@ -60,7 +60,8 @@
  * - States handed in with ordinary-prototype `items`/`completions` are
  *   converted to null-prototype records before any write.
  */
-import type { StepContext, StepResult } from './common.ts';
+import type { MachineOutput, SessionView, StepContext, StepResult } from './common.ts';
+import { awaitingToolResults } from '../transcript/index.ts';
 import type { Message } from '../model/message.ts';
 import type { Usage } from '../model/usage.ts';
 import type { RealtimeApplyOutcome, RealtimeCommand, RealtimeNote, RealtimeState } from './realtime/codecs.ts';
@@ -197,3 +198,23 @@ export const hasUnmaterializedRealtimeItems = (state: RealtimeState): boolean =>
   for (const id of state.firstSeenOrder) if (own(state.items, id)?.materialized === false) return true;
   return false;
 };
+
+// ---------------------------------------------------------------------------
+// In the session (the registry entry's view and fold)
+
+/** The gate `applyRealtime` gets from the session: closed while the transcript ends with unresolved tool uses. */
+export const realtimeGate = (session: SessionView): RealtimeGate => ({ awaitingToolResults: awaitingToolResults(session.transcript) });
+
+/** The realtime machine's results, by command (realtime.md §4). */
+export interface RealtimeResults {
+  readonly realtime_transcript_event: RealtimeApplyOutcome;
+  readonly realtime_transcript_flush: RealtimeApplyOutcome;
+}
+
+/** Folds a realtime pass into the session: its messages appended through the one append path and its usage added, in the same record; the caller gets the outcome. */
+export const realtimeSessionOutput = (r: RealtimeApplyResult): MachineOutput<RealtimeApplyOutcome> => ({
+  result: r.outcome,
+  effects: r.usage === undefined ? { messages: r.messages } : { messages: r.messages, usage: r.usage },
+});
+
+export { realtimeLawSamples } from './realtime/samples.ts';

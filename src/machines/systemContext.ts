@@ -38,7 +38,20 @@ import * as E from 'fp-ts/lib/Either.js';
 import { produce } from 'immer';
 import { arrayOf, bool, decodeWith, dispatch, isPlainObject, literal, nat, oneOf, str, strict } from '../model/decode.ts';
 import { canonicalJsonUnsafe, JsonCodec, type Json } from '../model/json.ts';
-import { machineStateInvalid, stateDecodeFailed, stepOk, type MachineStateInvalid, type StepContext, type StepResult } from './common.ts';
+import { transcriptMessageAt } from '../transcript/index.ts';
+import {
+  LAW_SAMPLE_TEXTS,
+  machineStateInvalid,
+  stateDecodeFailed,
+  stepOk,
+  type LawPick,
+  type LawSamples,
+  type MachineOutput,
+  type MachineStateInvalid,
+  type SessionView,
+  type StepContext,
+  type StepResult,
+} from './common.ts';
 
 // ---------------------------------------------------------------------------
 // Types
@@ -706,4 +719,45 @@ export const restoreSystemContext = (u: unknown): E.Either<MachineStateInvalid, 
     if (!pendingKeys.has(k)) return bad(`active key ${JSON.stringify(k)} has no pending append`);
   }
   return E.right(s);
+};
+
+// ---------------------------------------------------------------------------
+// In the session (the registry entry's view, fold and law samples)
+
+/** The view `stepSystemContext` gets from the session: the text of a leading system message. */
+export const systemContextView = (session: SessionView): SystemContextView => {
+  const first = transcriptMessageAt(session.transcript, 0);
+  return { systemPrompt: first?.role === 'system' ? first.text : undefined };
+};
+
+/** Folds a step's output into the session: a rendered prompt becomes the leading system message's text in the same record. */
+export const systemContextSessionOutput = <R>(o: SystemContextOutput<R>): MachineOutput<R> =>
+  o.systemPrompt === undefined ? { result: o.result } : { result: o.result, effects: { systemPrompt: o.systemPrompt } };
+
+const sampleRequest = (pick: LawPick): NormalizedAppendRequest => ({
+  content: pick.bool() ? { type: 'text', text: pick.one(LAW_SAMPLE_TEXTS) } : { type: 'json', value: { v: pick.one([1, 2]) } },
+  sourceKind: pick.one(['normal', 'runtime_steer'] as const),
+  ...(pick.bool() ? { idempotencyKey: pick.one(['alpha', 'beta', '__proto__', '']) } : {}),
+  ...(pick.bool() ? { source: pick.one(['operator', 'monitor/disk', '']) } : {}),
+});
+
+/** Law samples (`LawSamples`): requests over colliding idempotency keys, both source kinds, prompts with and without a leading system message. */
+export const systemContextLawSamples: LawSamples<SystemContextCommand, SystemContextView> = {
+  command: (pick) => {
+    switch (pick.one(['system_context_staged', 'system_context_marked_applied', 'system_context_active_turn_discarded', 'system_context_blocks_appended', 'system_context_boundary', 'runtime_steer_context_discarded'] as const)) {
+      case 'system_context_staged':
+        return { type: 'system_context_staged', appends: pick.many(() => sampleRequest(pick), { min: 1, max: 3 }), activeTurn: pick.bool() };
+      case 'system_context_marked_applied':
+        return { type: 'system_context_marked_applied' };
+      case 'system_context_active_turn_discarded':
+        return pick.bool() ? { type: 'system_context_active_turn_discarded' } : { type: 'system_context_active_turn_discarded', keys: pick.some(['alpha', 'beta', 'zzz']) };
+      case 'system_context_blocks_appended':
+        return { type: 'system_context_blocks_appended', appends: pick.many(() => ({ ...sampleRequest(pick), acceptedAt: pick.int(1, 3) }), { max: 3 }) };
+      case 'system_context_boundary':
+        return { type: 'system_context_boundary' };
+      case 'runtime_steer_context_discarded':
+        return { type: 'runtime_steer_context_discarded' };
+    }
+  },
+  view: (pick) => ({ systemPrompt: pick.bool() ? undefined : pick.one(['', 'You are a release assistant.']) }),
 };

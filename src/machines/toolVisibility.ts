@@ -76,6 +76,7 @@ import { sessionVisibleNamesIndexed } from './toolVisibility/query.ts';
 import { compareStrings, copyProvenance, findByName, jsonEqual, provenanceEq, provenanceKey } from './toolVisibility/util.ts';
 
 export * from './toolVisibility/codecs.ts';
+export { toolVisibilityLawSamples } from './toolVisibility/samples.ts';
 export * from './toolVisibility/errors.ts';
 export { catalogView, indexCatalog, indexCatalogView, type CatalogIndex } from './toolVisibility/catalog.ts';
 export { allows, capabilityFilterFor, composeFilters, filterNames, isCapabilityFilter, normalizeFilter, type ComposedFilter } from './toolVisibility/filters.ts';

@@ -6,11 +6,9 @@
  */
 import type { DecodeError, DecodeReason } from '../model/decode.ts';
 import type { MachineStateInvalid } from '../machines/common.ts';
-import type { DeferredTurnError } from '../machines/deferredTurn.ts';
-import type { SystemContextError } from '../machines/systemContext.ts';
-import type { ToolVisibilityError } from '../machines/toolVisibility.ts';
 import type { InvalidRealtimeEvent } from '../machines/realtime.ts';
-import type { SessionArchived, SessionNotArchived } from '../machines/lifecycle.ts';
+import type { SessionArchived } from '../machines/lifecycle.ts';
+import type { MachineError } from '../machines/registry.ts';
 import type { LazyReadError, TranscriptRewriteError, HistoryStateMalformed, MessageIndexOutOfBounds, MessageRoleMismatch, BlockIndexOutOfBounds, InvalidTranscriptShape } from '../transcript/index.ts';
 
 /** A command (from a caller or a log) does not decode; `path` and `reason` as in `DecodeError`. */
@@ -63,8 +61,15 @@ export interface ForkParentMismatch {
   readonly message: string;
 }
 
-/** Everything a session method, `reduce` or `replay` can return as `Left`. */
-export type SessionError =
+/**
+ * Everything a session method, `reduce` or `replay` can return as `Left`: the
+ * core errors and every registered machine's (`MachineError`, from each
+ * registry entry's step and guard).
+ */
+export type SessionError = CoreSessionError | MachineError;
+
+/** The errors that are not a machine step's or guard's. */
+export type CoreSessionError =
   | InvalidCommand
   | ReservedMetadataKey
   | InvalidUsage
@@ -72,12 +77,7 @@ export type SessionError =
   | BrokenLog
   | ForkParentMismatch
   | MachineStateInvalid
-  | DeferredTurnError
-  | SystemContextError
-  | ToolVisibilityError
   | InvalidRealtimeEvent
-  | SessionArchived
-  | SessionNotArchived
   | TranscriptRewriteError
   | HistoryStateMalformed
   | MessageIndexOutOfBounds

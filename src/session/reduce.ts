@@ -11,100 +11,62 @@
  * state object: the shell records nothing and hands back the result.
  *
  * Composition: core commands update the transcript, metadata and usage here;
- * machine commands are delegated to `src/machines/*` and their outputs folded
- * back in (a system-context render sets the system prompt in the same record, a
- * realtime pass appends messages through the same append path and adds usage).
- * Any command that adds messages commits a pending turn start (machines.md §1.4).
+ * every machine command is routed by its `type` to the registry entry that owns
+ * it and run by `stepMachine` (`machineStep.ts`: view, step, fold, effects), so
+ * nothing here names a machine. Every machine's `guard` runs before each
+ * command the machine does not own (the lifecycle guard: an archived session
+ * refuses writes). Any command that adds messages goes through `appendMessages`
+ * (`effects.ts`), after which machines react (a pending turn start commits,
+ * machines.md §1.4).
+ *
+ * The functions ending in `With` take the machine routing as a value
+ * (`routingOf(registry)`), so the same reducer runs over any registry; `step`,
+ * `applyAt`, `createdState` and `forkedState` are them for the registered
+ * machines.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { canonicalJsonUnsafe } from '../model/json.ts';
-import type { Message } from '../model/message.ts';
-import { checkedAddUsage, isZeroUsage } from '../model/usage.ts';
 import type { Digest } from '../model/scalars.ts';
 import {
-  appendToTranscript,
   applyReplacement,
-  checkAppend,
+  appendToTranscript,
   awaitingToolResults,
+  checkAppend,
   emptyVec,
   planRewrite,
   replaceSpan,
   takeTranscript,
   transcriptLength,
-  transcriptMessageAt,
   transcriptMessages,
   transcriptRevision,
-  vecGet,
-  vecIter,
   vecPush,
-  vecSize,
   type Transcript,
 } from '../transcript/index.ts';
-import { commitTurnStart, stepDeferredTurn } from '../machines/deferredTurn.ts';
-import { stepSystemContext } from '../machines/systemContext.ts';
-import { stepToolVisibility } from '../machines/toolVisibility.ts';
-import { applyRealtime } from '../machines/realtime.ts';
-import { lifecycleGuard, stepLifecycle } from '../machines/lifecycle.ts';
 import type { StepContext } from '../machines/common.ts';
-import type { CommandOf, SessionCommand } from './commands.ts';
-import { brokenLog, reservedMetadataKey, type InvalidUsage, type SessionError, type ForkParentMismatch } from './errors.ts';
+import { machineRouting, type AnyMachineCommandOf, type MachineErrorOf, type MachineParams, type MachineRouting } from '../machines/registry.ts';
+import { coreCommandCodecs, type CommandOf, type CoreCommand, type SessionCommand } from './commands.ts';
+import { addUsage, appendMessages, setSystemPrompt, withTranscript } from './effects.ts';
+import { brokenLog, reservedMetadataKey, type CoreSessionError, type ForkParentMismatch, type SessionError } from './errors.ts';
+import { runGuards, stepMachine } from './machineStep.ts';
 import { hasKey, isReservedKey, metadataFrom, metadataWith, metadataWithout } from './metadata.ts';
-import { blankState, initialMachines, type SessionState } from './state.ts';
+import { blankStateOf, type SessionCore, type SessionState, type SessionStateOf } from './state.ts';
 
 /** The outcome of one accepted command: the next state (the input object when inert) and the caller's result. */
-export interface Step<R = unknown> {
-  readonly state: SessionState;
+export interface Step<R = unknown, St = SessionState> {
+  readonly state: St;
   readonly result: R;
 }
 
-type Out<R = unknown> = E.Either<SessionError, Step<R>>;
-const ok = <R>(state: SessionState, result: R): Out<R> => E.right({ state, result });
+/** Every error the reducer over a registry with parameters `M` returns. */
+export type ReduceErrorOf<M extends Record<string, MachineParams>> = CoreSessionError | MachineErrorOf<M>;
+/** A command of the reducer over a registry with parameters `M`: a core command or one of its machines'. */
+export type CommandOfRegistry<M extends Record<string, MachineParams>> = CoreCommand | (AnyMachineCommandOf<M> & { readonly type: string });
 
-/** `state` with a new transcript: revision history extended when the head moved. */
-const withTranscript = (state: SessionState, transcript: Transcript): SessionState => {
-  const revision = transcriptRevision(transcript);
-  const last = vecGet(state.revisions, vecSize(state.revisions) - 1);
-  return { ...state, transcript, revisions: last === revision ? state.revisions : vecPush(state.revisions, revision) };
-};
-
-/** Appends messages through the one append path: shape rule, digest, and the turn-start commit when a conversation message is added. */
-const appendMessages = (state: SessionState, messages: readonly Message[]): E.Either<SessionError, SessionState> => {
-  if (messages.length === 0) return E.right(state);
-  const shape = checkAppend(state.transcript, messages);
-  if (E.isLeft(shape)) return shape;
-  const next = withTranscript(state, appendToTranscript(state.transcript, messages));
-  // The first conversation message commits a pending turn start (machines.md §1.4); runtime
-  // notices (a tool_scope notice at the LLM boundary) are setup, like notice commands, and do not.
-  const commits = messages.some((m) => m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results');
-  return E.right(commits ? { ...next, deferredTurn: commitTurnStart(state.deferredTurn) } : next);
-};
-
-/** Sets or inserts the leading system message (machines.md §5); the same text returns `state` unchanged. */
-const setSystemPrompt = (state: SessionState, prompt: string, at: number): SessionState => {
-  const first = transcriptMessageAt(state.transcript, 0);
-  const message: Message = { role: 'system', text: prompt, createdAt: at };
-  if (first?.role === 'system') {
-    if (first.text === prompt) return state;
-    return withTranscript(state, replaceSpan(state.transcript, 0, 1, [message]));
-  }
-  return withTranscript(state, replaceSpan(state.transcript, 0, 0, [message]));
-};
-
-const leadingSystemPrompt = (t: Transcript): string | undefined => {
-  const first = transcriptMessageAt(t, 0);
-  return first?.role === 'system' ? first.text : undefined;
-};
-
-/** Stops at the first match, so a cold-loaded transcript usually reads only its first chunk. */
-const hasConversationMessages = (t: Transcript): boolean => {
-  for (const m of vecIter(t.messages)) if (m.role === 'user' || m.role === 'assistant' || m.role === 'tool_results') return true;
-  return false;
-};
-
-const invalidUsage = (path: string, reason: string): InvalidUsage => ({ _tag: 'InvalidUsage', path, reason, message: `invalid usage at ${path}: ${reason}` });
+type Out<St, R = unknown> = E.Either<CoreSessionError, Step<R, St>>;
+const ok = <St, R>(state: St, result: R): Out<St, R> => E.right({ state, result });
 
 /** Replaces every notice of `kind` with `replacements` appended at the end (machines.md §5). */
-const replaceNotices = (state: SessionState, c: CommandOf<'synthetic_notices_replaced'>): Out<undefined> => {
+const replaceNotices = <St extends SessionCore>(state: St, c: CommandOf<'synthetic_notices_replaced'>): Out<St, undefined> => {
   for (let i = 0; i < c.replacements.length; i++) {
     const r = c.replacements[i]!;
     if (r.role !== 'system_notice' || r.kind !== c.kind) {
@@ -132,30 +94,18 @@ const replaceNotices = (state: SessionState, c: CommandOf<'synthetic_notices_rep
   return ok(withTranscript(state, next), undefined);
 };
 
-/**
- * Applies one non-genesis command. Returns the input `state` object when the
- * outcome is inert. `updatedAt`, `seq` and `head` are set by `reduce`/the shell.
- */
-export const step = (state: SessionState, command: SessionCommand, ctx: StepContext): Out => {
+/** Whether a command is a core command (the machines own every other type). */
+const isCoreCommand = (c: { readonly type: string }): c is CoreCommand => Object.prototype.hasOwnProperty.call(coreCommandCodecs, c.type);
+
+/** Applies one non-genesis core command, after the guards. */
+const stepCore = <M extends Record<string, MachineParams>, St extends SessionStateOf<M>>(routing: MachineRouting<M>, state: St, command: CoreCommand, ctx: StepContext): Out<St> => {
   switch (command.type) {
     case 'session_created':
     case 'session_forked':
       return E.left(brokenLog(state.id, ctx.seq, `${command.type} is only valid as the first record`));
-    case 'session_archived':
-    case 'session_revived':
-      return E.map((r: { state: SessionState['lifecycle']; result: unknown }) => ({
-        state: r.state === state.lifecycle ? state : { ...state, lifecycle: r.state },
-        result: r.result,
-      }))(stepLifecycle(state.lifecycle, command, ctx, state.id));
-    default:
-      break;
-  }
-  const guard = lifecycleGuard(state.lifecycle, state.id);
-  if (E.isLeft(guard)) return guard;
 
-  switch (command.type) {
     case 'messages_appended':
-      return E.map((s: SessionState) => ({ state: s, result: undefined }))(appendMessages(state, command.messages));
+      return E.map((s: St) => ({ state: s, result: undefined }))(appendMessages(routing, state, command.messages));
 
     case 'transcript_rewritten': {
       const planned = planRewrite(
@@ -180,12 +130,8 @@ export const step = (state: SessionState, command: SessionCommand, ctx: StepCont
     case 'synthetic_notices_replaced':
       return replaceNotices(state, command);
 
-    case 'usage_recorded': {
-      if (isZeroUsage(command.usage)) return ok(state, state.usage);
-      const sum = checkedAddUsage(state.usage, command.usage);
-      if (E.isLeft(sum)) return E.left(invalidUsage(sum.left.path, `${sum.left.reason}: the cumulative usage would leave the safe-integer range`));
-      return ok({ ...state, usage: sum.right }, sum.right);
-    }
+    case 'usage_recorded':
+      return E.map((s: St) => ({ state: s, result: s.usage }))(addUsage(state, command.usage));
 
     case 'metadata_set': {
       if (isReservedKey(command.key)) return E.left(reservedMetadataKey(command.key));
@@ -205,62 +151,6 @@ export const step = (state: SessionState, command: SessionCommand, ctx: StepCont
     case 'session_touched':
       return ok({ ...state }, undefined);
 
-    case 'first_turn_deferred':
-    case 'initial_prompt_staged':
-    case 'tool_results_staged':
-    case 'turn_started':
-    case 'turn_start_reverted': {
-      const r = stepDeferredTurn(state.deferredTurn, command, ctx, {
-        hasConversationMessages: command.type === 'first_turn_deferred' ? hasConversationMessages(state.transcript) : false,
-      });
-      if (E.isLeft(r)) return r;
-      return ok(r.right.state === state.deferredTurn ? state : { ...state, deferredTurn: r.right.state }, r.right.result);
-    }
-
-    case 'system_context_staged':
-    case 'system_context_marked_applied':
-    case 'system_context_active_turn_discarded':
-    case 'system_context_blocks_appended':
-    case 'system_context_boundary':
-    case 'runtime_steer_context_discarded': {
-      const r = stepSystemContext(state.systemContext, command, ctx, { systemPrompt: leadingSystemPrompt(state.transcript) });
-      if (E.isLeft(r)) return r;
-      let next = r.right.state === state.systemContext ? state : { ...state, systemContext: r.right.state };
-      if (r.right.result.systemPrompt !== undefined) next = setSystemPrompt(next, r.right.result.systemPrompt, ctx.at);
-      return ok(next, r.right.result.result);
-    }
-
-    case 'tool_filter_staged':
-    case 'tool_inherited_filter_set':
-    case 'tool_deferred_requested':
-    case 'tool_deferred_requests_cleared':
-    case 'tool_capability_set':
-    case 'tool_boundary_applied':
-    case 'tool_boundary_failed':
-    case 'tool_turn_overlay_set':
-    case 'tool_turn_overlay_cleared':
-    case 'tool_visibility_intent_restored': {
-      const r = stepToolVisibility(state.toolVisibility, command, ctx);
-      if (E.isLeft(r)) return r;
-      return ok(r.right.state === state.toolVisibility ? state : { ...state, toolVisibility: r.right.state }, r.right.result);
-    }
-
-    case 'realtime_transcript_event':
-    case 'realtime_transcript_flush': {
-      const r = applyRealtime(state.realtime, command, ctx, { awaitingToolResults: awaitingToolResults(state.transcript) });
-      const { messages, usage, outcome } = r.result;
-      if (r.state === state.realtime && messages.length === 0) return ok(state, outcome);
-      let next: SessionState = r.state === state.realtime ? state : { ...state, realtime: r.state };
-      const appended = appendMessages(next, messages);
-      if (E.isLeft(appended)) return appended;
-      next = appended.right;
-      if (usage !== undefined && !isZeroUsage(usage)) {
-        const sum = checkedAddUsage(next.usage, usage);
-        if (E.isLeft(sum)) return E.left(invalidUsage(sum.left.path, `${sum.left.reason}: the cumulative usage would leave the safe-integer range`));
-        next = { ...next, usage: sum.right };
-      }
-      return ok(next, outcome);
-    }
     default:
       return absurd(command);
   }
@@ -270,23 +160,61 @@ const absurd = (x: never): never => {
   throw new Error(`unhandled command ${JSON.stringify(x)}`);
 };
 
-/** Builds a root session's state from its `session_created` genesis. */
-export const createdState = (sessionId: string, command: CommandOf<'session_created'>, ctx: StepContext): E.Either<SessionError, SessionState> => {
-  for (const key of Object.keys(command.metadata)) if (isReservedKey(key)) return E.left(reservedMetadataKey(key));
-  return E.right({ ...blankState(sessionId), createdAt: ctx.at, updatedAt: ctx.at, metadata: metadataFrom(command.metadata) });
+/**
+ * Applies one non-genesis command over the machines of `routing`: the guards
+ * (the owner's own guard aside), then the core rule or the owning machine's
+ * step. Returns the input `state` object when the outcome is inert.
+ * `updatedAt`, `seq` and `head` are set by `applyAtWith`/the shell. A genesis
+ * here is `BrokenLog`.
+ */
+export const stepWith = <M extends Record<string, MachineParams>, St extends SessionStateOf<M>>(
+  routing: MachineRouting<M>,
+  state: St,
+  command: CommandOfRegistry<M>,
+  ctx: StepContext,
+): E.Either<ReduceErrorOf<M>, Step<unknown, St>> => {
+  if (isCoreCommand(command)) {
+    if (command.type === 'session_created' || command.type === 'session_forked') return stepCore(routing, state, command, ctx);
+    const guarded = runGuards(routing, state, undefined);
+    return E.isLeft(guarded) ? guarded : stepCore(routing, state, command, ctx);
+  }
+  const owner = routing.owners.get(command.type);
+  // A decoded command always has an owner; a value built around the codec does not, and is refused, not thrown on.
+  if (owner === undefined) return E.left(brokenLog(state.id, ctx.seq, `no machine owns command type ${JSON.stringify(command.type)}`));
+  const guarded = runGuards(routing, state, owner);
+  return E.isLeft(guarded) ? guarded : stepMachine(routing, owner, state, command, ctx);
 };
+
+/** `stepWith` over the registered machines. */
+export const step = (state: SessionState, command: SessionCommand, ctx: StepContext): E.Either<SessionError, Step> => stepWith(machineRouting, state, command, ctx);
+
+/** Builds a root session's state from its `session_created` genesis, over the machines of `routing`. */
+export const createdStateWith = <M extends Record<string, MachineParams>>(
+  routing: MachineRouting<M>,
+  sessionId: string,
+  command: CommandOf<'session_created'>,
+  ctx: StepContext,
+): E.Either<CoreSessionError, SessionStateOf<M>> => {
+  for (const key of Object.keys(command.metadata)) if (isReservedKey(key)) return E.left(reservedMetadataKey(key));
+  return E.right({ ...blankStateOf<M>(routing.machines, sessionId), createdAt: ctx.at, updatedAt: ctx.at, metadata: metadataFrom(command.metadata) });
+};
+
+/** Builds a root session's state from its `session_created` genesis. */
+export const createdState = (sessionId: string, command: CommandOf<'session_created'>, ctx: StepContext): E.Either<SessionError, SessionState> =>
+  createdStateWith(machineRouting, sessionId, command, ctx);
 
 /**
  * Builds a fork child's state from its `session_forked` genesis and the parent's
  * state at `from.seq` (revisions.md §6, machines.md §4): messages per mode, user
- * metadata and usage kept, every machine reset, fresh revision history.
+ * metadata and usage kept, every machine of `routing` reset, fresh revision history.
  */
-export const forkedState = (
+export const forkedStateWith = <M extends Record<string, MachineParams>>(
+  routing: MachineRouting<M>,
   sessionId: string,
   command: CommandOf<'session_forked'>,
   ctx: StepContext,
-  parent: SessionState,
-): E.Either<SessionError, SessionState> => {
+  parent: SessionStateOf<M>,
+): E.Either<CoreSessionError, SessionStateOf<M>> => {
   const { from } = command;
   if (parent.id !== from.sessionId || parent.seq !== from.seq || parent.head !== from.hash) {
     const mismatch: ForkParentMismatch = {
@@ -320,10 +248,8 @@ export const forkedState = (
     default:
       return absurd(command.mode);
   }
-  const base = blankState(sessionId);
   return E.right({
-    ...base,
-    ...initialMachines,
+    ...blankStateOf<M>(routing.machines, sessionId),
     createdAt: ctx.at,
     updatedAt: ctx.at,
     transcript,
@@ -334,26 +260,55 @@ export const forkedState = (
   });
 };
 
+/** Builds a fork child's state from its `session_forked` genesis and the parent's state at `from.seq`. */
+export const forkedState = (
+  sessionId: string,
+  command: CommandOf<'session_forked'>,
+  ctx: StepContext,
+  parent: SessionState,
+): E.Either<SessionError, SessionState> => forkedStateWith(machineRouting, sessionId, command, ctx, parent);
+
 /** Whether a command leaves `updatedAt` alone even when recorded. */
-const keepsUpdatedAt = (c: SessionCommand): boolean => c.type === 'metadata_backfilled';
+const keepsUpdatedAt = (c: { readonly type: string }): boolean => c.type === 'metadata_backfilled';
+
+const stamped = <St extends SessionCore>(state: St, seq: number): St => ({ ...state, seq });
+
+/** A genesis record's state (seq 1 only), stamped with `ctx.seq`. */
+const genesisWith = <M extends Record<string, MachineParams>>(
+  routing: MachineRouting<M>,
+  state: SessionStateOf<M>,
+  command: CommandOf<'session_created'> | CommandOf<'session_forked'>,
+  ctx: StepContext,
+  parent: SessionStateOf<M> | undefined,
+): E.Either<CoreSessionError, Step<unknown, SessionStateOf<M>>> => {
+  if (state.seq !== 0 || ctx.seq !== 1) return E.left(brokenLog(state.id, ctx.seq, `${command.type} is only valid as the first record`));
+  const stampedGenesis = E.map((s: SessionStateOf<M>) => ({ state: stamped(s, ctx.seq), result: undefined }));
+  if (command.type === 'session_created') return stampedGenesis(createdStateWith(routing, state.id, command, ctx));
+  if (parent === undefined) return E.left(brokenLog(state.id, ctx.seq, `fork genesis needs the state of ${command.from.sessionId} at seq ${command.from.seq}`));
+  return stampedGenesis(forkedStateWith(routing, state.id, command, ctx, parent));
+};
 
 /**
- * Applies a command at `ctx` to `state` and stamps the result with `ctx.seq`
- * (and `updatedAt = ctx.at` unless the command is `metadata_backfilled`).
- * The caller sets `head` once the record is sealed. Inert: returns `state` itself.
+ * Applies a command at `ctx` to `state` over the machines of `routing` and
+ * stamps the result with `ctx.seq` (and `updatedAt = ctx.at` unless the command
+ * is `metadata_backfilled`). The caller sets `head` once the record is sealed.
+ * Inert: returns `state` itself.
  */
-export const applyAt = (state: SessionState, command: SessionCommand, ctx: StepContext, parent?: SessionState): Out => {
-  if (command.type === 'session_created' || command.type === 'session_forked') {
-    if (state.seq !== 0 || ctx.seq !== 1) return E.left(brokenLog(state.id, ctx.seq, `${command.type} is only valid as the first record`));
-    if (command.type === 'session_created') return E.map((s: SessionState) => ({ state: { ...s, seq: ctx.seq }, result: undefined }))(createdState(state.id, command, ctx));
-    if (parent === undefined) {
-      return E.left(brokenLog(state.id, ctx.seq, `fork genesis needs the state of ${command.from.sessionId} at seq ${command.from.seq}`));
-    }
-    return E.map((s: SessionState) => ({ state: { ...s, seq: ctx.seq }, result: undefined }))(forkedState(state.id, command, ctx, parent));
-  }
+export const applyAtWith = <M extends Record<string, MachineParams>>(
+  routing: MachineRouting<M>,
+  state: SessionStateOf<M>,
+  command: CommandOfRegistry<M>,
+  ctx: StepContext,
+  parent?: SessionStateOf<M>,
+): E.Either<ReduceErrorOf<M>, Step<unknown, SessionStateOf<M>>> => {
+  if (isCoreCommand(command) && (command.type === 'session_created' || command.type === 'session_forked')) return genesisWith(routing, state, command, ctx, parent);
   if (state.seq === 0) return E.left(brokenLog(state.id, ctx.seq, 'the first record must be session_created or session_forked'));
-  const r = step(state, command, ctx);
+  const r = stepWith(routing, state, command, ctx);
   if (E.isLeft(r) || r.right.state === state) return r;
   const next = r.right.state;
-  return ok({ ...next, seq: ctx.seq, updatedAt: keepsUpdatedAt(command) ? next.updatedAt : ctx.at }, r.right.result);
+  return E.right({ state: { ...next, seq: ctx.seq, updatedAt: keepsUpdatedAt(command) ? next.updatedAt : ctx.at }, result: r.right.result });
 };
+
+/** `applyAtWith` over the registered machines. */
+export const applyAt = (state: SessionState, command: SessionCommand, ctx: StepContext, parent?: SessionState): E.Either<SessionError, Step> =>
+  applyAtWith(machineRouting, state, command, ctx, parent);

@@ -2,18 +2,15 @@
  * What each command returns to its caller, by command type: `ResultOf<C>`.
  *
  * The map mirrors the reducer (`reduce.ts`): core results are listed here,
- * each machine contributes its own `*Results` interface. A command type
+ * each registered machine contributes its own `*Results` interface through its
+ * registry entry (`MachineResults`). A command type
  * missing from the map fails the type check below, so adding a command without
  * saying what it returns does not compile.
  */
 import type { MessageInput } from '../model/message.ts';
 import type { Usage } from '../model/usage.ts';
 import type { TranscriptRewriteCommit } from '../transcript/index.ts';
-import type { DeferredTurnResults } from '../machines/deferredTurn.ts';
-import type { LifecycleResults } from '../machines/lifecycle.ts';
-import type { RealtimeApplyOutcome } from '../machines/realtime.ts';
-import type { SystemContextResults } from '../machines/systemContext.ts';
-import type { ToolVisibilityResults } from '../machines/toolVisibility.ts';
+import type { MachineResults } from '../machines/registry.ts';
 import type { CommandOf, SessionCommand } from './commands.ts';
 
 /** The results of the core (non-machine) commands. */
@@ -34,14 +31,10 @@ export interface CoreResults {
   readonly session_touched: undefined;
 }
 
-/** The realtime machine's results (realtime.md §4). */
-export interface RealtimeResults {
-  readonly realtime_transcript_event: RealtimeApplyOutcome;
-  readonly realtime_transcript_flush: RealtimeApplyOutcome;
-}
+export type { RealtimeResults } from '../machines/realtime.ts';
 
-/** Every command type mapped to its result type. */
-export interface CommandResults extends CoreResults, LifecycleResults, DeferredTurnResults, SystemContextResults, ToolVisibilityResults, RealtimeResults {}
+/** Every command type mapped to its result type: the core commands' and every registered machine's. */
+export type CommandResults = CoreResults & MachineResults;
 
 type _Complete = Exclude<SessionCommand['type'], keyof CommandResults> extends never ? true : never;
 type _NoExtra = Exclude<keyof CommandResults, SessionCommand['type']> extends never ? true : never;

@@ -6,7 +6,7 @@
 import type { Digest } from '../model/scalars.ts';
 import { emptyUsage, type Usage } from '../model/usage.ts';
 import { emptyTranscript, emptyVec, vecPush, transcriptRevision, type PVec, type Transcript, type TranscriptRewriteCommit } from '../transcript/index.ts';
-import { initialMachineStates, type MachineStates } from '../machines/registry.ts';
+import { initialMachineStates, initialStatesOf, type MachineParams, type MachineRegistry, type MachineStates, type MachineStatesOf } from '../machines/registry.ts';
 import type { ForkMode, ForkPoint } from './commands.ts';
 import { metadataFrom, type Metadata } from './metadata.ts';
 
@@ -19,8 +19,8 @@ export interface ForkOrigin {
   readonly mode: ForkMode;
 }
 
-/** The reduced state of one session after its record `seq`; one field per registered machine (`machines/registry.ts`) holds its state. */
-export interface SessionState extends MachineStates {
+/** The part of a session's state that is not a machine's: identity and times, transcript and history, metadata, usage, lineage. */
+export interface SessionCore {
   readonly id: string;
   readonly version: typeof SESSION_VERSION;
   /** ms since epoch: the genesis record's `at`. */
@@ -41,11 +41,17 @@ export interface SessionState extends MachineStates {
   readonly forkedFrom?: ForkOrigin;
 }
 
+/** The reduced state of one session after its record `seq`; one field per registered machine (`machines/registry.ts`) holds its state. */
+export interface SessionState extends SessionCore, MachineStates {}
+
+/** The state of a session whose machines are those of a registry with parameters `M` (`SessionState` for the registered machines). */
+export type SessionStateOf<M extends Record<string, MachineParams>> = SessionCore & MachineStatesOf<M>;
+
 /** The machine states a fresh session (or a fork child) starts with (from the registry). */
 export const initialMachines: MachineStates = initialMachineStates;
 
-/** The state before a genesis record: empty transcript, no metadata, initial machines. */
-export const blankState = (id: string): SessionState => {
+/** The core of the state before a genesis record: empty transcript, no metadata. */
+const blankCore = (id: string): SessionCore => {
   const transcript = emptyTranscript();
   return {
     id,
@@ -59,6 +65,14 @@ export const blankState = (id: string): SessionState => {
     revisions: vecPush(emptyVec<Digest>(), transcriptRevision(transcript)),
     metadata: metadataFrom({}),
     usage: emptyUsage,
-    ...initialMachines,
   };
 };
+
+/** The state before a genesis record: empty transcript, no metadata, initial machines. */
+export const blankState = (id: string): SessionState => ({ ...blankCore(id), ...initialMachines });
+
+/** `blankState` for the machines of registry `r`. */
+export const blankStateOf = <M extends Record<string, MachineParams>>(r: MachineRegistry<M>, id: string): SessionStateOf<M> => ({
+  ...blankCore(id),
+  ...initialStatesOf<M>(r),
+});

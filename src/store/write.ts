@@ -91,7 +91,9 @@ const planAndCommit = async <A, Err>(ctx: StoreContext, sid: string, entry: Cach
 /** Inside `guard`, with checked arguments: take the lock, check `expectedSeq`, plan and commit. */
 export const updateLocked = <A, Err>(ctx: StoreContext, sid: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
   ctx.writers.run(sid, async () => {
-    const entry = await latestEntry(ctx, sid);
+    // A backend no other process writes keeps the cached entry current: take it without a round trip.
+    const hit = ctx.io.shared ? undefined : ctx.cache.get(sid);
+    const entry = hit !== undefined ? E.right(hit) : await latestEntry(ctx, sid);
     if (E.isLeft(entry)) return entry;
     if (expectedSeq !== undefined && entry.right.session.seq !== expectedSeq) return E.left(seqConflict(sid, expectedSeq, entry.right.session.seq));
     return planAndCommit(ctx, sid, entry.right, plan);

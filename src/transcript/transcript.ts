@@ -63,14 +63,13 @@ export interface Transcript {
   readonly checkpoints: PVec<DigestAccumulator>;
 }
 
-/** The roots `deepFreeze` has frozen whole (only roots are remembered: one entry per message, not per node). */
+/** Values `deepFreeze` has frozen whole: its roots and the nodes it met frozen already (not every node of a message). */
 const deepFrozen = new WeakSet<object>();
 
 /**
- * Deep-freezes an acyclic JSON-like value in place (objects and arrays;
- * primitives are left alone) and returns it: every decoded message is such a
- * value (the codecs refuse cycles and bound the depth). A value already frozen
- * whole by this function, at the root or met inside, is skipped.
+ * Deep-freezes a JSON-like value in place (objects and arrays; primitives are
+ * left alone) and returns it. A value already frozen whole by this function,
+ * at the root or met inside, is skipped; a cycle ends the walk.
  */
 export const deepFreeze = <A>(value: A): A => {
   if (typeof value !== 'object' || value === null || deepFrozen.has(value)) return value;
@@ -78,8 +77,11 @@ export const deepFreeze = <A>(value: A): A => {
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v !== 'object' || v === null) continue;
+    // A node frozen already (by its owner, or by this walk when met again through a shared or
+    // cyclic reference) is remembered before its members are walked, so each node is walked at most twice.
     if (Object.isFrozen(v)) {
       if (deepFrozen.has(v)) continue;
+      deepFrozen.add(v);
     } else Object.freeze(v);
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];

@@ -197,6 +197,8 @@ export interface PiEntrySource {
   readonly count: number;
   /** Line and tree links of entry `i`. */
   readonly link: (i: number) => PiEntryLink;
+  /** The index of the entry whose `id` is `id` (v2/v3; ids are unique), if any. */
+  readonly indexOfId: (id: string) => number | undefined;
   /** Entry `i`, decoded. */
   readonly entry: (i: number) => PiLine;
   /** Every `label` entry, in file order. */
@@ -231,6 +233,10 @@ export const parsedEntries = (parsed: ParsedPiSession): PiEntrySource => {
     if (l !== undefined) labels.push(l);
   }
   const links = parsed.entries.map(linkOf);
+  const byId = new Map<string, number>();
+  links.forEach((l, i) => {
+    if (typeof l.id === 'string' && !byId.has(l.id)) byId.set(l.id, i);
+  });
   return {
     file: parsed.file,
     version: parsed.version,
@@ -238,6 +244,7 @@ export const parsedEntries = (parsed: ParsedPiSession): PiEntrySource => {
     createdAt: parsed.createdAt,
     count: parsed.entries.length,
     link: (i) => links[i]!,
+    indexOfId: (id) => byId.get(id),
     entry: (i) => parsed.entries[i]!,
     labels,
     counts,
@@ -282,7 +289,7 @@ const headerMetadata = (parsed: Pick<PiEntrySource, 'header' | 'version'>): Reco
  * transcript message). Repairs are pushed to `repairs`; the first error ends
  * planning.
  */
-const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
+const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
   const file = parsed.file;
   const firstTime = path[0] === undefined ? undefined : parsed.entry(path[0]).time;
   const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
@@ -293,13 +300,8 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
   let open: OpenTurn | undefined;
   let failure: PiImportError | undefined;
 
-  const posById = new Map<string, number>();
-  const posByLine = new Map<number, number>();
-  path.forEach((e, i) => {
-    const l = parsed.link(e);
-    if (typeof l.id === 'string') posById.set(l.id, i);
-    posByLine.set(l.line, i);
-  });
+  // The path position of each entry (-1: not on the path).
+  const posOf = positions(parsed.count, path);
 
   const repair = (kind: PiRepairKind, line: number, what: string, toolUseId?: string): void => {
     repairs.push({ kind, line, ...(toolUseId !== undefined ? { toolUseId } : {}), message: `${file}:${line}: ${what}` });
@@ -382,14 +384,15 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
   const compact = (e: PiEntry & { type: 'compaction' }, line: number, pos: number, time: number): void => {
     let firstKept: number | undefined;
     if (e.firstKeptEntryId !== undefined) {
-      firstKept = posById.get(e.firstKeptEntryId);
+      const i = parsed.indexOfId(e.firstKeptEntryId);
+      firstKept = i === undefined || posOf[i]! < 0 ? undefined : posOf[i];
     } else if (e.firstKeptEntryIndex !== undefined) {
       // v1: an index into the file's entries with the header at 0 (pi's migration).
-      const target = e.firstKeptEntryIndex >= 1 && e.firstKeptEntryIndex <= parsed.count ? parsed.link(e.firstKeptEntryIndex - 1) : undefined;
+      const target = e.firstKeptEntryIndex >= 1 && e.firstKeptEntryIndex <= parsed.count ? e.firstKeptEntryIndex - 1 : undefined;
       if (target === undefined) {
         repair('compaction_index_invalid', line, `firstKeptEntryIndex ${e.firstKeptEntryIndex} names no entry`);
       } else {
-        firstKept = posByLine.get(target.line);
+        firstKept = posOf[target]! < 0 ? undefined : posOf[target];
       }
     }
     const n = transcript.length;
@@ -613,35 +616,42 @@ const planBranch = (parsed: PiEntrySource, path: readonly number[], repairs: PiR
   return E.right({ createdAt, metadata: headerMetadata(parsed) });
 };
 
+/** The path position of each of `count` entries: `-1` when not on `path`. */
+const positions = (count: number, path: Int32Array): Int32Array => {
+  const pos = new Int32Array(count).fill(-1);
+  path.forEach((e, i) => {
+    pos[e] = i;
+  });
+  return pos;
+};
+
 /** The branches of a file: root-to-leaf paths of entry indices, in the file order of their leaves. */
-const branches = (parsed: PiEntrySource, repairs: PiRepair[]): number[][] => {
+const branches = (parsed: PiEntrySource, repairs: PiRepair[]): Int32Array[] => {
   const n = parsed.count;
-  const all = Array.from({ length: n }, (_, i) => i);
-  if (parsed.version === 1 || n === 0) return [all];
-  const byId = new Map<string, number>();
-  for (let i = 0; i < n; i++) byId.set(parsed.link(i).id as string, i);
-  const hasChild = new Set<string>();
-  const parentOf = (i: number): number | undefined => {
-    const l = parsed.link(i);
-    const p = l.parentId;
-    if (typeof p !== 'string' || p === l.id) return undefined;
-    return byId.get(p);
-  };
+  if (parsed.version === 1 || n === 0) return [Int32Array.from({ length: n }, (_, i) => i)];
+  // The index of each entry's parent (-1: a root).
+  const parent = new Int32Array(n).fill(-1);
+  const hasChild = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const l = parsed.link(i);
     const p = l.parentId;
-    if (typeof p === 'string' && p !== l.id) {
-      if (!byId.has(p)) {
-        repairs.push({ kind: 'orphan_entry', line: l.line, message: `${parsed.file}:${l.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
-      } else hasChild.add(p);
+    if (typeof p !== 'string' || p === l.id) continue;
+    const j = parsed.indexOfId(p);
+    if (j === undefined) {
+      repairs.push({ kind: 'orphan_entry', line: l.line, message: `${parsed.file}:${l.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
+      continue;
     }
+    parent[i] = j;
+    hasChild[j] = 1;
   }
-  const out: number[][] = [];
+  const out: Int32Array[] = [];
   for (let i = 0; i < n; i++) {
-    if (hasChild.has(parsed.link(i).id as string)) continue;
-    const path: number[] = [];
-    for (let cur: number | undefined = i; cur !== undefined; cur = parentOf(cur)) path.push(cur);
-    out.push(path.reverse());
+    if (hasChild[i] === 1) continue;
+    let length = 0;
+    for (let cur = i; cur >= 0; cur = parent[cur]!) length++;
+    const path = new Int32Array(length);
+    for (let cur = i, k = length - 1; cur >= 0; cur = parent[cur]!, k--) path[k] = cur;
+    out.push(path);
   }
   return out;
 };
@@ -789,16 +799,14 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
 };
 
 /** The pi labels whose target is on `path` (file order; see `PiPlanShape.labels`). */
-const labelsOn = (parsed: PiEntrySource, path: readonly number[]): PiPlanShape['labels'] => {
-  const lineOf = new Map<string, number>();
-  for (const i of path) {
-    const l = parsed.link(i);
-    if (typeof l.id === 'string') lineOf.set(l.id, l.line);
-  }
+const labelsOn = (parsed: PiEntrySource, path: Int32Array): PiPlanShape['labels'] => {
+  if (parsed.labels.length === 0) return [];
+  const onPath = new Uint8Array(parsed.count);
+  for (const i of path) onPath[i] = 1;
   return parsed.labels.flatMap((l) => {
-    const targetLine = lineOf.get(l.targetId);
-    if (targetLine === undefined) return [];
-    return [{ targetLine, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
+    const i = parsed.indexOfId(l.targetId);
+    if (i === undefined || onPath[i] !== 1) return [];
+    return [{ targetLine: parsed.link(i).line, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
   });
 };
 

@@ -61,18 +61,95 @@ export interface PiScan extends PiEntrySource {
    * `PiFileChangedError`.
    */
   readonly chunkBytes: (i: number) => Uint8Array;
+  /**
+   * Drops the per-entry index (and the parse state's id map) once planning is
+   * done, so the write holds only the chunk list: `entry` and `link` then
+   * throw. `chunkBytes` still works.
+   */
+  readonly release: () => void;
   /** Releases the file. */
   readonly close: () => void;
 }
 
-/** The per-entry index a scan keeps: line, byte range and links, in parallel arrays. */
+/**
+ * The per-entry index a scan keeps, compact: line, byte range and parent in
+ * typed arrays (outside the JS heap, 24 bytes an entry), the id strings in one
+ * array. `parents[i]` is the index of entry `i`'s parent when its `parentId`
+ * names an earlier (or its own) entry, `PARENT_NULL` / `PARENT_ABSENT` for
+ * `null` / no `parentId`, else `PARENT_OTHER` with the value in `otherParents`
+ * (a parent not seen yet, or not a string).
+ */
 interface Index {
-  readonly lines: number[];
-  readonly starts: number[];
-  readonly ends: number[];
+  count: number;
+  lines: Int32Array;
+  starts: Float64Array;
+  ends: Float64Array;
+  parents: Int32Array;
   readonly ids: Array<string | undefined>;
-  readonly parents: unknown[];
+  readonly otherParents: Map<number, unknown>;
 }
+
+const PARENT_NULL = -1;
+const PARENT_ABSENT = -2;
+const PARENT_OTHER = -3;
+
+const emptyIndex = (): Index => ({ count: 0, lines: new Int32Array(1024), starts: new Float64Array(1024), ends: new Float64Array(1024), parents: new Int32Array(1024), ids: [], otherParents: new Map() });
+
+/** `a` with room for `n` elements (a copy twice as large when full). */
+const grown = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
+  if (n <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
+};
+
+/** The entry whose line is `line` (lines increase with the index), or -1. */
+const entryOfLine = (index: Index, line: number): number => {
+  let lo = 0;
+  let hi = index.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const l = index.lines[mid]!;
+    if (l === line) return mid;
+    if (l < line) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+};
+
+/** Adds entry `e` of line `line` at bytes `[start, end)`; `lineOfId` gives the line of an id seen so far. */
+const addEntry = (index: Index, line: number, start: number, end: number, e: PiLine, lineOfId: (id: string) => number | undefined): void => {
+  const i = index.count;
+  index.lines = grown(index.lines, i + 1);
+  index.starts = grown(index.starts, i + 1);
+  index.ends = grown(index.ends, i + 1);
+  index.parents = grown(index.parents, i + 1);
+  index.lines[i] = line;
+  index.starts[i] = start;
+  index.ends[i] = end;
+  index.ids.push(typeof e.entry.id === 'string' ? e.entry.id : undefined);
+  index.count = i + 1;
+  const p = e.entry.parentId;
+  let code = PARENT_OTHER;
+  if (p === null) code = PARENT_NULL;
+  else if (p === undefined) code = PARENT_ABSENT;
+  else if (typeof p === 'string') {
+    const pl = lineOfId(p);
+    const j = pl === undefined ? -1 : entryOfLine(index, pl);
+    if (j >= 0 && index.ids[j] === p) code = j;
+  }
+  index.parents[i] = code;
+  if (code === PARENT_OTHER) index.otherParents.set(i, p);
+};
+
+/** The parent id of entry `i` as written. */
+const parentOf = (index: Index, i: number): unknown => {
+  const code = index.parents[i]!;
+  return code >= 0 ? index.ids[code] : code === PARENT_NULL ? null : code === PARENT_ABSENT ? undefined : index.otherParents.get(i);
+};
+
+/** The tree links of entry `i`. */
+const linkAt = (index: Index, i: number): PiEntryLink => ({ line: index.lines[i]!, id: index.ids[i], parentId: parentOf(index, i) });
 
 /** Cuts a stream of line segments (each with its `\n`) into chunks the way `sourceChunkRanges` does. */
 interface Chunker {
@@ -119,7 +196,7 @@ export interface PiScanReadError {
  */
 export const scanPiFile = async (path: string, file: string): Promise<E.Either<PiImportError | PiScanReadError, PiScan>> => {
   const st = piParseState(file);
-  const index: Index = { lines: [], starts: [], ends: [], ids: [], parents: [] };
+  const index = emptyIndex();
   const counts = { messages: 0, toolCalls: 0, toolResults: 0 };
   const labels: Array<{ targetId: string; label?: string }> = [];
   const hash = defaultSha256.create();
@@ -142,11 +219,7 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
     }
     const e = r.right;
     if (e === undefined) return;
-    index.lines.push(line);
-    index.starts.push(start);
-    index.ends.push(start + content.length);
-    index.ids.push(typeof e.entry.id === 'string' ? e.entry.id : undefined);
-    index.parents.push(e.entry.parentId);
+    addEntry(index, line, start, start + content.length, e, (id) => st.ids.get(id));
     countEntry(counts, e);
     const l = labelOfEntry(e);
     if (l !== undefined) labels.push(l);
@@ -181,8 +254,7 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
   const bytes = offset + pendingBytes;
   closeChunk(chunker);
 
-  const link = (i: number): PiEntryLink => ({ line: index.lines[i]!, id: index.ids[i], parentId: index.parents[i] });
-  const done = finishPiParse(st, index.lines.length, link);
+  const done = finishPiParse(st, index.count, (i) => linkAt(index, i));
   if (E.isLeft(done)) return done;
   let fd: number;
   try {
@@ -205,8 +277,13 @@ const fileSource = (s: {
   readonly bytes: number;
   readonly digest: Digest;
 }): PiScan => {
-  const { st, index, chunks, fd } = s;
+  const { st, chunks, fd } = s;
+  let index: Index | undefined = s.index;
   const file = st.file;
+  const indexed = (): Index => {
+    if (index === undefined) throw new Error(`pi import: the index of ${file} was released after planning`);
+    return index;
+  };
   // The last two chunks read, in two buffers allocated once (as large as the largest chunk).
   const largest = chunks.reduce((m, c) => Math.max(m, c.end - c.start), 0);
   const slots: Array<{ chunk: number; buf: Buffer }> = [];
@@ -243,6 +320,7 @@ const fileSource = (s: {
     return lo;
   };
   const entry = (i: number): PiLine => {
+    const index = indexed();
     const start = index.starts[i]!;
     const c = chunkAt(start);
     const buf = chunkBytes(c);
@@ -259,8 +337,13 @@ const fileSource = (s: {
     version: st.version,
     header: st.header!,
     createdAt: st.createdAt,
-    count: index.lines.length,
-    link: (i) => ({ line: index.lines[i]!, id: index.ids[i], parentId: index.parents[i] }),
+    count: s.index.count,
+    link: (i) => linkAt(indexed(), i),
+    indexOfId: (id) => {
+      const line = st.ids.get(id);
+      const i = line === undefined ? -1 : entryOfLine(indexed(), line);
+      return i < 0 ? undefined : i;
+    },
     entry,
     labels: s.labels,
     counts: s.counts,
@@ -270,6 +353,10 @@ const fileSource = (s: {
     digest: s.digest,
     chunks,
     chunkBytes,
+    release: () => {
+      index = undefined;
+      st.ids.clear();
+    },
     close: () => closeSync(fd),
   };
 };

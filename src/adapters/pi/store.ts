@@ -307,6 +307,8 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
     close();
     return planned;
   }
+  // Planning is done: the write needs the chunks, not the per-entry index.
+  scan.release();
   const t2 = performance.now();
   progress({ phase: 'plan', done: 1, total: 1 });
   const manifest = piSourceManifest(name, scan.bytes, scan.digest, scan.chunks.map((c) => c.id)).blob;

@@ -10,6 +10,7 @@ import { helpAfter, ID_HELP, withSession, intArg } from '../shared.ts';
 import type { Run } from '../program.ts';
 import { resolveRevision } from '../../inspect/points.ts';
 import { resolveLabel } from '../../store/labels.ts';
+import { machineList } from '../../machines/registry.ts';
 import { incompleteImportWarningOf, originalTimes, warnText } from '../importStatus.ts';
 
 /** What `--at` names: a record seq, a revision (full, or a unique hex prefix of at least 4 digits), or a label. */
@@ -97,13 +98,10 @@ export const loadAt = async (store: Store, sid: string, at: string | undefined):
   return store.load(sid, { atRevision: rev.right });
 };
 
-/** The machine states and transcript history of a session, as a JSON-ready object. */
+/** The machine states (every registered machine, lifecycle first, then registry order) and transcript history of a session, as a JSON-ready object. */
 export const machineStates = (s: Session): Record<string, unknown> => ({
   lifecycle: s.lifecycle,
-  deferredTurn: s.deferredTurn,
-  systemContext: s.systemContext,
-  toolVisibility: s.toolVisibility,
-  realtime: s.realtime,
+  ...Object.fromEntries(machineList.map((m) => [m.name, s.state[m.name]])),
   transcriptHistory: s.transcriptHistory() ?? null,
 });
 
