@@ -265,6 +265,14 @@ export interface SessionStore {
    * self-consistent.
    */
   verifyAnchors(anchors: readonly Anchor[]): Promise<E.Either<StoreError, AnchorProblem[]>>;
+  /**
+   * Drops the in-memory state kept of `sessionId` (the cache of its latest
+   * session), so its next use loads it from its newest snapshot (messages and
+   * revisions read lazily) plus the records after it. For a long writer such as
+   * a pi import, so memory does not grow with the session it writes. Changes
+   * nothing stored; an unknown id does nothing.
+   */
+  evict(sessionId: string): void;
   /** Waits for pending writes and closes the database; later calls give `StoreClosed`. */
   close(): Promise<E.Either<StoreError, void>>;
 }
@@ -332,6 +340,7 @@ const makeStore = (io: Io, cfg: { readonly snapshotEvery: number; readonly cache
     getBlob: (blobId) => getBlob(ctx, blobId),
     anchor: () => anchorHeads(ctx),
     verifyAnchors: (anchors) => verifyAnchorsOf(ctx, anchors),
+    evict: (sessionId) => cache.delete(sessionId),
     close: async () => {
       if (closed) return E.right(undefined);
       closed = true;

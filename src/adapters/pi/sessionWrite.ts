@@ -73,6 +73,13 @@ export interface PiSessionWriteOptions {
 
 /** Records after which an in-memory session (a resume's comparison) drops its log. */
 const MEMORY_LOG = 256;
+/**
+ * Records written after which the store's cached state of the session is
+ * dropped (`store.evict`): the next write loads it from the newest snapshot,
+ * its messages and revisions read lazily, so the write's memory does not grow
+ * with the session.
+ */
+const EVICT_EVERY = 16_384;
 /** Records read at a time when a resume compares the stored log with what the import makes. */
 const RESUME_PAGE = 512;
 
@@ -97,6 +104,8 @@ interface Cursor {
   batch: Pending[];
   /** The stored records being compared (a page of the log). */
   page: readonly LogRecord[];
+  /** The seq at which the store's cached state of the session was last dropped. */
+  evictedAt: number;
 }
 
 type WriteError = StoreError | PiImportRefused | PiResumeMismatch;
@@ -187,6 +196,11 @@ const flush = async (c: Cursor): Promise<E.Either<WriteError, void>> => {
   if (E.isLeft(r)) return r;
   c.session = r.right.session;
   c.opts.onWritten(items.length);
+  if (c.session.seq - c.evictedAt >= EVICT_EVERY) {
+    // The store's cached state of this session holds every message and revision written so far: drop it, the next write loads it lazily.
+    c.store.evict(c.target.id);
+    c.evictedAt = c.session.seq;
+  }
   return E.right(undefined);
 };
 
@@ -251,7 +265,7 @@ export const writePiSession = async (
   const started = await start(store, t, opts);
   if (E.isLeft(started)) return started;
   const storedTo = t.stored.kind === 'absent' ? 1 : t.stored.complete ? t.stored.seq - 1 : t.stored.seq;
-  const c: Cursor = { store, target: t, opts, storedTo, session: started.right, logged: 0, batch: [], page: [] };
+  const c: Cursor = { store, target: t, opts, storedTo, session: started.right, logged: 0, batch: [], page: [], evictedAt: started.right.seq };
   const times: number[] = [t.shape.createdAt];
   const points = new Map<number, PiForkPoint>();
   let maxLine = t.startLine;
