@@ -343,8 +343,8 @@ const storeSource = async (store: SessionStore, source: PiFilePlan['source']): P
   for (const [i, c] of source.scan.chunks.entries()) {
     let bytes: Uint8Array;
     try {
-      // A copy: the scan reuses its buffers, the store may keep what it is given.
-      bytes = Uint8Array.prototype.slice.call(source.scan.chunkBytes(i));
+      // A view of the scan's buffer, valid until the second next chunkBytes call: putBlob is awaited before that (no 1 MiB copy a chunk).
+      bytes = source.scan.chunkBytes(i);
     } catch (e) {
       if (e instanceof PiFileChangedError) return E.left(e.error);
       throw e;

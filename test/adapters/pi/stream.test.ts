@@ -14,6 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readPiPlan, writePiPlan, type PiFilePlan } from '../../../src/adapters/pi/store.ts';
 import { parsePiJsonl } from '../../../src/adapters/pi/parse.ts';
 import { piSourceBlobs, sourceChunkRanges } from '../../../src/adapters/pi/source.ts';
+import { openOpSpill, removeStaleSpills } from '../../../src/adapters/pi/spill.ts';
+import { spawnSync } from 'node:child_process';
 import type { PiPlanOp } from '../../../src/adapters/pi/plan.ts';
 import { cleanupDirs, openStore, right, tempDir } from '../../store/helpers.ts';
 import { at, importEither, importText, jsonl, piAssistant, piCall, piResult, piUser } from './helpers.ts';
@@ -140,5 +142,26 @@ describe('the streamed plan', () => {
       await store.close();
     }
     await expect(collect(planned.ops(0))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a spill is named after the import and the process; opening one removes only that import's spills whose process is gone", () => {
+    const tmp = tempDir('pi-spill');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const live = process.ppid;
+    const mk = (name: string) => fs.mkdirSync(nodePath.join(tmp, name));
+    mk(`palimpsest-pi-abc123-${dead}-x1`);
+    mk(`palimpsest-pi-abc123-${live}-x2`);
+    mk(`palimpsest-pi-other-${dead}-x3`);
+    mk('unrelated');
+    const spill = openOpSpill('abc123', tmp);
+    const names = fs.readdirSync(tmp).sort();
+    expect(names).not.toContain(`palimpsest-pi-abc123-${dead}-x1`);
+    expect(names).toEqual(expect.arrayContaining([`palimpsest-pi-abc123-${live}-x2`, `palimpsest-pi-other-${dead}-x3`, 'unrelated']));
+    expect(names.filter((n) => n.startsWith(`palimpsest-pi-abc123-${process.pid}-`))).toHaveLength(1);
+    // This process is running: its own spill is never stale.
+    expect(removeStaleSpills(tmp, 'abc123')).toBe(0);
+    spill.dispose();
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith(`palimpsest-pi-abc123-${process.pid}-`))).toEqual([]);
+    expect(() => openOpSpill('../x', tmp)).toThrow(RangeError);
   });
 });
