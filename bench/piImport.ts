@@ -17,6 +17,9 @@ import { writeGeneratedPiFile } from '../test/adapters/pi/generate.ts';
 import { tempDir, type BenchResult } from './lib.ts';
 
 const BUDGET_MB = 300;
+/** P7's rate budget (messages/s) and the file size it is judged on (issue 8). */
+const RATE_BUDGET = 5_000;
+const RATE_SIZE = 50_000;
 
 
 interface ChildResult {
@@ -52,16 +55,19 @@ export async function benchPiImport(): Promise<BenchResult> {
     }
     const peak = Math.max(...rows.map((r) => r.maxRssMb));
     const ratio = peak / BUDGET_MB;
+    const rateOf = (r: ChildResult): number => r.messages / (r.ms / 1000);
+    // The rate half of the budget is judged on the 50,000-message file when it was measured.
+    const at50k = rows.find((r) => r.size === RATE_SIZE);
     return {
       id: 'I1',
       ratio,
-      budget: `<= 1 (largest peak RSS / ${BUDGET_MB} MiB); >= 5,000 messages/s at 50,000`,
-      pass: ratio <= 1,
+      budget: `<= 1 (largest peak RSS / ${BUDGET_MB} MiB); >= ${RATE_BUDGET.toLocaleString('en-US')} messages/s at ${RATE_SIZE.toLocaleString('en-US')}`,
+      pass: ratio <= 1 && (at50k === undefined || rateOf(at50k) >= RATE_BUDGET),
       detail: rows
         .map(
           (r) =>
             `${r.size.toLocaleString('en-US')} messages (${(r.bytes / 1e6).toFixed(1)} MB, ${r.records} records): ${(r.ms / 1000).toFixed(1)} s, ` +
-            `${Math.round(r.messages / (r.ms / 1000))} messages/s, peak RSS ${Math.round(r.maxRssMb)} MiB (live heap after ${Math.round(r.liveHeapMb)} MiB)`,
+            `${Math.round(rateOf(r))} messages/s, peak RSS ${Math.round(r.maxRssMb)} MiB (live heap after ${Math.round(r.liveHeapMb)} MiB)`,
         )
         .join('; '),
     };
