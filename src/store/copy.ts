@@ -10,7 +10,11 @@
  * destination is overwritten or deleted: a session already there with the same
  * head (`lastSeq` and `lastHash`) is reported as `already` and left alone (so
  * an interrupted copy is finished by running it again); with another head it
- * is `SessionExists` naming it, before anything is written. Each session is
+ * is `SessionExists` naming it, before anything is written — unless it is an
+ * ancestor brought along (not asked for) whose records at the destination
+ * agree with the source up to every fork point its copied descendants branch
+ * off from: then it is `shared` and left alone (the usual case of copying a
+ * new fork of a parent that kept growing on both sides). Each session is
  * written in one batch (header last in it), so an interruption leaves whole
  * sessions only. The source is read at each session's header as first read,
  * so a source being written meanwhile (PostgreSQL) gives a consistent prefix.
@@ -24,13 +28,22 @@ import { openIo, type StoreTarget } from './open.ts';
 import { snapshotChunkRoots } from './snapshot.ts';
 import { SessionStore } from './store.ts';
 
-/** A copied head: the same `{ sessionId, seq, hash }` on both sides after the copy. */
+/**
+ * A session the copy covered: `{ sessionId, seq, hash }` is the same on both
+ * sides after the copy. For `copied` and `already` it is the session's head;
+ * for `shared` it is the last record the copied forks branch off from.
+ */
 export interface CopiedHead {
   readonly sessionId: string;
   readonly seq: number;
   readonly hash: string;
-  /** `copied` by this run, or `already` at the destination with this head (left alone). */
-  readonly status: 'copied' | 'already';
+  /**
+   * `copied` by this run; `already` at the destination with this head (left
+   * alone); `shared`: an ancestor that was not asked for, at the destination
+   * with another head but the same records up to every fork point the copied
+   * sessions need (left alone).
+   */
+  readonly status: 'copied' | 'already' | 'shared';
 }
 
 /** What `copySessions` did. */
@@ -95,6 +108,7 @@ export const copySessions = async (from: StoreTarget, to: StoreTarget, ids?: rea
 const copyRows = async (src: Io, dst: Io, ids: readonly string[] | undefined): Promise<E.Either<CopyError, CopyReport>> => {
   const order = await sessionsInOrder(src, ids);
   if (E.isLeft(order)) return order;
+  const requested = ids === undefined || ids.length === 0 ? undefined : new Set(ids);
   const heads: CopiedHead[] = [];
   const todo: SessionHeader[] = [];
   for (const h of order.right) {
@@ -102,7 +116,13 @@ const copyRows = async (src: Io, dst: Io, ids: readonly string[] | undefined): P
     if (E.isLeft(there)) return there;
     if (there.right === undefined) todo.push(h);
     else if (there.right.lastSeq === h.lastSeq && there.right.lastHash === h.lastHash) heads.push({ sessionId: h.sessionId, seq: h.lastSeq, hash: h.lastHash, status: 'already' });
-    else return E.left(sessionExists(h.sessionId));
+    else {
+      // Only an ancestor brought along may differ, and only after the fork points its copied descendants need.
+      const shared = requested === undefined || requested.has(h.sessionId) ? E.right(undefined) : await sharedForkPoint(dst, h.sessionId, order.right);
+      if (E.isLeft(shared)) return shared;
+      if (shared.right === undefined) return E.left(sessionExists(h.sessionId));
+      heads.push({ sessionId: h.sessionId, ...shared.right, status: 'shared' });
+    }
   }
   const written = { records: 0, snapshots: 0, chunks: 0, blobs: 0 };
   const seenChunks = new Set<string>();
@@ -116,6 +136,35 @@ const copyRows = async (src: Io, dst: Io, ids: readonly string[] | undefined): P
     heads.push({ sessionId: h.sessionId, seq: h.lastSeq, hash: h.lastHash, status: 'copied' });
   }
   return E.right({ sessions: heads, written });
+};
+
+/**
+ * For an ancestor `sid` that exists at the destination with another head: the
+ * last fork point (`{ seq, hash }`) that its children in `order` branch off
+ * from, when the destination holds exactly that record there (the hash chain
+ * then makes every earlier record equal too); `undefined` when a child's fork
+ * point is missing or different at the destination.
+ */
+const sharedForkPoint = async (dst: Io, sid: string, order: readonly SessionHeader[]): Promise<E.Either<StoreError, { readonly seq: number; readonly hash: string } | undefined>> => {
+  const points = order.flatMap((c) => (c.forkedFrom !== undefined && c.forkedFrom.sessionId === sid ? [c.forkedFrom] : []));
+  if (points.length === 0) return E.right(undefined);
+  const last = points.reduce((a, b) => (b.seq > a.seq ? b : a));
+  for (const p of points) {
+    const raw = await dst.get(keys.record(sid, p.seq));
+    if (E.isLeft(raw)) return raw;
+    if (raw.right === undefined || hashOfRecord(raw.right) !== p.hash) return E.right(undefined);
+  }
+  return E.right({ seq: last.seq, hash: last.hash });
+};
+
+/** The `hash` member of a stored record's text (`undefined` when it does not parse as one). */
+const hashOfRecord = (raw: string): string | undefined => {
+  try {
+    const h = (JSON.parse(raw) as { hash?: unknown }).hash;
+    return typeof h === 'string' ? h : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 /** The headers of `ids` (default all) and their ancestors, parents before children. */

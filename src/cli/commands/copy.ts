@@ -16,10 +16,10 @@ export const registerCopy = (program: Command, run: Run): void => {
     .addHelpText(
       'after',
       helpAfter({
-        prints: 'One line per session (copied, or already there with the same head), then the rows written.',
-        json: '{ from, to, sessions: [{ sessionId, seq, hash, status: "copied" | "already" }], written: { records, snapshots, chunks, blobs } }',
+        prints: 'One line per session (copied; already there with the same head; or shared: an ancestor there with\nanother head but the same records up to the fork point shown), then the rows written.',
+        json: '{ from, to, sessions: [{ sessionId, seq, hash, status: "copied" | "already" | "shared" }], written: { records, snapshots, chunks, blobs } }',
         notes:
-          'Never overwrites or deletes anything at the destination: a session already there with another head is\nSessionExists (exit 1) and nothing is written; one with the same head is left alone, so running an\ninterrupted copy again finishes it. Each session is written in one atomic batch. Afterwards every\ncopied head is compared on both sides and each copy is verified (CopyMismatch, exit 1). --store is not used.',
+          'Never overwrites or deletes anything at the destination: a session already there with another head is\nSessionExists (exit 1) and nothing is written, except an ancestor brought along (not named) whose\nrecords there match up to every fork point the copied forks need: it is left alone as shared. One\nwith the same head is left alone, so running an interrupted copy again finishes it. Each session is written in one atomic batch. Afterwards every\ncopied head is compared on both sides and each copy is verified (CopyMismatch, exit 1). --store is not used.',
       }),
     )
     .action(async (ids: string[], opts: { from: string; to: string }, cmd: Command) =>
@@ -32,10 +32,10 @@ export const registerCopy = (program: Command, run: Run): void => {
         const { copySessions } = await import('../../store/copy.ts');
         const r = await copySessions(storeTargetOf(from), storeTargetOf(to), ids);
         if (E.isLeft(r)) return r;
-        const lines = r.right.sessions.map((s) => `${s.status === 'copied' ? 'copied ' : 'already'} ${s.sessionId} @${s.seq} ${s.hash}`);
+        const lines = r.right.sessions.map((s) => `${s.status.padEnd(7)} ${s.sessionId} @${s.seq} ${s.hash}`);
         const w = r.right.written;
         lines.push(
-          `${plural(r.right.sessions.filter((s) => s.status === 'copied').length, 'session')} copied from ${from.storePath} to ${to.storePath} (${plural(w.records, 'record')}, ${plural(w.snapshots, 'snapshot')}, ${plural(w.chunks, 'chunk')}, ${plural(w.blobs, 'blob')}); every head identical on both sides`,
+          `${plural(r.right.sessions.filter((s) => s.status === 'copied').length, 'session')} copied from ${from.storePath} to ${to.storePath} (${plural(w.records, 'record')}, ${plural(w.snapshots, 'snapshot')}, ${plural(w.chunks, 'chunk')}, ${plural(w.blobs, 'blob')}); every head and shared fork point identical on both sides`,
         );
         return done({ from: from.storePath, to: to.storePath, ...r.right }, lines.join('\n'));
       }),
