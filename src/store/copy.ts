@@ -152,16 +152,16 @@ const sharedForkPoint = async (dst: Io, sid: string, order: readonly SessionHead
   for (const p of points) {
     const raw = await dst.get(keys.record(sid, p.seq));
     if (E.isLeft(raw)) return raw;
-    if (raw.right === undefined || hashOfRecord(raw.right) !== p.hash) return E.right(undefined);
+    if (raw.right === undefined || stringMember(raw.right, 'hash') !== p.hash) return E.right(undefined);
   }
   return E.right({ seq: last.seq, hash: last.hash });
 };
 
-/** The `hash` member of a stored record's text (`undefined` when it does not parse as one). */
-const hashOfRecord = (raw: string): string | undefined => {
+/** The string member `key` of a stored JSON object's text (a record's `hash`, a chunk's `prev`); `undefined` when absent or unparsable. */
+const stringMember = (raw: string, key: 'hash' | 'prev'): string | undefined => {
   try {
-    const h = (JSON.parse(raw) as { hash?: unknown }).hash;
-    return typeof h === 'string' ? h : undefined;
+    const v = (JSON.parse(raw) as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
   } catch {
     return undefined;
   }
@@ -262,7 +262,7 @@ const readSession = async (src: Io, dst: Io, h: SessionHeader, seenChunks: Set<s
       if (v.right === undefined) break; // a missing chunk: the copy's verify reports it
       ops.push({ key: keys.chunk(id), value: v.right });
       counts.chunks++;
-      id = prevOfChunk(v.right);
+      id = stringMember(v.right, 'prev');
     }
   }
   // Blobs named anywhere in the records, and in those blobs (a pi import manifest names its chunk blobs).
@@ -296,14 +296,6 @@ const commandText = (raw: string): string => {
   }
 };
 
-const prevOfChunk = (raw: string): string | undefined => {
-  try {
-    const p = (JSON.parse(raw) as { prev?: unknown }).prev;
-    return typeof p === 'string' ? p : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /** Opens both stores: every head in `report` must be the same on both sides, and every copied session must verify at the destination. */
 const checkHeads = async (from: StoreTarget, to: StoreTarget, report: CopyReport): Promise<E.Either<CopyError, CopyReport>> => {
