@@ -213,15 +213,16 @@ export class Session {
     return transcriptMessages(this.state.transcript);
   }
   /**
-   * Messages `[start, end)` (default: all; clamped to the transcript), a fresh
+   * Messages `[start, end)` (default: all; clamped to the transcript, NaN as the default), a fresh
    * frozen-message array. `Left(LazyReadError)` when a lazily loaded chunk they
    * need cannot be read: `CorruptRecord { sessionId, seq }` of the snapshot the
    * chunk belongs to, `StoreClosed`, `StoreIoError`. Never throws for that.
    */
   readMessages(start = 0, end: number = this.messageCount): E.Either<LazyReadError, readonly Message[]> {
     const n = this.messageCount;
-    const from = Math.max(0, Math.min(n, Math.floor(start)));
-    const to = Math.max(from, Math.min(n, Math.floor(end)));
+    const clamp = (x: number, fallback: number): number => (Number.isNaN(x) ? fallback : Math.max(0, Math.min(n, Math.floor(x))));
+    const from = clamp(start, 0);
+    const to = Math.max(from, clamp(end, n));
     return readLazily(() => (from === 0 && to === n ? transcriptMessages(this.state.transcript) : transcriptSlice(this.state.transcript, from, to)));
   }
   /** The message at `index` (`Right(undefined)` outside the transcript); lazy read failures as in `readMessages`. */

@@ -26,6 +26,21 @@ describe('Session basics', () => {
     expect(s.transcriptHistory()).toBeUndefined();
   });
 
+  it('readMessages and readMessage read a range of an in-memory session as Right, clamped to the transcript', () => {
+    const s = conversation(fresh(), 3);
+    const all = s.messages;
+    expect(all).toHaveLength(6);
+    expect(s.readMessages()).toEqual(E.right(all));
+    expect(s.readMessages(1, 3)).toEqual(E.right(all.slice(1, 3)));
+    expect(s.readMessages(-5, 2)).toEqual(E.right(all.slice(0, 2)));
+    expect(s.readMessages(4, 99)).toEqual(E.right(all.slice(4)));
+    expect(s.readMessages(4, 1)).toEqual(E.right([]));
+    expect(s.readMessages(Number.NaN, Number.NaN)).toEqual(E.right(all));
+    expect(s.readMessage(5)).toEqual(E.right(all[5]));
+    expect(s.readMessage(6)).toEqual(E.right(undefined));
+    expect(s.readTranscriptHistory()).toEqual(E.right(undefined));
+  });
+
   it('push stamps createdAt from the clock, one record per push, old value unchanged', () => {
     const s0 = fresh();
     const s1 = right(s0.push(userText('hello')));
