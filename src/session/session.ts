@@ -176,6 +176,16 @@ export class Session {
     return E.right(new Session(r.right ?? state, vecFrom(tail), state, opts.clock ?? Date.now, undefined));
   }
 
+  /**
+   * This session's state with an empty in-memory log (the log's base becomes
+   * this state): what a cache or a long-running writer keeps so its memory does
+   * not grow with the log. Same as `fromState(state, [])`, which cannot fail.
+   * `clock` replaces the session's clock when given.
+   */
+  withoutLog(clock?: Clock): Session {
+    return new Session(this.state, emptyVec(), this.state, clock ?? this.clock, undefined);
+  }
+
   // ---- reads -------------------------------------------------------------
 
   /** Session id. */

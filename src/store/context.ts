@@ -44,12 +44,8 @@ export const isTagged = (e: unknown): e is SessionError => typeof e === 'object'
 /** `Tag: message`, for an error quoted inside another. */
 export const describe = (e: { readonly _tag: string; readonly message: string }): string => `${e._tag}: ${e.message}`;
 
-/** `s` with an empty log (what the cache holds, so memory does not grow with the log). */
-export const rebase = (ctx: StoreContext, s: Session): Session => {
-  const r = Session.fromState(s.state, [], { clock: ctx.clock });
-  if (E.isLeft(r)) throw new Error(`rebasing ${s.id} failed: ${r.left.message}`);
-  return r.right;
-};
+/** `s` with an empty log and the store's clock (what the cache holds, so memory does not grow with the log). */
+export const rebase = (ctx: StoreContext, s: Session): Session => s.withoutLog(ctx.clock);
 
 /**
  * Runs `f` unless the store is closed (`StoreClosed`); a `LazyReadFailure`

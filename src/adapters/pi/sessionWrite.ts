@@ -160,17 +160,10 @@ const compare = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void
   p.after(next, recorded);
   c.session = next;
   if (c.logged >= MEMORY_LOG) {
-    c.session = rebased(next);
+    c.session = next.withoutLog();
     c.logged = 0;
   }
   return E.right(undefined);
-};
-
-/** `session` without its in-memory log (same state). */
-const rebased = (session: Session): Session => {
-  const r = Session.fromState(session.state, []);
-  if (E.isLeft(r)) throw new Error(`pi import: rebasing ${session.id} failed: ${r.left.message}`);
-  return r.right;
 };
 
 /** Writes the pending commands: one `store.update`, each command applied once by its plan. */
