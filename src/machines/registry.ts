@@ -125,7 +125,7 @@ export interface MachineEntry<
   Err extends MachineFailure,
 > {
   readonly name: Name;
-  /** The key its state is stored under in snapshots and flattened documents. */
+  /** The key its state is stored under in snapshots and flattened documents (`defineMachine` derives it from `name`). */
   readonly reservedKey: `palimpsest.${Name}`;
   /** The state of a new session and of every fork child. */
   readonly initial: S;
@@ -193,22 +193,21 @@ export type MachineCommandCodecsOf<M extends Record<string, MachineParams>> = Un
 export type MachineResultsOf<M extends Record<string, MachineParams>> = UnionToIntersection<M[keyof M]['Results']>;
 
 /**
- * Builds an entry, checking it against `MachineEntry`. `Results` is the one
- * type argument inference cannot see (it only shapes `fold`'s output type):
- * write `defineMachine<Results>()({ … })`.
+ * Builds an entry, checking it against `MachineEntry`; its `reservedKey` is
+ * derived from its name (`palimpsest.<name>`). `Results` is the one type
+ * argument inference cannot see (it only shapes `fold`'s output type): write
+ * `defineMachine<Results>()({ … })`.
  */
 export const defineMachine =
   <Results extends object>() =>
   <Name extends string, S, Codecs extends Record<string, Codec<any>>, V, R, Err extends MachineFailure>(
-    e: MachineEntry<Name, S, Codecs, V, R, Results, Err>,
-  ): MachineEntry<Name, S, Codecs, V, R, Results, Err> =>
-    e;
+    e: Omit<MachineEntry<Name, S, Codecs, V, R, Results, Err>, 'reservedKey'>,
+  ): MachineEntry<Name, S, Codecs, V, R, Results, Err> => ({ ...e, reservedKey: `palimpsest.${e.name}` });
 
 /** The machines, in the order snapshots restore them. */
 export const machines = {
   deferredTurn: defineMachine<DeferredTurnResults>()({
     name: 'deferredTurn',
-    reservedKey: 'palimpsest.deferredTurn',
     initial: initialDeferredTurn as DeferredTurnState,
     commandCodecs: deferredTurnCommandCodecs,
     step: (state, command, ctx, view) => stepDeferredTurn<DeferredTurnCommand>(state, command, ctx, view),
@@ -222,7 +221,6 @@ export const machines = {
   }),
   systemContext: defineMachine<SystemContextResults>()({
     name: 'systemContext',
-    reservedKey: 'palimpsest.systemContext',
     initial: initialSystemContext as SystemContextState,
     commandCodecs: systemContextCommandCodecs,
     step: (state, command, ctx, view) => stepSystemContext<SystemContextCommand>(state, command, ctx, view),
@@ -235,7 +233,6 @@ export const machines = {
   }),
   toolVisibility: defineMachine<ToolVisibilityResults>()({
     name: 'toolVisibility',
-    reservedKey: 'palimpsest.toolVisibility',
     initial: initialToolVisibility as ToolVisibilityState,
     commandCodecs: toolVisibilityCommandCodecs,
     step: (state, command, ctx) => stepToolVisibility(state, command, ctx),
@@ -248,7 +245,6 @@ export const machines = {
   }),
   realtime: defineMachine<RealtimeResults>()({
     name: 'realtime',
-    reservedKey: 'palimpsest.realtime',
     initial: initialRealtimeState as RealtimeState,
     commandCodecs: realtimeCommandCodecs,
     step: (state, command, ctx, gate: RealtimeGate) => E.right(applyRealtime(state, command, ctx, gate)),
@@ -261,7 +257,6 @@ export const machines = {
   }),
   lifecycle: defineMachine<LifecycleResults>()({
     name: 'lifecycle',
-    reservedKey: 'palimpsest.lifecycle',
     initial: initialLifecycle as LifecycleState,
     commandCodecs: lifecycleCommandCodecs,
     step: (state, command, ctx, sessionId: string): E.Either<SessionNotArchived | SessionArchived, StepResult<LifecycleState, LifecycleResults[keyof LifecycleResults]>> =>

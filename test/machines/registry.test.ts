@@ -73,7 +73,6 @@ const stepTally = (state: TallyState, command: TallyCommand, _ctx: StepContext, 
 
 const tally = defineMachine<TallyResults>()({
   name: 'tally',
-  reservedKey: 'palimpsest.tally',
   initial: { count: 0, appended: 0 } as TallyState,
   commandCodecs: tallyCommandCodecs,
   step: stepTally,
@@ -194,7 +193,7 @@ describe('a machine defined outside src/ joins a registry value', () => {
   });
 
   it('refuses a registry in which two machines own one command type', () => {
-    const twin = defineMachine<TallyResults>()({ ...tally, name: 'twin', reservedKey: 'palimpsest.twin' });
+    const twin = defineMachine<TallyResults>()({ ...tally, name: 'twin' });
     const clash = { ...machines, tally, twin };
     expect(() => commandOwnersOf<ParamsOf<typeof clash>>(clash)).toThrow(/tally_bumped is owned by both tally and twin/);
   });
