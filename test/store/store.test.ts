@@ -497,7 +497,7 @@ describe('locking and crashes', () => {
         right(await store.close());
         const again = await openStore(dir, { sync });
         const s = right(await again.load('s'));
-        expect(s.messages.map((m) => m.content)).toEqual([0, 1, 2].map((i) => msg(i).content));
+        expect(s.messages).toEqual([0, 1, 2].map((i) => msg(i)));
         right(await again.close());
       }
     } finally {
