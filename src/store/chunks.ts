@@ -6,7 +6,10 @@
  *
  *     Chunk   = { v: 1, prev?: ChunkId, items: T[256] }     // canonical JSON
  *     ChunkId = "sha256:" + hex(SHA-256(chunk bytes))
- *     ListRef = { count, last?: ChunkId, tail: T[] }        // in the snapshot
+ *     ListRef = { count, last?: ChunkId, index?: NodeId, tail: T[] }   // in the snapshot
+ *
+ * `index` (snapshot format v2) is the root of the list's chunk-id index
+ * (`chunkIndex.ts`), present exactly when there is a full chunk.
  *
  * Chunks are content-addressed: equal prefixes give equal chunk ids, so
  * consecutive snapshots and forks share them. Re-hashing every chunk at every

@@ -4,7 +4,7 @@
  * Stored snapshot (canonical JSON, key `N/<sid>/<seq12>`):
  *
  *     {
- *       v: 1, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
+ *       v: 2, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
  *       metadata: {                          // user metadata and machine state, flattened (machines.md §4)
  *         ...userKeys,
  *         "palimpsest.deferredTurn": DeferredTurnState, "palimpsest.systemContext": …,
@@ -14,6 +14,9 @@
  *       transcript: { messages: ListRef<Message>, head: ExportedAccumulator, checkpoints: ListRef<ExportedAccumulator> }
  *     }
  *
+ * Format v2 (written since the chunk-id index) gives every `ListRef` with a
+ * full chunk an `index` root (`chunkIndex.ts`); v1 (read, and re-encoded by
+ * `verify` for a stored v1 snapshot) has none, and its lazy reads walk the chain.
  * Every reserved key is written, initial states included. On read (fail closed):
  * a missing reserved key, an unknown `palimpsest.` key, a value that does not
  * decode, a machine state that fails its restore validation, a list reference
