@@ -6,7 +6,10 @@
  *
  *     Chunk   = { v: 1, prev?: ChunkId, items: T[256] }     // canonical JSON
  *     ChunkId = "sha256:" + hex(SHA-256(chunk bytes))
- *     ListRef = { count, last?: ChunkId, tail: T[] }        // in the snapshot
+ *     ListRef = { count, last?: ChunkId, index?: NodeId, tail: T[] }   // in the snapshot
+ *
+ * `index` (snapshot format v2) is the root of the list's chunk-id index
+ * (`chunkIndex.ts`), present exactly when there is a full chunk.
  *
  * Chunks are content-addressed: equal prefixes give equal chunk ids, so
  * consecutive snapshots and forks share them. Re-hashing every chunk at every
@@ -20,7 +23,9 @@
  *
  * `readList` reads a whole list (async, every chunk). `lazyChunks` reads a list's
  * full chunks on demand, synchronously (LevelDB `getSync`), for the lazily loaded
- * transcript: the snapshot names only the last chunk, so chunk `i`'s id is learnt
+ * transcript: a v2 snapshot names the list's chunk-id index (`chunkIndex.ts`),
+ * so chunk `i`'s id takes O(log n) node reads; a v1 snapshot names only the
+ * last chunk, so chunk `i`'s id is learnt
  * by walking the `prev` links down from the lowest chunk known so far (each
  * chunk on the way is read and hashed, its `prev` taken from the canonical JSON's
  * fixed suffix; the ids are kept, so the walk is paid once per loaded list). A
@@ -37,6 +42,7 @@ import { canonicalJsonUnsafe } from '../model/json.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
 import type { StoreError } from './errors.ts';
 import type { LazyReadFailure } from '../transcript/lazy.ts';
+import { buildIndex, indexReader, type IndexMemo, type NodeId } from './chunkIndex.ts';
 
 /** Items per chunk; equals the transcript's checkpoint interval (K of model.md §7.4). */
 export const CHUNK_SIZE = 256;
@@ -46,16 +52,21 @@ export const CHUNK_VERSION = 1 as const;
 /** A chunk id: `sha256:<64 hex>` of the chunk's canonical JSON bytes. */
 export type ChunkId = Digest;
 
-/** A list as a snapshot references it: `count` items, the last full chunk (when `count >= 256`) and the inline tail. */
+/**
+ * A list as a snapshot references it: `count` items, the last full chunk (when
+ * `count >= 256`), the root of its chunk-id index (`chunkIndex.ts`; snapshot
+ * format v2, when `count >= 256`) and the inline tail.
+ */
 export interface ListRef<T> {
   readonly count: number;
   readonly last?: ChunkId;
+  readonly index?: NodeId;
   readonly tail: readonly T[];
 }
 
 /** The codec of a `ListRef` of `item`s. */
 export const listRefCodec = <T>(name: string, item: Codec<T>): Codec<ListRef<T>> =>
-  strict(name, { count: nat, tail: arrayOf(item, { name: `${name}.tail` }) }, { last: DigestCodec }) as unknown as Codec<ListRef<T>>;
+  strict(name, { count: nat, tail: arrayOf(item, { name: `${name}.tail` }) }, { last: DigestCodec, index: DigestCodec }) as unknown as Codec<ListRef<T>>;
 
 /** A chunk to write: its id (key `C/<id>`) and its canonical JSON value. */
 export interface StoredChunk {
@@ -74,6 +85,8 @@ export interface ListMemo {
   readonly ids: readonly (ChunkId | undefined)[];
   readonly keys: readonly unknown[];
   readonly resolve?: { readonly id: (i: number) => ChunkId; readonly key: (i: number) => unknown };
+  /** The chunk-id index of these chunks, when one was built or read (`chunkIndex.ts`). */
+  readonly index?: IndexMemo;
 }
 
 /** The memo of a list with no known chunks. */
@@ -101,9 +114,12 @@ export interface EncodedList<T> {
  * Chunks a list of `size` items. `slice(start, end)` returns items `[start, end)`;
  * `keyOf(i)` is the identity key of full chunk `i`. Chunks `0..r-1` whose key is
  * `===` the memo's are reused (`r` = the first mismatch); the rest are built.
- * Cost: O(chunks) key comparisons + O(items in rebuilt chunks and the tail).
+ * With `indexed` (snapshot format v2) the list also gets its chunk-id index
+ * (`buildIndex`: the memo's nodes below `r` are kept, the right spine built),
+ * its nodes returned among `chunks`.
+ * Cost: O(chunks) key comparisons + O(items in rebuilt chunks and the tail) + O(index nodes built).
  */
-export const encodeList = <T>(size: number, slice: (start: number, end: number) => readonly T[], keyOf: (i: number) => unknown, memo: ListMemo): EncodedList<T> => {
+export const encodeList = <T>(size: number, slice: (start: number, end: number) => readonly T[], keyOf: (i: number) => unknown, memo: ListMemo, indexed = true): EncodedList<T> => {
   const full = Math.floor(size / CHUNK_SIZE);
   const { resolve } = memo;
   const memoKey = (i: number): unknown => memo.keys[i] ?? resolve?.key(i);
@@ -127,10 +143,12 @@ export const encodeList = <T>(size: number, slice: (start: number, end: number) 
     ks.push(keyOf(i));
   }
   const last = full > 0 ? idAt(full - 1) : undefined;
+  const index = indexed && full > 0 ? buildIndex(full, reuse, idAt, memo.index) : undefined;
+  if (index !== undefined) for (const n of index.nodes) chunks.push(n);
   return {
-    ref: { count: size, ...(last !== undefined ? { last } : {}), tail: slice(full * CHUNK_SIZE, size) },
+    ref: { count: size, ...(last !== undefined ? { last } : {}), ...(index !== undefined ? { index: index.root } : {}), tail: slice(full * CHUNK_SIZE, size) },
     chunks,
-    memo: { ids, keys: ks, ...(resolve !== undefined ? { resolve } : {}) },
+    memo: { ids, keys: ks, ...(resolve !== undefined ? { resolve } : {}), ...(index !== undefined ? { index: index.memo } : {}) },
   };
 };
 
@@ -233,10 +251,12 @@ export type SyncChunkReader = (id: ChunkId) => string | undefined;
 export interface LazyChunks<U> {
   /** Number of full chunks. */
   readonly full: number;
-  /** The id of chunk `i` (`0 <= i < full`): walks the chain down to it the first time. */
+  /** The id of chunk `i` (`0 <= i < full`): through the index (O(log n) node reads), else walks the chain down to it the first time. */
   id(i: number): ChunkId;
   /** Chunk `i`'s 256 items, read, verified, decoded and prepared (not memoized: the caller keeps them). */
   items(i: number): readonly U[];
+  /** The memo of the list's index, when the snapshot names one (reads nothing). */
+  readonly index?: IndexMemo;
 }
 
 const PREV_SUFFIX = /^,"prev":"(sha256:[0-9a-f]{64})","v":1\}$/;
@@ -260,10 +280,16 @@ const prevOf = (raw: string): ChunkId | null | undefined => {
  * (freezing, importing, position checks: `Left(reason)` is corruption). `fail`
  * builds the failure for a corruption reason (prefixed with `name`). `ref` must
  * have passed `refShapeProblem`.
+ *
+ * With `ref.index` (snapshot format v2) chunk ids come from the index
+ * (`chunkIndex.ts`); the index is checked against the chain it stands for
+ * before any id from it is used (its last id must be `ref.last`) and as chunks
+ * are read (chunk `i`'s `prev` must be the index's id of chunk `i - 1`).
+ * Without one, ids are learnt by walking `prev` links down from `ref.last`.
  */
 export const lazyChunks = <T, U>(opts: {
   readonly name: string;
-  readonly ref: { readonly count: number; readonly last?: ChunkId };
+  readonly ref: { readonly count: number; readonly last?: ChunkId; readonly index?: NodeId };
   readonly item: Codec<T>;
   readonly read: SyncChunkReader;
   readonly fail: (reason: string) => LazyReadFailure;
@@ -274,19 +300,32 @@ export const lazyChunks = <T, U>(opts: {
   const codec = chunkCodec(name, opts.item);
   const ids = new Array<ChunkId | undefined>(full);
   if (full > 0) ids[full - 1] = opts.ref.last;
-  let low = full - 1; // ids[low .. full-1] are known
+  let low = full - 1; // without an index: ids[low .. full-1] are known
   // The bytes of chunks the walk read and hashed, for `items` while the GC leaves them (a walk is
   // often followed by reading those chunks, e.g. every message): not read or hashed a second time.
   const walked = new Map<number, WeakRef<{ readonly raw: string }>>();
   const corrupt = (reason: string) => fail(`${name}: ${reason}`);
+  const index = full > 0 && opts.ref.index !== undefined ? indexReader(full, opts.ref.index, read, corrupt) : undefined;
+  let indexChecked = false;
   const fetch = (cid: ChunkId): string => {
     const raw = read(cid);
     if (raw === undefined) throw corrupt(`chunk ${cid} is missing`);
     if (sha256OfString(raw) !== cid) throw corrupt(`chunk ${cid} does not hash to its id`);
     return raw;
   };
+  const indexed = (i: number, reader: NonNullable<typeof index>): ChunkId => {
+    if (!indexChecked) {
+      const last = reader.chunkId(full - 1);
+      if (last !== opts.ref.last) throw corrupt(`the index names ${last} as the last chunk, the list reference ${opts.ref.last}`);
+      indexChecked = true;
+    }
+    return (ids[i] = reader.chunkId(i));
+  };
   const id = (i: number): ChunkId => {
     if (!Number.isInteger(i) || i < 0 || i >= full) throw new RangeError(`${name}: no chunk ${i} (the list has ${full})`);
+    const known = ids[i]; // with an index: the snapshot's own `last`, or an id read through the checked index
+    if (known !== undefined) return known;
+    if (index !== undefined) return indexed(i, index);
     while (low > i) {
       const cid = ids[low]!;
       const raw = fetch(cid);
@@ -309,7 +348,10 @@ export const lazyChunks = <T, U>(opts: {
     if (i === 0 && prev !== undefined) throw corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);
     if (i > 0) {
       if (prev === undefined) throw corrupt(`the chunk chain ends after ${full - i} chunks, ${full} expected`);
-      if (low === i) {
+      if (index !== undefined) {
+        const expected = id(i - 1);
+        if (expected !== prev) throw corrupt(`chunk ${cid} links to ${prev}, the index says chunk ${i - 1} is ${expected}`);
+      } else if (low === i) {
         ids[i - 1] = prev;
         low = i - 1;
       } else if (ids[i - 1] !== prev) throw corrupt(`chunk ${cid} links to ${prev}, the chain says ${ids[i - 1]}`);
@@ -318,6 +360,6 @@ export const lazyChunks = <T, U>(opts: {
     if (E.isLeft(p)) throw corrupt(`chunk ${cid}: ${p.left}`);
     return p.right;
   };
-  return { full, id, items };
+  return { full, id, items, ...(index !== undefined ? { index: index.memo } : {}) };
 };
 

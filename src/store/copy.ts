@@ -26,6 +26,7 @@ import { decodeHeader, seqOfKey, type Io, type PutOp, type SessionHeader } from 
 import { keys, prefixRange } from './layout.ts';
 import { openIo, type StoreTarget } from './open.ts';
 import { snapshotChunkRoots } from './snapshot.ts';
+import { indexNodeChildren } from './chunkIndex.ts';
 import { SessionStore } from './store.ts';
 
 /**
@@ -249,9 +250,11 @@ const readSession = async (src: Io, dst: Io, h: SessionHeader, seenChunks: Set<s
     if (E.isLeft(link)) return link;
     if (link.right !== undefined) tail.push({ key: keys.fork(h.forkedFrom.sessionId, sid), value: link.right });
   }
-  // Chunk chains, walked from each root through `prev` (content-addressed: a chunk the destination has is the same chunk).
-  for (const root of roots) {
-    let id: string | undefined = root;
+  // Chunk chains, walked from each root through `prev`, and index trees through their inner nodes'
+  // ids (content-addressed: a chunk or node the destination has is the same, with everything below it).
+  const pending = [...roots];
+  while (pending.length > 0) {
+    let id: string | undefined = pending.pop();
     while (id !== undefined && !seenChunks.has(id)) {
       seenChunks.add(id);
       const there = await dst.get(keys.chunk(id));
@@ -262,6 +265,7 @@ const readSession = async (src: Io, dst: Io, h: SessionHeader, seenChunks: Set<s
       if (v.right === undefined) break; // a missing chunk: the copy's verify reports it
       ops.push({ key: keys.chunk(id), value: v.right });
       counts.chunks++;
+      pending.push(...indexNodeChildren(v.right));
       id = stringMember(v.right, 'prev');
     }
   }

@@ -21,7 +21,7 @@
  * | `N/<sid>/<seq12>` | snapshot of the reduced state after record `seq` (canonical JSON; lists by chunk reference) |
  * | `V/<sid>/<revision>/<seq12>` | revision index: the head became `revision` at record `seq`; value = that record's command type |
  * | `K/<parentSid>/<childSid>` | fork index: `{ seq, hash, mode }` of the child's genesis |
- * | `C/<chunkId>` | a chunk of a persisted list (canonical JSON `{ v: 1, prev?, items }`), `chunkId` = `sha256:` of those bytes |
+ * | `C/<chunkId>` | a chunk of a persisted list (canonical JSON `{ v: 1, prev?, items }`) or a node of a list's chunk-id index (`{ v: 1, level, ids }`), `chunkId` = `sha256:` of those bytes |
  * | `B/<blobId>` | blob: `UTF-8(mediaType) 0x00 bytes` (binary), so `blobId` = SHA-256 of the value (model.md §7.2) |
  *
  * The revision index has one key per head change instead of one per revision,
@@ -64,9 +64,12 @@
  * quadratic). Four lists — messages, transcript digest checkpoints (exported
  * accumulators), revisions, rewrite commits — are persisted as chained chunks of
  * 256 items (aligned with the transcript's digest checkpoints); a snapshot names
- * the last full chunk of each list (`last`) and carries the tail (< 256 items)
- * inline. Chunks are content-addressed, so consecutive snapshots and forks share
- * them; a rewrite re-chunks only from the chunk it touched. The snapshot core is
+ * the last full chunk of each list (`last`), the root of its chunk-id index
+ * (`index`, format v2: a tree of fan-out 32 over the chunk ids, `chunkIndex.ts`)
+ * and carries the tail (< 256 items) inline. Chunks and index nodes are
+ * content-addressed (both under `C/`), so consecutive snapshots and forks share
+ * them; a rewrite re-chunks only from the chunk it touched, and a snapshot
+ * writes only the index nodes on the right spine. The snapshot core is
  * `{ v, id, version, createdAt, updatedAt, seq, head, usage, forkedFrom?,
  * metadata, transcript }` where `metadata` flattens the user metadata and every
  * machine state under its reserved key (machines.md §4, all six keys written,
@@ -89,8 +92,8 @@
  * One load, step by step: read and decode the header (`SessionNotFound`);
  * check the target seq (`SeqOutOfRange`; `atRevision` goes through the `V/`
  * index, `RevisionNotFound`); pick the newest snapshot ≤ target; decode it
- * (restoring every machine state, following each list's chunk chain, checking
- * each chunk's hash, importing the accumulators); read the records from the
+ * (restoring every machine state, checking the list references' shapes,
+ * importing the accumulators); read the records from the
  * snapshot's seq to the target, check that the first one is the snapshot's head,
  * and replay the rest with `Session.fromState`. With no snapshot: read records
  * 1..target, load the fork parent at `from.seq` when the genesis is a fork, and

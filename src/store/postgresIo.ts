@@ -19,7 +19,8 @@
  * Many processes may open the same database: there is no `StoreLocked`, and
  * `shared` is set so the store checks the header before serving a cached head.
  * Lazy chunk reads cannot be synchronous here: `chunkReader(roots)` reads every
- * chunk of the chains starting at `roots` with one `WITH RECURSIVE` query and
+ * chunk of the chains starting at `roots` with one `WITH RECURSIVE` query (and
+ * the inner levels of the chunk-id indexes among them, a query a level) and
  * serves them from that per-load map (a cold load reads the whole transcript's
  * chunks; LevelDB's stays lazy). `sync` has no effect: a committed transaction
  * is durable per the server's `synchronous_commit`.
@@ -27,6 +28,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Pool, PoolClient } from 'pg';
 import type { ChunkId, SyncChunkReader } from './chunks.ts';
+import { indexNodeChildren } from './chunkIndex.ts';
 import { invalidArgument, seqConflict, sessionExists, storeClosed, storeIoError, unsupportedVersion, type StoreError } from './errors.ts';
 import { readHeader, type Io, type PutOp, type Range } from './io.ts';
 import { MAX_SEQ, decodeSeq, keys, prefixRange } from './layout.ts';
@@ -545,6 +547,14 @@ const makePostgresIo = (pool: Pool, s: string, where: string): Io => {
         );
         if (E.isLeft(rows)) return rows;
         for (const x of rows.right) chunks.set(x.id, x.body);
+        // Index nodes (no `prev`; a root came with the roots): their inner levels, one query a level.
+        let level = rows.right.flatMap((x) => indexNodeChildren(x.body)).filter((id) => !chunks.has(id));
+        while (level.length > 0) {
+          const nodes = await query<{ id: string; body: string }>(`SELECT id, body FROM ${s}.chunks WHERE id = ANY($1::text[])`, [level]);
+          if (E.isLeft(nodes)) return nodes;
+          for (const x of nodes.right) chunks.set(x.id, x.body);
+          level = nodes.right.flatMap((x) => indexNodeChildren(x.body)).filter((id) => !chunks.has(id));
+        }
       }
       // Served from memory: a chunk missing here is missing from the database (the lazy list reports CorruptRecord).
       const reader: SyncChunkReader = (id) => chunks.get(id);

@@ -4,7 +4,7 @@
  * Stored snapshot (canonical JSON, key `N/<sid>/<seq12>`):
  *
  *     {
- *       v: 1, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
+ *       v: 2, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
  *       metadata: {                          // user metadata and machine state, flattened (machines.md §4)
  *         ...userKeys,
  *         "palimpsest.deferredTurn": DeferredTurnState, "palimpsest.systemContext": …,
@@ -14,6 +14,9 @@
  *       transcript: { messages: ListRef<Message>, head: ExportedAccumulator, checkpoints: ListRef<ExportedAccumulator> }
  *     }
  *
+ * Format v2 (written since the chunk-id index) gives every `ListRef` with a
+ * full chunk an `index` root (`chunkIndex.ts`); v1 (read, and re-encoded by
+ * `verify` for a stored v1 snapshot) has none, and its lazy reads walk the chain.
  * Every reserved key is written, initial states included. On read (fail closed):
  * a missing reserved key, an unknown `palimpsest.` key, a value that does not
  * decode, a machine state that fails its restore validation, a list reference
@@ -49,7 +52,7 @@
  * lazily loaded list is never materialized to decide what to reuse.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeWith, literal, nat, nonEmptyStr, positive, recordOf, strict, type Codec } from '../model/decode.ts';
+import { decodeWith, literal, nat, nonEmptyStr, positive, recordOf, refine, strict, type Codec } from '../model/decode.ts';
 import { JsonCodec, canonicalJsonUnsafe, type Json } from '../model/json.ts';
 import { MessageCodec, type Message } from '../model/message.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
@@ -94,8 +97,14 @@ import {
 } from './chunks.ts';
 import { corruptRecord, unsupportedVersion, type StoreError } from './errors.ts';
 
-/** The snapshot format this code writes and reads. */
-export const SNAPSHOT_VERSION = 1 as const;
+/** The snapshot format this code writes: v2 = v1 plus each list reference's chunk-id index root (`index`). */
+export const SNAPSHOT_VERSION = 2 as const;
+/** Snapshot formats this code reads: v1 (no index: lazy reads walk the chunk chain) and v2. */
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
+/** A snapshot format version this code reads. */
+export type SnapshotVersion = 1 | 2;
+
+const SnapshotVersionCodec = refine(nat, 'SnapshotVersion', (v) => (READABLE_SNAPSHOT_VERSIONS.includes(v) ? undefined : `expected one of ${READABLE_SNAPSHOT_VERSIONS.join(', ')}, found ${v}`));
 
 /** Chunk memos of the four persisted lists of one session (see `chunks.ts`). */
 export interface SnapshotMemos {
@@ -130,7 +139,7 @@ export const SnapshotTranscriptCodec = strict('SnapshotTranscript', { messages: 
 export const SnapshotCodec = strict(
   'Snapshot',
   {
-    v: literal(SNAPSHOT_VERSION),
+    v: SnapshotVersionCodec,
     id: nonEmptyStr,
     version: literal(SESSION_VERSION),
     createdAt: nat,
@@ -163,23 +172,28 @@ const chunkKey =
     vecLeafKey(v, (i + 1) * CHUNK_SIZE - 1);
 
 /**
- * Encodes `state` as a snapshot. Lists are chunked against `memos`: only chunks
- * whose key changed are built (and hashed). O(new chunks + tails + machine
- * states); the whole transcript is never serialized again, and a lazily loaded
- * list is read only where a chunk is rebuilt (a rewrite below it) or the tail
- * falls inside it.
+ * Encodes `state` as a snapshot of format `version` (default `SNAPSHOT_VERSION`;
+ * `verify` re-encodes a stored v1 snapshot as v1). Lists are chunked against
+ * `memos`: only chunks whose key changed are built (and hashed), and in v2 only
+ * the index nodes over them (the right spine after appends). O(new chunks +
+ * tails + machine states + index depth); the whole transcript is never
+ * serialized again, and a lazily loaded list is read only where a chunk is
+ * rebuilt (a rewrite below it) or the tail falls inside it (plus, the first time
+ * a v2 snapshot follows a v1 load, every chunk id, to build the index once).
  */
-export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos): EncodedSnapshot => {
+export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, version: SnapshotVersion = SNAPSHOT_VERSION): EncodedSnapshot => {
   const t = state.transcript;
-  const messages = encodeList<Message>(vecSize(t.messages), pvecSlice(t.messages), chunkKey(t.messages), memos.messages);
+  const indexed = version >= 2;
+  const messages = encodeList<Message>(vecSize(t.messages), pvecSlice(t.messages), chunkKey(t.messages), memos.messages, indexed);
   const checkpoints = encodeList<ExportedAccumulator>(
     vecSize(t.checkpoints),
     (start, end) => vecSlice(t.checkpoints, start, end).map(exportAccumulator),
     chunkKey(t.checkpoints),
     memos.checkpoints,
+    indexed,
   );
-  const revisions = encodeList<Digest>(vecSize(state.revisions), pvecSlice(state.revisions), chunkKey(state.revisions), memos.revisions);
-  const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), chunkKey(state.commits), memos.commits);
+  const revisions = encodeList<Digest>(vecSize(state.revisions), pvecSlice(state.revisions), chunkKey(state.revisions), memos.revisions, indexed);
+  const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), chunkKey(state.commits), memos.commits, indexed);
 
   const metadata = Object.create(null) as Record<string, unknown>;
   for (const k of Object.keys(state.metadata)) metadata[k] = state.metadata[k];
@@ -187,7 +201,7 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos): Encod
   metadata[RESERVED_KEYS.transcriptHistory] = { head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref };
 
   const snapshot = {
-    v: SNAPSHOT_VERSION,
+    v: version,
     id: state.id,
     version: state.version,
     createdAt: state.createdAt,
@@ -217,8 +231,9 @@ const machineKeys: readonly string[] = Object.values(RESERVED_KEYS);
 const knownReserved = new Set<string>(machineKeys);
 
 /**
- * The `last` chunk ids a stored snapshot names (messages, checkpoints,
- * revisions, commits): where the chains a lazy load may read start. Lenient:
+ * The `last` chunk ids and `index` roots a stored snapshot names (messages,
+ * checkpoints, revisions, commits): where the chains and index trees a lazy load
+ * may read start (an index root is a chunk with no `prev`). Lenient:
  * a value that is not a snapshot gives what it can (`decodeSnapshot` reports it).
  */
 export const snapshotChunkRoots = (raw: string): ChunkId[] => {
@@ -230,8 +245,8 @@ export const snapshotChunkRoots = (raw: string): ChunkId[] => {
 export const chunkRootsOf = (s: unknown): ChunkId[] => {
   const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), v);
   const history = at(s, 'metadata', RESERVED_KEYS.transcriptHistory);
-  const roots = [at(s, 'transcript', 'messages', 'last'), at(s, 'transcript', 'checkpoints', 'last'), at(history, 'revisions', 'last'), at(history, 'commits', 'last')];
-  return roots.filter((r): r is ChunkId => typeof r === 'string');
+  const refs = [at(s, 'transcript', 'messages'), at(s, 'transcript', 'checkpoints'), at(history, 'revisions'), at(history, 'commits')];
+  return refs.flatMap((r) => [at(r, 'last'), at(r, 'index')]).filter((r): r is ChunkId => typeof r === 'string');
 };
 
 /** The stored JSON of a snapshot parsed (once: the chunk roots and the decoder both read the result), or why it is not JSON. */
@@ -264,7 +279,7 @@ export const decodeSnapshot = async (
   const parsed = p.right;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return corrupt('not an object');
   const v = (parsed as { v?: unknown }).v;
-  if (v !== SNAPSHOT_VERSION) return E.left(unsupportedVersion('snapshot', v, SNAPSHOT_VERSION, { sessionId, seq }));
+  if (typeof v !== 'number' || !READABLE_SNAPSHOT_VERSIONS.includes(v)) return E.left(unsupportedVersion('snapshot', v, SNAPSHOT_VERSION, { sessionId, seq }));
   const d = decodeWith(SnapshotCodec, parsed);
   if (E.isLeft(d)) return corrupt(d.left.message);
   const s = d.right;
@@ -295,6 +310,9 @@ export const decodeSnapshot = async (
   for (const [name, ref] of Object.entries(refs)) {
     const problem = refShapeProblem(ref);
     if (problem !== undefined) return corrupt(`${name}: ${problem}`);
+    // v1 has no index; v2 has one exactly when the list has a full chunk.
+    if (s.v === 1 && ref.index !== undefined) return corrupt(`${name}: a v1 snapshot names an index`);
+    if (s.v === 2 && (ref.index !== undefined) !== (ref.last !== undefined)) return corrupt(`${name}: ${ref.last !== undefined ? 'a full chunk without an index' : 'an index without a full chunk'}`);
   }
 
   // Rewrite commits: read now (one per rewrite).
@@ -474,7 +492,7 @@ const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {
   if (chunks.full === 0) return emptyListMemo;
   const ids = new Array<ChunkId | undefined>(chunks.full);
   ids[chunks.full - 1] = chunks.id(chunks.full - 1);
-  return { ids, keys: new Array<unknown>(chunks.full), resolve: { id: chunks.id, key: chunkKey(v) } };
+  return { ids, keys: new Array<unknown>(chunks.full), resolve: { id: chunks.id, key: chunkKey(v) }, ...(chunks.index !== undefined ? { index: chunks.index } : {}) };
 };
 
 /**

@@ -8,8 +8,9 @@
  * replays to its `revision` (`reduce`); every rewrite commit re-validates
  * (`validateRewriteRecord` on the record built from the states before and after
  * it); every snapshot equals the snapshot encoding of the replayed state at its
- * seq (canonical JSON, byte for byte) and every chunk it needs is stored with
- * exactly the bytes replay gives (hence its hash); the header, the revision index
+ * seq (canonical JSON, byte for byte, in the stored snapshot's format: v1
+ * without, v2 with chunk-id indexes) and every chunk and index node it needs is
+ * stored with exactly the bytes replay gives (hence its hash); the header, the revision index
  * and the fork links agree with the replay. Sessions are verified parents first,
  * so a child's genesis replays onto the parent's *replayed* state; verifying a
  * single fork loads its parent's state through snapshots (the parent's own verify
@@ -28,7 +29,7 @@ import { rewriteRecordFor, transcriptMessages, transcriptRevision, validateRewri
 import type { StoreError } from './errors.ts';
 import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, seqOfKey, type Io, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
-import { emptyMemos, encodeSnapshot, forkMemos, type SnapshotMemos } from './snapshot.ts';
+import { READABLE_SNAPSHOT_VERSIONS, SNAPSHOT_VERSION, emptyMemos, encodeSnapshot, forkMemos, type SnapshotMemos, type SnapshotVersion } from './snapshot.ts';
 
 /** One problem found: the record or snapshot seq (0: header, indexes), the error tag, what is wrong. */
 export interface VerifyProblem {
@@ -98,6 +99,12 @@ const firstDifference = (a: unknown, b: unknown, path = '$'): string | undefined
 };
 
 const PROGRESS_EVERY = 1000;
+
+/** The format of a stored snapshot from its canonical JSON's last members (`…,"v":2,"version":1}`), `undefined` for anything else. */
+const storedSnapshotVersion = (raw: string): SnapshotVersion | undefined => {
+  const m = /,"v":([12]),"version":\d+\}$/.exec(raw.slice(-32));
+  return m === null ? undefined : m[1] === '1' ? 1 : 2;
+};
 
 /**
  * Verifies the sessions of `opts.ids` (default all), parents before children.
@@ -205,7 +212,9 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
       if (E.isLeft(raw)) return raw;
       if (raw.right === undefined) return E.right(undefined); // reported above
       bytes += Buffer.byteLength(raw.right, 'utf8');
-      const enc = encodeSnapshot(at, memos);
+      // A snapshot is compared with the encoding, in its own format, of the replayed state (v1: no index).
+      const version = storedSnapshotVersion(raw.right);
+      const enc = encodeSnapshot(at, memos, version ?? SNAPSHOT_VERSION);
       memos = enc.memos;
       if (raw.right !== enc.value) {
         let parsed: unknown;
@@ -215,7 +224,9 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
           parsed = undefined;
         }
         const v = typeof parsed === 'object' && parsed !== null ? (parsed as { v?: unknown }).v : undefined;
-        if (parsed !== undefined && v !== 1) add(seq, 'UnsupportedVersion', `snapshot version ${JSON.stringify(v ?? null)} (this code reads version 1)`);
+        if (parsed !== undefined && (typeof v !== 'number' || !READABLE_SNAPSHOT_VERSIONS.includes(v))) {
+          add(seq, 'UnsupportedVersion', `snapshot version ${JSON.stringify(v ?? null)} (this code reads versions ${READABLE_SNAPSHOT_VERSIONS.join(', ')})`);
+        }
         else if (parsed === undefined) add(seq, 'CorruptRecord', 'snapshot: not JSON');
         else add(seq, 'CorruptRecord', `snapshot differs from the replayed state at ${firstDifference(parsed, JSON.parse(enc.value)) ?? '$ (formatting)'}`);
       }
@@ -227,7 +238,7 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
         if (s.right !== undefined) bytes += Buffer.byteLength(s.right, 'utf8');
         const ok = s.right === c.value;
         chunkOk.set(c.id, ok);
-        if (!ok) add(seq, 'CorruptRecord', s.right === undefined ? `snapshot chunk ${c.id} is missing` : `snapshot chunk ${c.id} does not hold the replayed items (or does not hash to its id)`);
+        if (!ok) add(seq, 'CorruptRecord', s.right === undefined ? `snapshot chunk ${c.id} is missing` : `snapshot chunk ${c.id} does not hold the replayed items or index ids (or does not hash to its id)`);
       }
       return E.right(undefined);
     };

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliJson, cleanup, REAL, REAL_ID, tempDir } from './helpers.ts';
+import { machineList } from '../../src/machines/registry.ts';
 
 afterAll(cleanup);
 
@@ -241,5 +242,8 @@ describe('exit codes and --json errors', () => {
       expect(r.stdout).toContain('With --json:');
       expect(r.stdout).toMatch(/Exit codes: 0 .*; 1 .*; 2 bad usage/);
     }
+    // `show --state` names every registered machine (taken from the registry, so a new machine appears by itself)
+    const show = results.find(([c]) => c === 'show')![1].stdout.replace(/\s+/g, ' ');
+    for (const m of machineList) expect(show).toContain(m.name);
   });
 });

@@ -5,7 +5,7 @@
  * LevelDB: a temp directory. PostgreSQL: a fresh schema on the test server.
  */
 import { SessionStore, type SessionStoreOptions, type StoreTarget } from '../../src/store/index.ts';
-import { dropSchemas, freshSchema, pgDelete, pgDump, pgGet, pgPut, pgTarget } from '../support/postgres.ts';
+import { dropSchemas, freshSchema, pgDelete, pgDump, pgGet, pgInsertChunk, pgPut, pgTarget } from '../support/postgres.ts';
 import { cleanupDirs, dumpDb, right, tempDir, ticking, withRawDb } from './helpers.ts';
 
 /** One backend under test. */
@@ -19,6 +19,8 @@ export interface Backend {
   get(target: StoreTarget, key: string): Promise<string | undefined>;
   /** Replaces the value of the existing `key` by `f(old)`. */
   tamper(target: StoreTarget, key: string, f: (old: string) => string): Promise<void>;
+  /** Writes the new `key` with the text `value` (PostgreSQL: chunk keys only). */
+  put(target: StoreTarget, key: string, value: string): Promise<void>;
   /** Deletes the existing `key`. */
   remove(target: StoreTarget, key: string): Promise<void>;
   /** Every key and value (binary values as hex), in key order; the store must be closed (LevelDB). */
@@ -49,6 +51,7 @@ export const leveldb: Backend = {
       if (old === undefined) throw new Error(`no key ${key}`);
       await db.put(key, f(old));
     }),
+  put: (t, key, value) => withRawDb(dirOf(t), (db) => db.put(key, value)),
   remove: (t, key) =>
     withRawDb(dirOf(t), async (db) => {
       if ((await db.get(key)) === undefined) throw new Error(`no key ${key}`);
@@ -76,6 +79,10 @@ export const postgres: Backend = {
     const old = await pgGet(schemaOf(t), key);
     if (old === undefined) throw new Error(`no key ${key}`);
     await pgPut(schemaOf(t), key, f(String(old)));
+  },
+  put: async (t, key, value) => {
+    if (!key.startsWith('C/')) throw new Error(`put supports chunk keys only on postgres, not ${key}`);
+    await pgInsertChunk(schemaOf(t), key.slice(2), value);
   },
   remove: (t, key) => pgDelete(schemaOf(t), key),
   dump: (t) => pgDump(schemaOf(t)),

@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { Level } from 'level';
 import { compactionSummary, transcriptDigest, userText } from '../../src/model/index.ts';
 import { Session } from '../../src/session/session.ts';
 import { SessionStore } from '../../src/store/index.ts';
@@ -477,6 +478,33 @@ describe('locking and crashes', () => {
     const store = await openStore(dir);
     expect(left(await SessionStore.open(dir))).toMatchObject({ _tag: 'StoreLocked', path: dir });
     right(await store.close());
+  });
+
+  it('`sync: true` passes sync to every LevelDB batch; the default passes no batch options (abstract-level copies them into every operation)', async () => {
+    const seen: unknown[] = [];
+    const proto = Object.getPrototypeOf(Level.prototype) as { batch: (...args: unknown[]) => unknown };
+    const original = proto.batch;
+    proto.batch = function (this: unknown, ...args: unknown[]) {
+      if (Array.isArray(args[0])) seen.push(args[1]);
+      return original.apply(this, args);
+    };
+    try {
+      for (const sync of [true, false]) {
+        const dir = tempDir();
+        const store = await openStore(dir, { sync });
+        right(await store.create({ id: 's' }));
+        await appendMessages(store, 's', 0, 3);
+        right(await store.close());
+        const again = await openStore(dir, { sync });
+        const s = right(await again.load('s'));
+        expect(s.messages).toEqual([0, 1, 2].map((i) => msg(i)));
+        right(await again.close());
+      }
+    } finally {
+      proto.batch = original;
+    }
+    // open (format key), create, three appends: five batches per store.
+    expect(seen).toEqual([...Array.from({ length: 5 }, () => ({ sync: true })), ...Array.from({ length: 5 }, () => undefined)]);
   });
 
   it('SIGKILL during an append loop leaves a clean store holding every acknowledged append', async () => {

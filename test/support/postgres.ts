@@ -93,6 +93,11 @@ export const pgPut = async (schema: string, key: string, value: string | Buffer)
   });
 };
 
+/** Adds chunk `C/<id>` with `body` to the store in `schema` (its `prev` taken from the body, as the backend does). */
+export const pgInsertChunk = async (schema: string, id: string, body: string): Promise<void> => {
+  await withPg((c) => c.query(`INSERT INTO "${schema}".chunks (id, prev, body) VALUES ($1, ($2::text)::jsonb->>'prev', $2::text)`, [id, body]));
+};
+
 /** Deletes the row of `key` in `schema` (throws when there is none). */
 export const pgDelete = async (schema: string, key: string): Promise<void> => {
   const r = rowOf(schema, key);

@@ -140,7 +140,7 @@ export const registerShow = (program: Command, run: Run): void => {
     .description('print a session: identity, head, counts, usage, metadata and its transcript (now, or at an earlier seq or revision)')
     .argument('<id>', ID_HELP)
     .option('--at <seq|revision|label:name>', 'show the session after record <seq>, when <revision> (sha256:<hex> or a unique prefix of 4+ hex digits) first became its head, or at the record label <name> points at')
-    .option('--state', "also print each machine's state (lifecycle, deferred turn, system context, tool visibility, realtime) and the transcript history", false)
+    .option('--state', `also print each machine's state (${machineList.map((m) => m.name).join(', ')}) and the transcript history`, false)
     .option('--tail <n>', 'print only the last <n> messages of the transcript', intArg('--tail'))
     .option('--range <A..B>', 'print only messages A to B-1 of the transcript (A.. to the end, ..B from the start)')
     .option('--message <index>', 'print message <index> in full (every block, nothing cut) after the header', intArg('--message'))
