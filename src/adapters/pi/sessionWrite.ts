@@ -86,9 +86,6 @@ const pushTime = (t: PiRecordTimes, ms: number): void => {
   t.last = ms;
 };
 
-/** The times as an array (for the times blob, `provenance.ts`). */
-export const recordTimes = (t: PiRecordTimes): number[] => Array.from({ length: t.count }, (_, i) => t.column.get(i));
-
 /** Records after which an in-memory session (a resume's comparison) drops its log. */
 const MEMORY_LOG = 256;
 /**

@@ -64,14 +64,14 @@ import { sha256OfUtf8 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { SessionStore, StoreError } from '../../store/index.ts';
 import { PI_SOURCE_CHUNK_TYPE, piSourceManifest, type PiSourceBlob } from './source.ts';
-import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlob, type PiImportMark, type PiImportStatus } from './provenance.ts';
+import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlobOf, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiSessions, type PiPlanOp, type PiPlanShape, type PiPlanShapes } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
 import { PiFileChangedError, scanPiFile, type PiFileChanged, type PiScan } from './scan.ts';
 import { openOpSpill } from './spill.ts';
 import type { PiColumnFactory } from './columns.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
-import { recordTimes, writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
+import { writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -475,8 +475,8 @@ export const writePiPlan = async (
     let s = w.session;
     let records = t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : s.seq;
     if (!(t.stored.kind === 'present' && t.stored.complete)) {
-      // One session's times in memory at a time (the blob holds them all).
-      const times = piTimesBlob(t.id, recordTimes(w.times));
+      // One session's times blob in memory at a time, written from the column.
+      const times = piTimesBlobOf(t.id, w.times.count, w.times.column.get);
       const p = await putSourceBlob(store, times);
       if (E.isLeft(p)) return p;
       const completion: SessionCommand = {
