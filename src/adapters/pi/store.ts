@@ -13,8 +13,8 @@
  * being written (what the store's own cache holds, dropped every
  * `EVICT_EVERY` records), a batch of commands, and what grows with the
  * number of sessions, labels and repairs, not entries (the report lists each
- * repair). The exception: each session's record times, one float64 a
- * record, are read into memory once, when its times blob is made.
+ * repair). The exception: each session's times blob (about 14 bytes a
+ * record) is built in memory once, when it is stored.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
