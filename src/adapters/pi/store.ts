@@ -472,8 +472,7 @@ export const writePiPlan = async (
   // Only now is each session marked complete: a stop before this leaves every written session visibly incomplete.
   const out: ImportedPiSession[] = [];
   for (const { target: t, written: w } of done.values()) {
-    let s = w.session;
-    let records = t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : s.seq;
+    let head = w.head;
     if (!(t.stored.kind === 'present' && t.stored.complete)) {
       // One session's times blob in memory at a time, written from the column.
       const times = piTimesBlobOf(t.id, w.times.count, w.times.column.get);
@@ -482,21 +481,22 @@ export const writePiPlan = async (
       const completion: SessionCommand = {
         type: 'metadata_set',
         key: PI_IMPORTED_KEY,
-        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: s.messageCount, revision: s.transcriptRevision(), times: times.id }),
+        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: head.messages, revision: head.revision, times: times.id }),
       };
-      const r = await store.append(t.id, [completion], { expectedSeq: s.seq });
+      const r = await store.append(t.id, [completion], { expectedSeq: head.seq });
       if (E.isLeft(r)) return r;
-      s = r.right.session;
-      records = s.seq;
+      const s = r.right.session;
+      head = { seq: s.seq, messages: s.messageCount, revision: s.transcriptRevision() };
+      store.evict(t.id);
       onWritten(1);
     }
     w.times.column.close();
     out.push({
       key: t.shape.key,
       sessionId: t.id,
-      records,
-      revision: s.transcriptRevision(),
-      messages: s.messageCount,
+      records: t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : head.seq,
+      revision: head.revision,
+      messages: head.messages,
       ...(t.genesis.kind === 'fork' ? { forkOf: { sessionId: t.genesis.parentId, seq: t.genesis.seq } } : {}),
     });
   }
