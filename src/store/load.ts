@@ -133,7 +133,8 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
     if (E.isLeft(reader)) return reader;
     const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
     if (E.isLeft(snap)) return snap;
-    const records = await readRecords(ctx, sid, snapSeq, seq);
+    // A snapshot at the head needs only the record the header check just read.
+    const records = snapSeq === seq && seq === header.lastSeq ? E.right([checkedHeader.right]) : await readRecords(ctx, sid, snapSeq, seq);
     if (E.isLeft(records)) return records;
     const [at, ...tail] = records.right;
     const state = snap.right.state;

@@ -80,6 +80,7 @@ import { RESERVED_KEYS, isReservedKey, metadataFrom } from '../session/metadata.
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
 import {
   CHUNK_SIZE,
+  LEAF_SIZE,
   LazyReadFailure,
   emptyListMemo,
   encodeList,
@@ -370,10 +371,10 @@ export const decodeSnapshot = async (
     item: ExportedAccumulatorCodec,
     read: readChunk,
     fail,
-    prepare: (items: ExportedAccumulator[], c: number) => {
+    prepare: (items: ExportedAccumulator[], first: number) => {
       const out: DigestAccumulator[] = [];
       for (let j = 0; j < items.length; j++) {
-        const a = importCheckpoint(items[j]!, c * CHUNK_SIZE + j);
+        const a = importCheckpoint(items[j]!, first + j);
         if (E.isLeft(a)) return a;
         out.push(a.right);
       }
@@ -386,9 +387,9 @@ export const decodeSnapshot = async (
     item: DigestCodec,
     read: readChunk,
     fail,
-    prepare: (items: Digest[], c: number) => {
-      for (let j = 1; j < items.length; j++) {
-        if (items[j] === items[j - 1]) return E.left(`revisions ${c * CHUNK_SIZE + j - 1} and ${c * CHUNK_SIZE + j} are the same consecutive head`);
+    prepare: (items: Digest[], first: number, before: unknown) => {
+      for (let j = 0; j < items.length; j++) {
+        if (items[j] === (j === 0 ? before : items[j - 1])) return E.left(`revisions ${first + j - 1} and ${first + j} are the same consecutive head`);
       }
       return E.right(items);
     },
@@ -484,8 +485,8 @@ const freezeParsed = <A>(value: A): A => {
   return Object.freeze(value);
 };
 
-/** The lazy run of a list's full chunks. */
-const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: chunks.full, size: CHUNK_SIZE, load: chunks.items });
+/** The lazy run of a list's full chunks: a segment per vector leaf (32 items), so a read decodes only the leaves it touches. */
+const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: (chunks.full * CHUNK_SIZE) / LEAF_SIZE, size: LEAF_SIZE, load: chunks.leaf });
 
 /** The memo of a lazily loaded list: ids and keys are resolved on demand (the chain walk, the vector's leaves). */
 const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {
