@@ -34,7 +34,9 @@
  * prepared (messages deep-frozen, checkpoints imported and checked against their
  * position, revisions checked for consecutive repeats) and kept; the inline tails
  * are decoded at once. The revision is the exported head accumulator's (no
- * re-hashing). When a list's inline tail is empty its last chunk is read at load
+ * re-hashing); the inline messages after the last checkpoint are checked against
+ * the head accumulator by `checkSnapshotTail`, which the load calls (unless the
+ * caller reads only messages below them, a fork). When a list's inline tail is empty its last chunk is read at load
  * (the last item is always materialized: appends need it). The rewrite commits
  * are read eagerly (one per rewrite). What a load therefore checks at once is the
  * snapshot itself, the tails, and the history invariants that need no chunk
@@ -419,14 +421,7 @@ export const decodeSnapshot = async (
   if (n % CHUNK_SIZE === 0 && (lastCp.byteLength !== head.right.byteLength || accumulatorDigest(lastCp) !== revision)) {
     return corrupt('the last checkpoint and the head accumulator disagree');
   }
-  // The inline messages after the last checkpoint (fewer than 256) must take it to the head
-  // accumulator, whose digest the record at this seq pins: an edited tail message fails here.
-  if (lastCp.count < n) {
-    const rebuilt = appendMessages(lastCp, vecIter(messages, lastCp.count, n));
-    if (rebuilt.byteLength !== head.right.byteLength || accumulatorDigest(rebuilt) !== revision) {
-      return corrupt(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
-    }
-  }
+  // The inline messages after the last checkpoint are checked by `checkSnapshotTail` (the load calls it).
 
   // History invariants: in full when every revision is inline, else what needs no chunk (chunks check theirs when read).
   const inlineHistory = { head: history.right.head, revisions: refs.revisions.tail, commits: commitItems };
@@ -470,6 +465,28 @@ export const decodeSnapshot = async (
   };
   return E.right({ state, memos });
 };
+
+/**
+ * The inline messages of a state just decoded from a snapshot (those after its
+ * last digest checkpoint, fewer than 256) against its head accumulator, whose
+ * digest the record at the snapshot's seq pins: an edited tail message is
+ * `Left(reason)`. Re-hashes those messages; reads no chunk.
+ */
+export const checkSnapshotTail = (state: SessionState): E.Either<string, void> => {
+  const t = state.transcript;
+  const n = vecSize(t.messages);
+  const lastCp = snapshotTailStart(state);
+  if (lastCp.count >= n) return E.right(undefined);
+  const rebuilt = appendMessages(lastCp, vecIter(t.messages, lastCp.count, n));
+  const revision = accumulatorDigest(t.head);
+  if (rebuilt.byteLength !== t.head.byteLength || accumulatorDigest(rebuilt) !== revision) {
+    return E.left(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
+  }
+  return E.right(undefined);
+};
+
+/** The last digest checkpoint of a state decoded from a snapshot: its inline tail starts at its `count`. Reads no chunk. */
+export const snapshotTailStart = (state: SessionState): DigestAccumulator => vecLast(state.transcript.checkpoints)!;
 
 /**
  * Deep-freezes a value this load just parsed and decoded (objects and arrays;

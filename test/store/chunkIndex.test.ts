@@ -268,6 +268,26 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
     }
   });
 
+  it('a fork below an edited snapshot tail reads nothing edited; the parent is not cached, so a load and a fork into the tail still fail closed', async () => {
+    const t = await build(b);
+    const { seq, value } = await headSnapshot(b, t, 's');
+    const tail = value.transcript.messages.tail as Message[];
+    const edited = (tail[tail.length - 1]!.content[0] as { text: string }).text;
+    await b.tamper(t, snapshotKey('s', seq), (old) => old.replace(`"${edited}"`, '"forged"'));
+    const store = await b.open(t);
+    try {
+      const mem = await replayed(store, 's');
+      const child = right(await store.forkAt('s', 9000, { id: 'below' }));
+      expect(child.transcriptRevision()).toBe(transcriptDigest(mem.messages.slice(0, 9000)));
+      const corrupt = { _tag: 'CorruptRecord', sessionId: 's', seq };
+      expect(await store.load('s')).toEqual(E.left(expect.objectContaining(corrupt)));
+      expect(await store.forkAt('s', 9290, { id: 'into' })).toEqual(E.left(expect.objectContaining(corrupt)));
+      expect(await store.append('s', [{ type: 'messages_appended', messages: [msg(N)] }], { expectedSeq: 101 })).toEqual(E.left(expect.objectContaining(corrupt)));
+    } finally {
+      right(await store.close());
+    }
+  });
+
   it('an index whose last id is not the list reference`s last chunk fails closed', async () => {
     const t = await build(b);
     const { seq, value } = await headSnapshot(b, t, 's');
