@@ -13,9 +13,10 @@
  * that state, so each accumulator also keeps a *trail*: the exportable state of
  * some earlier accumulator (`sha256State.ts`) and the bytes absorbed since.
  * Export absorbs those bytes into the earlier state once and remembers the
- * result on the trail, so consecutive exports (one per snapshot) cost the bytes
- * absorbed in between. An imported accumulator continues on the exportable
- * hash itself.
+ * result on every trail on the way, so consecutive exports (one per snapshot)
+ * cost the bytes absorbed in between; `settleAccumulator` does that work ahead
+ * of time. An imported accumulator continues on the exportable hash itself,
+ * whose state an export reads directly.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { canonicalMessageBytes, framing } from './digest.ts';
@@ -101,7 +102,13 @@ export const accumulatorDigest = (acc: DigestAccumulator): Digest => {
   return d;
 };
 
-/** The exportable state at `trail`: from the nearest known state, absorbing the bytes after it once. */
+/**
+ * The exportable state at `trail`: from the nearest known state, absorbing the
+ * bytes after it once. Every trail on the way gets its state too (and lets go
+ * of the bytes and the older trail), so an accumulator built on the way — a
+ * digest checkpoint inside a multi-message append — exports without hashing
+ * those bytes again.
+ */
 const stateAt = (trail: AccumulatorTrail): Sha256MidState => {
   if (trail.state !== undefined) return trail.state;
   const pending: AccumulatorTrail[] = [];
@@ -116,11 +123,35 @@ const stateAt = (trail: AccumulatorTrail): Sha256MidState => {
     const p = pending[i]!;
     if (p.comma) h.update(framing.COMMA);
     if (p.bytes !== undefined) h.update(p.bytes);
+    p.state = h.midState();
+    p.prev = undefined;
   }
-  const state = h.midState();
-  trail.state = state;
-  trail.prev = undefined;
-  return state;
+  return trail.state!;
+};
+
+/** The exportable state of `acc`; one whose hash is our resumable SHA-256 (a cold-loaded transcript's) reads it there instead of hashing the trail. */
+const exportableState = (acc: DigestAccumulator): Sha256MidState => {
+  const known = acc.trail.state;
+  if (known !== undefined) return known;
+  if (acc.hash instanceof ResumableSha256) {
+    const s = acc.hash.midState();
+    acc.trail.state = s;
+    acc.trail.prev = undefined;
+    return s;
+  }
+  return stateAt(acc.trail);
+};
+
+/**
+ * Computes now, once, the state `exportAccumulator(acc)` needs (hashing in
+ * JavaScript the bytes absorbed since the last computed state: `node:crypto`
+ * cannot export its own), so a later export is free and the bytes kept for it
+ * are let go. The store calls it while its write is in flight, which spreads
+ * the cost of a snapshot's export over the appends before it. Changes no
+ * digest and nothing observable but time and memory.
+ */
+export const settleAccumulator = (acc: DigestAccumulator): void => {
+  exportableState(acc);
 };
 
 const hex = (name: string, re: RegExp) => refine(str, name, (s) => (re.test(s) ? undefined : `expected ${name}`));
@@ -143,7 +174,7 @@ const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.b
 
 /** `{ count, byteLength, chain, tail }` for a snapshot. */
 export const exportAccumulator = (acc: DigestAccumulator): ExportedAccumulator => {
-  const s = stateAt(acc.trail);
+  const s = exportableState(acc);
   return { count: acc.count, byteLength: acc.byteLength, chain: wordsHex(s.chain), tail: toHex(s.pending) };
 };
 

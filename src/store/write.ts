@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
+import { settleAccumulator } from '../model/accumulator.ts';
 import type { Digest } from '../model/scalars.ts';
 import { Session } from '../session/session.ts';
 import * as commands from '../session/builders.ts';
@@ -55,8 +56,11 @@ export const commit = async (
   ops.push({ key: keys.header(sid), value: JSON.stringify(headerOf(after.state, snapshot)) });
   for (const op of extra) ops.push(op);
   const written = ctx.io.batch(ops);
-  // While the backend writes (LevelDB on its own thread), build the cache entry: it does not depend on the outcome.
+  // While the backend writes (LevelDB on its own thread), build the cache entry (it does not depend
+  // on the outcome) and compute the head accumulator's exportable state, which the next snapshot
+  // would otherwise compute for all the messages since the last one at once.
   const latest = rebase(ctx, after);
+  settleAccumulator(after.state.transcript.head);
   const w = await written;
   if (E.isLeft(w)) {
     // Another process may have written (SeqConflict on a shared backend): the next call reloads.

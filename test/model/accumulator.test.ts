@@ -22,6 +22,7 @@ import {
   ExportedAccumulatorCodec,
   decodeWith,
   importAccumulator,
+  settleAccumulator,
   systemMessage,
   transcriptDigest,
   userText,
@@ -173,6 +174,46 @@ describe('snapshots: exportAccumulator / importAccumulator', () => {
       expect(accumulatorDigest(r.right)).toBe(accumulatorDigest(acc));
       expect(accumulatorDigest(appendMessage(r.right, hi))).toBe(transcriptDigest([...ms, hi]));
     }
+  });
+
+  it('settleAccumulator changes no export: settled heads, accumulators built inside one append, imported ones, in any order', () => {
+    const texts = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? userText(`question ${i} ${'é'.repeat(i)}`) : assistantText(`answer ${i} ${'x'.repeat(3 * i)}`)));
+    const expected = (ms: readonly MessageInput[]) => {
+      const ref = midstate(openBytes(ms));
+      return { count: ms.length, byteLength: openBytes(ms).length, chain: wordsHex(ref.chain), tail: Buffer.from(ref.tail).toString('hex') };
+    };
+    // One message at a time, settling every head (what the store does after each batch).
+    let acc = emptyAccumulator();
+    const heads: DigestAccumulator[] = [];
+    for (const m of texts) {
+      acc = appendMessage(acc, m);
+      settleAccumulator(acc);
+      heads.push(acc);
+    }
+    heads.forEach((h, i) => expect(exportAccumulator(h), `head ${i + 1}`).toEqual(expected(texts.slice(0, i + 1))));
+    // Several messages per append: settling the newest gives the ones built on the way their state too.
+    const steps: DigestAccumulator[] = [];
+    let multi = emptyAccumulator();
+    for (let i = 0; i < texts.length; i += 8) {
+      for (const m of texts.slice(i, i + 8)) steps.push((multi = appendMessage(multi, m)));
+      settleAccumulator(multi);
+    }
+    for (const i of [39, 3, 17, 0, 8]) expect(exportAccumulator(steps[i]!), `step ${i + 1}`).toEqual(expected(texts.slice(0, i + 1)));
+    // An imported accumulator (our resumable SHA-256 underneath) exports from the hash itself.
+    const r = importAccumulator(JSON.parse(JSON.stringify(exportAccumulator(heads[9]!))));
+    if (E.isLeft(r)) throw new Error(r.left.message);
+    let cont = r.right;
+    for (const m of texts.slice(10, 25)) cont = appendMessage(cont, m);
+    const unsettled = appendMessage(cont, texts[25]!);
+    settleAccumulator(cont);
+    expect(exportAccumulator(unsettled)).toEqual(expected(texts.slice(0, 26)));
+    expect(exportAccumulator(cont)).toEqual(expected(texts.slice(0, 25)));
+    expect(accumulatorDigest(cont)).toBe(transcriptDigest(texts.slice(0, 25)));
+    // Settling twice, or an accumulator that absorbed nothing, changes nothing.
+    settleAccumulator(cont);
+    settleAccumulator(emptyAccumulator());
+    expect(exportAccumulator(cont)).toEqual(expected(texts.slice(0, 25)));
+    expect(exportAccumulator(emptyAccumulator())).toEqual({ count: 0, byteLength: 1, chain: IV_HEX, tail: '5b' });
   });
 
   const good = (): ExportedAccumulator => exportAccumulator(fold([hello]));
