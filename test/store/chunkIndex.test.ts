@@ -271,8 +271,8 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
   it('a fork below an edited snapshot tail reads nothing edited; the parent is not cached, so a load and a fork into the tail still fail closed', async () => {
     const t = await build(b);
     const { seq, value } = await headSnapshot(b, t, 's');
-    const tail = value.transcript.messages.tail as Message[];
-    const edited = (tail[tail.length - 1]!.content[0] as { text: string }).text;
+    const tail = value.transcript.messages.tail as Array<{ content: Array<{ text: string }> }>;
+    const edited = tail[tail.length - 1]!.content[0]!.text;
     await b.tamper(t, snapshotKey('s', seq), (old) => old.replace(`"${edited}"`, '"forged"'));
     const store = await b.open(t);
     try {
