@@ -103,6 +103,17 @@ const decodeFailure = (file: string, line: number, what: 'header' | 'entry', e: 
     : piParseError(file, line, what === 'header' ? 'invalid_header' : 'invalid_entry', `invalid ${what}: ${e.message}`, e);
 
 /**
+ * The entry ids a line-by-line parse has seen, with their 1-based lines (for
+ * duplicates): a `Map` for a file parsed in memory; the streamed import
+ * (`scan.ts`) answers `get` from its on-disk index and adds each entry itself
+ * (its `set` does nothing).
+ */
+export interface PiSeenIds {
+  readonly get: (id: string) => number | undefined;
+  readonly set: (id: string, line: number) => unknown;
+}
+
+/**
  * The state of a line-by-line parse (`parsePiLine`): the header once read, the
  * entry ids seen (for duplicates) and what was repaired or warned about. Made by
  * `piParseState`; `parsePiJsonl` and the streaming import (`scan.ts`) share it.
@@ -115,20 +126,20 @@ export interface PiParseState {
   createdAt: number;
   /** The 1-based line of the last non-blank line pushed. */
   lastContent: number;
-  readonly ids: Map<string, number>;
+  readonly ids: PiSeenIds;
   readonly repairs: PiRepair[];
   readonly warnings: PiWarning[];
 }
 
 /** A fresh parse state for the file named `file`. */
-export const piParseState = (file: string): PiParseState => ({
+export const piParseState = (file: string, ids: PiSeenIds = new Map<string, number>()): PiParseState => ({
   file,
   header: undefined,
   headerLine: 0,
   version: 1,
   createdAt: 0,
   lastContent: 0,
-  ids: new Map(),
+  ids,
   repairs: [],
   warnings: [],
 });
@@ -237,17 +248,18 @@ export const parsePiLine = (st: PiParseState, text: string, line: number, termin
 
 /**
  * Ends a line-by-line parse: the file must have had a header, and (version 2
- * and 3) the parent links of the `count` entries (`link(i)`, file order) must
- * not loop. Returns the header facts or the `PiParseError`.
+ * and 3) the parent links must not loop: `findCycle` gives the first entry (file
+ * order) whose parent chain loops, if any (`findCycleIn` over the decoded
+ * entries, or the scan's on-disk search). Returns the header facts or the
+ * `PiParseError`.
  */
 export const finishPiParse = (
   st: PiParseState,
-  count: number,
-  link: (i: number) => PiEntryLink,
+  findCycle: () => { readonly id: string; readonly line: number } | undefined,
 ): E.Either<PiParseError, { readonly header: PiHeader; readonly headerLine: number; readonly version: PiVersion; readonly createdAt: number }> => {
   if (st.header === undefined) return E.left(piParseError(st.file, st.lastContent > 0 ? st.lastContent : 1, 'missing_header', 'the file has no session header'));
   if (st.version >= 2) {
-    const cycle = findCycle(count, link);
+    const cycle = findCycle();
     if (cycle !== undefined) return E.left(piParseError(st.file, cycle.line, 'tree_cycle', `the parentId links from entry ${JSON.stringify(cycle.id)} loop`));
   }
   return E.right({ header: st.header, headerLine: st.headerLine, version: st.version, createdAt: st.createdAt });
@@ -277,13 +289,13 @@ export const parsePiJsonl = (text: string, file: string): E.Either<PiImportError
     if (E.isLeft(r)) return r;
     if (r.right !== undefined) entries.push(r.right);
   }
-  const done = finishPiParse(st, entries.length, (i) => linkOf(entries[i]!));
+  const done = finishPiParse(st, () => findCycleIn(entries.length, (i) => linkOf(entries[i]!)));
   if (E.isLeft(done)) return done;
   return E.right({ file, ...done.right, entries, repairs: st.repairs, warnings: st.warnings });
 };
 
 /** The first entry (in file order) whose parent chain loops, if any. A parent id naming no entry ends the chain (pi treats such an entry as a root). */
-const findCycle = (count: number, link: (i: number) => PiEntryLink): { id: string; line: number } | undefined => {
+const findCycleIn = (count: number, link: (i: number) => PiEntryLink): { id: string; line: number } | undefined => {
   const parentOf = new Map<string, string | null>();
   for (let i = 0; i < count; i++) {
     const e = link(i);

@@ -81,6 +81,7 @@ import {
   orphanToolResultNotice,
   toolResultFromPi,
 } from './map.ts';
+import { memoryColumn, type PiColumn, type PiColumnFactory } from './columns.ts';
 import { linkOf, type ParsedPiSession, type PiEntryLink, type PiLine } from './parse.ts';
 import type { PiImportError, PiImportReport, PiPlanError, PiPlanErrorReason, PiRepair, PiRepairKind } from './report.ts';
 
@@ -197,6 +198,14 @@ export interface PiEntrySource {
   readonly count: number;
   /** Line and tree links of entry `i`. */
   readonly link: (i: number) => PiEntryLink;
+  /** The 1-based line of entry `i`. */
+  readonly lineOf: (i: number) => number;
+  /**
+   * The index of entry `i`'s parent (v2/v3): `j >= 0` the entry its
+   * `parentId` names (never itself), `-1` none (`null`, absent, not a string,
+   * or its own id: a root), `-2` a string naming no entry (an orphan).
+   */
+  readonly parentOf: (i: number) => number;
   /** The index of the entry whose `id` is `id` (v2/v3; ids are unique), if any. */
   readonly indexOfId: (id: string) => number | undefined;
   /** Entry `i`, decoded. */
@@ -208,6 +217,8 @@ export interface PiEntrySource {
   /** What parsing repaired and warned about. */
   readonly repairs: readonly PiRepair[];
   readonly warnings: ParsedPiSession['warnings'];
+  /** Scratch storage for what planning keeps per entry and per op (in memory, or on disk for a streamed import). */
+  readonly column: PiColumnFactory;
 }
 
 /** The counts of `PiEntrySource` for one decoded entry, added to `c`. */
@@ -237,6 +248,12 @@ export const parsedEntries = (parsed: ParsedPiSession): PiEntrySource => {
   links.forEach((l, i) => {
     if (typeof l.id === 'string' && !byId.has(l.id)) byId.set(l.id, i);
   });
+  const parentOf = (i: number): number => {
+    const l = links[i]!;
+    const p = l.parentId;
+    if (typeof p !== 'string' || p === l.id) return -1;
+    return byId.get(p) ?? -2;
+  };
   return {
     file: parsed.file,
     version: parsed.version,
@@ -244,12 +261,15 @@ export const parsedEntries = (parsed: ParsedPiSession): PiEntrySource => {
     createdAt: parsed.createdAt,
     count: parsed.entries.length,
     link: (i) => links[i]!,
+    lineOf: (i) => links[i]!.line,
+    parentOf,
     indexOfId: (id) => byId.get(id),
     entry: (i) => parsed.entries[i]!,
     labels,
     counts,
     repairs: parsed.repairs,
     warnings: parsed.warnings,
+    column: memoryColumn,
   };
 };
 
@@ -289,9 +309,9 @@ const headerMetadata = (parsed: Pick<PiEntrySource, 'header' | 'version'>): Reco
  * transcript message). Repairs are pushed to `repairs`; the first error ends
  * planning.
  */
-const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
+const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
   const file = parsed.file;
-  const firstTime = path[0] === undefined ? undefined : parsed.entry(path[0]).time;
+  const firstTime = path.length === 0 ? undefined : parsed.entry(path.at(0)).time;
   const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
   let transcript: Tagged[] = [];
   // The message at transcript index 0 (the only one a no-op compaction can compare with).
@@ -299,9 +319,6 @@ const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[]
   let at = createdAt;
   let open: OpenTurn | undefined;
   let failure: PiImportError | undefined;
-
-  // The path position of each entry (-1: not on the path).
-  const posOf = positions(parsed.count, path);
 
   const repair = (kind: PiRepairKind, line: number, what: string, toolUseId?: string): void => {
     repairs.push({ kind, line, ...(toolUseId !== undefined ? { toolUseId } : {}), message: `${file}:${line}: ${what}` });
@@ -317,8 +334,7 @@ const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[]
     }
     if (transcript.length === 0) first = d.right;
     transcript.push({ role: d.right.role, minPos, maxPos, summary });
-    const last = path[maxPos];
-    emit({ op: 'append', messages: [d.right], at, line: last === undefined ? line : parsed.link(last).line });
+    emit({ op: 'append', messages: [d.right], at, line: maxPos < path.length ? parsed.lineOf(path.at(maxPos)) : line });
   };
 
   const setMeta = (key: string, value: Json, line: number): void => {
@@ -385,14 +401,16 @@ const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[]
     let firstKept: number | undefined;
     if (e.firstKeptEntryId !== undefined) {
       const i = parsed.indexOfId(e.firstKeptEntryId);
-      firstKept = i === undefined || posOf[i]! < 0 ? undefined : posOf[i];
+      const p = i === undefined ? -1 : path.posOf(i);
+      firstKept = p < 0 ? undefined : p;
     } else if (e.firstKeptEntryIndex !== undefined) {
       // v1: an index into the file's entries with the header at 0 (pi's migration).
       const target = e.firstKeptEntryIndex >= 1 && e.firstKeptEntryIndex <= parsed.count ? e.firstKeptEntryIndex - 1 : undefined;
       if (target === undefined) {
         repair('compaction_index_invalid', line, `firstKeptEntryIndex ${e.firstKeptEntryIndex} names no entry`);
       } else {
-        firstKept = posOf[target]! < 0 ? undefined : posOf[target];
+        const p = path.posOf(target);
+        firstKept = p < 0 ? undefined : p;
       }
     }
     const n = transcript.length;
@@ -546,7 +564,7 @@ const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[]
   };
 
   for (let pos = 0; pos < path.length && failure === undefined; pos++) {
-    const pl = parsed.entry(path[pos]!);
+    const pl = parsed.entry(path.at(pos));
     const line = pl.line;
     if (pl.time !== undefined && pl.time > at) at = pl.time;
     const time = pl.time ?? at;
@@ -616,70 +634,111 @@ const planBranch = (parsed: PiEntrySource, path: Int32Array, repairs: PiRepair[]
   return E.right({ createdAt, metadata: headerMetadata(parsed) });
 };
 
-/** The path position of each of `count` entries: `-1` when not on `path`. */
-const positions = (count: number, path: Int32Array): Int32Array => {
-  const pos = new Int32Array(count).fill(-1);
-  path.forEach((e, i) => {
-    pos[e] = i;
-  });
-  return pos;
+/**
+ * One branch: the entry indices from its root to its leaf. `at(pos)` is the
+ * entry at path position `pos`; `posOf(i)` the position of entry `i` on the
+ * branch, -1 when it is not on it.
+ */
+interface PiPath {
+  readonly length: number;
+  readonly at: (pos: number) => number;
+  readonly posOf: (entry: number) => number;
+  readonly close: () => void;
+}
+
+/**
+ * The tree of a file, in columns (`PiEntrySource.column`): each entry's
+ * parent index + 1 (0: a root) and depth + 1 (a root: 1), and the leaves (file
+ * order). A version 1 file (and a file without entries) is one linear branch.
+ */
+interface PiTree {
+  readonly parent: PiColumn;
+  readonly depth: PiColumn;
+  readonly leaves: readonly number[];
+}
+
+/** The tree of `parsed` (orphans are roots, reported as `orphan_entry` repairs); the caller closes its columns. */
+const treeOf = (parsed: PiEntrySource, repairs: PiRepair[]): PiTree => {
+  const n = parsed.count;
+  const parent = parsed.column('int32');
+  const depth = parsed.column('int32');
+  if (parsed.version === 1 || n === 0) {
+    for (let i = 0; i < n; i++) {
+      parent.set(i, i);
+      depth.set(i, i + 1);
+    }
+    return { parent, depth, leaves: [n - 1] };
+  }
+  const hasChild = parsed.column('int32');
+  for (let i = 0; i < n; i++) {
+    const j = parsed.parentOf(i);
+    if (j === -2) {
+      const l = parsed.link(i);
+      repairs.push({ kind: 'orphan_entry', line: l.line, message: `${parsed.file}:${l.line}: parent ${JSON.stringify(l.parentId)} does not exist; the entry starts a new root (as in pi)` });
+    }
+    if (j < 0) continue;
+    parent.set(i, j + 1);
+    hasChild.set(j, 1);
+  }
+  const leaves: number[] = [];
+  for (let i = 0; i < n; i++) if (hasChild.get(i) === 0) leaves.push(i);
+  hasChild.close();
+  // Depths: walk up to the nearest entry whose depth is known (a parent may come later in the file), then down again.
+  for (let i = 0; i < n; i++) {
+    if (depth.get(i) !== 0) continue;
+    let k = 0;
+    let cur = i;
+    for (; cur >= 0 && depth.get(cur) === 0; cur = parent.get(cur) - 1) k++;
+    let d = (cur < 0 ? 0 : depth.get(cur)) + k;
+    for (cur = i; cur >= 0 && depth.get(cur) === 0; cur = parent.get(cur) - 1) depth.set(cur, d--);
+  }
+  return { parent, depth, leaves };
 };
 
-/** The branches of a file: root-to-leaf paths of entry indices, in the file order of their leaves. */
-const branches = (parsed: PiEntrySource, repairs: PiRepair[]): Int32Array[] => {
-  const n = parsed.count;
-  if (parsed.version === 1 || n === 0) return [Int32Array.from({ length: n }, (_, i) => i)];
-  // The index of each entry's parent (-1: a root).
-  const parent = new Int32Array(n).fill(-1);
-  const hasChild = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const l = parsed.link(i);
-    const p = l.parentId;
-    if (typeof p !== 'string' || p === l.id) continue;
-    const j = parsed.indexOfId(p);
-    if (j === undefined) {
-      repairs.push({ kind: 'orphan_entry', line: l.line, message: `${parsed.file}:${l.line}: parent ${JSON.stringify(p)} does not exist; the entry starts a new root (as in pi)` });
-      continue;
-    }
-    parent[i] = j;
-    hasChild[j] = 1;
-  }
-  const out: Int32Array[] = [];
-  for (let i = 0; i < n; i++) {
-    if (hasChild[i] === 1) continue;
-    let length = 0;
-    for (let cur = i; cur >= 0; cur = parent[cur]!) length++;
-    const path = new Int32Array(length);
-    for (let cur = i, k = length - 1; cur >= 0; cur = parent[cur]!, k--) path[k] = cur;
-    out.push(path);
-  }
-  return out;
+/** The branch ending at `leaf` (-1: the empty branch of a file without entries), its entries in a fresh column. */
+const pathOf = (parsed: PiEntrySource, tree: PiTree, leaf: number): PiPath => {
+  if (leaf < 0) return { length: 0, at: () => -1, posOf: () => -1, close: () => undefined };
+  const length = tree.depth.get(leaf);
+  const col = parsed.column('int32');
+  for (let cur = leaf; cur >= 0; cur = tree.parent.get(cur) - 1) col.set(tree.depth.get(cur) - 1, cur);
+  return {
+    length,
+    at: (pos) => col.get(pos),
+    posOf: (i) => {
+      const d = tree.depth.get(i) - 1;
+      return d < length && col.get(d) === i ? d : -1;
+    },
+    close: col.close,
+  };
 };
 
 const repairKey = (r: PiRepair): string => `${r.line}\u0000${r.kind}\u0000${r.toolUseId ?? ''}\u0000${r.message}`;
 
-/** The op digests of one planned branch: the first 128 bits of each op's SHA-256, 16 bytes an op in one growing buffer. */
-interface OpDigests {
-  buf: Buffer;
-  count: number;
+/**
+ * A planned branch: its root, and where its op digests start (`base`, in
+ * digests) and how many there are in the digest column (the first 128 bits
+ * of each op's SHA-256 as 4 int32 values, in `PiEntrySource.column`).
+ */
+interface PlannedBranch {
+  readonly root: number | undefined;
+  readonly base: number;
+  readonly count: number;
 }
 
-const DIGEST_BYTES = 16;
+const DIGEST_INTS = 4;
 
-/** Appends the digest whose `sha256:<hex>` is `digest`. */
-const pushDigest = (d: OpDigests, digest: string): void => {
-  if ((d.count + 1) * DIGEST_BYTES > d.buf.length) {
-    const grown = Buffer.alloc(d.buf.length * 2);
-    d.buf.copy(grown);
-    d.buf = grown;
-  }
-  d.buf.write(digest.slice(7, 7 + 2 * DIGEST_BYTES), d.count * DIGEST_BYTES, DIGEST_BYTES, 'hex');
-  d.count++;
+/** The 4 int32 values of the digest whose `sha256:<hex>` is `digest`, into `out`. */
+const digestInts = (digest: string, out: Int32Array): void => {
+  for (let k = 0; k < DIGEST_INTS; k++) out[k] = parseInt(digest.slice(7 + 8 * k, 15 + 8 * k), 16) | 0;
 };
 
-/** Whether op `n` of `a` and of `b` exist and have the same digest. */
-const sameDigest = (a: OpDigests, b: OpDigests, n: number): boolean =>
-  n < a.count && n < b.count && a.buf.compare(b.buf, n * DIGEST_BYTES, (n + 1) * DIGEST_BYTES, n * DIGEST_BYTES, (n + 1) * DIGEST_BYTES) === 0;
+/** Whether op `n` of planned branch `b` exists and has the digest `d`. */
+const sameDigest = (digests: PiColumn, b: PlannedBranch, n: number, d: Int32Array): boolean => {
+  if (n >= b.count) return false;
+  const at = (b.base + n) * DIGEST_INTS;
+  for (let k = 0; k < DIGEST_INTS; k++) if (digests.get(at + k) !== d[k]) return false;
+  return true;
+};
 
 /**
  * Where `planPiSessions` puts the ops each session applies itself: `open(i)`
@@ -707,25 +766,42 @@ export interface PiPlanShapes {
  */
 export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<PiImportError, PiPlanShapes> => {
   const repairs: PiRepair[] = [...parsed.repairs];
-  const paths = branches(parsed, repairs);
-  // Per planned branch: its root, the digest of each op (its whole op list) and how many ops it inherits.
-  const planned: Array<{ readonly root: number | undefined; readonly keys: OpDigests }> = [];
+  const tree = treeOf(parsed, repairs);
+  const digests = parsed.column('int32');
+  try {
+    const r = planBranches(parsed, sink, tree, digests, repairs);
+    if (E.isLeft(r)) return r;
+    return E.right({ sessions: r.right, report: planReport(parsed, repairs, r.right.length) });
+  } finally {
+    digests.close();
+    tree.parent.close();
+    tree.depth.close();
+  }
+};
+
+/** Plans every branch of `tree` (the body of `planPiSessions`): the session shapes in plan order. */
+const planBranches = (parsed: PiEntrySource, sink: PiOpSink, tree: PiTree, digests: PiColumn, repairs: PiRepair[]): E.Either<PiImportError, PiPlanShape[]> => {
+  // Per planned branch: its root and op digests, how many ops it inherits, its fork parent.
+  const planned: PlannedBranch[] = [];
   const inherited: number[] = [];
   const parentIndex: number[] = [];
   const sessions: PiPlanShape[] = [];
   const id = parsed.header.id;
-  const lastLine = paths.reduce((mx, p) => Math.max(mx, p.length === 0 ? 0 : parsed.link(p[p.length - 1]!).line), 0);
-  const lineOf = (i: number): number => parsed.link(i).line;
+  const lastLine = tree.leaves.reduce((mx, leaf) => Math.max(mx, leaf < 0 ? 0 : parsed.lineOf(leaf)), 0);
+  let nextBase = 0;
+  const d = new Int32Array(DIGEST_INTS);
 
-  for (const [j, path] of paths.entries()) {
-    const leaf = path[path.length - 1];
-    const leafLine = leaf === undefined ? 0 : lineOf(leaf);
-    const key = parsed.version === 1 || leafLine === lastLine ? id : `${id}#${String(leaf === undefined ? undefined : parsed.link(leaf).id)}`;
+  for (const [j, leaf] of tree.leaves.entries()) {
+    const path = pathOf(parsed, tree, leaf);
+    const root = path.length === 0 ? undefined : path.at(0);
+    const leafLine = leaf < 0 ? 0 : parsed.lineOf(leaf);
+    const key = parsed.version === 1 || leafLine === lastLine ? id : `${id}#${String(leaf < 0 ? undefined : parsed.link(leaf).id)}`;
     // The earlier branches sharing this one's root; each drops out at its first differing op.
-    let alive = planned.flatMap((q, i) => (q.root !== undefined && q.root === path[0] ? [i] : []));
+    let alive = planned.flatMap((q, i) => (q.root !== undefined && q.root === root ? [i] : []));
     let best = -1;
     let common = -1;
-    const keys: OpDigests = { buf: Buffer.alloc(64 * DIGEST_BYTES), count: 0 };
+    const base = nextBase;
+    let count = 0;
     const metadata = headerMetadata(parsed);
     let lastAt: number | undefined;
     let firstOwnAt: number | undefined;
@@ -742,26 +818,34 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
       alive = next;
     };
     sink.open(j);
-    const r = planBranch(parsed, path, repairs, (op) => {
-      const json = JSON.stringify(op);
-      const n = keys.count;
-      pushDigest(keys, sha256OfUtf8(json));
-      if (alive.length > 0) drop(n, (i) => sameDigest(planned[i]!.keys, keys, n));
-      if (alive.length > 0 || (best >= 0 && n < common)) {
-        // Still inside the prefix shared with an earlier branch.
-        if (op.op === 'metadata_set') metadata[op.key] = op.value;
-        lastAt = op.at;
-        return;
-      }
-      firstOwnAt ??= op.at;
-      own++;
-      sink.push(op, json);
-    });
+    let r: E.Either<PiImportError, BranchResult>;
+    let labels: PiPlanShape['labels'] = [];
+    try {
+      r = planBranch(parsed, path, repairs, (op) => {
+        const json = JSON.stringify(op);
+        const n = count++;
+        digestInts(sha256OfUtf8(json), d);
+        for (let k = 0; k < DIGEST_INTS; k++) digests.set((base + n) * DIGEST_INTS + k, d[k]!);
+        if (alive.length > 0) drop(n, (i) => sameDigest(digests, planned[i]!, n, d));
+        if (alive.length > 0 || (best >= 0 && n < common)) {
+          // Still inside the prefix shared with an earlier branch.
+          if (op.op === 'metadata_set') metadata[op.key] = op.value;
+          lastAt = op.at;
+          return;
+        }
+        firstOwnAt ??= op.at;
+        own++;
+        sink.push(op, json);
+      });
+      labels = labelsOn(parsed, path);
+    } finally {
+      path.close();
+    }
     if (E.isLeft(r)) return r;
+    nextBase += count;
     // Branches still matching at the end share this branch's whole op list (the earliest wins, as for a drop).
-    if (alive.length > 0) drop(keys.count, () => false);
-    planned.push({ root: path[0], keys });
-    const labels = labelsOn(parsed, path);
+    if (alive.length > 0) drop(count, () => false);
+    planned.push({ root, base, count });
     if (best < 0) {
       inherited.push(0);
       parentIndex.push(-1);
@@ -777,7 +861,11 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
     parentIndex.push(target);
     sessions.push({ key, metadata, createdAt, leafLine, forkOf: { sessionKey: sessions[target]!.key, afterOp }, opCount: own, labels });
   }
+  return E.right(sessions);
+};
 
+/** The report of a plan: the file's counts, `sessions`, the repairs (each once, by line) and warnings. */
+const planReport = (parsed: PiEntrySource, repairs: readonly PiRepair[], sessions: number): PiImportReport => {
   const seen = new Set<string>();
   const unique = repairs.filter((r) => {
     const k = repairKey(r);
@@ -786,29 +874,24 @@ export const planPiSessions = (parsed: PiEntrySource, sink: PiOpSink): E.Either<
     return true;
   });
   unique.sort((a, b) => a.line - b.line);
-  const report: PiImportReport = {
+  return {
     file: parsed.file,
     version: parsed.version,
     entries: parsed.count,
     ...parsed.counts,
-    sessions: sessions.length,
+    sessions,
     repairs: unique,
     warnings: parsed.warnings,
   };
-  return E.right({ sessions, report });
 };
 
 /** The pi labels whose target is on `path` (file order; see `PiPlanShape.labels`). */
-const labelsOn = (parsed: PiEntrySource, path: Int32Array): PiPlanShape['labels'] => {
-  if (parsed.labels.length === 0) return [];
-  const onPath = new Uint8Array(parsed.count);
-  for (const i of path) onPath[i] = 1;
-  return parsed.labels.flatMap((l) => {
+const labelsOn = (parsed: PiEntrySource, path: PiPath): PiPlanShape['labels'] =>
+  parsed.labels.flatMap((l) => {
     const i = parsed.indexOfId(l.targetId);
-    if (i === undefined || onPath[i] !== 1) return [];
-    return [{ targetLine: parsed.link(i).line, targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
+    if (i === undefined || path.posOf(i) < 0) return [];
+    return [{ targetLine: parsed.lineOf(i), targetId: l.targetId, ...(l.label !== undefined && l.label !== '' ? { label: l.label } : {}) }];
   });
-};
 
 /**
  * Plans the import of a parsed pi file held in memory: one session per branch

@@ -1,11 +1,14 @@
 /**
  * Reading a pi file for import in bounded memory (issue 9, P7).
  *
- * `scanPiFile(path, name)` streams the file once, line by line, and keeps no
+ * `scanPiFile(path, name, dir, column)` streams the file once, line by line, and keeps no
  * entry: each line is parsed and checked by `parsePiLine` (the rules of
  * `parse.ts`, so errors and repairs are those of `parsePiJsonl`) and only its
  * line number, byte range and tree links are kept, with the counts and labels
- * the plan reports. The same pass computes the file's digest and cuts its
+ * the plan reports, in an on-disk index (`entryIndex.ts`, in `dir`, the
+ * import's spill directory), so the scan's memory does not grow with the
+ * number of entries: duplicate ids, parents, forks, compaction targets and
+ * labels are looked up there. The same pass computes the file's digest and cuts its
  * bytes into source chunks exactly as `sourceChunkRanges` does (≤
  * `PI_SOURCE_CHUNK_BYTES`, at line ends), hashing each chunk into its blob id.
  *
@@ -16,12 +19,14 @@
  * planned, checked and written is always the file the scan saw and the source
  * blobs hold. `close()` releases the file.
  */
-import { createReadStream, openSync, closeSync, readSync } from 'node:fs';
+import { createReadStream, openSync, closeSync, readSync, statSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { blobId } from '../../model/digest.ts';
 import { defaultSha256 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
-import { finishPiParse, parsePiLine, piParseState, type PiEntryLink, type PiLine, type PiParseState } from './parse.ts';
+import { finishPiParse, parsePiLine, piParseState, type PiLine, type PiParseState } from './parse.ts';
+import { addEntry, closeEntryIndex, findCycleOnDisk, lineAt, linkAt, lookup, openEntryIndex, parentIndexAt, rangeAt, resolveForward, type PiEntryIndex } from './entryIndex.ts';
+import type { PiColumnFactory } from './columns.ts';
 import { countEntry, labelOfEntry, type PiEntrySource } from './plan.ts';
 import type { PiImportError } from './report.ts';
 import { PI_SOURCE_CHUNK_BYTES, PI_SOURCE_CHUNK_TYPE } from './source.ts';
@@ -62,94 +67,16 @@ export interface PiScan extends PiEntrySource {
    */
   readonly chunkBytes: (i: number) => Uint8Array;
   /**
-   * Drops the per-entry index (and the parse state's id map) once planning is
-   * done, so the write holds only the chunk list: `entry` and `link` then
+   * Closes and removes the on-disk per-entry index once planning is done
+   * (the write needs only the chunk list): `entry`, `link` and the lookups then
    * throw. `chunkBytes` still works.
    */
   readonly release: () => void;
-  /** Releases the file. */
+  /** The on-disk index, until `release` (for tests: what it holds in memory). */
+  readonly index: () => PiEntryIndex | undefined;
+  /** Releases the file (and the index, if `release` was not called). */
   readonly close: () => void;
 }
-
-/**
- * The per-entry index a scan keeps, compact: line, byte range and parent in
- * typed arrays (outside the JS heap, 24 bytes an entry), the id strings in one
- * array. `parents[i]` is the index of entry `i`'s parent when its `parentId`
- * names an earlier (or its own) entry, `PARENT_NULL` / `PARENT_ABSENT` for
- * `null` / no `parentId`, else `PARENT_OTHER` with the value in `otherParents`
- * (a parent not seen yet, or not a string).
- */
-interface Index {
-  count: number;
-  lines: Int32Array;
-  starts: Float64Array;
-  ends: Float64Array;
-  parents: Int32Array;
-  readonly ids: Array<string | undefined>;
-  readonly otherParents: Map<number, unknown>;
-}
-
-const PARENT_NULL = -1;
-const PARENT_ABSENT = -2;
-const PARENT_OTHER = -3;
-
-const emptyIndex = (): Index => ({ count: 0, lines: new Int32Array(1024), starts: new Float64Array(1024), ends: new Float64Array(1024), parents: new Int32Array(1024), ids: [], otherParents: new Map() });
-
-/** `a` with room for `n` elements (a copy twice as large when full). */
-const grown = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
-  if (n <= a.length) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-};
-
-/** The entry whose line is `line` (lines increase with the index), or -1. */
-const entryOfLine = (index: Index, line: number): number => {
-  let lo = 0;
-  let hi = index.count - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const l = index.lines[mid]!;
-    if (l === line) return mid;
-    if (l < line) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-};
-
-/** Adds entry `e` of line `line` at bytes `[start, end)`; `lineOfId` gives the line of an id seen so far. */
-const addEntry = (index: Index, line: number, start: number, end: number, e: PiLine, lineOfId: (id: string) => number | undefined): void => {
-  const i = index.count;
-  index.lines = grown(index.lines, i + 1);
-  index.starts = grown(index.starts, i + 1);
-  index.ends = grown(index.ends, i + 1);
-  index.parents = grown(index.parents, i + 1);
-  index.lines[i] = line;
-  index.starts[i] = start;
-  index.ends[i] = end;
-  index.ids.push(typeof e.entry.id === 'string' ? e.entry.id : undefined);
-  index.count = i + 1;
-  const p = e.entry.parentId;
-  let code = PARENT_OTHER;
-  if (p === null) code = PARENT_NULL;
-  else if (p === undefined) code = PARENT_ABSENT;
-  else if (typeof p === 'string') {
-    const pl = lineOfId(p);
-    const j = pl === undefined ? -1 : entryOfLine(index, pl);
-    if (j >= 0 && index.ids[j] === p) code = j;
-  }
-  index.parents[i] = code;
-  if (code === PARENT_OTHER) index.otherParents.set(i, p);
-};
-
-/** The parent id of entry `i` as written. */
-const parentOf = (index: Index, i: number): unknown => {
-  const code = index.parents[i]!;
-  return code >= 0 ? index.ids[code] : code === PARENT_NULL ? null : code === PARENT_ABSENT ? undefined : index.otherParents.get(i);
-};
-
-/** The tree links of entry `i`. */
-const linkAt = (index: Index, i: number): PiEntryLink => ({ line: index.lines[i]!, id: index.ids[i], parentId: parentOf(index, i) });
 
 /** Cuts a stream of line segments (each with its `\n`) into chunks the way `sourceChunkRanges` does. */
 interface Chunker {
@@ -188,15 +115,45 @@ export interface PiScanReadError {
   readonly cause: unknown;
 }
 
+/** Bytes of file per entry assumed when sizing the id table (a smaller average only costs rebuilding the table). */
+const BYTES_PER_ENTRY_GUESS = 128;
+
 /**
  * Streams the pi file at `path` (named `file` in errors and reports) once and
- * returns its scan (module comment). Errors: `PiScanReadError` (cannot read),
- * the first `PiParseError` in file order. Memory: one read buffer, one chunk
- * and the per-entry index (line, byte range, id and parent id).
+ * returns its scan (module comment); its index goes in the directory `dir`,
+ * its planning columns come from `column` (both the import's spill). Errors:
+ * `PiScanReadError` (cannot read), the first `PiParseError` in file order.
+ * Memory: one read buffer, one chunk, the index's page caches and the list of
+ * source chunks (one per MiB of file), whatever the number of entries.
  */
-export const scanPiFile = async (path: string, file: string): Promise<E.Either<PiImportError | PiScanReadError, PiScan>> => {
-  const st = piParseState(file);
-  const index = emptyIndex();
+export const scanPiFile = async (path: string, file: string, dir: string, column: PiColumnFactory): Promise<E.Either<PiImportError | PiScanReadError, PiScan>> => {
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    const code = errnoCode(e);
+    return E.left({ _tag: 'PiScanReadError', ...(code !== undefined ? { code } : {}), cause: e });
+  }
+  const index = openEntryIndex(dir, size / BYTES_PER_ENTRY_GUESS);
+  let r: E.Either<PiImportError | PiScanReadError, PiScan> | undefined;
+  try {
+    r = await scanInto(path, file, index, column);
+    return r;
+  } finally {
+    if (r === undefined || E.isLeft(r)) closeEntryIndex(index);
+  }
+};
+
+/** The line of the entry whose id is `id` in `index`, if any (a scan's `PiSeenIds`). */
+const seenLine = (index: PiEntryIndex, id: string): number | undefined => {
+  const i = lookup(index, id);
+  return i === undefined ? undefined : lineAt(index, i);
+};
+
+/** The scan proper, adding every entry to `index`. */
+const scanInto = async (path: string, file: string, index: PiEntryIndex, column: PiColumnFactory): Promise<E.Either<PiImportError | PiScanReadError, PiScan>> => {
+  // Duplicates are looked up in the index; each entry is added to it once its line parsed (so `set` does nothing).
+  const st = piParseState(file, { get: (id) => seenLine(index, id), set: () => undefined });
   const counts = { messages: 0, toolCalls: 0, toolResults: 0 };
   const labels: Array<{ targetId: string; label?: string }> = [];
   const hash = defaultSha256.create();
@@ -219,7 +176,7 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
     }
     const e = r.right;
     if (e === undefined) return;
-    addEntry(index, line, start, start + content.length, e, (id) => st.ids.get(id));
+    addEntry(index, line, start, content.length, e.entry.id, e.entry.parentId);
     countEntry(counts, e);
     const l = labelOfEntry(e);
     if (l !== undefined) labels.push(l);
@@ -254,7 +211,8 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
   const bytes = offset + pendingBytes;
   closeChunk(chunker);
 
-  const done = finishPiParse(st, index.count, (i) => linkAt(index, i));
+  resolveForward(index);
+  const done = finishPiParse(st, () => findCycleOnDisk(index));
   if (E.isLeft(done)) return done;
   let fd: number;
   try {
@@ -263,13 +221,14 @@ export const scanPiFile = async (path: string, file: string): Promise<E.Either<P
     const code = errnoCode(e);
     return E.left({ _tag: 'PiScanReadError', ...(code !== undefined ? { code } : {}), cause: e });
   }
-  return E.right(fileSource({ st, index, counts, labels, chunks: chunker.out, fd, bytes, digest: `sha256:${hash.digestHex()}` }));
+  return E.right(fileSource({ st, index, column, counts, labels, chunks: chunker.out, fd, bytes, digest: `sha256:${hash.digestHex()}` }));
 };
 
 /** The scan as an entry source reading entries back through checked chunks. */
 const fileSource = (s: {
   readonly st: PiParseState;
-  readonly index: Index;
+  readonly index: PiEntryIndex;
+  readonly column: PiColumnFactory;
   readonly counts: PiEntrySource['counts'];
   readonly labels: PiEntrySource['labels'];
   readonly chunks: readonly PiSourceChunk[];
@@ -278,9 +237,9 @@ const fileSource = (s: {
   readonly digest: Digest;
 }): PiScan => {
   const { st, chunks, fd } = s;
-  let index: Index | undefined = s.index;
+  let index: PiEntryIndex | undefined = s.index;
   const file = st.file;
-  const indexed = (): Index => {
+  const indexed = (): PiEntryIndex => {
     if (index === undefined) throw new Error(`pi import: the index of ${file} was released after planning`);
     return index;
   };
@@ -321,16 +280,21 @@ const fileSource = (s: {
   };
   const entry = (i: number): PiLine => {
     const index = indexed();
-    const start = index.starts[i]!;
+    const { start, end } = rangeAt(index, i);
     const c = chunkAt(start);
     const buf = chunkBytes(c);
     const base = chunks[c]!.start;
-    const text = buf.toString('utf8', start - base, index.ends[i]! - base);
+    const text = buf.toString('utf8', start - base, end - base);
+    const line = lineAt(index, i);
     // A fresh state (the scan already reported this line's repairs and checked its id).
     const again: PiParseState = { ...st, ids: new Map(), repairs: [], warnings: [] };
-    const r = parsePiLine(again, text, index.lines[i]!, true);
-    if (E.isLeft(r) || r.right === undefined) throw new Error(`pi import: line ${index.lines[i]} of ${file} decoded during the scan but not when read again`);
+    const r = parsePiLine(again, text, line, true);
+    if (E.isLeft(r) || r.right === undefined) throw new Error(`pi import: line ${line} of ${file} decoded during the scan but not when read again`);
     return r.right;
+  };
+  const release = (): void => {
+    if (index !== undefined) closeEntryIndex(index);
+    index = undefined;
   };
   return {
     file,
@@ -339,11 +303,10 @@ const fileSource = (s: {
     createdAt: st.createdAt,
     count: s.index.count,
     link: (i) => linkAt(indexed(), i),
-    indexOfId: (id) => {
-      const line = st.ids.get(id);
-      const i = line === undefined ? -1 : entryOfLine(indexed(), line);
-      return i < 0 ? undefined : i;
-    },
+    lineOf: (i) => lineAt(indexed(), i),
+    parentOf: (i) => parentIndexAt(indexed(), i),
+    indexOfId: (id) => lookup(indexed(), id),
+    column: s.column,
     entry,
     labels: s.labels,
     counts: s.counts,
@@ -353,10 +316,14 @@ const fileSource = (s: {
     digest: s.digest,
     chunks,
     chunkBytes,
-    release: () => {
-      index = undefined;
-      st.ids.clear();
+    release,
+    index: () => index,
+    close: () => {
+      try {
+        release();
+      } finally {
+        closeSync(fd);
+      }
     },
-    close: () => closeSync(fd),
   };
 };

@@ -15,7 +15,8 @@
  * before stays, without the completion mark: visibly incomplete).
  *
  * While applying, it notes what the import needs from the session besides its
- * records: the original time of each record (`times[seq - 1]`), the seq and
+ * records: the original time of each record (`times`, in a column of the
+ * import's spill, so its memory does not grow with the session), the seq and
  * source line reached after each op a fork starts from (`points`), and for each
  * pi label target the first record holding it, from which the label commands
  * are made (file order; the last label on a target wins).
@@ -28,6 +29,7 @@ import { Session } from '../../session/session.ts';
 import type { SessionCommand } from '../../session/commands.ts';
 import type { LogRecord } from '../../session/record.ts';
 import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
+import type { PiColumn, PiColumnFactory } from './columns.ts';
 import type { PiPlanOp, PiPlanShape } from './plan.ts';
 import type { PiImportRefused, PiResumeMismatch } from './store.ts';
 
@@ -59,17 +61,33 @@ export interface PiSessionTarget {
 export interface PiWrittenSession {
   /** The session after its last op and label (before the completion mark). */
   readonly session: Session;
-  /** Original time of each record, ms: `times[seq - 1]`, the completion's included. */
-  readonly times: readonly number[];
+  /** Original time of each record, ms: `times.column.get(seq - 1)`, the completion's included. */
+  readonly times: PiRecordTimes;
   readonly points: ReadonlyMap<number, PiForkPoint>;
 }
 
-/** Options of `writePiSession`: the file name for errors, commands per write, and a callback per write (commands). */
+/** Options of `writePiSession`: the file name for errors, commands per write, a callback per write (commands), where the record times go. */
 export interface PiSessionWriteOptions {
   readonly file: string;
   readonly size: number;
   readonly onWritten: (commands: number) => void;
+  readonly column: PiColumnFactory;
 }
+
+/** The original times of a session's records (ms) in a float64 column: `count` of them, the last one `last`. */
+export interface PiRecordTimes {
+  readonly column: PiColumn;
+  count: number;
+  last: number;
+}
+
+const pushTime = (t: PiRecordTimes, ms: number): void => {
+  t.column.set(t.count++, ms);
+  t.last = ms;
+};
+
+/** The times as an array (for the times blob, `provenance.ts`). */
+export const recordTimes = (t: PiRecordTimes): number[] => Array.from({ length: t.count }, (_, i) => t.column.get(i));
 
 /** Records after which an in-memory session (a resume's comparison) drops its log. */
 const MEMORY_LOG = 256;
@@ -259,7 +277,8 @@ export const writePiSession = async (
   if (E.isLeft(started)) return started;
   const storedTo = t.stored.kind === 'absent' ? 1 : t.stored.complete ? t.stored.seq - 1 : t.stored.seq;
   const c: Cursor = { store, target: t, opts, storedTo, session: started.right, logged: 0, batch: [], page: [], evictedAt: started.right.seq };
-  const times: number[] = [t.shape.createdAt];
+  const times: PiRecordTimes = { column: opts.column('float64'), count: 0, last: 0 };
+  pushTime(times, t.shape.createdAt);
   const points = new Map<number, PiForkPoint>();
   let maxLine = t.startLine;
   if (t.cuts.has(0)) points.set(0, { seq: c.session.seq, maxLine });
@@ -281,7 +300,7 @@ export const writePiSession = async (
       command: commandOf(op),
       op: n - 1,
       after: (s, recorded) => {
-        if (recorded) times.push(op.at);
+        if (recorded) pushTime(times, op.at);
         if ((op.op === 'append' || op.op === 'rewrite') && op.line > maxLine) {
           maxLine = op.line;
           reach(s);
@@ -294,12 +313,12 @@ export const writePiSession = async (
   const f = await flush(c);
   if (E.isLeft(f)) return f;
   for (const [k, command] of labelCommands(t, reached).entries()) {
-    const r = await push(c, { command, op: i + k, after: (_s, recorded) => void (recorded && times.push(times[times.length - 1]!)) });
+    const r = await push(c, { command, op: i + k, after: (_s, recorded) => void (recorded && pushTime(times, times.last)) });
     if (E.isLeft(r)) return r;
   }
   const g = await flush(c);
   if (E.isLeft(g)) return g;
   if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
-  times.push(times[times.length - 1]!); // the completion record
+  pushTime(times, times.last); // the completion record
   return E.right({ session: c.session, times, points });
 };

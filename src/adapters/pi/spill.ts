@@ -1,13 +1,19 @@
 /**
- * The planned ops of a streamed pi import, kept on disk between planning and
- * writing (issue 9, P7): planning hands each session's own ops to a sink in
- * order (`plan.ts`, `PiOpSink`); this one appends them as JSON lines to one
- * file per session in a fresh directory, written in blocks of about 1 MiB, and
- * `ops(i)` reads session `i`'s back, in order, as often as needed.
+ * The scratch directory of a streamed pi import (issue 9, P7): everything the
+ * import keeps per entry, per op or per record lives here, not in memory.
+ * - the planned ops, kept between planning and writing: planning hands each
+ *   session's own ops to a sink in order (`plan.ts`, `PiOpSink`); this one
+ *   appends them as JSON lines to one file per session, written in blocks of
+ *   about 1 MiB, and `ops(i)` reads session `i`'s back, in order, as often as
+ *   needed;
+ * - the scan's per-entry index (`entryIndex.ts`, in `dir`);
+ * - number columns (`column(kind)`, `columns.ts`): branch paths, parents,
+ *   depths and op digests while planning, original times while writing.
  *
  * The directory is `<parent>/palimpsest-pi-<key>-<pid>-XXXXXX`: `parent` the OS
  * temp directory unless given, `key` names the import (the importer passes
- * the first 16 hex digits of the file's SHA-256), `pid` the process. Opening
+ * the first 16 hex digits of the SHA-256 of the file's absolute path: the
+ * spill exists before the file's digest is known), `pid` the process. Opening
  * a spill first removes every directory of the same key whose process is no
  * longer running (an import of that file killed before its `dispose()`), so
  * running a killed import again leaves no spill behind; a running import's
@@ -18,6 +24,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync, creat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { diskColumn, type PiColumn, type PiColumnFactory, type PiColumnKind } from './columns.ts';
 import type { PiOpSink, PiPlanOp } from './plan.ts';
 
 /** Bytes buffered before a write to the spill file. */
@@ -25,6 +32,10 @@ const BLOCK = 1 << 20;
 
 /** A spill of planned ops: the sink planning writes to, the reader, and the cleanup. */
 export interface PiOpSpill {
+  /** The spill directory (the import's scratch files go here). */
+  readonly dir: string;
+  /** A fresh number column in a file of the directory (removed by its `close`, or with the directory). */
+  readonly column: PiColumnFactory;
   readonly sink: PiOpSink;
   /** Ends the last session's file (call once planning is done). */
   readonly finish: () => void;
@@ -100,7 +111,24 @@ export const openOpSpill = (key: string, parent: string = tmpdir()): PiOpSpill =
     fd = undefined;
   };
   const fileOf = (i: number): string => join(dir, `${i}.jsonl`);
+  let made = 0;
+  // The columns not closed yet (closed by `dispose`, so no file stays open).
+  const columns = new Set<PiColumn>();
+  const column = (kind: PiColumnKind): PiColumn => {
+    const c = diskColumn(join(dir, `column-${++made}.bin`), kind);
+    const tracked: PiColumn = {
+      get: c.get,
+      set: c.set,
+      close: () => {
+        if (columns.delete(tracked)) c.close();
+      },
+    };
+    columns.add(tracked);
+    return tracked;
+  };
   return {
+    dir,
+    column,
     sink: {
       open: (i) => {
         end();
@@ -116,6 +144,7 @@ export const openOpSpill = (key: string, parent: string = tmpdir()): PiOpSpill =
     ops: (i) => readOps(fileOf(i)),
     dispose: () => {
       try {
+        for (const c of [...columns]) c.close();
         end();
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -3,13 +3,18 @@
  *
  * `importPiFile(store, file)` scans a pi JSONL file in one streamed pass
  * (`scan.ts`: every line parsed and checked, the digest and source chunk ids
- * computed, only a small per-entry index kept), plans each branch from entries
- * read back chunk by chunk (`plan.ts`), spilling the planned ops to disk
+ * computed, the per-entry index kept on disk, `entryIndex.ts`), plans each
+ * branch from entries read back chunk by chunk (`plan.ts`, its per-entry and
+ * per-op columns on disk, `columns.ts`), spilling the planned ops to disk
  * (`spill.ts`), then writes them (`sessionWrite.ts`): each command is applied
  * once, by `store.update`, whose records are written as they are. No phase
- * holds the file, its entries or its commands: memory is the index, one op
- * digest per planned op, the state of the session being written (what the
- * store's own cache holds) and a batch of commands.
+ * holds the file, its entries, its commands or anything per entry, op or
+ * record: memory is fixed page caches and buffers, the state of the session
+ * being written (what the store's own cache holds, dropped every
+ * `EVICT_EVERY` records), a batch of commands, and what grows with the
+ * number of sessions, labels and repairs, not entries (the report lists each
+ * repair). The exception: each session's record times, one float64 a
+ * record, are read into memory once, when its times blob is made.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
@@ -52,8 +57,10 @@
  * `exportPiSession(store, sessionId)` writes a session as pi JSONL version 3
  * (`sourceExport.ts` for imported sessions, `export.ts` otherwise).
  */
+import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SessionCommand } from '../../session/commands.ts';
+import { sha256OfUtf8 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { SessionStore, StoreError } from '../../store/index.ts';
 import { PI_SOURCE_CHUNK_TYPE, piSourceManifest, type PiSourceBlob } from './source.ts';
@@ -62,8 +69,9 @@ import { planPiSessions, type PiPlanOp, type PiPlanShape, type PiPlanShapes } fr
 import type { PiImportError, PiImportReport } from './report.ts';
 import { PiFileChangedError, scanPiFile, type PiFileChanged, type PiScan } from './scan.ts';
 import { openOpSpill } from './spill.ts';
+import type { PiColumnFactory } from './columns.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
-import { writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
+import { recordTimes, writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -135,10 +143,13 @@ export interface PiImportOptions {
   /** Name of the file in errors and the report; default `file` as given. */
   readonly displayName?: string;
   /**
-   * Where the planned ops are spilled (`spill.ts`): a fresh directory
-   * `palimpsest-pi-<digest>-<pid>-*` under this one; default the OS temp
-   * directory. An import killed before it removes its spill leaves it there;
-   * the next import of the same file under the same directory removes it.
+   * Where the import's scratch files go (`spill.ts`: the per-entry index, the
+   * planning columns, the planned ops, the record times): a fresh directory
+   * `palimpsest-pi-<path key>-<pid>-*` under this one (the key: 16 hex digits
+   * of the SHA-256 of the file's absolute path); default the OS temp
+   * directory. About as many bytes as the file, plus 64 bytes an entry. An
+   * import killed before it removes its spill leaves it there; the next import
+   * of the same file (same path) under the same directory removes it.
    */
   readonly spillDir?: string;
 }
@@ -239,9 +250,9 @@ export const piFileError = (file: string, e: unknown): PiFileError => {
 
 /**
  * A pi file scanned and planned (`readPiPlan`), ready for `writePiPlan`. It
- * holds the open file and the planned ops spilled to a directory
- * (`spill.ts`; under `spillDir`, default the OS temp directory), not the
- * entries: call `close()` when done with it.
+ * holds the open file and its spill directory (`spill.ts`; under `spillDir`,
+ * default the OS temp directory: the planned ops, and the columns the write
+ * keeps record times in), not the entries: call `close()` when done with it.
  */
 export interface PiFilePlan {
   /** The file's name in errors and reports. */
@@ -254,6 +265,8 @@ export interface PiFilePlan {
   readonly plan: PiPlanShapes;
   /** The ops session `i` of `plan.sessions` applies itself, in order (read from the spill). */
   readonly ops: (session: number) => AsyncIterable<PiPlanOp>;
+  /** Scratch number columns in the spill (the write keeps each session's record times there). */
+  readonly column: PiColumnFactory;
   /** Scanning (read, parse, check every line) and planning times, ms. */
   readonly readMs: number;
   readonly parseMs: number;
@@ -272,18 +285,22 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
   const name = opts.displayName ?? file;
   const progress = opts.onProgress ?? (() => undefined);
   const t0 = performance.now();
-  const scanned = await scanPiFile(file, name);
-  if (E.isLeft(scanned)) return scanned.left._tag === 'PiScanReadError' ? E.left(piFileError(name, scanned.left.cause)) : E.left(scanned.left);
+  // The spill (the scan's index, the planning columns, the planned ops) is named after the file's path: a retry of a killed import removes it.
+  const spill = openOpSpill(sha256OfUtf8(resolve(file)).slice('sha256:'.length, 'sha256:'.length + 16), opts.spillDir);
+  let scanned: Awaited<ReturnType<typeof scanPiFile>>;
+  try {
+    scanned = await scanPiFile(file, name, spill.dir, spill.column);
+  } catch (e) {
+    spill.dispose();
+    throw e;
+  }
+  if (E.isLeft(scanned)) {
+    spill.dispose();
+    return scanned.left._tag === 'PiScanReadError' ? E.left(piFileError(name, scanned.left.cause)) : E.left(scanned.left);
+  }
   const scan = scanned.right;
   const t1 = performance.now();
   progress({ phase: 'read', done: 1, total: 1 });
-  let spill: ReturnType<typeof openOpSpill>;
-  try {
-    spill = openOpSpill(scan.digest.slice('sha256:'.length, 'sha256:'.length + 16), opts.spillDir);
-  } catch (e) {
-    scan.close();
-    throw e;
-  }
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -319,6 +336,7 @@ export const readPiPlan = async (file: string, opts: Pick<PiImportOptions, 'disp
     source: { scan, manifest },
     plan: planned.right,
     ops: spill.ops,
+    column: spill.column,
     readMs: t1 - t0,
     parseMs: t2 - t1,
     close,
@@ -447,17 +465,18 @@ export const writePiPlan = async (
     }
     const target: PiSessionTarget = { shape: s, id, genesis, startLine, cuts: cuts.get(s.key) ?? new Set(), stored: existing.get(id)! };
     if (target.stored.kind === 'present' && !target.stored.complete) resumed++;
-    const w = await writePiSession(store, target, filePlan.ops(index), commandOfOp, { file: name, size, onWritten });
+    const w = await writePiSession(store, target, filePlan.ops(index), commandOfOp, { file: name, size, onWritten, column: filePlan.column });
     if (E.isLeft(w)) return w;
     done.set(s.key, { target, written: w.right });
   }
   // Only now is each session marked complete: a stop before this leaves every written session visibly incomplete.
   const out: ImportedPiSession[] = [];
   for (const { target: t, written: w } of done.values()) {
-    const times = piTimesBlob(t.id, w.times);
     let s = w.session;
     let records = t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : s.seq;
     if (!(t.stored.kind === 'present' && t.stored.complete)) {
+      // One session's times in memory at a time (the blob holds them all).
+      const times = piTimesBlob(t.id, recordTimes(w.times));
       const p = await putSourceBlob(store, times);
       if (E.isLeft(p)) return p;
       const completion: SessionCommand = {
@@ -471,6 +490,7 @@ export const writePiPlan = async (
       records = s.seq;
       onWritten(1);
     }
+    w.times.column.close();
     out.push({
       key: t.shape.key,
       sessionId: t.id,
