@@ -95,7 +95,9 @@ const makeLevelIo = (db: Level<string, string>, path: string, sync: boolean): Io
     shared: false,
     async get(key) {
       try {
-        return E.right(await db.get(key));
+        // A point read synchronously (classic-level `getSync`: no trip through LevelDB's thread
+        // pool and back to the event loop, which costs more than the read of a small value).
+        return E.right(db.getSync(key));
       } catch (e) {
         return E.left(fromLevelError(path, e));
       }
