@@ -107,15 +107,53 @@ export const recordHash = (r: UnhashedRecord | LogRecord): Digest => {
   return sha256OfUtf8(p !== undefined ? p.head + p.tail : bodyJson(r));
 };
 
-/** Builds a hashed record. */
-export const sealRecord = (r: UnhashedRecord): LogRecord => Object.freeze({ ...r, hash: recordHash(r) }) as LogRecord;
+/**
+ * The canonical text of records sealed here and not yet serialized
+ * (`recordJson` takes it out): the body text their hash was computed from
+ * with `"hash"` put in, so writing a record does not serialize it again.
+ * Bounded (oldest dropped first) like the recent messages of `canonical.ts`,
+ * so sealed records nobody stores (an in-memory session) cost no memory.
+ */
+const sealedTexts = new Map<LogRecord, string>();
+const SEALED_TEXTS = 4096;
+const SEALED_CHARS = 4 * 1024 * 1024;
+let sealedChars = 0;
+
+const rememberSealed = (r: LogRecord, text: string): void => {
+  sealedTexts.set(r, text);
+  sealedChars += text.length;
+  while (sealedTexts.size > SEALED_TEXTS || (sealedChars > SEALED_CHARS && sealedTexts.size > 1)) {
+    const [oldest, t] = sealedTexts.entries().next().value as [LogRecord, string];
+    sealedTexts.delete(oldest);
+    sealedChars -= t.length;
+  }
+};
+
+/** Builds a hashed record (frozen). */
+export const sealRecord = (r: UnhashedRecord): LogRecord => {
+  const p = bodyParts(r);
+  if (p === undefined) return Object.freeze({ ...r, hash: sha256OfUtf8(bodyJson(r)) }) as LogRecord;
+  const hash = sha256OfUtf8(p.head + p.tail);
+  const sealed = Object.freeze({ ...r, hash }) as LogRecord;
+  // `hash` sorts between `command` and `prev`: the whole record's canonical text.
+  rememberSealed(sealed, `${p.head},"hash":"${hash}"${p.tail}`);
+  return sealed;
+};
 
 /**
- * The canonical JSON (RFC 8785) of a whole record, `hash` included. It decodes
- * like `JSON.stringify(record)`; the messages of a record sealed in this process
- * were serialized for their digest moments before, and that text is reused.
+ * The canonical JSON (RFC 8785) of a whole record, `hash` included: the text
+ * the store writes. It decodes like `JSON.stringify(record)`. For a record
+ * sealed in this process it is the text its hash was computed from (taken out
+ * of the memo above); otherwise it is serialized, reusing the text of messages
+ * serialized for their digest moments before.
  */
-export const recordJson = (r: LogRecord): string => canonicalJsonUnsafe(r);
+export const recordJson = (r: LogRecord): string => {
+  const t = sealedTexts.get(r);
+  if (t === undefined) return canonicalJsonUnsafe(r);
+  sealedTexts.delete(r);
+  sealedChars -= t.length;
+  return t;
+};
 
 /** Decodes a record (strict) by its `v` (1 or 2); another `v` is reported with path `$.v`. */
 export const decodeRecord = (u: unknown): E.Either<DecodeError, LogRecord> => {

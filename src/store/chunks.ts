@@ -37,9 +37,9 @@
  */
 import { sha256OfBytes, sha256OfUtf8 } from '../model/hashing.ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { arrayOf, decodeWith, literal, nat, strict, type Codec } from '../model/decode.ts';
+import { arrayOf, decodeWith, nat, strict, type Codec } from '../model/decode.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
-import { DigestCodec, type Digest } from '../model/scalars.ts';
+import { DigestCodec, isDigest, type Digest } from '../model/scalars.ts';
 import type { StoreError } from './errors.ts';
 import type { LazyReadFailure } from '../transcript/lazy.ts';
 import { buildIndex, indexReader, type IndexMemo, type NodeId } from './chunkIndex.ts';
@@ -155,36 +155,18 @@ export const encodeList = <T>(size: number, slice: (start: number, end: number) 
 /** Why a list could not be read back. `io` carries a storage failure through unchanged. */
 export type ListReadFailure<Err> = { readonly type: 'corrupt'; readonly reason: string } | { readonly type: 'io'; readonly error: Err };
 
-type ChunkCodec<T> = Codec<{ v: typeof CHUNK_VERSION; items: T[]; prev?: ChunkId }>;
-const chunkCodec = <T>(name: string, item: Codec<T>): ChunkCodec<T> =>
-  strict(`${name}Chunk`, { v: literal(CHUNK_VERSION), items: arrayOf(item, { name: `${name}.items` }) }, { prev: DigestCodec });
-
 /**
- * Checks one stored chunk `id` of list `name` whose value is `raw`: present,
- * hashes to its id, JSON, the strict chunk codec, exactly 256 items. `Left(reason)`.
+ * Checks one stored chunk `id` whose value is `raw`: present, hashes to its id,
+ * its envelope (`parseEnvelope`), every item decodes with `items` (the item
+ * array codec). `Left(reason)`.
  */
-const checkChunk = <T>(
-  id: ChunkId,
-  raw: string | undefined,
-  codec: ChunkCodec<T>,
-): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
+const checkChunk = <T>(id: ChunkId, raw: string | undefined, items: Codec<T[]>): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
   if (raw === undefined) return E.left(`chunk ${id} is missing`);
   if (sha256OfString(raw) !== id) return E.left(`chunk ${id} does not hash to its id`);
-  return parseChunk(id, raw, codec);
-};
-
-/** The rest of `checkChunk`, for bytes already known to hash to `id`: JSON, the strict chunk codec, exactly 256 items. */
-const parseChunk = <T>(id: ChunkId, raw: string, codec: ChunkCodec<T>): E.Either<string, { readonly items: T[]; readonly prev: ChunkId | undefined }> => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (e) {
-    return E.left(`chunk ${id} is not JSON (${(e as Error).message})`);
-  }
-  const decoded = decodeWith(codec, parsed);
-  if (E.isLeft(decoded)) return E.left(`chunk ${id}: ${decoded.left.message}`);
-  if (decoded.right.items.length !== CHUNK_SIZE) return E.left(`chunk ${id} holds ${decoded.right.items.length} items, not ${CHUNK_SIZE}`);
-  return E.right({ items: decoded.right.items, prev: decoded.right.prev });
+  const c = parseEnvelope(id, raw);
+  if (E.isLeft(c)) return c;
+  const decoded = decodeWith(items, c.right.items);
+  return E.isLeft(decoded) ? E.left(`chunk ${id}: ${decoded.left.message}`) : E.right({ items: decoded.right, prev: c.right.prev });
 };
 
 /** Why `ref` does not fit its count (the tail length, a `last` exactly when there is a full chunk), or `undefined`. */
@@ -211,7 +193,7 @@ export const readList = async <T, Err>(
   const problem = refShapeProblem(ref);
   if (problem !== undefined) return corrupt(problem);
   const full = Math.floor(ref.count / CHUNK_SIZE);
-  const codec = chunkCodec(name, item);
+  const codec = arrayOf(item, { name: `${name}.items` });
   const parts: T[][] = new Array<T[]>(full);
   const ids: ChunkId[] = new Array<ChunkId>(full);
   let id: ChunkId | undefined = ref.last;
@@ -244,6 +226,33 @@ export const readList = async <T, Err>(
  */
 export { LazyReadFailure, isLazyReadFailure, readLazily } from '../transcript/lazy.ts';
 
+/** Items the persistent vector holds per leaf; a chunk is decoded a leaf at a time. */
+export const LEAF_SIZE = 32;
+const LEAVES_PER_CHUNK = CHUNK_SIZE / LEAF_SIZE;
+
+/** A chunk's envelope, parsed: its items not yet decoded, its `prev`. */
+interface ParsedChunk {
+  readonly items: readonly unknown[];
+  readonly prev: ChunkId | undefined;
+}
+
+/** A chunk's bytes (already hashed to `id`) parsed: JSON, only `v: 1`, `items` (exactly 256) and an optional digest `prev`. */
+const parseEnvelope = (id: ChunkId, raw: string): E.Either<string, ParsedChunk> => {
+  let p: unknown;
+  try {
+    p = JSON.parse(raw);
+  } catch (e) {
+    return E.left(`chunk ${id} is not JSON (${(e as Error).message})`);
+  }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return E.left(`chunk ${id} is not an object`);
+  const o = p as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'v' && k !== 'items' && k !== 'prev') return E.left(`chunk ${id} has an unknown member ${JSON.stringify(k)}`);
+  if (o.v !== CHUNK_VERSION) return E.left(`chunk ${id} is not a v${CHUNK_VERSION} chunk`);
+  if (o.prev !== undefined && !isDigest(o.prev)) return E.left(`chunk ${id} has a prev that is not a chunk id`);
+  if (!Array.isArray(o.items) || o.items.length !== CHUNK_SIZE) return E.left(`chunk ${id} holds ${Array.isArray(o.items) ? o.items.length : 'no'} items, not ${CHUNK_SIZE}`);
+  return E.right({ items: o.items, prev: o.prev as ChunkId | undefined });
+};
+
 /** Reads a chunk's stored value synchronously (`undefined` when absent); throws `LazyReadFailure` for a closed store or an I/O failure. */
 export type SyncChunkReader = (id: ChunkId) => string | undefined;
 
@@ -253,8 +262,13 @@ export interface LazyChunks<U> {
   readonly full: number;
   /** The id of chunk `i` (`0 <= i < full`): through the index (O(log n) node reads), else walks the chain down to it the first time. */
   id(i: number): ChunkId;
-  /** Chunk `i`'s 256 items, read, verified, decoded and prepared (not memoized: the caller keeps them). */
-  items(i: number): readonly U[];
+  /**
+   * Items `[32k, 32k + 32)` of the list (leaf `k` of the persistent vector, in
+   * full chunk `floor(k / 8)`): the chunk read, hashed against its id, parsed and
+   * linked (once while it is held), then only these 32 items decoded and
+   * prepared (not memoized: the vector keeps them).
+   */
+  leaf(k: number): readonly U[];
   /** The memo of the list's index, when the snapshot names one (reads nothing). */
   readonly index?: IndexMemo;
 }
@@ -275,8 +289,10 @@ const prevOf = (raw: string): ChunkId | null | undefined => {
 };
 
 /**
- * The full chunks of the list `ref` (of `name`), read through `read` on demand.
- * `prepare(items, i)` turns chunk `i`'s decoded items into what the caller keeps
+ * The full chunks of the list `ref` (of `name`), read through `read` on demand,
+ * a leaf of 32 items at a time. `prepare(items, first, before)` turns the
+ * decoded items of a leaf starting at list index `first` (`before`: the parsed,
+ * undecoded item before it in the same chunk, if any) into what the caller keeps
  * (freezing, importing, position checks: `Left(reason)` is corruption). `fail`
  * builds the failure for a corruption reason (prefixed with `name`). `ref` must
  * have passed `refShapeProblem`.
@@ -293,11 +309,11 @@ export const lazyChunks = <T, U>(opts: {
   readonly item: Codec<T>;
   readonly read: SyncChunkReader;
   readonly fail: (reason: string) => LazyReadFailure;
-  readonly prepare: (items: T[], chunk: number) => E.Either<string, readonly U[]>;
+  readonly prepare: (items: T[], first: number, before: unknown) => E.Either<string, readonly U[]>;
 }): LazyChunks<U> => {
   const { name, read, fail, prepare } = opts;
   const full = Math.floor(opts.ref.count / CHUNK_SIZE);
-  const codec = chunkCodec(name, opts.item);
+  const leafCodec = arrayOf(opts.item, { name: `${name}.items` });
   const ids = new Array<ChunkId | undefined>(full);
   if (full > 0) ids[full - 1] = opts.ref.last;
   let low = full - 1; // without an index: ids[low .. full-1] are known
@@ -338,11 +354,24 @@ export const lazyChunks = <T, U>(opts: {
     }
     return ids[i]!;
   };
-  const items = (i: number): readonly U[] => {
+  // Chunks parsed for `leaf`: the last one held, the others while the GC leaves them (a chunk's
+  // eight leaves are usually read together, e.g. every message, or the few a fork needs).
+  const parsed = new Map<number, WeakRef<ParsedChunk>>();
+  let recent: { readonly i: number; readonly chunk: ParsedChunk } | undefined;
+  const chunk = (i: number): ParsedChunk => {
+    if (recent?.i === i) return recent.chunk;
+    const held = parsed.get(i)?.deref();
+    if (held !== undefined) {
+      recent = { i, chunk: held };
+      return held;
+    }
     const cid = id(i);
     const known = walked.get(i)?.deref();
     walked.delete(i);
-    const c = known !== undefined ? parseChunk(cid, known.raw, codec) : checkChunk(cid, read(cid), codec);
+    const raw = known?.raw ?? read(cid);
+    if (raw === undefined) throw corrupt(`chunk ${cid} is missing`);
+    if (known === undefined && sha256OfString(raw) !== cid) throw corrupt(`chunk ${cid} does not hash to its id`);
+    const c = parseEnvelope(cid, raw);
     if (E.isLeft(c)) throw corrupt(c.left);
     const prev = c.right.prev;
     if (i === 0 && prev !== undefined) throw corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);
@@ -356,10 +385,20 @@ export const lazyChunks = <T, U>(opts: {
         low = i - 1;
       } else if (ids[i - 1] !== prev) throw corrupt(`chunk ${cid} links to ${prev}, the chain says ${ids[i - 1]}`);
     }
-    const p = prepare(c.right.items, i);
-    if (E.isLeft(p)) throw corrupt(`chunk ${cid}: ${p.left}`);
+    parsed.set(i, new WeakRef(c.right));
+    recent = { i, chunk: c.right };
+    return c.right;
+  };
+  const leaf = (k: number): readonly U[] => {
+    const i = Math.floor(k / LEAVES_PER_CHUNK);
+    const c = chunk(i);
+    const offset = (k % LEAVES_PER_CHUNK) * LEAF_SIZE;
+    const decoded = decodeWith(leafCodec, c.items.slice(offset, offset + LEAF_SIZE));
+    if (E.isLeft(decoded)) throw corrupt(`chunk ${ids[i]} items ${offset}..${offset + LEAF_SIZE - 1}: ${decoded.left.message}`);
+    const p = prepare(decoded.right, i * CHUNK_SIZE + offset, offset > 0 ? c.items[offset - 1] : undefined);
+    if (E.isLeft(p)) throw corrupt(`chunk ${ids[i]}: ${p.left}`);
     return p.right;
   };
-  return { full, id, items, ...(index !== undefined ? { index: index.memo } : {}) };
+  return { full, id, leaf, ...(index !== undefined ? { index: index.memo } : {}) };
 };
 

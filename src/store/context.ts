@@ -36,6 +36,8 @@ export interface StoreContext {
 /** A session read from the backend at some seq, with the header it was read under. */
 export interface Loaded extends CacheEntry {
   readonly header: SessionHeader;
+  /** The snapshot's inline tail was not re-hashed (`LoadSessionOptions.readsBelow`): read only below it, never cache or return it. */
+  readonly tailUnchecked?: true;
 }
 
 /** Whether `e` is a tagged error value (`{ _tag, … }`) some `Session` code threw. */

@@ -19,12 +19,18 @@ import { latestEntry, loadSession } from './load.ts';
 import { commit, exists } from './write.ts';
 import type { StoreForkOptions } from './store.ts';
 
-/** Forks `sessionId` (at `opts.atSeq`, default its head) into `opts.id` (default a random UUID), the child built by `build`. */
+/**
+ * Forks `sessionId` (at `opts.atSeq`, default its head) into `opts.id` (default
+ * a random UUID), the child built by `build`. `readsBelow`: the child takes only
+ * the parent's messages below this index (`forkAt`, `forkReplacing`), so a
+ * parent loaded for it need not re-hash a snapshot tail above it (`loadSession`).
+ */
 export const forkWith = (
   ctx: StoreContext,
   sessionId: string,
   opts: StoreForkOptions,
   build: (parent: Session, o: { id: string; clock: Clock }) => E.Either<SessionError, Session>,
+  readsBelow?: number,
 ): Promise<E.Either<StoreError, Session>> =>
   guard(ctx, async () => {
     const sid = checkSid(sessionId);
@@ -34,13 +40,13 @@ export const forkWith = (
     if (E.isLeft(cid)) return cid;
     let parent: CacheEntry;
     if (opts.atSeq === undefined) {
-      const p = await ctx.writers.run(sid.right, () => latestEntry(ctx, sid.right));
+      const p = await ctx.writers.run(sid.right, () => latestEntry(ctx, sid.right, readsBelow));
       if (E.isLeft(p)) return p;
       parent = p.right;
     } else {
       const at = checkSeqArg('atSeq', opts.atSeq);
       if (E.isLeft(at)) return at;
-      const p = await loadSession(ctx, sid.right, at.right);
+      const p = await loadSession(ctx, sid.right, at.right, readsBelow !== undefined ? { readsBelow } : {});
       if (E.isLeft(p)) return p;
       parent = p.right;
     }

@@ -15,7 +15,7 @@ import { blankState, type SessionState } from '../session/state.ts';
 import { corruptRecord, invalidArgument, revisionNotFound, seqOutOfRange, storeClosed, type StoreError } from './errors.ts';
 import { decodeStoredRecord, seqOfKey, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
-import { chunkRootsOf, decodeSnapshot, emptyMemos, forkMemos, parseSnapshot } from './snapshot.ts';
+import { checkSnapshotTail, chunkRootsOf, decodeSnapshot, emptyMemos, forkMemos, parseSnapshot, snapshotTailStart } from './snapshot.ts';
 import { checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
 import type { CacheEntry } from './sessionCache.ts';
 import { checkSeqArg, checkSid, describe, guard, rebase, requireHeader, type Loaded, type StoreContext } from './context.ts';
@@ -93,6 +93,15 @@ export interface LoadSessionOptions {
   readonly visiting?: ReadonlySet<string>;
   /** The header of `sid` the caller read in this same operation (not read again; still checked against the log). */
   readonly header?: SessionHeader;
+  /**
+   * The caller reads only the messages below this index of the loaded session
+   * and neither caches nor returns it (a fork at that index): when the snapshot's
+   * inline tail starts at or above it, the tail is not re-hashed
+   * (`checkSnapshotTail`) and the result says `tailUnchecked`. Sound because a
+   * replayed record that moves a message re-hashes it against its revision, so
+   * an unchecked message stays at or above the tail's start.
+   */
+  readonly readsBelow?: number;
 }
 
 /**
@@ -133,15 +142,21 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
     if (E.isLeft(reader)) return reader;
     const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
     if (E.isLeft(snap)) return snap;
-    const records = await readRecords(ctx, sid, snapSeq, seq);
+    // A snapshot at the head needs only the record the header check just read.
+    const records = snapSeq === seq && seq === header.lastSeq ? E.right([checkedHeader.right]) : await readRecords(ctx, sid, snapSeq, seq);
     if (E.isLeft(records)) return records;
     const [at, ...tail] = records.right;
     const state = snap.right.state;
     const checked = checkSnapshotAgainstRecord(sid, snapSeq, state, at);
     if (E.isLeft(checked)) return checked;
+    const skipTail = opts.readsBelow !== undefined && opts.readsBelow <= snapshotTailStart(state).count;
+    if (!skipTail) {
+      const tailOk = checkSnapshotTail(state);
+      if (E.isLeft(tailOk)) return E.left(corruptRecord(sid, snapSeq, `snapshot: ${tailOk.left}`));
+    }
     const r = Session.fromState(state, tail, { clock: ctx.clock });
     if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, state, tail, undefined), describe(r.left)));
-    return done({ session: r.right, memos: snap.right.memos, snapshot, header });
+    return done({ session: r.right, memos: snap.right.memos, snapshot, header, ...(skipTail ? { tailUnchecked: true as const } : {}) });
   }
 
   const records = await readRecords(ctx, sid, 1, seq);
@@ -181,15 +196,20 @@ export const freshCached = async (ctx: StoreContext, sid: string, known?: Sessio
   return E.right(undefined);
 };
 
-/** The newest state of `sid`: the cached entry, or loaded and cached. Call inside `ctx.writers.run(sid)`. */
-export const latestEntry = async (ctx: StoreContext, sid: string): Promise<E.Either<StoreError, CacheEntry>> => {
+/**
+ * The newest state of `sid`: the cached entry, or loaded and cached. Call inside
+ * `ctx.writers.run(sid)`. With `readsBelow` (a fork reading only the messages
+ * below it) a load may skip the snapshot tail check (`LoadSessionOptions`); such
+ * an entry is returned but not cached.
+ */
+export const latestEntry = async (ctx: StoreContext, sid: string, readsBelow?: number): Promise<E.Either<StoreError, CacheEntry>> => {
   const cached = await freshCached(ctx, sid);
   if (E.isLeft(cached)) return cached;
   if (cached.right !== undefined) return E.right(cached.right);
-  const l = await loadSession(ctx, sid, undefined);
+  const l = await loadSession(ctx, sid, undefined, readsBelow !== undefined ? { readsBelow } : {});
   if (E.isLeft(l)) return l;
   const entry: CacheEntry = { session: rebase(ctx, l.right.session), memos: l.right.memos, snapshot: l.right.snapshot };
-  ctx.cache.set(sid, entry);
+  if (l.right.tailUnchecked !== true) ctx.cache.set(sid, entry);
   return E.right(entry);
 };
 

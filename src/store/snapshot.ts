@@ -34,7 +34,9 @@
  * prepared (messages deep-frozen, checkpoints imported and checked against their
  * position, revisions checked for consecutive repeats) and kept; the inline tails
  * are decoded at once. The revision is the exported head accumulator's (no
- * re-hashing). When a list's inline tail is empty its last chunk is read at load
+ * re-hashing); the inline messages after the last checkpoint are checked against
+ * the head accumulator by `checkSnapshotTail`, which the load calls (unless the
+ * caller reads only messages below them, a fork). When a list's inline tail is empty its last chunk is read at load
  * (the last item is always materialized: appends need it). The rewrite commits
  * are read eagerly (one per rewrite). What a load therefore checks at once is the
  * snapshot itself, the tails, and the history invariants that need no chunk
@@ -80,6 +82,7 @@ import { RESERVED_KEYS, isReservedKey, metadataFrom } from '../session/metadata.
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
 import {
   CHUNK_SIZE,
+  LEAF_SIZE,
   LazyReadFailure,
   emptyListMemo,
   encodeList,
@@ -370,10 +373,10 @@ export const decodeSnapshot = async (
     item: ExportedAccumulatorCodec,
     read: readChunk,
     fail,
-    prepare: (items: ExportedAccumulator[], c: number) => {
+    prepare: (items: ExportedAccumulator[], first: number) => {
       const out: DigestAccumulator[] = [];
       for (let j = 0; j < items.length; j++) {
-        const a = importCheckpoint(items[j]!, c * CHUNK_SIZE + j);
+        const a = importCheckpoint(items[j]!, first + j);
         if (E.isLeft(a)) return a;
         out.push(a.right);
       }
@@ -386,9 +389,9 @@ export const decodeSnapshot = async (
     item: DigestCodec,
     read: readChunk,
     fail,
-    prepare: (items: Digest[], c: number) => {
-      for (let j = 1; j < items.length; j++) {
-        if (items[j] === items[j - 1]) return E.left(`revisions ${c * CHUNK_SIZE + j - 1} and ${c * CHUNK_SIZE + j} are the same consecutive head`);
+    prepare: (items: Digest[], first: number, before: unknown) => {
+      for (let j = 0; j < items.length; j++) {
+        if (items[j] === (j === 0 ? before : items[j - 1])) return E.left(`revisions ${first + j - 1} and ${first + j} are the same consecutive head`);
       }
       return E.right(items);
     },
@@ -418,14 +421,7 @@ export const decodeSnapshot = async (
   if (n % CHUNK_SIZE === 0 && (lastCp.byteLength !== head.right.byteLength || accumulatorDigest(lastCp) !== revision)) {
     return corrupt('the last checkpoint and the head accumulator disagree');
   }
-  // The inline messages after the last checkpoint (fewer than 256) must take it to the head
-  // accumulator, whose digest the record at this seq pins: an edited tail message fails here.
-  if (lastCp.count < n) {
-    const rebuilt = appendMessages(lastCp, vecIter(messages, lastCp.count, n));
-    if (rebuilt.byteLength !== head.right.byteLength || accumulatorDigest(rebuilt) !== revision) {
-      return corrupt(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
-    }
-  }
+  // The inline messages after the last checkpoint are checked by `checkSnapshotTail` (the load calls it).
 
   // History invariants: in full when every revision is inline, else what needs no chunk (chunks check theirs when read).
   const inlineHistory = { head: history.right.head, revisions: refs.revisions.tail, commits: commitItems };
@@ -471,6 +467,28 @@ export const decodeSnapshot = async (
 };
 
 /**
+ * The inline messages of a state just decoded from a snapshot (those after its
+ * last digest checkpoint, fewer than 256) against its head accumulator, whose
+ * digest the record at the snapshot's seq pins: an edited tail message is
+ * `Left(reason)`. Re-hashes those messages; reads no chunk.
+ */
+export const checkSnapshotTail = (state: SessionState): E.Either<string, void> => {
+  const t = state.transcript;
+  const n = vecSize(t.messages);
+  const lastCp = snapshotTailStart(state);
+  if (lastCp.count >= n) return E.right(undefined);
+  const rebuilt = appendMessages(lastCp, vecIter(t.messages, lastCp.count, n));
+  const revision = accumulatorDigest(t.head);
+  if (rebuilt.byteLength !== t.head.byteLength || accumulatorDigest(rebuilt) !== revision) {
+    return E.left(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
+  }
+  return E.right(undefined);
+};
+
+/** The last digest checkpoint of a state decoded from a snapshot: its inline tail starts at its `count`. Reads no chunk. */
+export const snapshotTailStart = (state: SessionState): DigestAccumulator => vecLast(state.transcript.checkpoints)!;
+
+/**
  * Deep-freezes a value this load just parsed and decoded (objects and arrays;
  * primitives left alone) and returns it. Unlike `deepFreeze` it keeps no
  * record of what it froze (no `WeakSet`): the value is fresh, nothing else
@@ -484,8 +502,8 @@ const freezeParsed = <A>(value: A): A => {
   return Object.freeze(value);
 };
 
-/** The lazy run of a list's full chunks. */
-const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: chunks.full, size: CHUNK_SIZE, load: chunks.items });
+/** The lazy run of a list's full chunks: a segment per vector leaf (32 items), so a read decodes only the leaves it touches. */
+const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: (chunks.full * CHUNK_SIZE) / LEAF_SIZE, size: LEAF_SIZE, load: chunks.leaf });
 
 /** The memo of a lazily loaded list: ids and keys are resolved on demand (the chain walk, the vector's leaves). */
 const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {

@@ -324,9 +324,10 @@ const makeStore = (io: Io, cfg: { readonly snapshotEvery: number; readonly cache
     fork: (sessionId, opts = {}) => forkWith(ctx, sessionId, opts, (p, o) => E.right(p.fork(o))),
     forkAt: (sessionId, index, opts = {}) =>
       typeof index === 'number' && Number.isFinite(index)
-        ? forkWith(ctx, sessionId, opts, (p, o) => E.right(p.forkAt(index, o)))
+        ? forkWith(ctx, sessionId, opts, (p, o) => E.right(p.forkAt(index, o)), index)
         : Promise.resolve(E.left(invalidArgument('index', 'expected a finite number'))),
-    forkReplacing: (sessionId, index, replacement, opts = {}) => forkWith(ctx, sessionId, opts, (p, o) => p.forkReplacing(index, replacement, o)),
+    forkReplacing: (sessionId, index, replacement, opts = {}) =>
+      forkWith(ctx, sessionId, opts, (p, o) => p.forkReplacing(index, replacement, o), typeof index === 'number' && Number.isInteger(index) ? index + 1 : undefined),
     list: () => listSessions(ctx),
     log: (sessionId, range) => readLog(ctx, sessionId, range),
     logStream: (sessionId, range) => streamLog(ctx, sessionId, range),

@@ -12,7 +12,7 @@ import type { Digest } from '../model/scalars.ts';
 import { Session } from '../session/session.ts';
 import * as commands from '../session/builders.ts';
 import type { ResultsOf } from '../session/results.ts';
-import type { LogRecord } from '../session/record.ts';
+import { recordJson, type LogRecord } from '../session/record.ts';
 import { invalidArgument, seqConflict, sessionExists, type StoreError } from './errors.ts';
 import { headerOf, type PutOp } from './io.ts';
 import { MAX_SEQ, keys } from './layout.ts';
@@ -40,7 +40,7 @@ export const commit = async (
   const ops: PutOp[] = [];
   let prevRevision = base.revision;
   for (const r of records) {
-    ops.push({ key: keys.record(sid, r.seq), value: JSON.stringify(r) });
+    ops.push({ key: keys.record(sid, r.seq), value: recordJson(r) });
     if (r.revision !== prevRevision) ops.push({ key: keys.revision(sid, r.revision, r.seq), value: r.command.type });
     prevRevision = r.revision;
   }

@@ -46,6 +46,24 @@ describe('record hash and stored text', () => {
     );
   });
 
+  it('recordJson of a record just sealed is the text its hash came from, taken once; later calls serialize the same text', () => {
+    let s = fresh('taken');
+    for (let i = 0; i < 5; i++) s = right(s.push(i % 2 === 0 ? userText(`q ${i} é😀`) : assistantText(`a ${i}`)));
+    for (const rec of s.log) {
+      const first = recordJson(rec);
+      expect(first).toBe(canonicalize(rec));
+      expect(sha(first.replace(`,"hash":"${rec.hash}"`, ''))).toBe(rec.hash);
+      expect(recordJson(rec)).toBe(first);
+    }
+  });
+
+  it('the memo of sealed texts is bounded: records sealed long ago (never written) serialize the same text', () => {
+    let s = fresh('bounded');
+    for (let i = 0; i < 5000; i++) s = right(s.push(i % 2 === 0 ? userText(`q${i}`) : assistantText(`a${i}`)));
+    const log = s.log;
+    for (const rec of [log[0]!, log[1]!, log[2_500]!, log[log.length - 1]!]) expect(recordJson(rec)).toBe(canonicalize(rec));
+  });
+
   it('a record not sealed here (or with unexpected members) takes the general path', () => {
     const s = right(fresh('gen').push(userText('hi')));
     const rec = s.log[1]!;

@@ -13,7 +13,7 @@ import { transcriptDigest, type Message } from '../../src/model/index.ts';
 import { Session } from '../../src/session/session.ts';
 import { INDEX_FANOUT, buildIndex, indexDepth, indexReader, makeIndexNode, type IndexMemo } from '../../src/store/chunkIndex.ts';
 import { LazyReadFailure } from '../../src/transcript/lazy.ts';
-import type { SessionStore, StoreTarget } from '../../src/store/index.ts';
+import { copySessions, type SessionStore, type StoreTarget } from '../../src/store/index.ts';
 import { backends, type Backend } from './backends.ts';
 import { msg, right, snapshotKey } from './helpers.ts';
 
@@ -263,6 +263,44 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
       const [report] = right(await store.verify('s'));
       expect(report!.ok).toBe(false);
       expect(report!.problems.map((p) => p.reason).join('\n')).toContain(leaf0);
+    } finally {
+      right(await store.close());
+    }
+  });
+
+  it('a fork below an edited snapshot tail reads nothing edited; the parent is not cached, so a load and a fork into the tail still fail closed', async () => {
+    const t = await build(b);
+    const { seq, value } = await headSnapshot(b, t, 's');
+    const tail = value.transcript.messages.tail as Array<{ content: Array<{ text: string }> }>;
+    const edited = tail[tail.length - 1]!.content[0]!.text;
+    await b.tamper(t, snapshotKey('s', seq), (old) => old.replace(`"${edited}"`, '"forged"'));
+    const store = await b.open(t);
+    try {
+      const mem = await replayed(store, 's');
+      const child = right(await store.forkAt('s', 9000, { id: 'below' }));
+      expect(child.transcriptRevision()).toBe(transcriptDigest(mem.messages.slice(0, 9000)));
+      const corrupt = { _tag: 'CorruptRecord', sessionId: 's', seq };
+      expect(await store.load('s')).toEqual(E.left(expect.objectContaining(corrupt)));
+      expect(await store.forkAt('s', 9290, { id: 'into' })).toEqual(E.left(expect.objectContaining(corrupt)));
+      expect(await store.append('s', [{ type: 'messages_appended', messages: [msg(N)] }], { expectedSeq: 101 })).toEqual(E.left(expect.objectContaining(corrupt)));
+    } finally {
+      right(await store.close());
+    }
+  });
+
+  it('copySessions brings every index node along: the copy reads, forks and verifies through the index', async () => {
+    const t = await build(b);
+    const dst = b.fresh();
+    right(await copySessions(t, dst));
+    const { value } = await headSnapshot(b, dst, 's');
+    const root = JSON.parse((await b.get(dst, `C/${value.transcript.messages.index}`))!);
+    for (const leaf of root.ids as string[]) expect(await b.get(dst, `C/${leaf}`)).toBeDefined();
+    const store = await b.open(dst);
+    try {
+      const mem = await replayed(store, 's');
+      expect(right(await store.load('s')).readMessage(8300)).toEqual(E.right(mem.messages[8300]));
+      expect(right(await store.forkAt('s', 4650, { id: 'f' })).transcriptRevision()).toBe(transcriptDigest(mem.messages.slice(0, 4650)));
+      expect(right(await store.verify()).filter((r) => !r.ok)).toEqual([]);
     } finally {
       right(await store.close());
     }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { Level } from 'level';
+import canonicalize from 'canonicalize';
 import { compactionSummary, transcriptDigest, userText } from '../../src/model/index.ts';
 import { Session } from '../../src/session/session.ts';
 import { SessionStore } from '../../src/store/index.ts';
@@ -535,6 +536,40 @@ describe('locking and crashes', () => {
     right(await store.append('crash', [appendCmd(10_000)], { expectedSeq: loaded.seq }));
     right(await store.close());
   }, 60_000);
+});
+
+describe('stored record text', () => {
+  it('records are stored as their canonical JSON, hash included; records stored in JSON.stringify order (before) still load, log and verify', async () => {
+    const dir = tempDir();
+    const store = await openStore(dir, { snapshotEvery: 4 });
+    right(await store.create({ id: 's', metadata: { project: 'x' } }));
+    await appendMessages(store, 's', 0, 6);
+    right(await store.fork('s', { id: 'f' }));
+    const logBefore = right(await store.log('s'));
+    right(await store.close());
+    const stored = [...(await dumpDb(dir)).entries()].filter(([k]) => k.startsWith('R/'));
+    expect(stored).toHaveLength(logBefore.length + 1);
+    for (const [k, v] of stored) expect(v, k).toBe(canonicalize(JSON.parse(v)));
+    // Rewrite every record of s the way JSON.stringify ordered them before (version, session, seq first).
+    await withRawDb(dir, async (db) => {
+      for (const [k, v] of stored) {
+        if (!k.startsWith('R/s/')) continue;
+        const r = JSON.parse(v) as Record<string, unknown>;
+        const old = JSON.stringify({ v: r.v, sessionId: r.sessionId, seq: r.seq, at: r.at, command: r.command, revision: r.revision, state: r.state, prev: r.prev, hash: r.hash });
+        expect(old).not.toBe(v);
+        await db.put(k, old);
+      }
+    });
+    const again = await openStore(dir, { snapshotEvery: 4 });
+    expect(right(await again.log('s'))).toEqual(logBefore);
+    expect(right(await again.load('s')).head).toBe(logBefore[logBefore.length - 1]!.hash);
+    expect(right(await again.verify()).map((r) => [r.sessionId, r.ok])).toEqual([
+      ['s', true],
+      ['f', true],
+    ]);
+    right(await again.append('s', [appendCmd(6)], { expectedSeq: logBefore.length }));
+    right(await again.close());
+  });
 });
 
 describe('opening a LevelDB directory', () => {
