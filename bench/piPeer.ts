@@ -10,6 +10,8 @@
  *   against our `store.append` of one `messages_appended` (one LevelDB batch,
  *   hash-chained, no fsync: the store's default `sync: false`). Two durable
  *   writes per turn on each side. Ratio = pi ms / ours ms, budget ≥ 0.5.
+ *   Bound: an awaited LevelDB batch (thread hop and write) costs more than an
+ *   `appendFileSync` before any CPU of ours (ARCHITECTURE.md, "Write path cost").
  * - P4-turn, for information (no budget): the same 1,000 turns with both
  *   messages of a turn given to one `store.append` (two records, one LevelDB
  *   batch: one durable write per turn), what a caller holding the whole turn
@@ -67,18 +69,23 @@ const ratioRow = (id: string, budget: number | undefined, piMs: number, oursMs: 
   return { id, ratio, budget: budget === undefined ? 'none yet' : `>= ${budget}`, pass: budget === undefined || ratio >= budget, detail: `${what}: pi ${piMs.toFixed(1)} ms, ours ${oursMs.toFixed(1)} ms` };
 };
 
-/** Appends `turns` to pi's `SessionManager` message by message, as pi's agent does. */
-const piTurns = (pi: SessionManager, turns: readonly Turn[]): void => {
-  for (const [i, t] of turns.entries()) {
+/** Appends `turns` (turn numbers `from`, `from + 1`, …) to pi's `SessionManager` message by message, as pi's agent does. */
+const piTurns = (pi: SessionManager, turns: readonly Turn[], from = 0): void => {
+  for (const [j, t] of turns.entries()) {
+    const i = from + j;
     pi.appendMessage(piUser(t.user, 1_700_000_000_000 + 2 * i));
     pi.appendMessage(piAssistant(t.assistant, 1_700_000_000_001 + 2 * i));
   }
 };
 
-/** Appends `turns` to the new session `sid` of `store` (seq 1): one `store.append` per message, or per turn when `perTurn`. */
-const ourTurns = async (store: SessionStore, sid: string, turns: readonly Turn[], perTurn: boolean): Promise<void> => {
-  let seq = 1;
-  for (const [i, t] of turns.entries()) {
+/**
+ * Appends `turns` (turn numbers `from`, …) to session `sid` of `store`, whose
+ * head is `seq`: one `store.append` per message, or per turn when `perTurn`.
+ * Returns the new head seq.
+ */
+const ourTurns = async (store: SessionStore, sid: string, turns: readonly Turn[], perTurn: boolean, seq = 1, from = 0): Promise<number> => {
+  for (const [j, t] of turns.entries()) {
+    const i = from + j;
     const pair = [stampMessage(userText(t.user), 1_700_000_000_000 + 2 * i), stampMessage(assistantText(t.assistant), 1_700_000_000_001 + 2 * i)];
     if (perTurn) {
       seq = must(await store.append(sid, pair.map((m) => ({ type: 'messages_appended', messages: [m] })), { expectedSeq: seq })).session.seq;
@@ -86,10 +93,18 @@ const ourTurns = async (store: SessionStore, sid: string, turns: readonly Turn[]
     }
     for (const m of pair) seq = must(await store.append(sid, [{ type: 'messages_appended', messages: [m] }], { expectedSeq: seq })).session.seq;
   }
+  return seq;
 };
 
-/** Untimed turns each side runs first, into another file / session, so neither is timed while the JIT compiles it. */
-const WARM_UP_TURNS = 100;
+/**
+ * Untimed turns each side runs first, into another file / session, so neither
+ * is timed while the JIT compiles it: as many as the timed ones (with 100, our
+ * side was still measurably slower than its steady state, and its first
+ * snapshot fell inside the timed turns).
+ */
+const WARM_UP_TURNS = TURNS;
+/** Turns per timed round: pi's and ours alternate, so both sides see the same machine load. */
+const ROUND_TURNS = 200;
 
 /**
  * A turn benchmark: 1,000 turns, message by message, in pi's `SessionManager`
@@ -97,22 +112,31 @@ const WARM_UP_TURNS = 100;
  * reported as `id` with `budget` (P4 on LevelDB, P4-pg on PostgreSQL). With
  * `perTurn` our side appends each turn's two messages in one `store.append`
  * (two records, one batch) instead of one call per message (P4-turn). Both
- * sides are warmed up first with `WARM_UP_TURNS` untimed turns.
+ * sides are warmed up first with `WARM_UP_TURNS` untimed turns; the timed
+ * turns run in rounds of `ROUND_TURNS`, pi's and ours alternating.
  */
 export const benchTurns = async (id: string, budget: number | undefined, root: string, target: StoreTarget, perTurn = false): Promise<BenchResult> => {
   const turns = turnTexts();
   piTurns(SessionManager.create(root, join(root, `pi-turns-${id}-warm-up`)), turns.slice(0, WARM_UP_TURNS));
-  const pi = SessionManager.create(root, join(root, `pi-turns-${id}`));
-  const piMs = await timeMs(() => piTurns(pi, turns));
   const store = must(await SessionStore.open(target));
   must(await store.create({ id: 'turns-warm-up' }));
   await ourTurns(store, 'turns-warm-up', turns.slice(0, WARM_UP_TURNS), perTurn);
+  const pi = SessionManager.create(root, join(root, `pi-turns-${id}`));
   must(await store.create({ id: 'turns' }));
-  const oursMs = await timeMs(() => ourTurns(store, 'turns', turns, perTurn));
+  let seq = 1;
+  let piMs = 0;
+  let oursMs = 0;
+  for (let start = 0; start < TURNS; start += ROUND_TURNS) {
+    const round = turns.slice(start, start + ROUND_TURNS);
+    piMs += await timeMs(() => piTurns(pi, round, start));
+    oursMs += await timeMs(async () => {
+      seq = await ourTurns(store, 'turns', round, perTurn, seq, start);
+    });
+  }
   must(await store.close());
   const ours = perTurn ? 'ours 1 store.append per turn (2 records, 1 batch)' : 'ours 2 store.append per turn (1 batch each)';
   const fsync = typeof target === 'string' ? '; no fsync on either side' : '';
-  return ratioRow(id, budget, piMs, oursMs, `${TURNS} turns after ${WARM_UP_TURNS} untimed; pi 2 appendMessage per turn (appendFileSync each), ${ours}${fsync}`);
+  return ratioRow(id, budget, piMs, oursMs, `${TURNS} turns in rounds of ${ROUND_TURNS} alternating pi and ours, after ${WARM_UP_TURNS} untimed; pi 2 appendMessage per turn (appendFileSync each), ${ours}${fsync}`);
 };
 
 /**
@@ -178,16 +202,27 @@ const benchLong = async (root: string): Promise<BenchResult[]> => {
   ];
 };
 
-/** P4, P4-turn, P5 and P6 (see the module comment). */
-export const benchPiPeer = async (): Promise<BenchResult[]> => {
-  const dir = tempDir('pi-peer');
+/** P4 and P4-turn (see the module comment). */
+export const benchPiTurns = async (): Promise<BenchResult[]> => {
+  const dir = tempDir('pi-turns');
   try {
     return [
       await benchTurns('P4', 0.5, dir.path, join(dir.path, 'ours-turns')),
       await benchTurns('P4-turn', undefined, dir.path, join(dir.path, 'ours-turns-batched'), true),
-      ...(await benchLong(dir.path)),
     ];
   } finally {
     dir.cleanup();
   }
 };
+
+/** P5 and P6 (see the module comment). */
+export const benchPiLong = async (): Promise<BenchResult[]> => {
+  const dir = tempDir('pi-peer');
+  try {
+    return await benchLong(dir.path);
+  } finally {
+    dir.cleanup();
+  }
+};
+
+

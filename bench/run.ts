@@ -8,7 +8,7 @@ import { benchB1, benchB5, benchLong } from './store.ts';
 import { benchRealtimeRestore } from './realtimeRestore.ts';
 import { benchPeers } from './peer.ts';
 import { benchPiImport } from './piImport.ts';
-import { benchPiPeer } from './piPeer.ts';
+import { benchPiLong, benchPiTurns } from './piPeer.ts';
 import { benchPostgres } from './postgres.ts';
 import { table, type BenchResult } from './lib.ts';
 
@@ -24,7 +24,8 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
-  { ids: ['P4', 'P4-turn', 'P5', 'P6'], run: benchPiPeer },
+  { ids: ['P4', 'P4-turn'], run: benchPiTurns },
+  { ids: ['P5', 'P6'], run: benchPiLong },
   { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'P4-pg', 'C1', 'C2'], run: benchPostgres },
 ];
 
