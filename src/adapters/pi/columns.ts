@@ -7,7 +7,7 @@
  * directory seen through a small page cache (`pagedFile.ts`), so the import's
  * memory does not grow with the file.
  */
-import { closePagedFile, dropPages, openPagedFile, readFloat64, readInt32, writeFloat64, writeInt32, type PagedFile } from './pagedFile.ts';
+import { closePagedFile, openPagedFile, readFloat64, readInt32, writeFloat64, writeInt32 } from './pagedFile.ts';
 
 /** The kind of value a column holds: `int32` (−2³¹…2³¹−1) or `float64`. */
 export type PiColumnKind = 'int32' | 'float64';
@@ -47,12 +47,9 @@ const COLUMN_PAGE = 1 << 16;
 const COLUMN_PAGES = 4;
 
 /** A column in the scratch file `path` (created, emptied; removed by `close`). Memory: at most 256 KiB of cached pages. */
-export const diskColumn = (path: string, kind: PiColumnKind): PiColumn & { readonly file: PagedFile } => {
+export const diskColumn = (path: string, kind: PiColumnKind): PiColumn => {
   const file = openPagedFile(path, COLUMN_PAGE, COLUMN_PAGES);
   return kind === 'int32'
-    ? { file, get: (i) => readInt32(file, i * 4), set: (i, v) => writeInt32(file, i * 4, v), close: () => closePagedFile(file) }
-    : { file, get: (i) => readFloat64(file, i * 8), set: (i, v) => writeFloat64(file, i * 8, v), close: () => closePagedFile(file) };
+    ? { get: (i) => readInt32(file, i * 4), set: (i, v) => writeInt32(file, i * 4, v), close: () => closePagedFile(file) }
+    : { get: (i) => readFloat64(file, i * 8), set: (i, v) => writeFloat64(file, i * 8, v), close: () => closePagedFile(file) };
 };
-
-/** Writes a disk column's cached pages back and empties its cache (it stays usable). */
-export const dropColumnPages = (c: { readonly file: PagedFile }): void => dropPages(c.file);

@@ -125,13 +125,6 @@ export const writeFloat64 = (f: PagedFile, offset: number, value: number): void 
   p.dirty = true;
 };
 
-/** Writes the changed pages back and empties the cache (the file keeps everything). */
-export const dropPages = (f: PagedFile): void => {
-  for (const p of f.pages.values()) writeBack(f, p);
-  f.pages.clear();
-  f.last = undefined;
-};
-
 /** Bytes of the pages cached now (for tests: the cache stays within `pageBytes × maxPages`). */
 export const cachedBytes = (f: PagedFile): number => f.pages.size * f.pageBytes;
 

@@ -210,7 +210,6 @@ const compactTags = (t: TranscriptTags, k: number, pos: number): void => {
 /** An assistant message whose tool calls are not all answered yet. */
 interface OpenTurn {
   readonly line: number;
-  readonly pos: number;
   readonly createdAt: number;
   readonly piStopReason: string;
   readonly calls: readonly ToolUseBlock[];
@@ -447,7 +446,7 @@ const planBranchInto = (
       }
       seen.add(c.id);
     }
-    open = { line, pos, createdAt: m.createdAt, piStopReason, calls, answered: new Set(), results: [], resultsCreatedAt: undefined, maxPos: pos, held: [] };
+    open = { line, createdAt: m.createdAt, piStopReason, calls, answered: new Set(), results: [], resultsCreatedAt: undefined, maxPos: pos, held: [] };
   };
 
   const recordUsage = (usage: Usage | undefined): void => {
