@@ -63,6 +63,15 @@ export async function* scanRecords(ctx: StoreContext, sid: string, from: number,
   if (expected !== to + 1) yield E.left(corruptRecord(sid, expected, `record ${expected} is missing`));
 }
 
+/** The record at `seq` of `sid` as a one-record list (a point read), `CorruptRecord` when it is missing. */
+const readRecord = async (ctx: StoreContext, sid: string, seq: number): Promise<E.Either<StoreError, LogRecord[]>> => {
+  const raw = await ctx.io.get(keys.record(sid, seq));
+  if (E.isLeft(raw)) return raw;
+  if (raw.right === undefined) return E.left(corruptRecord(sid, seq, `record ${seq} is missing`));
+  const r = decodeStoredRecord(sid, seq, raw.right);
+  return E.isLeft(r) ? r : E.right([r.right]);
+};
+
 /** `scanRecords` collected: every record of `from..to`, or the first `Left`. */
 export const readRecords = async (ctx: StoreContext, sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
   const out: LogRecord[] = [];
@@ -116,8 +125,16 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
   const header = h.right;
   const seq = target ?? header.lastSeq;
   if (seq < 1 || seq > header.lastSeq) return E.left(seqOutOfRange(sid, seq, header.lastSeq));
-  const checkedHeader = await checkHeaderAgainstLog(ctx.io, sid, header);
-  if (E.isLeft(checkedHeader)) return checkedHeader;
+  // The header check's scan for records past `lastSeq` runs on LevelDB's thread while the
+  // snapshot is read and decoded here; its failure, if any, is the one returned.
+  const checkedHeader = checkHeaderAgainstLog(ctx.io, sid, header);
+  const loaded = await loadUnderHeader(ctx, sid, header, seq, visiting, opts);
+  const checked = await checkedHeader;
+  return E.isLeft(checked) ? checked : loaded;
+};
+
+/** `loadSession` after the header was read and the target seq checked (the header is checked against the log meanwhile). */
+const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHeader, seq: number, visiting: ReadonlySet<string>, opts: LoadSessionOptions): Promise<E.Either<StoreError, Loaded>> => {
   /** At the head, the header must also say what the loaded state says. */
   const done = (l: Loaded): E.Either<StoreError, Loaded> => {
     if (seq !== header.lastSeq) return E.right(l);
@@ -142,8 +159,8 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
     if (E.isLeft(reader)) return reader;
     const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
     if (E.isLeft(snap)) return snap;
-    // A snapshot at the head needs only the record the header check just read.
-    const records = snapSeq === seq && seq === header.lastSeq ? E.right([checkedHeader.right]) : await readRecords(ctx, sid, snapSeq, seq);
+    // A snapshot at the target needs only its own record: a point read, not a range scan.
+    const records = snapSeq === seq ? await readRecord(ctx, sid, seq) : await readRecords(ctx, sid, snapSeq, seq);
     if (E.isLeft(records)) return records;
     const [at, ...tail] = records.right;
     const state = snap.right.state;

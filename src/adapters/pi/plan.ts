@@ -160,13 +160,52 @@ export interface PiImportPlan {
 
 type Assistant = Extract<Message, { role: 'assistant' }>;
 
-/** A transcript message's role with the path positions of the entries it came from (the message itself is not kept). */
-interface Tagged {
-  readonly role: Message['role'];
-  readonly minPos: number;
-  readonly maxPos: number;
-  readonly summary: boolean;
+/**
+ * The transcript of a branch being planned, without its messages: per
+ * message the last path position it came from and its flags (`SUMMARY`: a
+ * compaction summary; `TOOL_RESULTS`: a `tool_results` message), in two
+ * columns (`PiEntrySource.column`, on disk for a streamed import) used as a
+ * deque: message `j` is at `start + j`.
+ */
+interface TranscriptTags {
+  readonly maxPos: PiColumn;
+  readonly flags: PiColumn;
+  start: number;
+  length: number;
 }
+
+const SUMMARY = 1;
+const TOOL_RESULTS = 2;
+
+const pushTag = (t: TranscriptTags, maxPos: number, flags: number): void => {
+  t.maxPos.set(t.start + t.length, maxPos);
+  t.flags.set(t.start + t.length, flags);
+  t.length++;
+};
+
+/** The first message that is not a summary and came from path position `fk` or later, or -1. */
+const firstKeptTag = (t: TranscriptTags, fk: number): number => {
+  for (let j = 0; j < t.length; j++) if ((t.flags.get(t.start + j) & SUMMARY) === 0 && t.maxPos.get(t.start + j) >= fk) return j;
+  return -1;
+};
+
+const isToolResultsTag = (t: TranscriptTags, j: number): boolean => (t.flags.get(t.start + j) & TOOL_RESULTS) !== 0;
+
+/** Replaces messages `[0, k)` with one summary from path position `pos` (for `k = 0` the others move up one place). */
+const compactTags = (t: TranscriptTags, k: number, pos: number): void => {
+  if (k === 0) {
+    for (let j = t.length - 1; j >= 0; j--) {
+      t.maxPos.set(t.start + j + 1, t.maxPos.get(t.start + j));
+      t.flags.set(t.start + j + 1, t.flags.get(t.start + j));
+    }
+    t.length++;
+  } else {
+    t.start += k - 1;
+    t.length -= k - 1;
+  }
+  t.maxPos.set(t.start, pos);
+  t.flags.set(t.start, SUMMARY);
+};
 
 /** An assistant message whose tool calls are not all answered yet. */
 interface OpenTurn {
@@ -305,15 +344,33 @@ const headerMetadata = (parsed: Pick<PiEntrySource, 'header' | 'version'>): Reco
 
 /**
  * Plans one branch: the entries of `path` (entry indices, root first) become
- * ops, handed to `emit` in order (nothing is kept but a small tag per
- * transcript message). Repairs are pushed to `repairs`; the first error ends
- * planning.
+ * ops, handed to `emit` in order (nothing is kept but a tag per transcript
+ * message, in columns: `TranscriptTags`). Repairs are pushed to `repairs`; the
+ * first error ends planning.
  */
 const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], emit: (op: PiPlanOp) => void): E.Either<PiImportError, BranchResult> => {
   const file = parsed.file;
   const firstTime = path.length === 0 ? undefined : parsed.entry(path.at(0)).time;
   const createdAt = firstTime !== undefined ? Math.min(parsed.createdAt, firstTime) : parsed.createdAt;
-  let transcript: Tagged[] = [];
+  const transcript: TranscriptTags = { maxPos: parsed.column('int32'), flags: parsed.column('int32'), start: 0, length: 0 };
+  try {
+    return planBranchInto(parsed, path, repairs, emit, createdAt, transcript);
+  } finally {
+    transcript.maxPos.close();
+    transcript.flags.close();
+  }
+};
+
+/** The body of `planBranch`: plans `path` from `createdAt` (ms), keeping the transcript's tags in `transcript`. */
+const planBranchInto = (
+  parsed: PiEntrySource,
+  path: PiPath,
+  repairs: PiRepair[],
+  emit: (op: PiPlanOp) => void,
+  createdAt: number,
+  transcript: TranscriptTags,
+): E.Either<PiImportError, BranchResult> => {
+  const file = parsed.file;
   // The message at transcript index 0 (the only one a no-op compaction can compare with).
   let first: Message | undefined;
   let at = createdAt;
@@ -325,7 +382,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
   };
 
   /** Decodes `m` (a bug or bad pi data if it fails) and appends it. */
-  const append = (m: Message, line: number, minPos: number, maxPos: number, summary = false): void => {
+  const append = (m: Message, line: number, maxPos: number, summary = false): void => {
     if (failure !== undefined) return;
     const d = decodeWith(MessageCodec, m);
     if (E.isLeft(d)) {
@@ -333,7 +390,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       return;
     }
     if (transcript.length === 0) first = d.right;
-    transcript.push({ role: d.right.role, minPos, maxPos, summary });
+    pushTag(transcript, maxPos, (summary ? SUMMARY : 0) | (d.right.role === 'tool_results' ? TOOL_RESULTS : 0));
     emit({ op: 'append', messages: [d.right], at, line: maxPos < path.length ? parsed.lineOf(path.at(maxPos)) : line });
   };
 
@@ -375,7 +432,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
         call.id,
       );
     }
-    append({ role: 'tool_results', results, createdAt: o.resultsCreatedAt ?? o.createdAt }, o.line, o.pos, o.maxPos);
+    append({ role: 'tool_results', results, createdAt: o.resultsCreatedAt ?? o.createdAt }, o.line, o.maxPos);
     for (const action of o.held) action();
   };
 
@@ -418,10 +475,9 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
     if (firstKept === undefined) {
       repair('compaction_first_kept_missing', line, 'the first kept entry is not on this branch; the compaction summary replaces the whole transcript (as in pi)');
     } else {
-      const fk = firstKept;
-      const i = transcript.findIndex((t) => !t.summary && t.maxPos >= fk);
+      const i = firstKeptTag(transcript, firstKept);
       k = i < 0 ? n : i;
-      if (k > 0 && k < n && transcript[k]!.role === 'tool_results') {
+      if (k > 0 && k < n && isToolResultsTag(transcript, k)) {
         k -= 1;
         repair('compaction_cut_moved', line, 'the compaction cut fell between a tool call and its results; the cut moved back to the call');
       }
@@ -448,7 +504,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       at,
       line,
     });
-    transcript = [{ role: d.right.role, minPos: pos, maxPos: pos, summary: true }, ...transcript.slice(k)];
+    compactTags(transcript, k, pos);
     first = d.right;
   };
 
@@ -464,11 +520,11 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
     switch (m.role) {
       case 'user':
         closeTurn();
-        append(m, line, pos, pos);
+        append(m, line, pos);
         return true;
       case 'assistant':
         closeTurn();
-        append(m, line, pos, pos);
+        append(m, line, pos);
         recordUsage(m.usage);
         openTurn(m, line, pos, m.stopReason);
         return true;
@@ -481,13 +537,13 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
           return false;
         }
         open = undefined;
-        append(m, line, pos, pos);
+        append(m, line, pos);
         for (const action of o.held) action();
         return true;
       }
       case 'system':
       case 'system_notice':
-        afterResults(line, `a ${m.role} message`, () => append(m, line, pos, pos));
+        afterResults(line, `a ${m.role} message`, () => append(m, line, pos));
         return true;
     }
   };
@@ -500,7 +556,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       case 'compactionSummary': {
         closeTurn();
         if (m.role === 'compactionSummary') {
-          append({ role: 'user', content: [{ type: 'text', text: m.summary }], transcriptRole: 'compaction_summary', createdAt }, line, pos, pos, true);
+          append({ role: 'user', content: [{ type: 'text', text: m.summary }], transcriptRole: 'compaction_summary', createdAt }, line, pos, true);
           setMeta('pi.compaction', { tokensBefore: m.tokensBefore, timestamp: entry.timestamp }, line);
           return;
         }
@@ -510,7 +566,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
           blocks.push({ type: 'text', text: '' });
           repair('empty_user_content', line, 'the user message had no content blocks; one empty text block was added');
         }
-        append({ role: 'user', content: blocks, transcriptRole: 'conversational', createdAt }, line, pos, pos);
+        append({ role: 'user', content: blocks, transcriptRole: 'conversational', createdAt }, line, pos);
         return;
       }
       case 'assistant': {
@@ -518,7 +574,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
         const mapped = assistantFromPi(m, createdAt);
         for (const id of mapped.residueToolCallIds) repair('streaming_residue', line, `tool call ${id} carried partialJson (streaming residue); dropped`, id);
         if (mapped.redactedThinking > 0) repair('redacted_thinking', line, `${mapped.redactedThinking} redacted thinking block(s) became reasoning with empty text and the payload in signature`);
-        append(mapped.message, line, pos, pos);
+        append(mapped.message, line, pos);
         recordUsage(mapped.message.usage);
         openTurn(mapped.message, line, pos, m.stopReason);
         return;
@@ -549,7 +605,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
           m.toolCallId,
         );
         const n = orphanToolResultNotice(entry, m as PiMessageOf<'toolResult'>, createdAt);
-        afterResults(line, 'an orphan tool result', () => append(n, line, pos, pos));
+        afterResults(line, 'an orphan tool result', () => append(n, line, pos));
         return;
       }
       case 'bashExecution':
@@ -557,7 +613,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       case 'hookMessage':
       case 'branchSummary': {
         const n = noticeForEntry({ known: true, entry }, createdAt);
-        if (n !== undefined) afterResults(line, `a ${m.role} message`, () => append(n, line, pos, pos));
+        if (n !== undefined) afterResults(line, `a ${m.role} message`, () => append(n, line, pos));
         return;
       }
     }
@@ -571,7 +627,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
     if (!pl.known) {
       repair('unknown_entry', line, `an entry of unknown type ${JSON.stringify(pl.entry.type)}; kept as a pi_entry notice`);
       const n = noticeForEntry(pl, time)!;
-      afterResults(line, `an entry of type ${JSON.stringify(pl.entry.type)}`, () => append(n, line, pos, pos));
+      afterResults(line, `an entry of type ${JSON.stringify(pl.entry.type)}`, () => append(n, line, pos));
       continue;
     }
     const e = pl.entry;
@@ -585,7 +641,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       case 'model_change': {
         const n = noticeForEntry(pl, time)!;
         afterResults(line, 'a model change', () => {
-          append(n, line, pos, pos);
+          append(n, line, pos);
           setMeta('pi.provider', e.provider, line);
           setMeta('pi.modelId', e.modelId, line);
         });
@@ -594,7 +650,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       case 'thinking_level_change': {
         const n = noticeForEntry(pl, time)!;
         afterResults(line, 'a thinking level change', () => {
-          append(n, line, pos, pos);
+          append(n, line, pos);
           setMeta('pi.thinkingLevel', e.thinkingLevel, line);
         });
         break;
@@ -602,7 +658,7 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
       case 'session_info': {
         const n = noticeForEntry(pl, time)!;
         afterResults(line, 'a session info entry', () => {
-          append(n, line, pos, pos);
+          append(n, line, pos);
           if (e.name !== undefined) setMeta('pi.name', e.name, line);
         });
         break;
@@ -617,14 +673,14 @@ const planBranch = (parsed: PiEntrySource, path: PiPath, repairs: PiRepair[], em
         }
         if (e.customType === EMBEDDED_MESSAGE_TYPE && embedded(e, line, pos, time)) break;
         const n = noticeForEntry(pl, time)!;
-        afterResults(line, 'a custom entry', () => append(n, line, pos, pos));
+        afterResults(line, 'a custom entry', () => append(n, line, pos));
         break;
       }
       case 'custom_message':
       case 'branch_summary':
       case 'label': {
         const n = noticeForEntry(pl, time)!;
-        afterResults(line, `a ${e.type} entry`, () => append(n, line, pos, pos));
+        afterResults(line, `a ${e.type} entry`, () => append(n, line, pos));
         break;
       }
     }

@@ -102,9 +102,30 @@ export const importedMarkJson = (m: PiImportedMark): Json => ({
 });
 
 /** The original-times blob of session `sessionId` (see the module comment); pure. */
-export const piTimesBlob = (sessionId: string, times: readonly number[]): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } => {
-  const bytes = new TextEncoder().encode(JSON.stringify({ v: 1, sessionId, times }));
-  return { mediaType: 'application/json', bytes, id: blobId('application/json', bytes) };
+export const piTimesBlob = (sessionId: string, times: readonly number[]): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } =>
+  piTimesBlobOf(sessionId, times.length, (i) => times[i]!);
+
+/**
+ * The same blob from `count` times read by `at(i)` (finite numbers, ms), its
+ * bytes written straight into one buffer: the JSON text of `{ v: 1,
+ * sessionId, times }` as `JSON.stringify` writes it, without the array or the
+ * string (so a pi import holds one copy of the blob, not four). Pure.
+ */
+export const piTimesBlobOf = (sessionId: string, count: number, at: (i: number) => number): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } => {
+  const head = `{"v":1,"sessionId":${JSON.stringify(sessionId)},"times":[`;
+  const tail = ']}';
+  let size = Buffer.byteLength(head, 'utf8') + tail.length + Math.max(0, count - 1);
+  for (let i = 0; i < count; i++) size += JSON.stringify(at(i)).length;
+  const bytes = Buffer.allocUnsafe(size);
+  let o = bytes.write(head, 0, 'utf8');
+  for (let i = 0; i < count; i++) {
+    if (i > 0) o = bytes.writeUInt8(0x2c, o);
+    o += bytes.write(JSON.stringify(at(i)), o, 'latin1');
+  }
+  o += bytes.write(tail, o, 'latin1');
+  if (o !== size) throw new Error(`pi times blob: wrote ${o} bytes of ${size}`);
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { mediaType: 'application/json', bytes: view, id: blobId('application/json', view) };
 };
 
 /** Parses an original-times blob; undefined when it is not one for `sessionId`. */

@@ -59,8 +59,12 @@ export interface PiSessionTarget {
 
 /** A session written (or, complete from an earlier run, checked). */
 export interface PiWrittenSession {
-  /** The session after its last op and label (before the completion mark). */
-  readonly session: Session;
+  /**
+   * The session after its last op and label (before the completion mark): its
+   * seq, message count and transcript revision (not the `Session`, so the
+   * state of a written session is not kept while the next ones are written).
+   */
+  readonly head: { readonly seq: number; readonly messages: number; readonly revision: Digest };
   /** Original time of each record, ms: `times.column.get(seq - 1)`, the completion's included. */
   readonly times: PiRecordTimes;
   readonly points: ReadonlyMap<number, PiForkPoint>;
@@ -85,9 +89,6 @@ const pushTime = (t: PiRecordTimes, ms: number): void => {
   t.column.set(t.count++, ms);
   t.last = ms;
 };
-
-/** The times as an array (for the times blob, `provenance.ts`). */
-export const recordTimes = (t: PiRecordTimes): number[] => Array.from({ length: t.count }, (_, i) => t.column.get(i));
 
 /** Records after which an in-memory session (a resume's comparison) drops its log. */
 const MEMORY_LOG = 256;
@@ -320,5 +321,7 @@ export const writePiSession = async (
   if (E.isLeft(g)) return g;
   if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
   pushTime(times, times.last); // the completion record
-  return E.right({ session: c.session, times, points });
+  // Written: the store's cached state of this session is not needed while the next sessions are written.
+  store.evict(t.id);
+  return E.right({ head: { seq: c.session.seq, messages: c.session.messageCount, revision: c.session.transcriptRevision() }, times, points });
 };

@@ -13,8 +13,8 @@
  * being written (what the store's own cache holds, dropped every
  * `EVICT_EVERY` records), a batch of commands, and what grows with the
  * number of sessions, labels and repairs, not entries (the report lists each
- * repair). The exception: each session's record times, one float64 a
- * record, are read into memory once, when its times blob is made.
+ * repair). The exception: each session's times blob (about 14 bytes a
+ * record) is built in memory once, when it is stored.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
@@ -64,14 +64,14 @@ import { sha256OfUtf8 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { SessionStore, StoreError } from '../../store/index.ts';
 import { PI_SOURCE_CHUNK_TYPE, piSourceManifest, type PiSourceBlob } from './source.ts';
-import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlob, type PiImportMark, type PiImportStatus } from './provenance.ts';
+import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlobOf, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiSessions, type PiPlanOp, type PiPlanShape, type PiPlanShapes } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
 import { PiFileChangedError, scanPiFile, type PiFileChanged, type PiScan } from './scan.ts';
 import { openOpSpill } from './spill.ts';
 import type { PiColumnFactory } from './columns.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
-import { recordTimes, writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
+import { writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -472,31 +472,31 @@ export const writePiPlan = async (
   // Only now is each session marked complete: a stop before this leaves every written session visibly incomplete.
   const out: ImportedPiSession[] = [];
   for (const { target: t, written: w } of done.values()) {
-    let s = w.session;
-    let records = t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : s.seq;
+    let head = w.head;
     if (!(t.stored.kind === 'present' && t.stored.complete)) {
-      // One session's times in memory at a time (the blob holds them all).
-      const times = piTimesBlob(t.id, recordTimes(w.times));
+      // One session's times blob in memory at a time, written from the column.
+      const times = piTimesBlobOf(t.id, w.times.count, w.times.column.get);
       const p = await putSourceBlob(store, times);
       if (E.isLeft(p)) return p;
       const completion: SessionCommand = {
         type: 'metadata_set',
         key: PI_IMPORTED_KEY,
-        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: s.messageCount, revision: s.transcriptRevision(), times: times.id }),
+        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: head.messages, revision: head.revision, times: times.id }),
       };
-      const r = await store.append(t.id, [completion], { expectedSeq: s.seq });
+      const r = await store.append(t.id, [completion], { expectedSeq: head.seq });
       if (E.isLeft(r)) return r;
-      s = r.right.session;
-      records = s.seq;
+      const s = r.right.session;
+      head = { seq: s.seq, messages: s.messageCount, revision: s.transcriptRevision() };
+      store.evict(t.id);
       onWritten(1);
     }
     w.times.column.close();
     out.push({
       key: t.shape.key,
       sessionId: t.id,
-      records,
-      revision: s.transcriptRevision(),
-      messages: s.messageCount,
+      records: t.stored.kind === 'present' && t.stored.complete ? t.stored.seq : head.seq,
+      revision: head.revision,
+      messages: head.messages,
       ...(t.genesis.kind === 'fork' ? { forkOf: { sessionId: t.genesis.parentId, seq: t.genesis.seq } } : {}),
     });
   }

@@ -6,7 +6,8 @@
  * 3,000 entries as for 300,000 (no per-entry data in memory: what could grow
  * is counted by `indexMemoryBytes`); a streamed plan of a tree whose parents
  * come before or after their children, with orphans, self-parents and loops,
- * equals the in-memory plan (or fails with the same error).
+ * equals the in-memory plan (or fails with the same error); the record times
+ * blob written from a column has the bytes `JSON.stringify` gives.
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -15,6 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cachedBytes, closePagedFile, openPagedFile, readFloat64, readInt32, writeFloat64, writeInt32 } from '../../../src/adapters/pi/pagedFile.ts';
 import { addEntry, closeEntryIndex, findCycleOnDisk, indexMemoryBytes, linkAt, lookup, openEntryIndex, parentIndexAt, resolveForward } from '../../../src/adapters/pi/entryIndex.ts';
 import { readPiPlan } from '../../../src/adapters/pi/store.ts';
+import { piTimesBlobOf } from '../../../src/adapters/pi/provenance.ts';
+import { blobId } from '../../../src/model/digest.ts';
 import { openOpSpill } from '../../../src/adapters/pi/spill.ts';
 import { scanPiFile } from '../../../src/adapters/pi/scan.ts';
 import type { PiPlanOp } from '../../../src/adapters/pi/plan.ts';
@@ -170,5 +173,22 @@ describe('a streamed plan of trees with forward parents, orphans and loops', () 
     expect(failed).toBeGreaterThan(0);
     expect(failed).toBeLessThan(40);
     expect(fs.readdirSync(tmp).filter((n) => n.startsWith('palimpsest-pi-'))).toEqual([]);
+  });
+});
+
+describe('the record times blob written from a column', () => {
+  it('has exactly the bytes of JSON.stringify({ v: 1, sessionId, times })', () => {
+    const cases: Array<[string, number[]]> = [
+      ['pi:a', []],
+      ['pi:a', [1_735_689_600_000]],
+      ['pi:gen-1#0000c6fd ✓ \u2028', [1_735_689_600_000, 1_735_689_600_000.5, -0, 1e21, 5e-7, 1_735_689_601_000]],
+      ['pi:x', Array.from({ length: 5_000 }, (_, i) => 1_735_689_600_000 + i * 1_000)],
+    ];
+    for (const [sessionId, times] of cases) {
+      const expected = new TextEncoder().encode(JSON.stringify({ v: 1, sessionId, times }));
+      const b = piTimesBlobOf(sessionId, times.length, (i) => times[i]!);
+      expect(Buffer.from(b.bytes).equals(Buffer.from(expected))).toBe(true);
+      expect(b.id).toBe(blobId('application/json', expected));
+    }
   });
 });
