@@ -179,7 +179,7 @@ export const refShapeProblem = (ref: { readonly count: number; readonly last?: C
 
 /**
  * Reads a list back: follows `ref.last` through `prev` links (each chunk's bytes
- * must hash to its id, decode with the strict chunk codec, hold 256 items and
+ * must hash to its id, have a chunk's envelope of 256 items that decode and
  * chain to exactly `floor(count / 256)` chunks), then appends the tail.
  * Returns the items and the chunk ids in order.
  */
