@@ -5,7 +5,7 @@
  * 200,000 and 500,000 message entries (26, 103 and 258 MB; `PI_IMPORT_SIZES`
  * to choose, e.g. `50000,100000`) are each imported into a fresh store in a
  * child process; the ratio is the largest peak RSS (as the OS reports it,
- * `resourceUsage().maxRSS`) over the 300 MiB budget (issue 9: ≤ 300 MB for
+ * `resourceUsage().maxRSS`, in MiB) over the budget, 300 MB = 286.1 MiB (issue 9: ≤ 300 MB for
  * any file size: the largest file shows it does not grow), and the detail
  * gives, per size, the rate (messages/s; budget ≥ 5,000 on the 50,000-message
  * file), the peak RSS and the live heap after the import, then how much the
@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { writeGeneratedPiFile } from '../test/adapters/pi/generate.ts';
 import { tempDir, type BenchResult } from './lib.ts';
 
-const BUDGET_MB = 300;
+/** Issue 9's memory budget: 300 MB (decimal megabytes, as the issue writes it), in MiB as the child reports RSS. */
+const BUDGET_MIB = 300e6 / 2 ** 20;
 /** P7's rate budget (messages/s) and the file size it is judged on (issue 8). */
 const RATE_BUDGET = 5_000;
 const RATE_SIZE = 50_000;
@@ -57,14 +58,14 @@ export async function benchPiImport(): Promise<BenchResult> {
       rows.push({ ...importInChild(join(tmp.path, `store-${size}`), file), size, bytes });
     }
     const peak = Math.max(...rows.map((r) => r.maxRssMb));
-    const ratio = peak / BUDGET_MB;
+    const ratio = peak / BUDGET_MIB;
     const rateOf = (r: ChildResult): number => r.messages / (r.ms / 1000);
     // The rate half of the budget is judged on the 50,000-message file when it was measured.
     const at50k = rows.find((r) => r.size === RATE_SIZE);
     return {
       id: 'I1',
       ratio,
-      budget: `<= 1 (largest peak RSS / ${BUDGET_MB} MiB); >= ${RATE_BUDGET.toLocaleString('en-US')} messages/s at ${RATE_SIZE.toLocaleString('en-US')}`,
+      budget: `<= 1 (largest peak RSS / 300 MB = ${BUDGET_MIB.toFixed(1)} MiB); >= ${RATE_BUDGET.toLocaleString('en-US')} messages/s at ${RATE_SIZE.toLocaleString('en-US')}`,
       pass: ratio <= 1 && (at50k === undefined || rateOf(at50k) >= RATE_BUDGET),
       detail: rows
         .map(
