@@ -135,8 +135,25 @@ describe('createInspectorHandler (live store)', () => {
 describe('identical requests in flight', () => {
   it('share one answer while it is computed, and nothing is kept after it is sent', async () => {
     let lists = 0;
-    const counting: LabelSource = { list: (st, sid) => ((lists += 1), storeLabelSource.list(st, sid)), resolve: storeLabelSource.resolve };
-    const { server: srv, base: url } = await listen(createInspectorHandler(store, { labels: counting }));
+    // The first answer's label listing waits until the second request has reached the handler (and run
+    // up to its shared-answer lookup, which takes no I/O), so the two are in flight together however
+    // fast the store answers; an answer computed twice shows as two listings.
+    let arrived = 0;
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const counting: LabelSource = {
+      list: async (st, sid) => {
+        lists += 1;
+        await gate;
+        return storeLabelSource.list(st, sid);
+      },
+      resolve: storeLabelSource.resolve,
+    };
+    const handler = createInspectorHandler(store, { labels: counting });
+    const { server: srv, base: url } = await listen((req, res) => {
+      handler(req, res);
+      if (++arrived >= 2) setImmediate(openGate);
+    });
     try {
       const two = await Promise.all([fetch(`${url}api/timeline?session=root`), fetch(`${url}api/timeline?session=root`)]);
       const bodies = await Promise.all(two.map((r) => r.text()));
