@@ -16,7 +16,7 @@ import { corruptRecord, invalidArgument, revisionNotFound, seqOutOfRange, storeC
 import { decodeStoredRecord, seqOfKey, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
 import { checkSnapshotTail, chunkRootsOf, decodeSnapshot, emptyMemos, forkMemos, parseSnapshot, snapshotTailStart } from './snapshot.ts';
-import { checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord } from './readChecks.ts';
+import { checkHeaderAgainstLog, checkHeaderAgainstState, checkRecordLink, checkSnapshotAgainstRecord, readRecordAt } from './readChecks.ts';
 import type { CacheEntry } from './sessionCache.ts';
 import { checkSeqArg, checkSid, describe, guard, rebase, requireHeader, type Loaded, type StoreContext } from './context.ts';
 
@@ -62,15 +62,6 @@ export async function* scanRecords(ctx: StoreContext, sid: string, from: number,
   }
   if (expected !== to + 1) yield E.left(corruptRecord(sid, expected, `record ${expected} is missing`));
 }
-
-/** The record at `seq` of `sid` as a one-record list (a point read), `CorruptRecord` when it is missing. */
-const readRecord = async (ctx: StoreContext, sid: string, seq: number): Promise<E.Either<StoreError, LogRecord[]>> => {
-  const raw = await ctx.io.get(keys.record(sid, seq));
-  if (E.isLeft(raw)) return raw;
-  if (raw.right === undefined) return E.left(corruptRecord(sid, seq, `record ${seq} is missing`));
-  const r = decodeStoredRecord(sid, seq, raw.right);
-  return E.isLeft(r) ? r : E.right([r.right]);
-};
 
 /** `scanRecords` collected: every record of `from..to`, or the first `Left`. */
 export const readRecords = async (ctx: StoreContext, sid: string, from: number, to: number, checkLinks = false): Promise<E.Either<StoreError, LogRecord[]>> => {
@@ -160,7 +151,7 @@ const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHe
     const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
     if (E.isLeft(snap)) return snap;
     // A snapshot at the target needs only its own record: a point read, not a range scan.
-    const records = snapSeq === seq ? await readRecord(ctx, sid, seq) : await readRecords(ctx, sid, snapSeq, seq);
+    const records = snapSeq === seq ? E.map((r: LogRecord) => [r])(await readRecordAt(ctx.io, sid, seq, `record ${seq} is missing`)) : await readRecords(ctx, sid, snapSeq, seq);
     if (E.isLeft(records)) return records;
     const [at, ...tail] = records.right;
     const state = snap.right.state;

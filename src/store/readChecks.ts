@@ -16,6 +16,14 @@ import { corruptRecord, type StoreError } from './errors.ts';
 import { decodeStoredRecord, headerOf, type Io, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
 
+/** The record at `seq` of `sid` (one point read), decoded; `CorruptRecord` with reason `missing` when there is none. */
+export const readRecordAt = async (io: Io, sid: string, seq: number, missing: string): Promise<E.Either<StoreError, LogRecord>> => {
+  const raw = await io.get(keys.record(sid, seq));
+  if (E.isLeft(raw)) return raw;
+  if (raw.right === undefined) return E.left(corruptRecord(sid, seq, missing));
+  return decodeStoredRecord(sid, seq, raw.right);
+};
+
 /**
  * The header of `sid` against its log: the record at `lastSeq` exists, its hash
  * is `lastHash` and its revision `revision`, and no record follows it (unless
@@ -23,10 +31,7 @@ import { keys, prefixRange } from './layout.ts';
  * record. Two reads.
  */
 export const checkHeaderAgainstLog = async (io: Io, sid: string, header: SessionHeader): Promise<E.Either<StoreError, LogRecord>> => {
-  const raw = await io.get(keys.record(sid, header.lastSeq));
-  if (E.isLeft(raw)) return raw;
-  if (raw.right === undefined) return E.left(corruptRecord(sid, header.lastSeq, `the header's last record ${header.lastSeq} is missing`));
-  const last = decodeStoredRecord(sid, header.lastSeq, raw.right);
+  const last = await readRecordAt(io, sid, header.lastSeq, `the header's last record ${header.lastSeq} is missing`);
   if (E.isLeft(last)) return last;
   if (last.right.hash !== header.lastHash) return E.left(corruptRecord(sid, header.lastSeq, `the header's lastHash ${header.lastHash} is not record ${header.lastSeq}'s hash ${last.right.hash}`));
   if (last.right.revision !== header.revision) {
