@@ -7,6 +7,7 @@
  */
 import type { Json } from '../model/json.ts';
 import { machineReservedKeys } from '../machines/registry.ts';
+import { noteRemoved, noteSet } from './metadataDigest.ts';
 
 /**
  * The reserved keys of snapshots and flattened documents: each registered
@@ -32,14 +33,26 @@ export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata 
   return Object.freeze(out);
 };
 
-/** `m` with `key` set. */
-export const metadataWith = (m: Metadata, key: string, value: Json): Metadata => metadataFrom({ ...m, [key]: value });
+/**
+ * `m` with `key` set (a new key last, an existing one in its place), copied
+ * once; its digest's hashed prefix moves over from `m` (`metadataDigest.ts`).
+ */
+export const metadataWith = (m: Metadata, key: string, value: Json): Metadata => {
+  const out = Object.create(null) as Record<string, Json>;
+  for (const k of Object.keys(m)) out[k] = m[k] as Json;
+  out[key] = value;
+  Object.freeze(out);
+  noteSet(m, out, key);
+  return out;
+};
 
-/** `m` without `key`. */
+/** `m` without `key`; its digest's hashed prefix moves over from `m` (`metadataDigest.ts`). */
 export const metadataWithout = (m: Metadata, key: string): Metadata => {
   const out = Object.create(null) as Record<string, Json>;
   for (const k of Object.keys(m)) if (k !== key) out[k] = m[k] as Json;
-  return Object.freeze(out);
+  Object.freeze(out);
+  noteRemoved(m, out, key);
+  return out;
 };
 
 /** Whether `m` has its own `key`. */

@@ -15,7 +15,9 @@
  * key). Computing it is incremental: a part's digest is memoized per value
  * object, and the reducers keep an unchanged part the same object, so a record
  * re-hashes only what its command changed — the cost does not grow with the
- * transcript. The revision list and the commit list enter by count (and the
+ * transcript. User metadata's digest is also incremental within one object's
+ * changes (`metadataDigest.ts`: a key set after the hashed prefix re-hashes the
+ * members from there on). The revision list and the commit list enter by count (and the
  * newest commit): their chunks are checked by `verify`.
  */
 import { canonicalJsonUnsafe } from '../model/json.ts';
@@ -23,6 +25,7 @@ import { sha256OfUtf8 } from '../model/hashing.ts';
 import type { Digest } from '../model/scalars.ts';
 import { vecGet, vecSize } from '../transcript/index.ts';
 import { machineList } from '../machines/registry.ts';
+import { metadataDigest } from './metadataDigest.ts';
 import type { SessionState } from './state.ts';
 
 /** The version of the hashed state document (inside record format v2). */
@@ -82,7 +85,7 @@ const partsJson = (state: SessionState): string => {
   let out = '';
   for (let i = 0; i < PART_NAMES.length; i++) {
     const k = PART_NAMES[i]!;
-    out += `${PART_PREFIXES[i]!}"${partDigest(k === 'metadata' ? state.metadata : (state as unknown as Record<string, object>)[k]!)}"`;
+    out += `${PART_PREFIXES[i]!}"${k === 'metadata' ? metadataDigest(state.metadata) : partDigest((state as unknown as Record<string, object>)[k]!)}"`;
   }
   return `${out}}`;
 };
