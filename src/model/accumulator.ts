@@ -149,6 +149,27 @@ export const settleAccumulator = (acc: DigestAccumulator): void => {
   exportableState(acc);
 };
 
+/**
+ * Adopts `exported` (an accumulator as a snapshot stores it) as the exportable
+ * state of `acc` when it is that state: the same `count` and `byteLength`, and
+ * finishing it (in JavaScript: the pending bytes, `]` and padding, at most two
+ * blocks) gives `acc`'s digest. A different state finishing to the same digest
+ * would be a SHA-256 collision, so this is the state `exportAccumulator(acc)`
+ * would compute by hashing every byte since the last known state in
+ * JavaScript. `true` when adopted (or `acc`'s state was known already), `false`
+ * when `exported` is not `acc`'s state (nothing changes). For `verify`, which
+ * compares a stored snapshot with the encoding of its replay; changes no digest.
+ */
+export const adoptExportedState = (acc: DigestAccumulator, exported: unknown): boolean => {
+  if (acc.trail.state !== undefined) return true;
+  const imported = importAccumulator(exported);
+  if (E.isLeft(imported) || imported.right.count !== acc.count || imported.right.byteLength !== acc.byteLength) return false;
+  if (accumulatorDigest(imported.right) !== accumulatorDigest(acc)) return false;
+  acc.trail.state = imported.right.trail.state;
+  acc.trail.prev = undefined;
+  return true;
+};
+
 const hex = (name: string, re: RegExp) => refine(str, name, (s) => (re.test(s) ? undefined : `expected ${name}`));
 
 /** Snapshot form of an accumulator: state words (64 hex, big-endian) and pending bytes (hex). */
