@@ -19,7 +19,7 @@
  * whose state an export reads directly.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { canonicalMessageBytes, framing } from './digest.ts';
+import { commaMessageBytes, framing } from './digest.ts';
 import { defaultSha256, type Sha256Hash, type Sha256Port } from './hashing.ts';
 import { ResumableSha256, SHA256_IV, type Sha256MidState } from './sha256State.ts';
 import { decodeWith, nat, refine, str, strict, type DecodeError } from './decode.ts';
@@ -29,14 +29,13 @@ import type { Digest } from './scalars.ts';
 
 /**
  * How to rebuild the exportable SHA-256 state of an accumulator: the state after
- * `prev` followed by `bytes` (a `,` first when `comma`), or a known `state`.
+ * `prev` followed by `bytes` (the `,` before a message included), or a known `state`.
  * `state` is filled in (and `prev` dropped) once computed: the value it stands
  * for never changes.
  */
 export class AccumulatorTrail {
   constructor(
     public prev: AccumulatorTrail | undefined,
-    readonly comma: boolean,
     readonly bytes: Uint8Array | undefined,
     public state: Sha256MidState | undefined,
   ) {}
@@ -64,7 +63,7 @@ const OPEN_STATE: Sha256MidState = ((): Sha256MidState => {
 export const emptyAccumulator = (port: Sha256Port = defaultSha256): DigestAccumulator => {
   const hash = port.create();
   hash.update(framing.OPEN);
-  return Object.freeze({ count: 0, byteLength: 1, hash, trail: new AccumulatorTrail(undefined, false, undefined, OPEN_STATE) });
+  return Object.freeze({ count: 0, byteLength: 1, hash, trail: new AccumulatorTrail(undefined, undefined, OPEN_STATE) });
 };
 
 /** A new accumulator that has also absorbed `m` (and the `,` before it). `acc` is unchanged. */
@@ -76,16 +75,13 @@ export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Messag
   let { count, byteLength, trail } = acc;
   for (const m of messages) {
     hash ??= acc.hash.copy();
-    const comma = count > 0;
-    if (comma) {
-      hash.update(framing.COMMA);
-      byteLength += 1;
-    }
-    const bytes = canonicalMessageBytes(m);
+    // After the first message, the `,` and the message in one update (`commaMessageBytes`).
+    const withComma = commaMessageBytes(m);
+    const bytes = count > 0 ? withComma : withComma.subarray(1);
     hash.update(bytes);
     byteLength += bytes.length;
     count += 1;
-    trail = new AccumulatorTrail(trail, comma, bytes, undefined);
+    trail = new AccumulatorTrail(trail, bytes, undefined);
   }
   return hash === undefined ? acc : Object.freeze({ count, byteLength, hash, trail });
 };
@@ -121,7 +117,6 @@ const stateAt = (trail: AccumulatorTrail): Sha256MidState => {
   const h = ResumableSha256.fromMidState(t.state!);
   for (let i = pending.length - 1; i >= 0; i--) {
     const p = pending[i]!;
-    if (p.comma) h.update(framing.COMMA);
     if (p.bytes !== undefined) h.update(p.bytes);
     p.state = h.midState();
     p.prev = undefined;
@@ -152,6 +147,27 @@ const exportableState = (acc: DigestAccumulator): Sha256MidState => {
  */
 export const settleAccumulator = (acc: DigestAccumulator): void => {
   exportableState(acc);
+};
+
+/**
+ * Adopts `exported` (an accumulator as a snapshot stores it) as the exportable
+ * state of `acc` when it is that state: the same `count` and `byteLength`, and
+ * finishing it (in JavaScript: the pending bytes, `]` and padding, at most two
+ * blocks) gives `acc`'s digest. A different state finishing to the same digest
+ * would be a SHA-256 collision, so this is the state `exportAccumulator(acc)`
+ * would compute by hashing every byte since the last known state in
+ * JavaScript. `true` when adopted (or `acc`'s state was known already), `false`
+ * when `exported` is not `acc`'s state (nothing changes). For `verify`, which
+ * compares a stored snapshot with the encoding of its replay; changes no digest.
+ */
+export const adoptExportedState = (acc: DigestAccumulator, exported: unknown): boolean => {
+  if (acc.trail.state !== undefined) return true;
+  const imported = importAccumulator(exported);
+  if (E.isLeft(imported) || imported.right.count !== acc.count || imported.right.byteLength !== acc.byteLength) return false;
+  if (accumulatorDigest(imported.right) !== accumulatorDigest(acc)) return false;
+  acc.trail.state = imported.right.trail.state;
+  acc.trail.prev = undefined;
+  return true;
 };
 
 const hex = (name: string, re: RegExp) => refine(str, name, (s) => (re.test(s) ? undefined : `expected ${name}`));
@@ -200,5 +216,5 @@ export const importAccumulator = (u: unknown): E.Either<DecodeError, DigestAccum
   const words: number[] = [];
   for (let i = 0; i < 8; i++) words.push(parseInt(chain.slice(i * 8, i * 8 + 8), 16) >>> 0);
   const state: Sha256MidState = Object.freeze({ chain: Object.freeze(words), pending: new Uint8Array(Buffer.from(tail, 'hex')), length: byteLength });
-  return E.right(Object.freeze({ count, byteLength, hash: ResumableSha256.fromMidState(state), trail: new AccumulatorTrail(undefined, false, undefined, state) }));
+  return E.right(Object.freeze({ count, byteLength, hash: ResumableSha256.fromMidState(state), trail: new AccumulatorTrail(undefined, undefined, state) }));
 };

@@ -147,9 +147,13 @@ const write = (v: unknown, depth: number): string | typeof CLEAN => {
   return out + '}';
 };
 
-/** The canonical JSON of `v` (throws `BAIL` when it is not JSON; may throw `RangeError`). */
-export const writeCanonical = (v: unknown): string => {
-  const r = write(v, 0);
+/**
+ * The canonical JSON of `v` (throws `BAIL` when it is not JSON; may throw
+ * `RangeError`). `depth`: the nesting level `v` sits at inside the value being
+ * written (0: the top), which counts toward `MAX_JSON_DEPTH`.
+ */
+export const writeCanonical = (v: unknown, depth = 0): string => {
+  const r = write(v, depth);
   return r === CLEAN ? (JSON.stringify(v) as string) : r;
 };
 

@@ -62,25 +62,37 @@ export const digestForm = (m: Message | MessageInput): unknown => {
   }
 };
 
+/** Per message object: `,` then the UTF-8 of its digest text (`commaMessageBytes`). */
 const bytesMemo = new WeakMap<object, Uint8Array>();
 
+/** The byte `,` (0x2c). */
+const COMMA_BYTE = 0x2c;
+
 /**
- * UTF-8 of `s`. Short texts are carved from a shared slab (one buffer per few
- * hundred messages instead of one each: fewer buffers for the collector to track).
+ * `,` then the UTF-8 of `s`. Short texts are carved from a shared slab (one
+ * buffer per few hundred messages instead of one each: fewer buffers for the
+ * collector to track).
  */
 const SLAB = 256 * 1024;
 let slab = new Uint8Array(SLAB);
 let slabPos = 0;
-const encodeUtf8 = (s: string): Uint8Array => {
-  const max = s.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 code unit
-  if (max > SLAB / 16) return encoder.encode(s);
+const encodeUtf8AfterComma = (s: string): Uint8Array => {
+  const max = s.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  if (max > SLAB / 16) {
+    const text = encoder.encode(s);
+    const out = new Uint8Array(text.length + 1);
+    out[0] = COMMA_BYTE;
+    out.set(text, 1);
+    return out;
+  }
   if (slabPos + max > SLAB) {
     slab = new Uint8Array(SLAB);
     slabPos = 0;
   }
-  const { written } = encoder.encodeInto(s, slab.subarray(slabPos));
-  const out = slab.subarray(slabPos, slabPos + written);
-  slabPos += written;
+  slab[slabPos] = COMMA_BYTE;
+  const { written } = encoder.encodeInto(s, slab.subarray(slabPos + 1));
+  const out = slab.subarray(slabPos, slabPos + 1 + written);
+  slabPos += 1 + written;
   return out;
 };
 
@@ -123,25 +135,30 @@ const dropOnly = (m: Message | MessageInput): ((k: string) => boolean) | undefin
 };
 
 /**
- * UTF-8 of the canonical JSON of `digestForm(m)`, memoized per message object
- * (messages are frozen once in a transcript, so the memo stays right).
- * Throws if `m` is not a valid message: a hand-built invalid value is a caller bug.
+ * `,` then the UTF-8 of the canonical JSON of `digestForm(m)`: what the
+ * incremental accumulator absorbs for every message after the first, in one
+ * update. Memoized per message object (messages are frozen once in a
+ * transcript, so the memo stays right). Throws if `m` is not a valid message:
+ * a hand-built invalid value is a caller bug.
  *
  * Without an inline image, the digest form only drops top-level members, so the
  * message is serialized once for both its digest form and its full canonical
  * JSON, which `canonicalJson` then reuses for a frozen message (inside a log
  * record or a snapshot chunk).
  */
-export const canonicalMessageBytes = (m: Message | MessageInput): Uint8Array => {
+export const commaMessageBytes = (m: Message | MessageInput): Uint8Array => {
   let b = bytesMemo.get(m);
   if (b === undefined) {
     const omit = dropOnly(m);
     const forms = omit === undefined ? undefined : canonicalWithout(m, omit);
-    b = encodeUtf8(forms !== undefined ? forms.without : canonicalJsonUnsafe(digestForm(m)));
+    b = encodeUtf8AfterComma(forms !== undefined ? forms.without : canonicalJsonUnsafe(digestForm(m)));
     if (Object.isFrozen(m)) bytesMemo.set(m, b);
   }
   return b;
 };
+
+/** UTF-8 of the canonical JSON of `digestForm(m)` (`commaMessageBytes` without its `,`). Throws if `m` is not a valid message. */
+export const canonicalMessageBytes = (m: Message | MessageInput): Uint8Array => commaMessageBytes(m).subarray(1);
 
 const OPEN = encoder.encode('[');
 const COMMA = encoder.encode(',');

@@ -21,7 +21,7 @@ export interface Sha256MidState {
 }
 
 // prettier-ignore
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -35,28 +35,31 @@ const K = new Uint32Array([
 /** The initial chain value (FIPS 180-4 §5.3.3). */
 export const SHA256_IV: readonly number[] = Object.freeze([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 
-const W = new Uint32Array(64);
-const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
+const W = new Int32Array(64);
 
-/** Compresses the 64-byte block at `block[off..off+64)` into `h` (8 words, changed in place). */
-const compress = (h: Uint32Array, block: Uint8Array, off: number): void => {
+/**
+ * Compresses the 64-byte block at `block[off..off+64)` into `h` (8 words,
+ * changed in place). Words are kept as signed 32-bit values (`Int32Array`,
+ * `| 0`), so V8 runs every addition and rotation in 32-bit integer arithmetic.
+ */
+const compress = (h: Int32Array, block: Uint8Array, off: number): void => {
   for (let i = 0; i < 16; i++) {
     const j = off + 4 * i;
     W[i] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
   }
   for (let i = 16; i < 64; i++) {
-    const a = W[i - 15]!;
-    const b = W[i - 2]!;
-    const s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3);
-    const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10);
-    W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0;
+    const x = W[i - 15]!;
+    const y = W[i - 2]!;
+    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+    W[i] = (((W[i - 16]! + s0) | 0) + ((W[i - 7]! + s1) | 0)) | 0;
   }
   let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!, f = h[5]!, g = h[6]!, hh = h[7]!;
   for (let i = 0; i < 64; i++) {
-    const S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
     const ch = (e & f) ^ (~e & g);
-    const t1 = (hh + S1 + ch + K[i]! + W[i]!) | 0;
-    const S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+    const t1 = (((hh + S1) | 0) + ((ch + ((K[i]! + W[i]!) | 0)) | 0)) | 0;
+    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const maj = (a & b) ^ (a & c) ^ (b & c);
     const t2 = (S0 + maj) | 0;
     hh = g;
@@ -68,24 +71,25 @@ const compress = (h: Uint32Array, block: Uint8Array, off: number): void => {
     b = a;
     a = (t1 + t2) | 0;
   }
-  h[0] = h[0]! + a; h[1] = h[1]! + b; h[2] = h[2]! + c; h[3] = h[3]! + d; // prettier-ignore
-  h[4] = h[4]! + e; h[5] = h[5]! + f; h[6] = h[6]! + g; h[7] = h[7]! + hh; // prettier-ignore
+  h[0] = (h[0]! + a) | 0; h[1] = (h[1]! + b) | 0; h[2] = (h[2]! + c) | 0; h[3] = (h[3]! + d) | 0; // prettier-ignore
+  h[4] = (h[4]! + e) | 0; h[5] = (h[5]! + f) | 0; h[6] = (h[6]! + g) | 0; h[7] = (h[7]! + hh) | 0; // prettier-ignore
 };
 
-const hexOf = (words: Uint32Array): string => {
+const hexOf = (words: Int32Array): string => {
   let s = '';
-  for (let i = 0; i < 8; i++) s += words[i]!.toString(16).padStart(8, '0');
+  for (let i = 0; i < 8; i++) s += (words[i]! >>> 0).toString(16).padStart(8, '0');
   return s;
 };
 
 /** A mutable SHA-256 whose state can be exported (`midState`) and resumed (`fromMidState`). */
 export class ResumableSha256 implements Sha256Hash {
-  private readonly h: Uint32Array;
+  /** The chain value, as signed 32-bit words (`compress`). */
+  private readonly h: Int32Array;
   private readonly buf: Uint8Array;
   private pos: number;
   private length: number;
 
-  private constructor(h: Uint32Array, buf: Uint8Array, pos: number, length: number) {
+  private constructor(h: Int32Array, buf: Uint8Array, pos: number, length: number) {
     this.h = h;
     this.buf = buf;
     this.pos = pos;
@@ -94,14 +98,14 @@ export class ResumableSha256 implements Sha256Hash {
 
   /** A hash that absorbed nothing. */
   static create(): ResumableSha256 {
-    return new ResumableSha256(Uint32Array.from(SHA256_IV), new Uint8Array(64), 0, 0);
+    return new ResumableSha256(Int32Array.from(SHA256_IV), new Uint8Array(64), 0, 0);
   }
 
   /** A hash in state `s` (the caller checked `s.pending.length === s.length % 64`). */
   static fromMidState(s: Sha256MidState): ResumableSha256 {
     const buf = new Uint8Array(64);
     buf.set(s.pending);
-    return new ResumableSha256(Uint32Array.from(s.chain), buf, s.pending.length, s.length);
+    return new ResumableSha256(Int32Array.from(s.chain), buf, s.pending.length, s.length);
   }
 
   update(bytes: Uint8Array): void {
@@ -132,7 +136,7 @@ export class ResumableSha256 implements Sha256Hash {
   midState(): Sha256MidState {
     const h = this.h;
     // An array literal: `Array.from(this.h)` took several times longer (a state is taken per append, `settleAccumulator`).
-    const chain = Object.freeze([h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!]);
+    const chain = Object.freeze([h[0]! >>> 0, h[1]! >>> 0, h[2]! >>> 0, h[3]! >>> 0, h[4]! >>> 0, h[5]! >>> 0, h[6]! >>> 0, h[7]! >>> 0]);
     return Object.freeze({ chain, pending: this.buf.slice(0, this.pos), length: this.length });
   }
 

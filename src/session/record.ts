@@ -10,7 +10,7 @@ import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith, literal, nat, nonEmptyStr, positive, strict, type DecodeError } from '../model/decode.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
-import { BAIL, writeCanonical } from '../model/canonical.ts';
+import { BAIL, hasHiddenToJson, writeCanonical } from '../model/canonical.ts';
 import { DigestCodec, type Digest } from '../model/index.ts';
 import { sha256OfUtf8 } from '../model/hashing.ts';
 import { SessionCommandCodec, type SessionCommand } from './commands.ts';
@@ -67,6 +67,29 @@ export type UnhashedRecord = Omit<LogRecordV1, 'hash'> | Omit<LogRecordV2, 'hash
 const BODY_KEYS_V1 = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'v'] as const;
 const BODY_KEYS_V2 = ['at', 'command', 'prev', 'revision', 'seq', 'sessionId', 'state', 'v'] as const;
 
+/** The canonical JSON of a record member that should be a safe integer: its decimal digits, as `JSON.stringify` writes it (`writeCanonical` for anything else). */
+const integerText = (v: unknown): string => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : writeCanonical(v));
+
+/**
+ * The canonical JSON of a record's command. A `messages_appended` (a plain
+ * object with exactly `type` and `messages`), the command of almost every
+ * record, is written around the text of its message list, so only the
+ * messages are walked (their text is usually remembered from their digest,
+ * `canonical.ts`); at the depth the general walk gives them.
+ */
+const commandText = (c: unknown): string => {
+  if (typeof c !== 'object' || c === null || Object.getPrototypeOf(c) !== Object.prototype) return writeCanonical(c);
+  const o = c as { readonly type?: unknown; readonly messages?: unknown };
+  if (o.type !== 'messages_appended' || !Array.isArray(o.messages)) return writeCanonical(c);
+  let n = 0;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) return writeCanonical(c);
+    n++;
+  }
+  if (n !== 2 || hasHiddenToJson(o)) return writeCanonical(c);
+  return `{"messages":${writeCanonical(o.messages, 1)},"type":"messages_appended"}`;
+};
+
 /**
  * The canonical JSON of a record without `hash`, split where `hash` sorts in
  * (after `command`, before `prev`): `head + tail` is the hashed text. `undefined`
@@ -86,8 +109,8 @@ const bodyParts = (r: UnhashedRecord | LogRecord): { readonly head: string; read
   try {
     const state = r.v === 2 ? `,"state":${writeCanonical(o.state)}` : '';
     return {
-      head: `{"at":${writeCanonical(o.at)},"command":${writeCanonical(o.command)}`,
-      tail: `,"prev":${writeCanonical(o.prev)},"revision":${writeCanonical(o.revision)},"seq":${writeCanonical(o.seq)},"sessionId":${writeCanonical(o.sessionId)}${state},"v":${writeCanonical(o.v)}}`,
+      head: `{"at":${integerText(o.at)},"command":${commandText(o.command)}`,
+      tail: `,"prev":${writeCanonical(o.prev)},"revision":${writeCanonical(o.revision)},"seq":${integerText(o.seq)},"sessionId":${writeCanonical(o.sessionId)}${state},"v":${integerText(o.v)}}`,
     };
   } catch (e) {
     if (e === BAIL || e instanceof RangeError) return undefined;

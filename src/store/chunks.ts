@@ -29,8 +29,8 @@
  * by walking the `prev` links down from the lowest chunk known so far (each
  * chunk on the way is read and hashed, its `prev` taken from the canonical JSON's
  * fixed suffix; the ids are kept, so the walk is paid once per loaded list). A
- * chunk's items are read, hashed, parsed, decoded and prepared only when asked
- * for (a chunk the walk read and hashed is parsed from those same bytes while
+ * chunk's items are read, hashed, parsed, checked (decoded, or for messages
+ * only "a JSON object": see `lazyChunks`) and prepared only when asked for (a chunk the walk read and hashed is parsed from those same bytes while
  * the GC keeps them, through a `WeakRef`, instead of being read and hashed again). Every failure is thrown as a `LazyReadFailure` carrying the `StoreError`
  * (`CorruptRecord` naming the session and snapshot seq for a missing or corrupt
  * chunk; what the reader threw for a closed store or an I/O failure).
@@ -265,8 +265,8 @@ export interface LazyChunks<U> {
   /**
    * Items `[32k, 32k + 32)` of the list (leaf `k` of the persistent vector, in
    * full chunk `floor(k / 8)`): the chunk read, hashed against its id, parsed and
-   * linked (once while it is held), then only these 32 items decoded and
-   * prepared (not memoized: the vector keeps them).
+   * linked (once while it is held), then only these 32 items checked (as
+   * `items` says) and prepared (not memoized: the vector keeps them).
    */
   leaf(k: number): readonly U[];
   /** The memo of the list's index, when the snapshot names one (reads nothing). */
@@ -306,14 +306,21 @@ const prevOf = (raw: string): ChunkId | null | undefined => {
 export const lazyChunks = <T, U>(opts: {
   readonly name: string;
   readonly ref: { readonly count: number; readonly last?: ChunkId; readonly index?: NodeId };
-  readonly item: Codec<T>;
+  /**
+   * How a leaf's items are checked: `{ codec }` decodes them on every leaf read;
+   * `'id'` takes the items of a chunk whose bytes hashed to its id as written
+   * (only "each item is a JSON object" is checked): the list's writer decoded
+   * them, and no byte of a chunk can change without its id changing (see
+   * ARCHITECTURE.md, "Lazy loads", for what this trusts).
+   */
+  readonly items: { readonly codec: Codec<T> } | 'id';
   readonly read: SyncChunkReader;
   readonly fail: (reason: string) => LazyReadFailure;
   readonly prepare: (items: T[], first: number, before: unknown) => E.Either<string, readonly U[]>;
 }): LazyChunks<U> => {
   const { name, read, fail, prepare } = opts;
   const full = Math.floor(opts.ref.count / CHUNK_SIZE);
-  const leafCodec = arrayOf(opts.item, { name: `${name}.items` });
+  const leafCodec = opts.items === 'id' ? undefined : arrayOf(opts.items.codec, { name: `${name}.items` });
   const ids = new Array<ChunkId | undefined>(full);
   if (full > 0) ids[full - 1] = opts.ref.last;
   let low = full - 1; // without an index: ids[low .. full-1] are known
@@ -393,9 +400,18 @@ export const lazyChunks = <T, U>(opts: {
     const i = Math.floor(k / LEAVES_PER_CHUNK);
     const c = chunk(i);
     const offset = (k % LEAVES_PER_CHUNK) * LEAF_SIZE;
-    const decoded = decodeWith(leafCodec, c.items.slice(offset, offset + LEAF_SIZE));
-    if (E.isLeft(decoded)) throw corrupt(`chunk ${ids[i]} items ${offset}..${offset + LEAF_SIZE - 1}: ${decoded.left.message}`);
-    const p = prepare(decoded.right, i * CHUNK_SIZE + offset, offset > 0 ? c.items[offset - 1] : undefined);
+    const items = c.items.slice(offset, offset + LEAF_SIZE);
+    let decoded: T[];
+    if (leafCodec === undefined) {
+      const bad = items.findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
+      if (bad >= 0) throw corrupt(`chunk ${ids[i]} item ${offset + bad} is not an object`);
+      decoded = items as T[];
+    } else {
+      const d = decodeWith(leafCodec, items);
+      if (E.isLeft(d)) throw corrupt(`chunk ${ids[i]} items ${offset}..${offset + LEAF_SIZE - 1}: ${d.left.message}`);
+      decoded = d.right;
+    }
+    const p = prepare(decoded, i * CHUNK_SIZE + offset, offset > 0 ? c.items[offset - 1] : undefined);
     if (E.isLeft(p)) throw corrupt(`chunk ${ids[i]}: ${p.left}`);
     return p.right;
   };

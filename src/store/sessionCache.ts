@@ -28,24 +28,32 @@ export interface SessionCache {
   clear(): void;
 }
 
-/** An empty cache holding at most `capacity` entries (0: none). */
+/**
+ * An empty cache holding at most `capacity` entries (0: none). Recency is the
+ * map's insertion order; the most recently used id is also kept aside, so
+ * touching it again (every append of a session written in a row) moves
+ * nothing.
+ */
 export const sessionCache = (capacity: number): SessionCache => {
   const entries = new Map<string, CacheEntry>();
+  /** The last key of `entries` (the most recently used), when known. */
+  let newest: string | undefined;
+  const touch = (sid: string, e: CacheEntry): void => {
+    if (sid !== newest) entries.delete(sid);
+    entries.set(sid, e);
+    newest = sid;
+  };
   return {
     get: (sid) => {
       const e = entries.get(sid);
-      if (e !== undefined) {
-        entries.delete(sid);
-        entries.set(sid, e);
-      }
+      if (e !== undefined) touch(sid, e);
       return e;
     },
     peek: (sid) => entries.get(sid),
     has: (sid) => entries.has(sid),
     set: (sid, e) => {
       if (capacity === 0) return;
-      entries.delete(sid);
-      entries.set(sid, e);
+      touch(sid, e);
       while (entries.size > capacity) {
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;
@@ -54,7 +62,11 @@ export const sessionCache = (capacity: number): SessionCache => {
     },
     delete: (sid) => {
       entries.delete(sid);
+      if (sid === newest) newest = undefined;
     },
-    clear: () => entries.clear(),
+    clear: () => {
+      entries.clear();
+      newest = undefined;
+    },
   };
 };

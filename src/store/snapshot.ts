@@ -359,7 +359,7 @@ export const decodeSnapshot = async (
   const messageChunks = lazyChunks({
     name: 'messages',
     ref: refs.messages,
-    item: MessageCodec,
+    items: 'id',
     read: readChunk,
     fail,
     prepare: (items: Message[]) => {
@@ -370,7 +370,7 @@ export const decodeSnapshot = async (
   const checkpointChunks = lazyChunks({
     name: 'checkpoints',
     ref: refs.checkpoints,
-    item: ExportedAccumulatorCodec,
+    items: { codec: ExportedAccumulatorCodec },
     read: readChunk,
     fail,
     prepare: (items: ExportedAccumulator[], first: number) => {
@@ -386,7 +386,7 @@ export const decodeSnapshot = async (
   const revisionChunks = lazyChunks({
     name: 'revisions',
     ref: refs.revisions,
-    item: DigestCodec,
+    items: { codec: DigestCodec },
     read: readChunk,
     fail,
     prepare: (items: Digest[], first: number, before: unknown) => {

@@ -21,11 +21,12 @@
  * replay (what follows cannot be checked against it). Only I/O failures are `Left`.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { adoptExportedState } from '../model/accumulator.ts';
 import { canonicalJsonUnsafe } from '../model/json.ts';
 import type { LogRecord } from '../session/record.ts';
 import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
-import { rewriteRecordFor, transcriptMessages, transcriptRevision, validateRewriteRecord, vecLast } from '../transcript/index.ts';
+import { CHECKPOINT_INTERVAL, rewriteRecordFor, transcriptMessages, transcriptRevision, validateRewriteRecord, vecGet, vecLast } from '../transcript/index.ts';
 import type { StoreError } from './errors.ts';
 import { decodeForkLink, decodeHeader, decodeStoredRecord, headerOf, seqOfKey, type Io, type SessionHeader } from './io.ts';
 import { keys, prefixRange } from './layout.ts';
@@ -104,6 +105,29 @@ const PROGRESS_EVERY = 1000;
 const storedSnapshotVersion = (raw: string): SnapshotVersion | undefined => {
   const m = /,"v":([12]),"version":\d+\}$/.exec(raw.slice(-32));
   return m === null ? undefined : m[1] === '1' ? 1 : 2;
+};
+
+/** An exported accumulator as a snapshot writes it (canonical JSON: members in this order). */
+const EXPORTED_ACCUMULATOR = /\{"byteLength":(\d+),"chain":"([0-9a-f]{64})","count":(\d+),"tail":"((?:[0-9a-f]{2})*)"\}/g;
+
+/**
+ * Lets the replayed head accumulator and digest checkpoints of `at` take the
+ * exportable SHA-256 states the stored snapshot `raw` holds, each only where it
+ * is proven to be theirs (`adoptExportedState`: same counts, and it finishes to
+ * the digest replay computed natively). Encoding the replayed state then reads
+ * those states instead of hashing in JavaScript every message since the last
+ * snapshot; a stored state that is not the replay's is not adopted, so the
+ * encoding computes the true one and the byte comparison reports the
+ * difference as before. Candidates are found by pattern anywhere in the text:
+ * a match that is not an accumulator of this transcript fails the digest check.
+ */
+const adoptStoredStates = (raw: string, at: SessionState): void => {
+  const t = at.transcript;
+  for (const m of raw.matchAll(EXPORTED_ACCUMULATOR)) {
+    const count = Number(m[3]);
+    const acc = count === t.head.count ? t.head : count % CHECKPOINT_INTERVAL === 0 ? vecGet(t.checkpoints, count / CHECKPOINT_INTERVAL) : undefined;
+    if (acc !== undefined && acc.count === count) adoptExportedState(acc, { byteLength: Number(m[1]), chain: m[2], count, tail: m[4] });
+  }
 };
 
 /**
@@ -214,6 +238,7 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
       bytes += Buffer.byteLength(raw.right, 'utf8');
       // A snapshot is compared with the encoding, in its own format, of the replayed state (v1: no index).
       const version = storedSnapshotVersion(raw.right);
+      adoptStoredStates(raw.right, at);
       const enc = encodeSnapshot(at, memos, version ?? SNAPSHOT_VERSION);
       memos = enc.memos;
       if (raw.right !== enc.value) {

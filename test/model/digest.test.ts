@@ -31,6 +31,8 @@ import {
   type Message,
   type MessageInput,
 } from '../../src/model/index.ts';
+import { commaMessageBytes } from '../../src/model/digest.ts';
+import { canonicalJsonUnsafe as canonicalJson } from '../../src/model/json.ts';
 import { arbImageBytes, arbMediaType, arbMessage, arbMessages, arbMillis, arbOrigin, arbUsage } from '../../spec/model/arbitraries.ts';
 
 const sha = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -326,11 +328,23 @@ describe('digest sensitivity (model.md §10)', () => {
 });
 
 describe('canonicalMessageBytes and transcriptDigest inputs', () => {
-  it('memoizes per frozen message', () => {
+  it('memoizes per frozen message: the comma-prefixed bytes once, the plain bytes a view of them', () => {
     const m = Object.freeze(userText('memo', { createdAt: 1 }));
+    const c = commaMessageBytes(m);
+    expect(commaMessageBytes(m)).toBe(c);
     const a = canonicalMessageBytes(m);
-    expect(canonicalMessageBytes(m)).toBe(a);
+    expect(a.buffer).toBe(c.buffer);
+    expect(a.byteOffset).toBe(c.byteOffset + 1);
     expect(decoder.decode(a)).toBe('{"content":[{"text":"memo","type":"text"}],"role":"user","transcriptRole":"conversational"}');
+    expect(decoder.decode(c)).toBe(`,${decoder.decode(a)}`);
+  });
+
+  it('comma-prefixed bytes of a long message (outside the shared slab) are "," and its canonical bytes', () => {
+    const m = Object.freeze(userText('é😀'.repeat(4000), { createdAt: 1 }));
+    const c = commaMessageBytes(m);
+    expect(c[0]).toBe(0x2c);
+    expect(Buffer.from(c.subarray(1)).equals(Buffer.from(canonicalMessageBytes(m)))).toBe(true);
+    expect(decoder.decode(canonicalMessageBytes(m))).toBe(canonicalJson(digestForm(m)));
   });
 
   it('does not serve stale bytes for a message that is not frozen', () => {

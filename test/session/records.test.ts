@@ -75,6 +75,24 @@ describe('record hash and stored text', () => {
     expect(recordHash(undef)).toBe(rec.hash);
   });
 
+  it('a messages_appended command is written around its message list whatever its member order; one with another member takes the general path', () => {
+    const m = stampMessage(userText('hé 😀 "q"'), 7);
+    const base = { v: 2 as const, sessionId: 's', seq: 2, at: 7, revision: `sha256:${'1'.repeat(64)}`, state: `sha256:${'2'.repeat(64)}`, prev: `sha256:${'3'.repeat(64)}` };
+    const commands: unknown[] = [
+      { type: 'messages_appended', messages: [m] },
+      { messages: [m, m], type: 'messages_appended' },
+      { type: 'messages_appended', messages: [m], note: 'x' },
+      { type: 'messages_appended', messages: [m], note: undefined },
+      { type: 'messages_appended', messages: [] },
+    ];
+    for (const command of commands) {
+      const body = { ...base, command } as unknown as Parameters<typeof sealRecord>[0];
+      const sealed = sealRecord(body);
+      expect(sealed.hash).toBe(sha(canonicalize(body) as string));
+      expect(recordJson(sealed)).toBe(canonicalize(sealed));
+    }
+  });
+
   it('sealRecord of a record whose members are not all present hashes what is there', () => {
     const partial = { v: 1, sessionId: 'x', seq: 1, at: 1, command: { type: 'session_touched' }, revision: `sha256:${'1'.repeat(64)}` } as unknown as Parameters<typeof sealRecord>[0];
     const sealed = sealRecord(partial);

@@ -141,6 +141,29 @@ describe('snapshots (machines.md §4: fail closed, never load empty)', () => {
     expect(report!.problems[0]!.reason).toContain('metadata.injected');
   });
 
+  // verify adopts a stored SHA-256 state only when it finishes to the digest replay computed
+  // (store/verify.ts, adoptStoredStates): a state edited in any part is reported, not adopted.
+  it.each([
+    ['the head accumulator chain', 599, 'chain'],
+    ['the head accumulator pending bytes', 599, 'tail'],
+    ['a checkpoint chain', 512, 'chain'],
+    ['a checkpoint pending bytes', 256, 'tail'],
+  ] as const)('an edited stored SHA-256 state (%s) is reported by verify at the snapshot seq', async (_what, count, part) => {
+    const dir = await build(599, 300); // snapshots at seq 300 and 600 (599 messages: checkpoints 0, 256, 512)
+    const seq = 600;
+    await tamper(dir, snapshotKey('s', seq), (v) => {
+      const re = new RegExp(`"chain":"([0-9a-f]{64})","count":${count},"tail":"([0-9a-f]*)"`);
+      const m = re.exec(v);
+      if (m === null || (part === 'tail' && m[2]!.length === 0)) throw new Error(`no exported accumulator of count ${count} to edit`);
+      const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+      const edited = part === 'chain' ? `"chain":"${flip(m[1]!)}","count":${count},"tail":"${m[2]}"` : `"chain":"${m[1]}","count":${count},"tail":"${flip(m[2]!)}"`;
+      return v.replace(m[0], edited);
+    });
+    const [report] = await verifyAll(dir);
+    expect(report!.problems).toEqual([expect.objectContaining({ seq, _tag: 'CorruptRecord' })]);
+    expect(report!.problems[0]!.reason).toMatch(new RegExp(`snapshot differs from the replayed state at .*${part === 'chain' ? 'chain' : 'tail'}`));
+  });
+
   it('a tampered or missing chunk is CorruptRecord when its messages are first needed, and in verify', async () => {
     const dir = tempDir();
     const store = await openStore(dir, { snapshotEvery: 300 });

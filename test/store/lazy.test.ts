@@ -198,4 +198,32 @@ describe('lazy cold loads', () => {
     expect(loaded.readMessages()).toEqual(E.left(expect.objectContaining({ _tag: 'StoreClosed' })));
     right(await reopened.close());
   });
+
+  // Messages read from a chunk are not decoded again (the chunk's bytes must hash to its id, so
+  // they are the bytes the writer decoded): an edit that would make a message undecodable changes
+  // those bytes, and the id check refuses the chunk before anything reads the message.
+  it.each([
+    ['an unknown role', (v: string) => v.replace('"role":"user"', '"role":"intruder"')],
+    ['a text that is a number', (v: string) => v.replace('"text":"message 700"', '"text":700')],
+    ['a required member removed', (v: string) => v.replace(',"transcriptRole":"conversational"', '')],
+    ['a message that is not an object', (v: string) => v.replace('{"content":[{"text":"message 700"', '7,{"content":[{"text":"message 700"')],
+  ])('a chunk edited to hold %s is Left(CorruptRecord): its bytes no longer hash to its id', async (_what, edit) => {
+    const dir = await build();
+    const snapshotSeq = 1001;
+    await withRawDb(dir, async (db) => {
+      const snap = JSON.parse((await db.get(snapshotKey('s', snapshotSeq)))!);
+      const key = `C/${snap.transcript.messages.last}`;
+      const old = (await db.get(key))!;
+      const edited = edit(old);
+      expect(edited).not.toBe(old);
+      await db.put(key, edited);
+    });
+    const store = await openStore(dir);
+    const cold = right(await store.load('s'));
+    const read = cold.readMessages(512, 768);
+    expect(read).toEqual(E.left(expect.objectContaining({ _tag: 'CorruptRecord', sessionId: 's', seq: snapshotSeq })));
+    expect(E.isLeft(read) ? read.left.message : '').toMatch(/does not hash to its id/);
+    expect(cold.readMessages(0, 512)).toEqual(E.right((await replayed(store, 's')).messages.slice(0, 512)));
+    right(await store.close());
+  });
 });
