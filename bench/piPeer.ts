@@ -20,7 +20,10 @@
  * - P5 resume a 100,000-message session: pi's `SessionManager.open` +
  *   `buildSessionContext()` against our cold `load` (a freshly opened store, so
  *   nothing is cached) + `session.messages`. Median of 5. Ratio = pi / ours,
- *   budget ≥ 20.
+ *   budget ≥ 20. Bound: our load is O(1); `messages` parses every chunk
+ *   (`JSON.parse` ~40% of our time), the collector copies the 100,000
+ *   surviving messages (~30%), freezing them ~10%, reading and hashing the
+ *   chunks ~7% (ARCHITECTURE.md, "P5 (resume a long session) as bounded").
  * - P6 fork at the middle of that session: pi's `createBranchedSession(middle
  *   entry)` (writes a new file holding the path) against our `forkAt(id,
  *   50_000)` (one genesis record). Median of 5. Ratio = pi / ours, budget ≥ 100.

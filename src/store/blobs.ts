@@ -12,17 +12,41 @@ import { keys } from './layout.ts';
 import { guard, type StoreContext } from './context.ts';
 import type { StoredBlob } from './store.ts';
 
-/** `store.putBlob`: idempotent. */
+/** The start of a stored blob value: `UTF-8(mediaType) 0x00` (the bytes follow). */
+export const blobValueHead = (mediaType: string): Uint8Array => {
+  const mt = new TextEncoder().encode(mediaType);
+  const head = new Uint8Array(mt.length + 1);
+  head.set(mt, 0);
+  return head;
+};
+
+/** Whether the bytes right before the view `bytes` in its buffer are `head`. */
+const precededBy = (bytes: Uint8Array, head: Uint8Array): boolean => {
+  if (bytes.byteOffset < head.length) return false;
+  const before = new Uint8Array(bytes.buffer, bytes.byteOffset - head.length, head.length);
+  for (let i = 0; i < head.length; i++) if (before[i] !== head[i]) return false;
+  return true;
+};
+
+/**
+ * `store.putBlob`: idempotent. The stored value is `blobValueHead(mediaType)`
+ * then the bytes; when `bytes` is a view whose buffer already holds that head
+ * right before it (a caller that built a large blob in place, e.g. the pi
+ * import's times), the value is that region of the buffer, not a copy.
+ */
 export const putBlob = (ctx: StoreContext, mediaType: string, bytes: Uint8Array): Promise<E.Either<StoreError, BlobId>> =>
   guard(ctx, async () => {
     const mt = decodeWith(BlobMediaTypeCodec, mediaType);
     if (E.isLeft(mt)) return E.left(invalidArgument('mediaType', mt.left.message));
     if (!(bytes instanceof Uint8Array)) return E.left(invalidArgument('bytes', 'expected a Uint8Array'));
-    const head = new TextEncoder().encode(mt.right);
-    const value = new Uint8Array(head.length + 1 + bytes.length);
-    value.set(head, 0);
-    value[head.length] = 0;
-    value.set(bytes, head.length + 1);
+    const head = blobValueHead(mt.right);
+    let value: Uint8Array;
+    if (precededBy(bytes, head)) value = new Uint8Array(bytes.buffer, bytes.byteOffset - head.length, head.length + bytes.length);
+    else {
+      value = new Uint8Array(head.length + bytes.length);
+      value.set(head, 0);
+      value.set(bytes, head.length);
+    }
     const id = sha256OfBytes(value);
     const w = await ctx.io.batch([{ key: keys.blob(id), bytes: value }]);
     return E.isLeft(w) ? w : E.right(id);

@@ -25,6 +25,10 @@
 import type { Json } from '../../model/json.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import { blobId } from '../../model/digest.ts';
+import { blobValueHead } from '../../store/blobs.ts';
+
+/** The media type of an original-times blob. */
+const TIMES_MEDIA_TYPE = 'application/json';
 
 /** The metadata key of the import's identity (see the module comment). */
 export const PI_IMPORT_KEY = 'pi.import';
@@ -109,23 +113,27 @@ export const piTimesBlob = (sessionId: string, times: readonly number[]): { read
  * The same blob from `count` times read by `at(i)` (finite numbers, ms), its
  * bytes written straight into one buffer: the JSON text of `{ v: 1,
  * sessionId, times }` as `JSON.stringify` writes it, without the array or the
- * string (so a pi import holds one copy of the blob, not four). Pure.
+ * string. The buffer starts with the blob's stored head (`blobValueHead`), so
+ * `store.putBlob` stores that region without copying it (a pi import holds
+ * one copy of the blob in JavaScript, not four). Pure.
  */
 export const piTimesBlobOf = (sessionId: string, count: number, at: (i: number) => number): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } => {
+  const stored = blobValueHead(TIMES_MEDIA_TYPE);
   const head = `{"v":1,"sessionId":${JSON.stringify(sessionId)},"times":[`;
   const tail = ']}';
   let size = Buffer.byteLength(head, 'utf8') + tail.length + Math.max(0, count - 1);
   for (let i = 0; i < count; i++) size += JSON.stringify(at(i)).length;
-  const bytes = Buffer.allocUnsafe(size);
-  let o = bytes.write(head, 0, 'utf8');
+  const buffer = Buffer.allocUnsafe(stored.length + size);
+  buffer.set(stored, 0);
+  let o = stored.length + buffer.write(head, stored.length, 'utf8');
   for (let i = 0; i < count; i++) {
-    if (i > 0) o = bytes.writeUInt8(0x2c, o);
-    o += bytes.write(JSON.stringify(at(i)), o, 'latin1');
+    if (i > 0) o = buffer.writeUInt8(0x2c, o);
+    o += buffer.write(JSON.stringify(at(i)), o, 'latin1');
   }
-  o += bytes.write(tail, o, 'latin1');
-  if (o !== size) throw new Error(`pi times blob: wrote ${o} bytes of ${size}`);
-  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { mediaType: 'application/json', bytes: view, id: blobId('application/json', view) };
+  o += buffer.write(tail, o, 'latin1');
+  if (o !== stored.length + size) throw new Error(`pi times blob: wrote ${o - stored.length} bytes of ${size}`);
+  const view = new Uint8Array(buffer.buffer, buffer.byteOffset + stored.length, size);
+  return { mediaType: TIMES_MEDIA_TYPE, bytes: view, id: blobId(TIMES_MEDIA_TYPE, view) };
 };
 
 /** Parses an original-times blob; undefined when it is not one for `sessionId`. */
