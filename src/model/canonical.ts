@@ -187,8 +187,11 @@ export const canonicalWithout = (o: unknown, omit: (key: string) => boolean): { 
   if ((proto !== Object.prototype && proto !== null) || hasHiddenToJson(o)) return undefined;
   const m = o as Record<string, unknown>;
   const keys = Object.keys(m).sort();
-  let full = '{';
-  let without = '{';
+  // Both texts are joined from their members' pieces, so each is one flat string: the
+  // record and the snapshot chunk that later hold the message copy it instead of walking
+  // a rope of every member's concatenation (once for the record hash, once more to write it).
+  const fullPieces: string[] = [];
+  const withoutPieces: string[] = [];
   const saved = deepest;
   deepest = 0;
   try {
@@ -198,11 +201,11 @@ export const canonicalWithout = (o: unknown, omit: (key: string) => boolean): { 
       if (!k.isWellFormed()) return undefined;
       const r = write(member, 1);
       const piece = JSON.stringify(k) + ':' + (r === CLEAN ? JSON.stringify(member) : r);
-      full += (full.length === 1 ? '' : ',') + piece;
-      if (!omit(k)) without += (without.length === 1 ? '' : ',') + piece;
+      fullPieces.push(piece);
+      if (!omit(k)) withoutPieces.push(piece);
     }
-    full += '}';
-    without += '}';
+    const full = `{${fullPieces.join(',')}}`;
+    const without = `{${withoutPieces.join(',')}}`;
     if (Object.isFrozen(o)) remember(o, { json: full, height: deepest });
     return { full, without };
   } catch (e) {
