@@ -226,7 +226,11 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
     const parentSid = header?.forkedFrom?.sessionId;
     let memos = parentSid !== undefined && finalMemos.has(parentSid) ? forkMemos(finalMemos.get(parentSid)!) : emptyMemos;
     const capture = needed.get(sid);
-    const expectedIndex = new Map<string, string>();
+    // The head changes replay saw, which the revision index must hold exactly: at seq s the head
+    // became `revisionAt[s]` by a command of type `typeAt[s]` (cleared when the index scan meets its
+    // key). Kept by seq rather than as index keys, so a long log builds no key string per record.
+    const revisionAt: Array<string | undefined> = [];
+    const typeAt: Array<string | undefined> = [];
     let state: SessionState | undefined;
     let stopped = false;
     let headAt = 0;
@@ -322,7 +326,8 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
         }
       }
       if (seq === 1 || revAfter !== revBefore) {
-        expectedIndex.set(keys.revision(sid, revAfter, seq), rec.command.type);
+        revisionAt[seq] = revAfter;
+        typeAt[seq] = rec.command.type;
         headAt = rec.at;
       }
       if (capture?.has(seq) === true) captured.set(capturedKey(sid, seq), after);
@@ -395,17 +400,25 @@ export const verifyStore = async (io: Io, opts: VerifyOptions): Promise<E.Either
         }
       }
       // Revision index.
-      for await (const batch of io.scan(prefixRange(keys.revisionPrefix(sid)))) {
+      const revisionPrefix = keys.revisionPrefix(sid);
+      for await (const batch of io.scan(prefixRange(revisionPrefix))) {
         if (E.isLeft(batch)) return batch;
         for (const [k, v] of batch.right) {
-          if (!within(seqOfKey(k))) continue;
-          const want = expectedIndex.get(k);
-          if (want === undefined) add(seqOfKey(k) ?? 0, 'CorruptRecord', `revision index key ${k} matches no head change`);
-          else if (want !== v) add(seqOfKey(k) ?? 0, 'CorruptRecord', `revision index key ${k} says ${v}, the record is ${want}`);
-          expectedIndex.delete(k);
+          const seq = seqOfKey(k);
+          if (!within(seq)) continue;
+          // Key `V/<sid>/<revision>/<seq12>`: it matches a head change when that seq's revision is the key's.
+          if (seq === undefined || revisionAt[seq] !== k.slice(revisionPrefix.length, k.lastIndexOf('/'))) {
+            add(seq ?? 0, 'CorruptRecord', `revision index key ${k} matches no head change`);
+            continue;
+          }
+          if (typeAt[seq] !== v) add(seq, 'CorruptRecord', `revision index key ${k} says ${v}, the record is ${typeAt[seq]}`);
+          revisionAt[seq] = undefined;
         }
       }
-      for (const k of expectedIndex.keys()) add(seqOfKey(k) ?? 0, 'CorruptRecord', `revision index key ${k} is missing`);
+      for (let at = 0; at < revisionAt.length; at++) {
+        const rev = revisionAt[at];
+        if (rev !== undefined) add(at, 'CorruptRecord', `revision index key ${keys.revision(sid, rev, at)} is missing`);
+      }
       // Fork links from this session.
       const prefix = keys.forkPrefix(sid);
       for await (const batch of io.scan(prefixRange(prefix))) {

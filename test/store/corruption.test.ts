@@ -5,11 +5,14 @@
  * defaulting anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Level } from 'level';
 import { encodeSeq } from '../../src/store/layout.ts';
 import { appendMessages, cleanupDirs, left, openStore, recordKey, right, snapshotKey, tamper, tempDir, withRawDb } from './helpers.ts';
 import { exportPiSession } from '../../src/adapters/pi/store.ts';
 
 afterEach(cleanupDirs);
+
+type RawDb = Level<string, string>;
 
 /** A store with session `s`: genesis + `n` message records, snapshots every `every`. Closed. */
 const build = async (n: number, every = 1000): Promise<string> => {
@@ -259,6 +262,31 @@ describe('headers, indexes and fork links', () => {
     await withRawDb(dir2, (db) => db.del(vKey));
     const [r2] = await verifyAll(dir2);
     expect(r2!.problems).toEqual([expect.objectContaining({ seq: 3, _tag: 'CorruptRecord' })]);
+  });
+
+  it.each([
+    ['lost', async (db: RawDb, k: string) => db.del(k), [[3, /revision index key V\/s\/sha256:[0-9a-f]{64}\/000000000003 is missing/]]],
+    ['naming another command type', async (db: RawDb, k: string) => db.put(k, 'metadata_set'), [[3, /says metadata_set, the record is messages_appended/]]],
+    [
+      'naming another revision',
+      async (db: RawDb, k: string) => {
+        await db.del(k);
+        await db.put(`V/s/sha256:${'e'.repeat(64)}/${encodeSeq(3)}`, 'messages_appended');
+      },
+      [
+        [3, /V\/s\/sha256:e{64}\/000000000003 matches no head change/],
+        [3, /000000000003 is missing/],
+      ],
+    ],
+    ['added for a seq that moved no head', async (db: RawDb, k: string) => db.put(k.replace(encodeSeq(3), encodeSeq(9)), 'messages_appended'), [[9, /000000000009 matches no head change/]]],
+  ] as const)('a revision-index key %s is reported at its seq', async (_what, edit, expected) => {
+    const dir = await build(5);
+    await withRawDb(dir, async (db) => {
+      const k = (await db.keys({ gte: 'V/s/', lt: 'V/s0' }).all()).find((key) => key.endsWith(encodeSeq(3)))!;
+      await edit(db, k);
+    });
+    const [report] = await verifyAll(dir);
+    expect(report!.problems.map((p) => [p.seq, p.reason])).toEqual(expected.map(([seq, reason]) => [seq, expect.stringMatching(reason)]));
   });
 
   it('a corrupt parent is reported for the parent and for the fork that needs it', async () => {
