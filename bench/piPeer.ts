@@ -10,9 +10,10 @@
  *   against our `store.append` of one `messages_appended` (one LevelDB batch,
  *   hash-chained, no fsync: the store's default `sync: false`). Two durable
  *   writes per turn on each side. Ratio = pi ms / ours ms, budget ≥ 0.5.
- *   Bound: our CPU per record, then the awaited LevelDB batch per message (a
- *   thread hop and a write), which alone costs about what pi's
- *   `appendFileSync` does (ARCHITECTURE.md, "Write path cost").
+ *   Bound: the awaited LevelDB batch per message (libuv's pool thread woken,
+ *   the write, the main thread woken), which alone costs more than pi's
+ *   `appendFileSync` (~15-25 µs, no thread), then our ~35-50 µs of CPU per
+ *   record (ARCHITECTURE.md, "Write path cost").
  * - P4-turn, for information (no budget): the same 1,000 turns with both
  *   messages of a turn given to one `store.append` (two records, one LevelDB
  *   batch: one durable write per turn), what a caller holding the whole turn
