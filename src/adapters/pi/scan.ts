@@ -22,6 +22,7 @@
 import { createReadStream, openSync, closeSync, readSync, statSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { blobId } from '../../model/digest.ts';
+import { blobValueHead } from '../../store/blobs.ts';
 import { defaultSha256 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import { finishPiParse, parsePiLine, piParseState, type PiLine, type PiParseState } from './parse.ts';
@@ -243,15 +244,22 @@ const fileSource = (s: {
     if (index === undefined) throw new Error(`pi import: the index of ${file} was released after planning`);
     return index;
   };
-  // The last two chunks read, in two buffers allocated once (as large as the largest chunk).
+  // The last two chunks read, in two buffers allocated once (as large as the largest chunk), each
+  // after the stored head of a chunk blob, so `putBlob` stores a chunk without copying it (`blobs.ts`).
   const largest = chunks.reduce((m, c) => Math.max(m, c.end - c.start), 0);
+  const head = blobValueHead(PI_SOURCE_CHUNK_TYPE);
   const slots: Array<{ chunk: number; buf: Buffer }> = [];
   let next = 0;
+  const slotBuffer = (): Buffer => {
+    const b = Buffer.allocUnsafe(head.length + largest);
+    b.set(head, 0);
+    return b.subarray(head.length);
+  };
   const chunkBytes = (i: number): Buffer => {
     const hit = slots.find((x) => x.chunk === i);
     if (hit !== undefined) return hit.buf.subarray(0, chunks[i]!.end - chunks[i]!.start);
     const c = chunks[i]!;
-    const slot = slots[next] ?? { chunk: -1, buf: Buffer.allocUnsafe(largest) };
+    const slot = slots[next] ?? { chunk: -1, buf: slotBuffer() };
     slots[next] = slot;
     next = (next + 1) % 2;
     slot.chunk = -1;

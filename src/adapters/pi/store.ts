@@ -361,7 +361,8 @@ const storeSource = async (store: SessionStore, source: PiFilePlan['source']): P
   for (const [i, c] of source.scan.chunks.entries()) {
     let bytes: Uint8Array;
     try {
-      // A view of the scan's buffer, valid until the second next chunkBytes call: putBlob is awaited before that (no 1 MiB copy a chunk).
+      // A view of the scan's buffer, valid until the second next chunkBytes call: putBlob is awaited before that, and stores it
+      // without a copy (the buffer holds the blob's stored head right before it): no dead 1 MiB buffer a chunk.
       bytes = source.scan.chunkBytes(i);
     } catch (e) {
       if (e instanceof PiFileChangedError) return E.left(e.error);

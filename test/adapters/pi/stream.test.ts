@@ -13,7 +13,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPiPlan, writePiPlan, type PiFilePlan } from '../../../src/adapters/pi/store.ts';
 import { parsePiJsonl } from '../../../src/adapters/pi/parse.ts';
-import { piSourceBlobs, sourceChunkRanges } from '../../../src/adapters/pi/source.ts';
+import { PI_SOURCE_CHUNK_TYPE, piSourceBlobs, sourceChunkRanges } from '../../../src/adapters/pi/source.ts';
+import { blobValueHead } from '../../../src/store/blobs.ts';
 import { openOpSpill, removeStaleSpills } from '../../../src/adapters/pi/spill.ts';
 import { spawnSync } from 'node:child_process';
 import type { PiPlanOp } from '../../../src/adapters/pi/plan.ts';
@@ -101,6 +102,30 @@ describe('the streamed plan', () => {
       const bytes = fs.readFileSync(file);
       expect(s.chunks.length).toBe(sourceChunkRanges(bytes).length);
       expect(s.chunks).toEqual(piSourceBlobs(file, bytes).manifest.chunks);
+    }
+  });
+
+  it('reads each chunk back as the bytes of the file, right after the stored head of a chunk blob, and the store names it by its id', async () => {
+    const t = generatePiText({ messages: 6_000, branches: 1 });
+    const file = writeFile('heads.jsonl', t);
+    const bytes = fs.readFileSync(file);
+    const plan = right(await readPiPlan(file));
+    const store = await openStore(tempDir('pi-heads'));
+    try {
+      const { scan } = plan.source;
+      const head = blobValueHead(PI_SOURCE_CHUNK_TYPE);
+      expect(scan.chunks.length).toBeGreaterThan(1);
+      for (const [i, c] of scan.chunks.entries()) {
+        const view = scan.chunkBytes(i);
+        expect(Buffer.from(view).equals(bytes.subarray(c.start, c.end))).toBe(true);
+        // What lets putBlob store it without a copy (blobs.ts).
+        expect(Buffer.from(view.buffer, view.byteOffset - head.length, head.length).equals(Buffer.from(head))).toBe(true);
+        expect(right(await store.putBlob(PI_SOURCE_CHUNK_TYPE, view))).toBe(c.id);
+        expect(Buffer.from(right(await store.getBlob(c.id)).bytes).equals(bytes.subarray(c.start, c.end))).toBe(true);
+      }
+    } finally {
+      plan.close();
+      right(await store.close());
     }
   });
 
