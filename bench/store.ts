@@ -8,7 +8,7 @@
  * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
  * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
  * | B4 | cold load of a 100,000-record session / of a 1,000-record session, both heads 300 records past their newest snapshot (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |
- * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes (bound: verify replays every record — parse, decode, each message serialized for its digest, record and state hashes — and re-encodes every snapshot; SHA-256 is under a tenth of its time, the collector a fifth; ARCHITECTURE.md, "Hot paths") | >= 0.1 |
+ * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes (bound: verify replays every record — parse, decode, each message serialized for its digest, record and state hashes — and re-encodes every snapshot; native SHA-256 calls are about a tenth of its time, the collector a fifth; ARCHITECTURE.md, "Hot paths") | >= 0.1 |
  */
 import { Level } from 'level';
 import { createHash } from 'node:crypto';
