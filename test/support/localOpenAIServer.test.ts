@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -384,7 +384,11 @@ describe('startLocalOpenAIServer — recording, scripting, lifecycle', () => {
     const client = clientFor(server);
     const controller = new AbortController();
     const pending = client.chat.completions.create({ model: 'm', messages: user }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    // Abort only once the server holds the request (inside its delay): a fixed
+    // timer could fire before the request arrived on a loaded machine, and the
+    // first scripted reply would then answer the next request.
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1), { timeout: 5_000, interval: 2 });
+    controller.abort();
     await expect(pending).rejects.toBeInstanceOf(APIUserAbortError);
     await new Promise((r) => setTimeout(r, 200)); // let the server's delay elapse on the dead connection
     const next = await client.chat.completions.create({ model: 'm', messages: user });
