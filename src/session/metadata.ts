@@ -26,20 +26,22 @@ export const isReservedKey = (key: string): boolean => {
 /** User metadata: a null-prototype map from non-empty keys to JSON values. */
 export type Metadata = Readonly<Record<string, Json>>;
 
-/** A fresh, frozen null-prototype copy of `entries`. */
-export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata => {
+/** A fresh, unfrozen null-prototype copy of `entries` without the key `omit` (none when `undefined`). */
+const copyWithout = (entries: Readonly<Record<string, Json>>, omit: string | undefined): Record<string, Json> => {
   const out = Object.create(null) as Record<string, Json>;
-  for (const k of Object.keys(entries)) out[k] = entries[k] as Json;
-  return Object.freeze(out);
+  for (const k of Object.keys(entries)) if (k !== omit) out[k] = entries[k] as Json;
+  return out;
 };
+
+/** A fresh, frozen null-prototype copy of `entries`. */
+export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata => Object.freeze(copyWithout(entries, undefined));
 
 /**
  * `m` with `key` set (a new key last, an existing one in its place), copied
  * once; its digest's hashed prefix moves over from `m` (`metadataDigest.ts`).
  */
 export const metadataWith = (m: Metadata, key: string, value: Json): Metadata => {
-  const out = Object.create(null) as Record<string, Json>;
-  for (const k of Object.keys(m)) out[k] = m[k] as Json;
+  const out = copyWithout(m, undefined);
   out[key] = value;
   Object.freeze(out);
   noteSet(m, out, key);
@@ -48,8 +50,7 @@ export const metadataWith = (m: Metadata, key: string, value: Json): Metadata =>
 
 /** `m` without `key`; its digest's hashed prefix moves over from `m` (`metadataDigest.ts`). */
 export const metadataWithout = (m: Metadata, key: string): Metadata => {
-  const out = Object.create(null) as Record<string, Json>;
-  for (const k of Object.keys(m)) if (k !== key) out[k] = m[k] as Json;
+  const out = copyWithout(m, key);
   Object.freeze(out);
   noteRemoved(m, out, key);
   return out;
