@@ -168,10 +168,8 @@ const CLOSE = encoder.encode(']');
 export const transcriptDigest = (messages: readonly (Message | MessageInput)[], port: Sha256Port = defaultSha256): Digest => {
   const h = port.create();
   h.update(OPEN);
-  for (let i = 0; i < messages.length; i++) {
-    if (i > 0) h.update(COMMA);
-    h.update(canonicalMessageBytes(messages[i]!));
-  }
+  // After the first message, the `,` and the message in one update (as the accumulator absorbs them).
+  for (let i = 0; i < messages.length; i++) h.update(i > 0 ? commaMessageBytes(messages[i]!) : canonicalMessageBytes(messages[i]!));
   h.update(CLOSE);
   return `sha256:${h.digestHex()}`;
 };

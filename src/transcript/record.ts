@@ -2,7 +2,7 @@
  * Self-contained rewrite records (revisions.md §4): validation and construction.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { accumulatorDigest, canonicalMessageBytes, emptyAccumulator, framing, decodeWith, type Digest, type Message } from '../model/index.ts';
+import { accumulatorDigest, commaMessageBytes, emptyAccumulator, framing, decodeWith, type Digest, type Message } from '../model/index.ts';
 import { defaultSha256 } from '../model/hashing.ts';
 import { invalidRewriteRange, noOpRewrite, type InvalidRewriteRange, type NoOpRewrite } from './rewrite.ts';
 import {
@@ -35,14 +35,12 @@ export type RewriteRecordError = HistoryStateMalformed | NoOpRewrite | InvalidRe
  * `digest(from, to)` is `transcriptDigest(messages.slice(from, to))`.
  */
 const rangeDigester = (messages: readonly Message[]): ((from: number, to: number) => Digest) => {
-  const bytes: Uint8Array[] = messages.map((m) => canonicalMessageBytes(m));
+  // Each message's `,` and bytes (`commaMessageBytes`): the first of a range is hashed without its `,`.
+  const bytes: Uint8Array[] = messages.map((m) => commaMessageBytes(m));
   return (from, to) => {
     const h = defaultSha256.create();
     h.update(framing.OPEN);
-    for (let i = from; i < to; i++) {
-      if (i > from) h.update(framing.COMMA);
-      h.update(bytes[i]!);
-    }
+    for (let i = from; i < to; i++) h.update(i > from ? bytes[i]! : bytes[i]!.subarray(1));
     h.update(framing.CLOSE);
     return `sha256:${h.digestHex()}`;
   };
