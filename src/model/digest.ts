@@ -79,10 +79,10 @@ let slabPos = 0;
 const encodeUtf8AfterComma = (s: string): Uint8Array => {
   const max = s.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 code unit
   if (max > SLAB / 16) {
-    const text = encoder.encode(s);
-    const out = new Uint8Array(text.length + 1);
+    // A long text gets its own buffer of the exact size, encoded in place after the `,`.
+    const out = new Uint8Array(1 + Buffer.byteLength(s, 'utf8'));
     out[0] = COMMA_BYTE;
-    out.set(text, 1);
+    encoder.encodeInto(s, out.subarray(1));
     return out;
   }
   if (slabPos + max > SLAB) {
