@@ -253,11 +253,22 @@ const start = async (store: SessionStore, t: PiSessionTarget, opts: PiSessionWri
 /** The label commands of a session: each pi label at the first record holding its target (`reached`), last one per target, by name. */
 const labelCommands = (t: PiSessionTarget, reached: ReadonlyMap<number, { readonly seq: number; readonly revision: Digest }>): SessionCommand[] => {
   const labels = new Map<string, LabelTarget & { pi: string }>();
+  // The name each pi target holds (at most one: a pi label on a target replaces the one before), so a label finds the
+  // name it replaces without scanning every label (5,000 labels made ~0.4 GB of iterator garbage).
+  const nameOf = new Map<string, string>();
   for (const l of t.shape.labels) {
-    for (const [name, v] of labels) if (v.pi === l.targetId) labels.delete(name);
+    const replaced = nameOf.get(l.targetId);
+    if (replaced !== undefined) {
+      labels.delete(replaced);
+      nameOf.delete(l.targetId);
+    }
     if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
     const hit = reached.get(l.targetLine);
-    if (hit !== undefined) labels.set(l.label, { sessionId: t.id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+    if (hit === undefined) continue;
+    const before = labels.get(l.label);
+    if (before !== undefined) nameOf.delete(before.pi);
+    labels.set(l.label, { sessionId: t.id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+    nameOf.set(l.targetId, l.label);
   }
   return [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => labelCommand(name, v, v.pi));
 };
