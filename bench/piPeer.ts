@@ -13,7 +13,11 @@
  *   Bound: the awaited LevelDB batch per message (libuv's pool thread woken,
  *   the write, the main thread woken), which alone costs more than pi's
  *   `appendFileSync` (~15-25 µs, no thread), then our ~35-50 µs of CPU per
- *   record (ARCHITECTURE.md, "Write path cost").
+ *   record (ARCHITECTURE.md, "Write path cost"). On LevelDB the detail also
+ *   gives the floor: our batches of the timed turns, captured and written raw
+ *   to a plain `level` database in the same rounds (`levelCapture.ts`); pi /
+ *   raw is the best ratio any store awaiting a LevelDB batch per message
+ *   could reach.
  * - P4-turn, for information (no budget): the same 1,000 turns with both
  *   messages of a turn given to one `store.append` (two records, one LevelDB
  *   batch: one durable write per turn), what a caller holding the whole turn
@@ -37,6 +41,7 @@ import { SessionManager } from '@mariozechner/pi-coding-agent';
 import { SessionStore, type StoreTarget } from '../src/store/index.ts';
 import { messageText, stampMessage, userText, assistantText, type Message } from '../src/model/index.ts';
 import { appendableRealMessages, shortMessages } from './fixtures.ts';
+import { captureLevelBatches, openRawLevel } from './levelCapture.ts';
 import { medianMs, must, tempDir, timeMs, type BenchResult } from './lib.ts';
 
 const TURNS = 1_000;
@@ -69,9 +74,9 @@ const turnTexts = (): Turn[] => {
   return Array.from({ length: TURNS }, (_, i) => ({ user: users[i % users.length]!, assistant: assistants[i % assistants.length]! }));
 };
 
-const ratioRow = (id: string, budget: number | undefined, piMs: number, oursMs: number, what: string): BenchResult => {
+const ratioRow = (id: string, budget: number | undefined, piMs: number, oursMs: number, what: string, more = ''): BenchResult => {
   const ratio = piMs / oursMs;
-  return { id, ratio, budget: budget === undefined ? 'none yet' : `>= ${budget}`, pass: budget === undefined || ratio >= budget, detail: `${what}: pi ${piMs.toFixed(1)} ms, ours ${oursMs.toFixed(1)} ms` };
+  return { id, ratio, budget: budget === undefined ? 'none yet' : `>= ${budget}`, pass: budget === undefined || ratio >= budget, detail: `${what}: pi ${piMs.toFixed(1)} ms, ours ${oursMs.toFixed(1)} ms${more}` };
 };
 
 /** Appends `turns` (turn numbers `from`, `from + 1`, …) to pi's `SessionManager` message by message, as pi's agent does. */
@@ -123,25 +128,42 @@ const ROUND_TURNS = 200;
 export const benchTurns = async (id: string, budget: number | undefined, root: string, target: StoreTarget, perTurn = false): Promise<BenchResult> => {
   const turns = turnTexts();
   piTurns(SessionManager.create(root, join(root, `pi-turns-${id}-warm-up`)), turns.slice(0, WARM_UP_TURNS));
-  const store = must(await SessionStore.open(target));
-  must(await store.create({ id: 'turns-warm-up' }));
-  await ourTurns(store, 'turns-warm-up', turns.slice(0, WARM_UP_TURNS), perTurn);
-  const pi = SessionManager.create(root, join(root, `pi-turns-${id}`));
-  must(await store.create({ id: 'turns' }));
-  let seq = 1;
-  let piMs = 0;
-  let oursMs = 0;
-  for (let start = 0; start < TURNS; start += ROUND_TURNS) {
-    const round = turns.slice(start, start + ROUND_TURNS);
-    piMs += await timeMs(() => piTurns(pi, round, start));
-    oursMs += await timeMs(async () => {
-      seq = await ourTurns(store, 'turns', round, perTurn, seq, start);
-    });
+  // On LevelDB, our batches are captured and replayed raw: the floor no LevelDB store can beat.
+  const capture = typeof target === 'string' ? captureLevelBatches() : undefined;
+  try {
+    const store = must(await SessionStore.open(target));
+    must(await store.create({ id: 'turns-warm-up' }));
+    await ourTurns(store, 'turns-warm-up', turns.slice(0, WARM_UP_TURNS), perTurn);
+    const raw = capture === undefined ? undefined : await openRawLevel(join(root, `raw-turns-${id}`));
+    await raw?.replay(capture!.take()); // the raw side's warm-up: the same batches as ours
+    const pi = SessionManager.create(root, join(root, `pi-turns-${id}`));
+    must(await store.create({ id: 'turns' }));
+    capture?.take();
+    let seq = 1;
+    let piMs = 0;
+    let oursMs = 0;
+    let rawMs = 0;
+    for (let start = 0; start < TURNS; start += ROUND_TURNS) {
+      const round = turns.slice(start, start + ROUND_TURNS);
+      piMs += await timeMs(() => piTurns(pi, round, start));
+      oursMs += await timeMs(async () => {
+        seq = await ourTurns(store, 'turns', round, perTurn, seq, start);
+      });
+      if (raw !== undefined) {
+        const batches = capture!.take();
+        rawMs += await timeMs(() => raw.replay(batches));
+      }
+    }
+    capture?.stop();
+    must(await store.close());
+    await raw?.close();
+    const ours = perTurn ? 'ours 1 store.append per turn (2 records, 1 batch)' : 'ours 2 store.append per turn (1 batch each)';
+    const fsync = typeof target === 'string' ? '; no fsync on either side' : '';
+    const floor = raw === undefined ? '' : `; floor: the same batches written raw to level (nothing of ours) ${rawMs.toFixed(1)} ms, pi / raw = ${(piMs / rawMs).toFixed(3)}, the best this ratio can be through LevelDB's awaited batch`;
+    return ratioRow(id, budget, piMs, oursMs, `${TURNS} turns in rounds of ${ROUND_TURNS} alternating pi and ours, after ${WARM_UP_TURNS} untimed; pi 2 appendMessage per turn (appendFileSync each), ${ours}${fsync}`, floor);
+  } finally {
+    capture?.stop();
   }
-  must(await store.close());
-  const ours = perTurn ? 'ours 1 store.append per turn (2 records, 1 batch)' : 'ours 2 store.append per turn (1 batch each)';
-  const fsync = typeof target === 'string' ? '; no fsync on either side' : '';
-  return ratioRow(id, budget, piMs, oursMs, `${TURNS} turns in rounds of ${ROUND_TURNS} alternating pi and ours, after ${WARM_UP_TURNS} untimed; pi 2 appendMessage per turn (appendFileSync each), ${ours}${fsync}`);
 };
 
 /**

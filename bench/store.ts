@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { SessionStore, type SessionStore as Store } from '../src/store/index.ts';
 import type { Message } from '../src/model/index.ts';
 import { appendableRealMessages, shortMessages } from './fixtures.ts';
+import { captureLevelBatches, openRawLevel, rawBytes } from './levelCapture.ts';
 import { medianMs, must, tempDir, timeMs, type BenchResult } from './lib.ts';
 
 /** `n` messages taken from `ms` in order, starting over when they run out. */
@@ -47,16 +48,14 @@ const B1_ROUND = 200;
 /** Untimed appends before B1's rounds (ours into another session; raw: the same number of captured batches). */
 const B1_WARM_UP = 2_000;
 
-type CapturedOp = { type: 'put' | 'del'; key: string; value?: unknown };
-
 /**
  * B1: one realistic message per durable append, against raw LevelDB batch puts
  * of exactly the same batches (same keys, same values: records, revision-index
- * keys, headers, snapshots). The batches are captured by wrapping the database's
- * `batch` method for this measurement only. The 1,000 appends run in rounds of
- * `B1_ROUND`, each followed by the raw writes of that round's batches, so both
- * sides see the same machine load (the machine is shared; a load change between
- * two long phases moved the ratio by 2x). The ratio is of the totals.
+ * keys, headers, snapshots), captured as the store writes them
+ * (`levelCapture.ts`). The 1,000 appends run in rounds of `B1_ROUND`, each
+ * followed by the raw writes of that round's batches, so both sides see the
+ * same machine load (the machine is shared; a load change between two long
+ * phases moved the ratio by 2x). The ratio is of the totals.
  * Both sides are warmed up untimed first (ours: `B1_WARM_UP` appends to another
  * session, crossing snapshots so that path is compiled too; raw: as many
  * captured batches into a scratch database), so the ratio compares steady-state
@@ -66,46 +65,33 @@ type CapturedOp = { type: 'put' | 'del'; key: string; value?: unknown };
 export const benchB1 = async (): Promise<BenchResult> => {
   const msgs = cycle(appendableRealMessages(), 1000);
   const dir = tempDir('b1');
-  let captured: CapturedOp[][] = [];
-  const proto = Object.getPrototypeOf(Level.prototype) as { batch: (...args: unknown[]) => unknown };
-  const original = proto.batch;
-  const asRaw = (batches: readonly CapturedOp[][]) =>
-    batches.map((ops) => ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: typeof op.value === 'string' ? Buffer.from(op.value) : op.value } : { type: 'del' as const, key: op.key })));
+  const capture = captureLevelBatches();
   try {
-    proto.batch = function (this: unknown, ...args: unknown[]) {
-      if (Array.isArray(args[0])) captured.push((args[0] as CapturedOp[]).map((op) => ({ ...op })));
-      return original.apply(this, args);
-    };
     const store = await open(`${dir.path}/ours`);
     must(await store.create({ id: 'b1-warm-up' }));
     let warm = 1;
     for (const m of cycle(appendableRealMessages(), B1_WARM_UP)) warm = must(await store.append('b1-warm-up', [{ type: 'messages_appended', messages: [m] }], { expectedSeq: warm })).session.seq;
-    const warmBatches = asRaw(captured);
-    const scratch = new Level<string, unknown>(`${dir.path}/raw-warm-up`, { valueEncoding: 'view' });
-    await scratch.open();
-    for (const ops of warmBatches) await scratch.batch(ops as never);
+    const scratch = await openRawLevel(`${dir.path}/raw-warm-up`);
+    await scratch.replay(capture.take());
     await scratch.close();
     must(await store.create({ id: 'b1' }));
-    const raw = new Level<string, unknown>(`${dir.path}/raw`, { valueEncoding: 'view' });
-    await raw.open();
+    capture.take();
+    const raw = await openRawLevel(`${dir.path}/raw`);
     let seq = 1;
     let ours = 0;
     let rawMs = 0;
     let bytes = 0;
     let batchCount = 0;
     for (let start = 0; start < msgs.length; start += B1_ROUND) {
-      captured = [];
       ours += await timeMs(async () => {
         for (const m of msgs.slice(start, start + B1_ROUND)) seq = must(await store.append('b1', [{ type: 'messages_appended', messages: [m] }], { expectedSeq: seq })).session.seq;
       });
-      const batches = asRaw(captured);
+      const batches = capture.take();
       batchCount += batches.length;
-      bytes += batches.reduce((n, ops) => n + ops.reduce((m, op) => m + op.key.length + (op.type === 'put' ? (op.value as Uint8Array).length : 0), 0), 0);
-      rawMs += await timeMs(async () => {
-        for (const ops of batches) await raw.batch(ops as never);
-      });
+      bytes += rawBytes(batches);
+      rawMs += await timeMs(() => raw.replay(batches));
     }
-    proto.batch = original;
+    capture.stop();
     must(await store.close());
     await raw.close();
     const ratio = rawMs / ours;
@@ -117,7 +103,7 @@ export const benchB1 = async (): Promise<BenchResult> => {
       detail: `${msgs.length} appends (${(bytes / 1e6).toFixed(2)} MB in ${batchCount} batches) in rounds of ${B1_ROUND} alternating with raw, after ${B1_WARM_UP} untimed: ours ${ours.toFixed(0)} ms, raw level ${rawMs.toFixed(0)} ms (${(ours / msgs.length).toFixed(3)} vs ${(rawMs / msgs.length).toFixed(3)} ms each)`,
     };
   } finally {
-    proto.batch = original;
+    capture.stop();
     dir.cleanup();
   }
 };

@@ -65,7 +65,7 @@ describe('palimpsest demo', () => {
     expect(out).toMatch(/records: +\d+\n/);
     expect(out).toMatch(/revisions: +\d+ distinct/);
     expect(out).toMatch(/timings: +import \d+(\.\d)? ms .*total \d+(\.\d)? ms/);
-    expect(out).toContain('palimpsest --store .palimpsest-demo sessions');
+    expect(out).toContain('\n  npx palimpsest --store .palimpsest-demo sessions\n');
     expect(fs.existsSync(nodePath.join(cwd, '.palimpsest-demo', 'CURRENT'))).toBe(true);
 
     // The demo's store is a normal store: the other commands read it; the user's store did not move.

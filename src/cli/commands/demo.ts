@@ -279,12 +279,12 @@ const runDemo = async (
   const c = rw.commit;
   const rel = nodePath.relative(ctx.cwd, ctx.storePath);
   const storeArg = rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel) ? rel : ctx.storePath;
-  const explore = `palimpsest --store ${/^[\w./-]+$/.test(storeArg) ? storeArg : JSON.stringify(storeArg)}`;
+  const explore = `npx palimpsest --store ${/^[\w./-]+$/.test(storeArg) ? storeArg : JSON.stringify(storeArg)}`;
   const text = [
     `palimpsest demo, run ${run}: store ${ctx.storePath}`,
     `  (the demo's own store; this run wrote only the sessions ${idPrefix}…; it deletes nothing, so earlier runs and your changes to them stay)`,
     '',
-    `1. import ${importText(imp, 2, '     ', 'palimpsest --json demo lists them all').slice('imported '.length)}`,
+    `1. import ${importText(imp, 2, '     ', 'npx palimpsest --json demo lists them all').slice('imported '.length)}`,
     `     (${plural(rep.toolCalls - rep.toolResults, 'tool call')} never got a result in pi: each got an inserted isError result, repair aborted_tool_call)`,
     '',
     `2. compact ${mainId}: keep the last ${opts.keepLast} messages, replace the rest with one compaction_summary message`,
