@@ -11,10 +11,15 @@
  *   `{ sessionId, leafLine, messages, revision, times }`: the session it
  *   completes, the 1-based line of its branch's leaf entry in the source (0: no
  *   entries), the message count and transcript revision at that point, and the
- *   blob id of its original times: `{ v: 1, sessionId, times: [ms, …] }`
- *   (`application/json`), `times[seq - 1]` being when the event of record `seq`
- *   happened according to pi (its entry's timestamp; the header's for the
- *   genesis) — the record's own `at` stays the time the import accepted it.
+ *   blob id of its original times (`application/json`): `times[seq - 1]` is
+ *   when the event of record `seq` happened according to pi (its entry's
+ *   timestamp; the header's for the genesis) — the record's own `at` stays the
+ *   time the import accepted it. Up to `PI_TIMES_PART` records the blob holds
+ *   them all, `{ v: 1, sessionId, times: [ms, …] }`; beyond that it is a
+ *   manifest `{ v: 2, sessionId, count, parts: [blob id, …] }` of parts
+ *   `{ v: 2, sessionId, from, times: [ms, …] }` (`times[from + i]`, at most
+ *   `PI_TIMES_PART` each, in order), so no single stored value grows with the
+ *   session (a value of many MB costs LevelDB several copies of it at once).
  *
  * A session is an *incomplete* import while it is one of `pi.import.sessions`
  * and its `pi.imported` does not name it: a crash, a kill or a full disk
@@ -105,29 +110,40 @@ export const importedMarkJson = (m: PiImportedMark): Json => ({
   ...(m.times !== undefined ? { times: m.times } : {}),
 });
 
-/** The original-times blob of session `sessionId` (see the module comment); pure. */
-export const piTimesBlob = (sessionId: string, times: readonly number[]): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } =>
-  piTimesBlobOf(sessionId, times.length, (i) => times[i]!);
+/** A blob the import stores: media type, bytes, and the id the store gives them. */
+export interface PiTimesBlob {
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+  readonly id: BlobId;
+}
 
 /**
- * The same blob from `count` times read by `at(i)` (finite numbers, ms), its
- * bytes written straight into one buffer: the JSON text of `{ v: 1,
- * sessionId, times }` as `JSON.stringify` writes it, without the array or the
- * string. The buffer starts with the blob's stored head (`blobValueHead`), so
- * `store.putBlob` stores that region without copying it (a pi import holds
- * one copy of the blob in JavaScript, not four). Pure.
+ * Times per part of a session's original times (see the module comment):
+ * 32,768, so a part is at most ~800 KiB (a time is at most 24 JSON characters
+ * and a comma) and a session of up to that many records keeps the single v1
+ * blob.
  */
-export const piTimesBlobOf = (sessionId: string, count: number, at: (i: number) => number): { readonly mediaType: string; readonly bytes: Uint8Array; readonly id: BlobId } => {
+export const PI_TIMES_PART = 32_768;
+
+/** The original-times blob of session `sessionId` in the single (v1) form, all of `times` (see the module comment); pure. */
+export const piTimesBlob = (sessionId: string, times: readonly number[]): PiTimesBlob => piTimesBlobOf(sessionId, times.length, (i) => times[i]!);
+
+/**
+ * The JSON text `head` + the times `at(from)` … `at(to - 1)` joined by `,` +
+ * `]}` as a blob of `TIMES_MEDIA_TYPE`, its bytes written straight into one
+ * buffer that starts with the blob's stored head (`blobValueHead`), so
+ * `store.putBlob` stores that region without copying it. Pure.
+ */
+const timesListBlob = (head: string, from: number, to: number, at: (i: number) => number): PiTimesBlob => {
   const stored = blobValueHead(TIMES_MEDIA_TYPE);
-  const head = `{"v":1,"sessionId":${JSON.stringify(sessionId)},"times":[`;
   const tail = ']}';
-  let size = Buffer.byteLength(head, 'utf8') + tail.length + Math.max(0, count - 1);
-  for (let i = 0; i < count; i++) size += JSON.stringify(at(i)).length;
+  let size = Buffer.byteLength(head, 'utf8') + tail.length + Math.max(0, to - from - 1);
+  for (let i = from; i < to; i++) size += JSON.stringify(at(i)).length;
   const buffer = Buffer.allocUnsafe(stored.length + size);
   buffer.set(stored, 0);
   let o = stored.length + buffer.write(head, stored.length, 'utf8');
-  for (let i = 0; i < count; i++) {
-    if (i > 0) o = buffer.writeUInt8(0x2c, o);
+  for (let i = from; i < to; i++) {
+    if (i > from) o = buffer.writeUInt8(0x2c, o);
     o += buffer.write(JSON.stringify(at(i)), o, 'latin1');
   }
   o += buffer.write(tail, o, 'latin1');
@@ -136,13 +152,75 @@ export const piTimesBlobOf = (sessionId: string, count: number, at: (i: number) 
   return { mediaType: TIMES_MEDIA_TYPE, bytes: view, id: blobId(TIMES_MEDIA_TYPE, view) };
 };
 
-/** Parses an original-times blob; undefined when it is not one for `sessionId`. */
-export const parseTimesBlob = (sessionId: string, bytes: Uint8Array): readonly number[] | undefined => {
+/**
+ * The single (v1) blob from `count` times read by `at(i)` (finite numbers,
+ * ms): the JSON text of `{ v: 1, sessionId, times }` as `JSON.stringify`
+ * writes it, without the array or the string (`timesListBlob`). Pure.
+ */
+export const piTimesBlobOf = (sessionId: string, count: number, at: (i: number) => number): PiTimesBlob =>
+  timesListBlob(`{"v":1,"sessionId":${JSON.stringify(sessionId)},"times":[`, 0, count, at);
+
+/**
+ * The blobs of a session's original times, in the order to store them: the
+ * single v1 blob when `count` ≤ `part`, else each v2 part of `part` times then
+ * the manifest naming them (module comment). The last blob is the one
+ * `pi.imported` names. One part's buffer at a time: a caller that stores each
+ * before asking for the next holds one. `part` (default `PI_TIMES_PART`) is a
+ * positive integer. Pure.
+ */
+export function* piTimesBlobs(sessionId: string, count: number, at: (i: number) => number, part = PI_TIMES_PART): Generator<PiTimesBlob> {
+  if (!Number.isSafeInteger(part) || part < 1) throw new RangeError(`pi times: part must be a positive integer, got ${part}`);
+  if (count <= part) {
+    yield piTimesBlobOf(sessionId, count, at);
+    return;
+  }
+  const sid = JSON.stringify(sessionId);
+  const parts: BlobId[] = [];
+  for (let from = 0; from < count; from += part) {
+    const b = timesListBlob(`{"v":2,"sessionId":${sid},"from":${from},"times":[`, from, Math.min(count, from + part), at);
+    parts.push(b.id);
+    yield b;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify({ v: 2, sessionId, count, parts }));
+  yield { mediaType: TIMES_MEDIA_TYPE, bytes, id: blobId(TIMES_MEDIA_TYPE, bytes) };
+}
+
+/**
+ * A parsed original-times blob of one session: all its times (v1), or the
+ * manifest of its parts (v2: `count` times in `parts`, in order).
+ */
+export type PiTimesIndex = { readonly kind: 'times'; readonly times: readonly number[] } | { readonly kind: 'parts'; readonly count: number; readonly parts: readonly BlobId[] };
+
+const isTimeList = (v: unknown): v is number[] => Array.isArray(v) && v.every((t) => typeof t === 'number' && Number.isFinite(t));
+
+const parseJson = (bytes: Uint8Array): Record<string, unknown> | undefined => {
   try {
-    const v = JSON.parse(new TextDecoder().decode(bytes)) as { v?: unknown; sessionId?: unknown; times?: unknown };
-    if (v.v !== 1 || v.sessionId !== sessionId || !Array.isArray(v.times) || !v.times.every((t) => typeof t === 'number' && Number.isFinite(t))) return undefined;
-    return v.times as number[];
+    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+};
+
+/** Parses the blob `pi.imported.times` names; undefined when it is neither form (v1, v2 manifest) for `sessionId`. */
+export const parseTimesIndex = (sessionId: string, bytes: Uint8Array): PiTimesIndex | undefined => {
+  const v = parseJson(bytes);
+  if (v === undefined || v['sessionId'] !== sessionId) return undefined;
+  if (v['v'] === 1) return isTimeList(v['times']) ? { kind: 'times', times: v['times'] } : undefined;
+  const count = v['count'];
+  const parts = v['parts'];
+  if (v['v'] !== 2 || !isNat(count as Json) || !Array.isArray(parts) || !parts.every((p) => typeof p === 'string')) return undefined;
+  return { kind: 'parts', count: count as number, parts: parts as BlobId[] };
+};
+
+/** Parses a v2 part; undefined when it is not a part of `sessionId`'s times starting at `from`. */
+export const parseTimesPart = (sessionId: string, from: number, bytes: Uint8Array): readonly number[] | undefined => {
+  const v = parseJson(bytes);
+  return v !== undefined && v['v'] === 2 && v['sessionId'] === sessionId && v['from'] === from && isTimeList(v['times']) ? v['times'] : undefined;
+};
+
+/** Parses a single (v1) original-times blob; undefined when it is not one for `sessionId` (a v2 manifest included: see `parseTimesIndex`). */
+export const parseTimesBlob = (sessionId: string, bytes: Uint8Array): readonly number[] | undefined => {
+  const t = parseTimesIndex(sessionId, bytes);
+  return t?.kind === 'times' ? t.times : undefined;
 };

@@ -13,8 +13,9 @@
  * being written (what the store's own cache holds, dropped every
  * `EVICT_EVERY` records), a batch of commands, and what grows with the
  * number of sessions, labels and repairs, not entries (the report lists each
- * repair). The exception: each session's times blob (about 14 bytes a
- * record) is built in memory once, when it is stored.
+ * repair). Each session's original times (about 14 bytes a record) are
+ * stored from their column in parts of at most `PI_TIMES_PART` records
+ * (`provenance.ts`), one part in memory at a time.
  *
  * - one store session per planned session, in plan order (parents first). The
  *   id is `idPrefix` (default `pi:`) + the plan key: the pi session id for the
@@ -64,14 +65,14 @@ import { sha256OfUtf8 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { SessionStore, StoreError } from '../../store/index.ts';
 import { PI_SOURCE_CHUNK_TYPE, piSourceManifest, type PiSourceBlob } from './source.ts';
-import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlobOf, type PiImportMark, type PiImportStatus } from './provenance.ts';
+import { PI_IMPORTED_KEY, PI_IMPORT_KEY, importMarkJson, importedMarkJson, piImportStatus, piTimesBlobs, type PiImportMark, type PiImportStatus } from './provenance.ts';
 import { planPiSessions, type PiPlanOp, type PiPlanShape, type PiPlanShapes } from './plan.ts';
 import type { PiImportError, PiImportReport } from './report.ts';
 import { PiFileChangedError, scanPiFile, type PiFileChanged, type PiScan } from './scan.ts';
 import { openOpSpill } from './spill.ts';
 import type { PiColumnFactory } from './columns.ts';
 import { exportPi, type PiExportError } from './sourceExport.ts';
-import { writePiSession, type PiGenesis, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
+import { writePiSession, type PiGenesis, type PiRecordTimes, type PiSessionTarget, type PiStoredSession, type PiWrittenSession } from './sessionWrite.ts';
 
 /** The pi file could not be read: `file` as given, `code` the Node.js error code (`ENOENT`, `EISDIR`, `EACCES`, ...). */
 export interface PiFileError {
@@ -374,6 +375,23 @@ const storeSource = async (store: SessionStore, source: PiFilePlan['source']): P
   return putSourceBlob(store, source.manifest);
 };
 
+/**
+ * Stores the original-times blobs of session `sessionId` from its column
+ * (`piTimesBlobs`: parts first, each stored before the next is built) and
+ * returns the id of the last, the one `pi.imported` names. Errors: the
+ * store's write errors.
+ */
+const putTimesBlobs = async (store: SessionStore, sessionId: string, times: PiRecordTimes): Promise<E.Either<StoreError, BlobId>> => {
+  let last: BlobId | undefined;
+  for (const b of piTimesBlobs(sessionId, times.count, times.column.get)) {
+    const p = await putSourceBlob(store, b);
+    if (E.isLeft(p)) return p;
+    last = b.id;
+  }
+  if (last === undefined) throw new Error(`pi times of ${sessionId}: no blob`);
+  return E.right(last);
+};
+
 const conflict = (id: string, existing: PiImportStatus, file: string, digest: Digest): PiImportConflict => {
   const other = existing.kind === 'none' ? undefined : existing.mark;
   return {
@@ -475,14 +493,13 @@ export const writePiPlan = async (
   for (const { target: t, written: w } of done.values()) {
     let head = w.head;
     if (!(t.stored.kind === 'present' && t.stored.complete)) {
-      // One session's times blob in memory at a time, written from the column.
-      const times = piTimesBlobOf(t.id, w.times.count, w.times.column.get);
-      const p = await putSourceBlob(store, times);
-      if (E.isLeft(p)) return p;
+      // The session's times blobs (one, or parts then their manifest), one part in memory at a time, written from the column.
+      const times = await putTimesBlobs(store, t.id, w.times);
+      if (E.isLeft(times)) return times;
       const completion: SessionCommand = {
         type: 'metadata_set',
         key: PI_IMPORTED_KEY,
-        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: head.messages, revision: head.revision, times: times.id }),
+        value: importedMarkJson({ sessionId: t.id, leafLine: t.shape.leafLine, messages: head.messages, revision: head.revision, times: times.right }),
       };
       const r = await store.append(t.id, [completion], { expectedSeq: head.seq });
       if (E.isLeft(r)) return r;
