@@ -124,6 +124,13 @@ export interface PiExport extends PiExportReport {
  */
 export type PiLineSink = (line: string) => void | Promise<void>;
 
+/** The planned digests, which `readImport` keeps whenever they will be compared (its `withKeys`). */
+const plannedKeys = (p: { readonly keys: readonly string[] | undefined }): readonly string[] => {
+  // An invariant of this module, not an input error: exportUnsafe asks for the digests whenever a placement compares them.
+  if (p.keys === undefined) throw new Error('pi export: the planned message digests were not read');
+  return p.keys;
+};
+
 /** Messages read from a stored session at a time. */
 const WINDOW = 512;
 
@@ -133,10 +140,14 @@ interface Member {
   readonly forkedFrom?: { readonly sessionId: string; readonly seq: number };
 }
 
-/** What the import planned for one of its sessions: a digest (`messageKey`) and the source line of each message. */
+/**
+ * What the import planned for one of its sessions: the source line of each
+ * message and, when the export compares messages (a session changed since the
+ * import, a label set in palimpsest), each one's digest (`messageKey`).
+ */
 interface Planned {
-  readonly keys: readonly string[];
   readonly lines: readonly number[];
+  readonly keys: readonly string[] | undefined;
 }
 
 /** What is known of a member once placed: the entry of each of its messages and its tip (last entry). */
@@ -151,8 +162,8 @@ interface Placed {
    * some of them, so a fork inside `[1, kept]` messages cannot hang off the tree.
    */
   readonly compacted?: { readonly id: string; readonly kept: number };
-  /** For an import: the messages the import wrote (digests) and the source entry of each (labels on those states point there). */
-  readonly source?: { readonly keys: readonly string[]; readonly entryOf: readonly (string | null)[] };
+  /** For an import: the messages the import wrote (digests, when read) and the source entry of each (labels on those states point there). */
+  readonly source?: { readonly keys: readonly string[] | undefined; readonly entryOf: readonly (string | null)[] };
 }
 
 /**
@@ -269,17 +280,17 @@ interface ImportSource {
   readonly labels: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
-/** One planned op reduced to what export compares: appended or replacing message digests and their source line. */
+/** One planned op reduced to what export needs: how many messages it appends or puts in `[start, end)`, their source line and (when asked) digests. */
 type OpEffect =
-  | { readonly op: 'append'; readonly keys: readonly string[]; readonly line: number }
-  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly keys: readonly string[]; readonly line: number };
+  | { readonly op: 'append'; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined }
+  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined };
 
-const effectOf = (op: PiPlanOp): OpEffect | undefined => {
+const effectOf = (op: PiPlanOp, withKeys: boolean): OpEffect | undefined => {
   switch (op.op) {
     case 'append':
-      return { op: 'append', keys: op.messages.map(messageKey), line: op.line };
+      return { op: 'append', count: op.messages.length, line: op.line, keys: withKeys ? op.messages.map(messageKey) : undefined };
     case 'rewrite':
-      return { op: 'rewrite', start: op.start, end: op.end, keys: op.replacement.map(messageKey), line: op.line };
+      return { op: 'rewrite', start: op.start, end: op.end, count: op.replacement.length, line: op.line, keys: withKeys ? op.replacement.map(messageKey) : undefined };
     case 'metadata_set':
     case 'usage':
       return undefined;
@@ -287,37 +298,46 @@ const effectOf = (op: PiPlanOp): OpEffect | undefined => {
 };
 
 /** The planned messages of session `i` after its first `n` own ops (its fork parent's first), as `plannedMessages`/`plannedMessageLines` give them. */
-const plannedAfter = (shapes: readonly PiPlanShape[], effects: readonly (readonly (OpEffect | undefined)[])[], i: number, n: number): { keys: string[]; lines: number[] } => {
+const plannedAfter = (shapes: readonly PiPlanShape[], effects: readonly (readonly (OpEffect | undefined)[])[], i: number, n: number): { keys: string[] | undefined; lines: number[] } => {
   const fork = shapes[i]!.forkOf;
   const parent = fork === undefined ? -1 : shapes.findIndex((x) => x.key === fork.sessionKey);
-  let { keys, lines } = parent < 0 || fork === undefined ? { keys: [] as string[], lines: [] as number[] } : plannedAfter(shapes, effects, parent, fork.afterOp);
+  const base = parent < 0 || fork === undefined ? undefined : plannedAfter(shapes, effects, parent, fork.afterOp);
+  let lines = base?.lines ?? [];
+  let keys = base?.keys ?? [];
+  let withKeys = base === undefined || base.keys !== undefined;
   for (const e of effects[i]!.slice(0, n)) {
     if (e === undefined) continue;
+    withKeys &&= e.keys !== undefined;
+    const added = e.keys ?? [];
     if (e.op === 'append') {
-      for (const k of e.keys) {
-        keys.push(k);
-        lines.push(e.line);
-      }
+      for (let k = 0; k < e.count; k++) lines.push(e.line);
+      for (const k of added) keys.push(k);
     } else {
-      keys = [...keys.slice(0, e.start), ...e.keys, ...keys.slice(e.end)];
-      lines = [...lines.slice(0, e.start), ...e.keys.map(() => e.line), ...lines.slice(e.end)];
+      lines = [...lines.slice(0, e.start), ...Array.from({ length: e.count }, () => e.line), ...lines.slice(e.end)];
+      keys = [...keys.slice(0, e.start), ...added, ...keys.slice(e.end)];
     }
   }
-  return { keys, lines };
+  return { keys: withKeys ? keys : undefined, lines };
 };
 
 /**
  * Copies, checks, indexes and plans the source of the import `mark` in the
- * scratch directory `dir`. Errors: the store's read errors and
- * `PiSourceMismatch` (`copyPiSource`), a `PiImportError` (only a changed parser
- * or planner can give one for a source its import read).
+ * scratch directory `dir`; the planned messages' digests are kept only when
+ * `withKeys(hasEntry)` says they will be compared. Errors: the store's read
+ * errors and `PiSourceMismatch` (`copyPiSource`), a `PiImportError` (only a
+ * changed parser or planner can give one for a source its import read).
  */
-const readImport = async (store: SessionStore, mark: PiImportMark, dir: string, column: Parameters<typeof scanPiFile>[3]): Promise<E.Either<PiExportError, ImportSource>> => {
+const readImport = async (
+  store: SessionStore,
+  mark: PiImportMark,
+  dir: string,
+  column: Parameters<typeof scanPiFile>[3],
+  withKeys: (hasEntry: (id: string) => boolean) => boolean,
+): Promise<E.Either<PiExportError, ImportSource>> => {
   const path = join(dir, 'source.jsonl');
   const copied = await copyPiSource(store, mark.source, path);
   if (E.isLeft(copied)) return copied;
-  const index = indexPiSource(piSourceLines(path), mark.file, mark.digest);
-  if (E.isLeft(index)) return index;
+  // Planned first, then indexed: what planning leaves behind is gone before the index is built.
   const scanned = await scanPiFile(path, mark.file, dir, column);
   if (E.isLeft(scanned)) {
     const err = scanned.left;
@@ -328,22 +348,26 @@ const readImport = async (store: SessionStore, mark: PiImportMark, dir: string, 
   const scan = scanned.right;
   const effects: Array<Array<OpEffect | undefined>> = [];
   let shapes: PiPlanShape[];
+  let entryLines: Int32Array;
   try {
-    const plan = planPiSessions(scan, { open: (i) => void (effects[i] = []), push: (op) => void effects[effects.length - 1]!.push(effectOf(op)) });
+    // The scan's ids are the file's (a v1 file's entries have none yet: its labels then always ask for the digests).
+    const keys = withKeys((id) => scan.indexOfId(id) !== undefined);
+    const plan = planPiSessions(scan, { open: (i) => void (effects[i] = []), push: (op) => void effects[effects.length - 1]!.push(effectOf(op, keys)) });
     if (E.isLeft(plan)) return plan;
     shapes = plan.right.sessions;
+    entryLines = Int32Array.from({ length: scan.count }, (_, i) => scan.lineOf(i));
   } finally {
     scan.close();
   }
   const planned = new Map<string, Planned>();
-  const keys = new Map<string, string>();
+  const planKeys = new Map<string, string>();
   const labels = new Map<string, Map<string, string>>();
   // mark.sessions lists the store ids in plan order.
   shapes.forEach((s, i) => {
     const id = mark.sessions[i];
     if (id === undefined) return;
     planned.set(id, plannedAfter(shapes, effects, i, s.opCount));
-    keys.set(id, s.key);
+    planKeys.set(id, s.key);
     const byTarget = new Map<string, string>();
     for (const l of s.labels) {
       if (l.label === undefined) byTarget.delete(l.targetId);
@@ -351,7 +375,9 @@ const readImport = async (store: SessionStore, mark: PiImportMark, dir: string, 
     }
     labels.set(id, byTarget);
   });
-  return E.right({ mark, path, index: index.right, planned, keys, labels });
+  effects.length = 0;
+  const index = indexPiSource(piSourceLines(path), { file: mark.file, digest: mark.digest, version: scan.version, headerId: scan.header.id, entryLines });
+  return E.right({ mark, path, index, planned, keys: planKeys, labels });
 };
 
 /**
@@ -415,13 +441,24 @@ const exportUnsafe = async (store: SessionStore, sessionId: string, sink: PiLine
       });
     }
   }
-  if (rootStatus.kind === 'none') return writeFamily(store, sessionId, members, undefined, sink, tree);
+  // Whether each imported session is still what its import wrote: only a changed one (or a label set in palimpsest) compares messages.
+  const unchanged = new Map<string, boolean>();
+  for (const m of members) {
+    const st = piImportStatus(m.session.id, m.session.metadata);
+    if (st.kind !== 'complete') continue;
+    const n = st.imported.messages;
+    const count = m.session.messageCount;
+    unchanged.set(m.session.id, count >= n && (count === n ? m.session.transcriptRevision() : prefixDigest(m.session, n)) === st.imported.revision);
+  }
+  if (rootStatus.kind === 'none') return writeFamily(store, sessionId, members, undefined, unchanged, sink, tree);
+  const withKeys = (hasEntry: (id: string) => boolean): boolean =>
+    [...unchanged.values()].some((u) => !u) || members.some((m) => labelsOf(m.session.metadata).some((l) => l.pi === undefined || !hasEntry(l.pi)));
   // The scratch directory is named after the source digest; one left by a killed export is removed when the next opens.
   const spill = openOpSpill(`x${rootStatus.mark.digest.slice('sha256:'.length, 'sha256:'.length + 16)}`, scratchDir);
   try {
-    const s = await readImport(store, rootStatus.mark, spill.dir, spill.column);
+    const s = await readImport(store, rootStatus.mark, spill.dir, spill.column, withKeys);
     if (E.isLeft(s)) return s;
-    return await writeFamily(store, sessionId, members, s.right, sink, tree);
+    return await writeFamily(store, sessionId, members, s.right, unchanged, sink, tree);
   } finally {
     spill.dispose();
   }
@@ -433,6 +470,7 @@ const writeFamily = async (
   sessionId: string,
   members: readonly Member[],
   source: ImportSource | undefined,
+  unchangedOf: ReadonlyMap<string, boolean>,
   sink: PiLineSink,
   tree: boolean,
 ): Promise<E.Either<PiExportError, PiExportReport>> => {
@@ -491,11 +529,10 @@ const writeFamily = async (
       const planned = source.planned.get(s.id);
       if (planned === undefined) return E.left(incompleteFor(s.id, st.mark.file));
       const n = st.imported.messages;
-      const count = s.messageCount;
-      const unchanged = count >= n && (count === n ? s.transcriptRevision() : prefixDigest(s, n)) === st.imported.revision;
+      const unchanged = unchangedOf.get(s.id) === true;
       const current = unchanged ? undefined : keysOf(s);
       const summary = current === undefined ? undefined : summaryOf(firstMessage(s));
-      const keptFrom = summary === undefined ? undefined : compactionOfKeys(current!, planned.keys.slice(0, n));
+      const keptFrom = summary === undefined ? undefined : compactionOfKeys(current!, plannedKeys(planned).slice(0, n));
       const compacted = summary === undefined || keptFrom === undefined ? undefined : { summary, keptFrom };
       // The entry of each imported message: the latest source line at or before it.
       const sourceEntryOf: (string | null)[] = [];
@@ -537,7 +574,7 @@ const writeFamily = async (
         });
         report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count + 1, rewritten: 'compaction' });
       } else {
-        const k = commonPrefix(current ?? keysOf(s), planned.keys);
+        const k = commonPrefix(current ?? keysOf(s), plannedKeys(planned));
         const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
         const fresh = placeFresh(s, k, attach, false);
         placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: src });
@@ -580,7 +617,7 @@ const writeFamily = async (
       const count = at.right.messageCount;
       // A state the import wrote (the session may be rewritten since): the source entry; else the entry of its last message now.
       const src = owner.source;
-      const imported = src !== undefined && count > 0 && count <= src.keys.length && commonPrefixWith(at.right, src.keys) === count;
+      const imported = src !== undefined && count > 0 && count <= src.entryOf.length && commonPrefixWith(at.right, plannedKeys(src)) === count;
       const target = count === 0 ? undefined : imported ? src.entryOf[count - 1] : owner.entryOf[count - 1];
       if (target === undefined || target === null) continue;
       bodies.push({ targetId: target, label: l.name });

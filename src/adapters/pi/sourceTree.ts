@@ -12,15 +12,16 @@
  * `sha256(<file digest>:<line>)`'s first 8 hex digits (more on a collision), so
  * the same file always migrates to the same ids.
  *
- * Which lines are entries is decided by `parsePiLine` (the importer's own
- * rules: blank lines and a half-written last line are not entries).
+ * Which lines are entries is decided by the importer's own parse (`parse.ts`:
+ * blank lines and a half-written last line are not entries), in memory or
+ * streamed (`scan.ts`).
  *
  * Two forms. `sourceTree(text, …)` holds a whole (small) file in memory, every
  * entry parsed. The export streams instead (`sourceExport.ts`): the stored
  * source is copied, checked, to a scratch file once (`copyPiSource`), read in
- * blocks of lines (`piSourceLines`), indexed in one pass (`indexPiSource`:
- * per entry its line, id and parent, about 70 bytes an entry, no entry
- * value), and each entry is parsed and migrated only when it is written
+ * blocks of lines (`piSourceLines`), indexed in one pass given the entry
+ * lines its scan found (`indexPiSource`: per entry its line, id and parent,
+ * about 70 bytes an entry, no entry value), and each entry is parsed and migrated only when it is written
  * (`sourceEntryValue`). Both forms give the same entries.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { sha256OfUtf8 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
 import type { SessionStore, StoreError } from '../../store/index.ts';
-import { finishPiParse, parsePiJsonl, parsePiLine, piParseState, type ParsedPiSession, type PiSeenIds } from './parse.ts';
+import { parsePiJsonl, type ParsedPiSession } from './parse.ts';
 import type { PiImportError } from './report.ts';
 import type { PiSourceMismatch } from './source.ts';
 
@@ -136,36 +137,45 @@ const textOf = (bytes: Buffer, line: number): string => {
   return line === 1 && text.startsWith('\ufeff') ? text.slice(1) : text;
 };
 
-/** Ids seen are not checked again: the source was parsed by its import (duplicates would have failed it). */
-const noIds: PiSeenIds = { get: () => undefined, set: () => undefined };
+/** What `indexPiSource` is told of a source by a parse or scan of it: which lines are entries (increasing), the version and the header's id. */
+export interface PiSourceShape {
+  readonly file: string;
+  readonly digest: Digest;
+  readonly version: 1 | 2 | 3;
+  readonly headerId: string;
+  readonly entryLines: ArrayLike<number>;
+}
 
 /**
- * Indexes the lines of a source file (`piSourceLines`, named `file`, with
- * `sha256:` `digest`) in one pass: which lines are entries (`parsePiLine`),
- * and each entry's id (v1: the migration id) and parent. Errors: the
- * `PiParseError` `parsePiLine` gives (a source parsed once already by its
- * import, so only a changed parser can make it fail). Memory: about 70 bytes
- * an entry (ids, lines, parents, the id map), no entry value.
+ * Indexes the lines of a source file (`piSourceLines`) in one pass, given its
+ * `shape` from a parse (`parsePiJsonl`) or scan (`scanPiFile`) of the same
+ * bytes: the header (the first non-blank line), and each entry's id (v1: the
+ * migration id) and parent, read with `JSON.parse` alone. Memory: about 70
+ * bytes an entry (ids, lines, parents, the id map), no entry value. Throws
+ * the `SyntaxError` of an entry line that is not JSON (only a shape from other
+ * bytes can name one).
  */
-export const indexPiSource = (source: Iterable<PiSourceLine>, file: string, digest: Digest): E.Either<PiImportError, PiSourceIndex> => {
-  const st = piParseState(file, noIds);
+export const indexPiSource = (source: Iterable<PiSourceLine>, shape: PiSourceShape): PiSourceIndex => {
+  const { entryLines, version, digest } = shape;
   const lines: number[] = [];
   const ids: string[] = [];
   const parentIds: unknown[] = [];
   const ordinalOf = new Map<string, number>();
   const rawIds = new Map<number, string>();
   let header: Record<string, unknown> | undefined;
+  let next = 0;
   for (const l of source) {
-    const r = parsePiLine(st, l.text, l.line, l.terminated);
-    if (E.isLeft(r)) return r;
-    if (r.right === undefined) {
-      if (header === undefined && st.header !== undefined) header = JSON.parse(l.text) as Record<string, unknown>;
+    if (next >= entryLines.length && header !== undefined) break;
+    if (header === undefined) {
+      if (l.text.trim() !== '') header = JSON.parse(l.text) as Record<string, unknown>;
       continue;
     }
+    if (entryLines[next] !== l.line) continue;
+    next++;
     const value = JSON.parse(l.text) as Record<string, unknown>;
     const i = ids.length;
     let id: string;
-    if (st.version < 2) {
+    if (version < 2) {
       // pi's migrateV1ToV2: a fresh id, the previous entry as parent.
       id = migrationId(digest, l.line, ordinalOf);
       if (typeof value['id'] === 'string') rawIds.set(i, value['id']);
@@ -178,13 +188,11 @@ export const indexPiSource = (source: Iterable<PiSourceLine>, file: string, dige
     ids.push(id);
     ordinalOf.set(id, i);
   }
-  const done = finishPiParse(st, () => undefined);
-  if (E.isLeft(done)) return done;
   // pi treats an entry whose parentId is its own id as a root.
   const parents = parentIds.map((p, i) => (typeof p === 'string' && p !== ids[i] ? (ordinalOf.get(p) ?? -1) : -1));
   const h = { ...header! };
-  if (done.right.version < 3) h['version'] = 3;
-  return E.right({ file, digest, version: done.right.version, header: h, headerId: done.right.header.id, lines, ids, parents, ordinalOf, rawIds });
+  if (version < 3) h['version'] = 3;
+  return { file: shape.file, digest, version, header: h, headerId: shape.headerId, lines, ids, parents, ordinalOf, rawIds };
 };
 
 /** The index of the entry on 1-based line `line`, if an entry is there (binary search of `index.lines`). */
@@ -247,9 +255,8 @@ export const sourceTree = (text: string, file: string, digest: Digest): E.Either
   const p = parsePiJsonl(text, file);
   if (E.isLeft(p)) return p;
   const raw = linesOfText(text);
-  const ix = indexPiSource(raw, file, digest);
-  if (E.isLeft(ix)) return ix;
-  const index = ix.right;
+  const parsed = p.right;
+  const index = indexPiSource(raw, { file, digest, version: parsed.version, headerId: parsed.header.id, entryLines: parsed.entries.map((e) => e.line) });
   const entries: SourceEntry[] = index.lines.map((line, i) => {
     const value = sourceEntryValue(index, i, raw[line - 1]!.text);
     return { line, id: value['id'] as string, parentId: typeof value['parentId'] === 'string' ? value['parentId'] : null, value };
