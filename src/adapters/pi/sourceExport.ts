@@ -73,7 +73,7 @@ import type { PiImportError } from './report.ts';
 import { scanPiFile } from './scan.ts';
 import type { PiSourceMismatch } from './source.ts';
 import { openOpSpill } from './spill.ts';
-import { copyPiSource, indexPiSource, ordinalOfLine, piSourceLines, sourceEntryValue, type PiSourceIndex } from './sourceTree.ts';
+import { copyPiSource, indexPiSource, ordinalOfLine, piSourceLines, scannedPiSourceIndex, sourceEntryValue, type PiSourceIndex } from './sourceTree.ts';
 
 /** A session of an import that never finished (no `pi.imported`): re-run the import first. */
 export interface PiImportIncomplete {
@@ -278,6 +278,8 @@ interface ImportSource {
   readonly keys: ReadonlyMap<string, string>;
   /** The pi labels each imported session got: target entry id → label. */
   readonly labels: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Releases the scan behind `index` (again: nothing). */
+  readonly close: () => void;
 }
 
 /** One planned op reduced to what export needs: how many messages it appends or puts in `[start, end)`, their source line and (when asked) digests. */
@@ -346,18 +348,36 @@ const readImport = async (
     return E.left(err);
   }
   const scan = scanned.right;
+  // The scan's close is not idempotent (it closes a file descriptor): called once, here.
+  let open = true;
+  const closeScan = (): void => {
+    if (open) scan.close();
+    open = false;
+  };
   const effects: Array<Array<OpEffect | undefined>> = [];
   let shapes: PiPlanShape[];
-  let entryLines: Int32Array;
+  let index: PiSourceIndex;
   try {
     // The scan's ids are the file's (a v1 file's entries have none yet: its labels then always ask for the digests).
     const keys = withKeys((id) => scan.indexOfId(id) !== undefined);
     const plan = planPiSessions(scan, { open: (i) => void (effects[i] = []), push: (op) => void effects[effects.length - 1]!.push(effectOf(op, keys)) });
-    if (E.isLeft(plan)) return plan;
+    if (E.isLeft(plan)) {
+      closeScan();
+      return plan;
+    }
     shapes = plan.right.sessions;
-    entryLines = Int32Array.from({ length: scan.count }, (_, i) => scan.lineOf(i));
-  } finally {
-    scan.close();
+    if (scan.version >= 2) {
+      // The scan's on-disk index is the export's: it stays open until the export ends.
+      index = scannedPiSourceIndex(scan, piSourceLines(path), mark.file, mark.digest);
+    } else {
+      // A v1 file's ids come from pi's migration: indexed in memory (pi rewrites a v1 file as v3 when it opens one, so v1 files stay small).
+      const entryLines = Int32Array.from({ length: scan.count }, (_, i) => scan.lineOf(i));
+      closeScan();
+      index = indexPiSource(piSourceLines(path), { file: mark.file, digest: mark.digest, version: scan.version, headerId: scan.header.id, entryLines });
+    }
+  } catch (e) {
+    closeScan();
+    throw e;
   }
   const planned = new Map<string, Planned>();
   const planKeys = new Map<string, string>();
@@ -376,8 +396,7 @@ const readImport = async (
     labels.set(id, byTarget);
   });
   effects.length = 0;
-  const index = indexPiSource(piSourceLines(path), { file: mark.file, digest: mark.digest, version: scan.version, headerId: scan.header.id, entryLines });
-  return E.right({ mark, path, index, planned, keys: planKeys, labels });
+  return E.right({ mark, path, index, planned, keys: planKeys, labels, close: closeScan });
 };
 
 /**
@@ -458,7 +477,11 @@ const exportUnsafe = async (store: SessionStore, sessionId: string, sink: PiLine
   try {
     const s = await readImport(store, rootStatus.mark, spill.dir, spill.column, withKeys);
     if (E.isLeft(s)) return s;
-    return await writeFamily(store, sessionId, members, s.right, unchanged, sink, tree);
+    try {
+      return await writeFamily(store, sessionId, members, s.right, unchanged, sink, tree);
+    } finally {
+      s.right.close();
+    }
   } finally {
     spill.dispose();
   }
@@ -479,14 +502,14 @@ const writeFamily = async (
   const index = source?.index;
   const idOfLine = (line: number): string | null => {
     const i = index === undefined ? undefined : ordinalOfLine(index, line);
-    return i === undefined ? null : index!.ids[i]!;
+    return i === undefined ? null : index!.idOf(i);
   };
   let counter = 0;
   const freshIds = new Set<string>();
   const freshId = (): string => {
     let id: string;
     do id = entryId(++counter);
-    while (index?.ordinalOf.has(id) === true || freshIds.has(id));
+    while ((index !== undefined && index.indexOfId(id) !== undefined) || freshIds.has(id));
     freshIds.add(id);
     return id;
   };
@@ -610,7 +633,7 @@ const writeFamily = async (
     const current = labelsOf(s.metadata);
     const bodies: Array<Record<string, unknown>> = [];
     for (const l of current) {
-      if (l.pi !== undefined && index?.ordinalOf.has(l.pi) === true) continue;
+      if (l.pi !== undefined && index !== undefined && index.indexOfId(l.pi) !== undefined) continue;
       const at = await store.load(l.sessionId, { atSeq: l.seq });
       if (E.isLeft(at)) return at;
       const owner = placed.get(l.sessionId) ?? p;
@@ -645,7 +668,7 @@ const writeFamily = async (
     source !== undefined ? headerFor(source, self.id, tree) : piHeaderFor(root.id, root.createdAt, root.metadata as Record<string, Json>);
   await sink(`${JSON.stringify(header)}\n`);
   if (tree) {
-    const fromSource = index?.ids.length ?? 0;
+    const fromSource = index?.count ?? 0;
     if (source !== undefined) await writeSourceEntries(source, sink, undefined);
     await writeFresh(parts, sink, undefined);
     return E.right({ sessionId, tree, entries: fromSource + freshCount, fromSource, sessions: report });
@@ -659,11 +682,11 @@ const writeFamily = async (
       cur = freshParent.get(cur)!;
       continue;
     }
-    const i = index?.ordinalOf.get(cur);
+    const i = index?.indexOfId(cur);
     if (i === undefined) break;
     sourcePath.push(i);
-    const parent = index!.parents[i]!;
-    cur = parent < 0 ? null : index!.ids[parent]!;
+    const parent = index!.parentOf(i);
+    cur = parent < 0 ? null : index!.idOf(parent);
   }
   sourcePath.reverse();
   if (source !== undefined && sourcePath.length > 0) await writeSourceEntries(source, sink, sourcePath);
@@ -684,9 +707,9 @@ const writeSourceEntries = async (source: ImportSource, sink: PiLineSink, path: 
   const gathered = new Map<number, string>();
   let next = 0;
   for (const l of piSourceLines(source.path)) {
-    while (next < index.lines.length && index.lines[next]! < l.line) next++;
-    if (next >= index.lines.length) break;
-    if (index.lines[next] !== l.line) continue;
+    while (next < index.count && index.lineOf(next) < l.line) next++;
+    if (next >= index.count) break;
+    if (index.lineOf(next) !== l.line) continue;
     const i = next;
     if (wanted !== undefined && !wanted.has(i)) continue;
     const line = `${JSON.stringify(sourceEntryValue(index, i, l.text))}\n`;

@@ -53,10 +53,12 @@ export interface SourceTree {
 }
 
 /**
- * The index of a source as pi v3 without its entry values (`indexPiSource`):
- * entry `i` (file order) is on 1-based line `lines[i]` (increasing), has id
- * `ids[i]` (migrated for v1) and parent entry `parents[i]` (−1: `null`, not a
- * string, or an id no entry has).
+ * The index of a source as pi v3 without its entry values: entry `i` (file
+ * order, `0 ≤ i < count`) is on 1-based line `lineOf(i)` (increasing in
+ * `i`), has id `idOf(i)` (migrated for v1) and parent entry `parentOf(i)`
+ * (−1: `null`, not a string, its own id, or an id no entry has). Held in
+ * memory (`indexPiSource`) or read from a scan's on-disk index
+ * (`scannedPiSourceIndex`).
  */
 export interface PiSourceIndex {
   readonly file: string;
@@ -67,11 +69,12 @@ export interface PiSourceIndex {
   readonly header: Record<string, unknown>;
   /** The header's `id` as written. */
   readonly headerId: string;
-  readonly lines: readonly number[];
-  readonly ids: readonly string[];
-  readonly parents: readonly number[];
-  /** Entry index by id. */
-  readonly ordinalOf: ReadonlyMap<string, number>;
+  readonly count: number;
+  readonly lineOf: (i: number) => number;
+  readonly idOf: (i: number) => string;
+  readonly parentOf: (i: number) => number;
+  /** The entry whose id is `id`, if any. */
+  readonly indexOfId: (id: string) => number | undefined;
   /** v1 only: entries whose line carried its own string `id` (ignored by pi's migration, but a compaction's `firstKeptEntryIndex` naming a later entry reads it). */
   readonly rawIds: ReadonlyMap<number, string>;
 }
@@ -190,19 +193,75 @@ export const indexPiSource = (source: Iterable<PiSourceLine>, shape: PiSourceSha
   }
   // pi treats an entry whose parentId is its own id as a root.
   const parents = parentIds.map((p, i) => (typeof p === 'string' && p !== ids[i] ? (ordinalOf.get(p) ?? -1) : -1));
-  const h = { ...header! };
-  if (version < 3) h['version'] = 3;
-  return { file: shape.file, digest, version, header: h, headerId: shape.headerId, lines, ids, parents, ordinalOf, rawIds };
+  return {
+    file: shape.file,
+    digest,
+    version,
+    header: v3Header(header!, version),
+    headerId: shape.headerId,
+    count: ids.length,
+    lineOf: (i) => lines[i]!,
+    idOf: (i) => ids[i]!,
+    parentOf: (i) => parents[i]!,
+    indexOfId: (id) => ordinalOf.get(id),
+    rawIds,
+  };
 };
 
-/** The index of the entry on 1-based line `line`, if an entry is there (binary search of `index.lines`). */
-export const ordinalOfLine = (index: Pick<PiSourceIndex, 'lines'>, line: number): number | undefined => {
-  const { lines } = index;
+/** A header object as pi v3 gives it: `version` set to 3 (added last when the file had none). */
+const v3Header = (header: Record<string, unknown>, version: 1 | 2 | 3): Record<string, unknown> => {
+  const h = { ...header };
+  if (version < 3) h['version'] = 3;
+  return h;
+};
+
+/** What `scannedPiSourceIndex` reads of a scan (`scan.ts`): its entries' lines, ids and parents, from its on-disk index. */
+export interface PiScannedEntries {
+  readonly version: 1 | 2 | 3;
+  readonly header: { readonly id: string };
+  readonly count: number;
+  readonly lineOf: (i: number) => number;
+  readonly link: (i: number) => { readonly id: string | undefined };
+  readonly parentOf: (i: number) => number;
+  readonly indexOfId: (id: string) => number | undefined;
+}
+
+/**
+ * The index of a version 2 or 3 source read from its scan's on-disk index
+ * (`scan.ts`, `entryIndex.ts`: bounded memory whatever the file's length),
+ * valid while the scan is open; the header is the first non-blank line of
+ * `lines`. A version 1 file's ids are made by the migration: index it with
+ * `indexPiSource`.
+ */
+export const scannedPiSourceIndex = (scan: PiScannedEntries, lines: Iterable<PiSourceLine>, file: string, digest: Digest): PiSourceIndex => {
+  let header: Record<string, unknown> = {};
+  for (const l of lines) {
+    if (l.text.trim() === '') continue;
+    header = JSON.parse(l.text) as Record<string, unknown>;
+    break;
+  }
+  return {
+    file,
+    digest,
+    version: scan.version,
+    header: v3Header(header, scan.version),
+    headerId: scan.header.id,
+    count: scan.count,
+    lineOf: scan.lineOf,
+    idOf: (i) => scan.link(i).id!,
+    parentOf: (i) => Math.max(-1, scan.parentOf(i)),
+    indexOfId: scan.indexOfId,
+    rawIds: new Map(),
+  };
+};
+
+/** The index of the entry on 1-based line `line`, if an entry is there (binary search of `index.lineOf`). */
+export const ordinalOfLine = (index: Pick<PiSourceIndex, 'count' | 'lineOf'>, line: number): number | undefined => {
   let lo = 0;
-  let hi = lines.length - 1;
+  let hi = index.count - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const x = lines[mid]!;
+    const x = index.lineOf(mid);
     if (x === line) return mid;
     if (x < line) lo = mid + 1;
     else hi = mid - 1;
@@ -217,15 +276,15 @@ export const ordinalOfLine = (index: Pick<PiSourceIndex, 'lines'>, line: number)
  * index into the file's entries counted from 1, as pi counts with the header
  * at 0); v1 and v2 get the `hookMessage` role renamed `custom`.
  */
-export const sourceEntryValue = (index: Pick<PiSourceIndex, 'version' | 'ids' | 'rawIds'>, i: number, text: string): Record<string, unknown> => {
+export const sourceEntryValue = (index: Pick<PiSourceIndex, 'version' | 'count' | 'idOf' | 'rawIds'>, i: number, text: string): Record<string, unknown> => {
   const v = JSON.parse(text) as Record<string, unknown>;
   if (index.version < 2) {
-    v['id'] = index.ids[i];
-    v['parentId'] = i === 0 ? null : index.ids[i - 1];
+    v['id'] = index.idOf(i);
+    v['parentId'] = i === 0 ? null : index.idOf(i - 1);
     if (v['type'] === 'compaction' && typeof v['firstKeptEntryIndex'] === 'number') {
       const t = v['firstKeptEntryIndex'] - 1;
       // pi migrates in file order: an earlier (or this) entry has its new id already, a later one only the id its line carried.
-      const target = t < 0 || t >= index.ids.length ? undefined : t <= i ? index.ids[t] : index.rawIds.get(t);
+      const target = t < 0 || t >= index.count || !Number.isInteger(t) ? undefined : t <= i ? index.idOf(t) : index.rawIds.get(t);
       if (target !== undefined) v['firstKeptEntryId'] = target;
       delete v['firstKeptEntryIndex'];
     }
@@ -257,7 +316,8 @@ export const sourceTree = (text: string, file: string, digest: Digest): E.Either
   const raw = linesOfText(text);
   const parsed = p.right;
   const index = indexPiSource(raw, { file, digest, version: parsed.version, headerId: parsed.header.id, entryLines: parsed.entries.map((e) => e.line) });
-  const entries: SourceEntry[] = index.lines.map((line, i) => {
+  const entries: SourceEntry[] = Array.from({ length: index.count }, (_, i) => {
+    const line = index.lineOf(i);
     const value = sourceEntryValue(index, i, raw[line - 1]!.text);
     return { line, id: value['id'] as string, parentId: typeof value['parentId'] === 'string' ? value['parentId'] : null, value };
   });

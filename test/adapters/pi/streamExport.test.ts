@@ -12,7 +12,7 @@ import type { SessionStore } from '../../../src/store/index.ts';
 import { importPiFile } from '../../../src/adapters/pi/store.ts';
 import { exportPi, exportPiTo, type PiLineSink } from '../../../src/adapters/pi/sourceExport.ts';
 import { exportPiJsonl } from '../../../src/adapters/pi/export.ts';
-import { indexPiSource, piSourceLines, sourceEntryValue, sourceTree } from '../../../src/adapters/pi/sourceTree.ts';
+import { indexPiSource, piSourceLines, scannedPiSourceIndex, sourceEntryValue, sourceTree } from '../../../src/adapters/pi/sourceTree.ts';
 import { piSourceDigest } from '../../../src/adapters/pi/source.ts';
 import { scanPiFile } from '../../../src/adapters/pi/scan.ts';
 import { memoryColumn } from '../../../src/adapters/pi/columns.ts';
@@ -133,14 +133,25 @@ describe('the streamed source index', () => {
     const scan = right(await scanPiFile(file, nodePath.basename(file), tempDir('pi-scan'), memoryColumn));
     const entryLines = Array.from({ length: scan.count }, (_, i) => scan.lineOf(i));
     const shape = { file: nodePath.basename(file), digest, version: scan.version, headerId: scan.header.id, entryLines };
-    scan.close();
     const index = indexPiSource(piSourceLines(file), shape);
     expect(index.header).toEqual(tree.header);
-    expect(index.lines).toEqual(tree.entries.map((e) => e.line));
-    expect(index.ids).toEqual(tree.entries.map((e) => e.id));
-    expect(index.parents.map((p) => (p < 0 ? null : index.ids[p]))).toEqual(tree.entries.map((e) => (e.parentId !== null && e.parentId !== e.id && tree.byId.has(e.parentId) ? e.parentId : null)));
+    const all = Array.from({ length: index.count }, (_, i) => i);
+    expect(all.map(index.lineOf)).toEqual(tree.entries.map((e) => e.line));
+    expect(all.map(index.idOf)).toEqual(tree.entries.map((e) => e.id));
+    expect(all.map((i) => index.parentOf(i)).map((p) => (p < 0 ? null : index.idOf(p)))).toEqual(tree.entries.map((e) => (e.parentId !== null && e.parentId !== e.id && tree.byId.has(e.parentId) ? e.parentId : null)));
+    expect(tree.entries.map((e) => index.indexOfId(e.id))).toEqual(all);
     const texts = new Map([...piSourceLines(file)].map((l) => [l.line, l.text]));
-    index.lines.forEach((line, i) => expect(sourceEntryValue(index, i, texts.get(line)!)).toEqual(tree.entries[i]!.value));
+    all.forEach((i) => expect(sourceEntryValue(index, i, texts.get(index.lineOf(i))!)).toEqual(tree.entries[i]!.value));
+    // A v2/v3 file: the scan's own on-disk index gives the same.
+    if (scan.version >= 2) {
+      const scanned = scannedPiSourceIndex(scan, piSourceLines(file), shape.file, digest);
+      expect(scanned.header).toEqual(tree.header);
+      expect(all.map(scanned.lineOf)).toEqual(all.map(index.lineOf));
+      expect(all.map(scanned.idOf)).toEqual(all.map(index.idOf));
+      expect(all.map(scanned.parentOf)).toEqual(all.map(index.parentOf));
+      expect(all.map((i) => scanned.indexOfId(index.idOf(i)))).toEqual(all);
+    }
+    scan.close();
   });
 
   it('reads lines across read blocks, a byte order mark and a last line without newline as text.split would', () => {
