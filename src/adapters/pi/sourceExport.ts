@@ -37,16 +37,20 @@
  * last entry to the root; the tree export writes the header, every source
  * entry in file order, then the fresh entries in family order.
  *
- * Streamed (`exportPiTo`): the lines go to a sink one at a time, and what is
- * held does not grow with the entries' size. The stored source is copied once
- * to a scratch file (checked against its manifest first, `sourceTree.ts`),
- * indexed (id, line and parent per entry) and planned again in bounded memory
- * (`scan.ts`, `planPiSessions`), keeping per planned message only a 128-bit
- * digest and its source line; stored sessions are read in windows of
- * `WINDOW` messages. Placing the family runs the fresh-entry mapping once to
- * learn each entry's id; writing runs it again. Held per entry: its id,
- * line and parent (source) or its id and parent (fresh); per message: its
- * digest and entry id. `exportPi` collects the same lines into one string.
+ * Streamed (`exportPiTo`): the lines go to a sink one at a time, never the
+ * whole file. The stored source is copied once to a scratch file (checked
+ * against its manifest first, `sourceTree.ts`), scanned and planned again the
+ * way the streamed import does (`scan.ts`, `planPiSessions`: its per-entry
+ * index, on disk, is the export's index of the source's ids, lines and
+ * parents; a v1 file's migrated ids are indexed in memory), keeping per
+ * planned message its source line and, only when a placement compares
+ * messages (a session changed since the import, a label set in palimpsest), a
+ * 128-bit digest; source entries are parsed one at a time as they are
+ * written; stored sessions are read in windows of `WINDOW` messages. Placing
+ * the family runs the fresh-entry mapping once to learn each entry's id;
+ * writing runs it again. Held: a line number (and maybe a digest) per planned
+ * message, an id per message of a placed session, an id and parent per fresh
+ * entry. `exportPi` collects the same lines into one string.
  *
  * Errors: `SessionNotFound` and store read errors, `PiSourceMismatch` /
  * `BlobNotFound` / `CorruptBlob` when the stored source does not read back as
@@ -323,8 +327,8 @@ const plannedAfter = (shapes: readonly PiPlanShape[], effects: readonly (readonl
 };
 
 /**
- * Copies, checks, indexes and plans the source of the import `mark` in the
- * scratch directory `dir`; the planned messages' digests are kept only when
+ * Copies, checks, plans and indexes the source of the import `mark` in the
+ * scratch directory `dir` (`close()` releases the scan behind the index); the planned messages' digests are kept only when
  * `withKeys(hasEntry)` says they will be compared. Errors: the store's read
  * errors and `PiSourceMismatch` (`copyPiSource`), a `PiImportError` (only a
  * changed parser or planner can give one for a source its import read).
@@ -339,7 +343,6 @@ const readImport = async (
   const path = join(dir, 'source.jsonl');
   const copied = await copyPiSource(store, mark.source, path);
   if (E.isLeft(copied)) return copied;
-  // Planned first, then indexed: what planning leaves behind is gone before the index is built.
   const scanned = await scanPiFile(path, mark.file, dir, column);
   if (E.isLeft(scanned)) {
     const err = scanned.left;

@@ -19,10 +19,11 @@
  * Two forms. `sourceTree(text, …)` holds a whole (small) file in memory, every
  * entry parsed. The export streams instead (`sourceExport.ts`): the stored
  * source is copied, checked, to a scratch file once (`copyPiSource`), read in
- * blocks of lines (`piSourceLines`), indexed in one pass given the entry
- * lines its scan found (`indexPiSource`: per entry its line, id and parent,
- * about 70 bytes an entry, no entry value), and each entry is parsed and migrated only when it is written
- * (`sourceEntryValue`). Both forms give the same entries.
+ * blocks of lines (`piSourceLines`), indexed without entry values (a v2/v3
+ * file by its scan's on-disk index, `scannedPiSourceIndex`; a v1 file in
+ * memory, `indexPiSource`, about 70 bytes an entry), and each entry is parsed
+ * and migrated only when it is written (`sourceEntryValue`). Both forms give
+ * the same entries.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
