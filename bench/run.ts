@@ -8,6 +8,7 @@ import { benchB1, benchB5, benchLong } from './store.ts';
 import { benchRealtimeRestore } from './realtimeRestore.ts';
 import { benchPeers } from './peer.ts';
 import { benchPiImport } from './piImport.ts';
+import { benchPiExport } from './piExport.ts';
 import { benchPiLong, benchPiTurns } from './piPeer.ts';
 import { benchPostgres } from './postgres.ts';
 import { table, type BenchResult } from './lib.ts';
@@ -24,6 +25,7 @@ const suites: Array<{ ids: string[]; run: () => Promise<BenchResult | BenchResul
   { ids: ['P1', 'P2', 'P3'], run: benchPeers },
   { ids: ['R1'], run: async () => ({ ...(await benchRealtimeRestore()), id: 'R1' }) },
   { ids: ['I1'], run: benchPiImport },
+  { ids: ['E1'], run: benchPiExport },
   { ids: ['P4', 'P4-turn'], run: benchPiTurns },
   { ids: ['P5', 'P6'], run: benchPiLong },
   { ids: ['B1-pg', 'B4-pg', 'B4-pg-level', 'P4-pg', 'C1', 'C2'], run: benchPostgres },

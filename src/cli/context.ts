@@ -28,6 +28,8 @@ export interface Output {
   readonly isTTY?: boolean;
   /** Terminal height in rows, when a terminal (used to decide on paging). */
   readonly rows?: number;
+  /** A stream's `once('drain', …)`: when present and `write` returned `false`, streamed output (`export`) waits for it. */
+  once?(event: 'drain', listener: () => void): unknown;
 }
 
 /** The streams a run writes to. */

@@ -192,58 +192,65 @@ export interface PiEntryChain {
   readonly toolNames?: ReadonlyMap<string, string>;
 }
 
+/** One entry `piEntries` yields: its JSON line (no newline), its id and parent id, and the index of the message it belongs to (−1: the metadata entry). */
+export interface PiEntryOut {
+  readonly line: string;
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly message: number;
+}
+
 /**
- * The pi v3 entries (JSON lines without newline) for `messages`, chained from
- * `chain.parentId` with ids from `chain.freshId`; `entryOf[i]` is the id of the
- * last entry written for message `i` (a `tool_results` message is one entry
- * per result). See the module comment for the mapping.
+ * The pi v3 entries for `messages` (any iterable: read lazily, one message at
+ * a time), chained from `chain.parentId` with ids from `chain.freshId`, one at
+ * a time: what is in memory is the current message's entries, never the
+ * file. A `tool_results` message is one entry per result. Returns the id of
+ * the last entry (`chain.parentId` when none). See the module comment for the
+ * mapping. Throws only what iterating `messages` throws.
  */
-export const piEntryLines = (
-  messages: readonly Message[],
-  md: Readonly<Record<string, Json>>,
-  chain: PiEntryChain,
-): { readonly lines: string[]; readonly entryOf: string[]; readonly lastId: string | null } => {
-  const lines: string[] = [];
-  const entryOf: string[] = [];
+export function* piEntries(messages: Iterable<Message>, md: Readonly<Record<string, Json>>, chain: PiEntryChain): Generator<PiEntryOut, string | null, undefined> {
   let parentId: string | null = chain.parentId;
-  const push = (body: Obj, timestamp: string | undefined): void => {
+  let index = -1;
+  const entry = (body: Obj, timestamp: string | undefined): PiEntryOut => {
     const id = chain.freshId();
     const { type, ...rest } = body;
-    lines.push(JSON.stringify(timestamp === undefined ? { type, id, parentId, ...rest } : { type, id, parentId, timestamp, ...rest }));
+    const line = JSON.stringify(timestamp === undefined ? { type, id, parentId, ...rest } : { type, id, parentId, timestamp, ...rest });
+    const out = { line, id, parentId, message: index };
     parentId = id;
+    return out;
   };
   // A notice's entry keeps its own timestamp (an unknown entry may have none).
-  const pushBody = (body: Obj): void => {
+  const ofBody = (body: Obj): PiEntryOut => {
     const { timestamp, ...rest } = body;
-    push(rest, typeof timestamp === 'string' ? timestamp : undefined);
+    return entry(rest, typeof timestamp === 'string' ? timestamp : undefined);
   };
-  const embed = (m: Message): void => {
+  const embedded = (m: Message): PiEntryOut => {
     const { createdAt, ...rest } = m;
-    push({ type: 'custom', customType: EMBEDDED_MESSAGE_TYPE, data: rest as Json }, iso(createdAt));
+    return entry({ type: 'custom', customType: EMBEDDED_MESSAGE_TYPE, data: rest as Json }, iso(createdAt));
   };
 
   if (chain.userMetadata !== undefined) {
     const userMetadata: Obj = {};
     for (const k of Object.keys(md)) if (!k.startsWith('pi.')) userMetadata[k] = md[k]!;
-    if (Object.keys(userMetadata).length > 0) push({ type: 'custom', customType: EMBEDDED_METADATA_TYPE, data: userMetadata }, iso(chain.userMetadata.createdAt));
+    if (Object.keys(userMetadata).length > 0) yield entry({ type: 'custom', customType: EMBEDDED_METADATA_TYPE, data: userMetadata }, iso(chain.userMetadata.createdAt));
   }
 
   const toolNames = new Map<string, string>(chain.toolNames ?? []);
   for (const m of messages) {
+    index++;
     switch (m.role) {
       case 'system_notice': {
         const body = noticeEntry(m);
-        if (body !== undefined) pushBody(body);
-        else embed(m);
+        yield body !== undefined ? ofBody(body) : embedded(m);
         break;
       }
       case 'tool_results': {
         const contents = m.results.map((r) => piBlocks(r.content));
         if (contents.some((c) => c === undefined)) {
-          embed(m);
+          yield embedded(m);
           break;
         }
-        m.results.forEach((r, i) => {
+        for (const [i, r] of m.results.entries()) {
           const message: Obj = {
             role: 'toolResult',
             toolCallId: r.toolUseId,
@@ -253,8 +260,8 @@ export const piEntryLines = (
           if (r.details !== undefined) message['details'] = r.details;
           message['isError'] = r.isError;
           message['timestamp'] = m.createdAt;
-          push({ type: 'message', message }, iso(m.createdAt));
-        });
+          yield entry({ type: 'message', message }, iso(m.createdAt));
+        }
         break;
       }
       default: {
@@ -262,23 +269,55 @@ export const piEntryLines = (
           for (const b of m.content) if (b.type === 'tool_use') toolNames.set(b.id, b.name);
         }
         const message = piMessage(m, md);
-        if (message === undefined) embed(m);
-        else push({ type: 'message', message }, iso(m.createdAt));
+        yield message === undefined ? embedded(m) : entry({ type: 'message', message }, iso(m.createdAt));
       }
     }
-    entryOf.push(parentId as unknown as string);
   }
-  return { lines, entryOf, lastId: parentId };
+  return parentId;
+}
+
+/**
+ * `piEntries` collected: the lines (JSON without newline) for `messages`, and
+ * `entryOf[i]`, the id of the last entry written for message `i` (the entry
+ * before it when a `tool_results` message has no results).
+ */
+export const piEntryLines = (
+  messages: readonly Message[],
+  md: Readonly<Record<string, Json>>,
+  chain: PiEntryChain,
+): { readonly lines: string[]; readonly entryOf: string[]; readonly lastId: string | null } => {
+  const lines: string[] = [];
+  const entryOf: string[] = [];
+  const it = piEntries(messages, md, chain);
+  let last: string | null = chain.parentId;
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done === true) {
+      while (entryOf.length < messages.length) entryOf.push(last as string);
+      return { lines, entryOf, lastId: r.value };
+    }
+    const e = r.value;
+    while (entryOf.length < e.message) entryOf.push(last as string);
+    lines.push(e.line);
+    last = e.id;
+    if (e.message >= 0) entryOf[e.message] = e.id;
+  }
 };
 
 /**
- * Writes `input` as pi JSONL version 3: one header line, then one line per entry,
- * each ending in `"\n"`. See the module comment for the mapping. Total: what pi
- * cannot express is kept in palimpsest's own `custom` entries.
+ * The lines of `input` as pi JSONL version 3, one at a time, each ending in
+ * `"\n"`: the header, then one line per entry (`piEntries` from fresh ids
+ * `00000001`, …). `input.messages` may be any iterable (read once, lazily).
  */
-export const exportPiJsonl = (input: PiExportInput): string => {
+export function* piJsonlLines(input: Omit<PiExportInput, 'messages'> & { readonly messages: Iterable<Message> }): Generator<string, void, undefined> {
   let counter = 0;
-  const header = piHeaderFor(input.sessionId, input.createdAt, input.metadata);
-  const { lines } = piEntryLines(input.messages, input.metadata, { parentId: null, freshId: () => entryId(++counter), userMetadata: { createdAt: input.createdAt } });
-  return [JSON.stringify(header), ...lines].map((l) => `${l}\n`).join('');
-};
+  yield `${JSON.stringify(piHeaderFor(input.sessionId, input.createdAt, input.metadata))}\n`;
+  for (const e of piEntries(input.messages, input.metadata, { parentId: null, freshId: () => entryId(++counter), userMetadata: { createdAt: input.createdAt } })) yield `${e.line}\n`;
+}
+
+/**
+ * Writes `input` as pi JSONL version 3: one header line, then one line per entry,
+ * each ending in `"\n"` (`piJsonlLines` collected). See the module comment for
+ * the mapping. Total: what pi cannot express is kept in palimpsest's own
+ * `custom` entries.
+ */
+export const exportPiJsonl = (input: PiExportInput): string => [...piJsonlLines(input)].join('');

@@ -37,24 +37,47 @@
  * last entry to the root; the tree export writes the header, every source
  * entry in file order, then the fresh entries in family order.
  *
+ * Streamed (`exportPiTo`): the lines go to a sink one at a time, never the
+ * whole file. The stored source is copied once to a scratch file (checked
+ * against its manifest first, `sourceTree.ts`), scanned and planned again the
+ * way the streamed import does (`scan.ts`, `planPiSessions`: its per-entry
+ * index, on disk, is the export's index of the source's ids, lines and
+ * parents; a v1 file's migrated ids are indexed in memory), keeping per
+ * planned message its source line and, only when a placement compares
+ * messages (a session changed since the import, a label set in palimpsest), a
+ * 128-bit digest; source entries are parsed one at a time as they are
+ * written; stored sessions are read in windows of `WINDOW` messages. Placing
+ * the family runs the fresh-entry mapping once to learn each entry's id;
+ * writing runs it again. Held: a line number (and maybe a digest) per planned
+ * message, an id per message of a placed session, an id and parent per fresh
+ * entry. `exportPi` collects the same lines into one string.
+ *
  * Errors: `SessionNotFound` and store read errors, `PiSourceMismatch` /
  * `BlobNotFound` / `CorruptBlob` when the stored source does not read back as
- * recorded, `PiImportIncomplete` for a session of an import that never
- * finished.
+ * recorded (found before any line is written), `PiImportIncomplete` for a
+ * session of an import that never finished. A lazily read message chunk that
+ * is missing or corrupt can only be found while writing: the sink has then
+ * had the lines before it (the CLI writes to a temporary file and keeps it
+ * only on success).
  */
+import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Json } from '../../model/json.ts';
 import type { Message } from '../../model/message.ts';
-import { canonicalMessageBytes, transcriptDigest } from '../../model/digest.ts';
+import type { Digest } from '../../model/scalars.ts';
+import { canonicalMessageBytes, commaMessageBytes, framing } from '../../model/digest.ts';
+import { defaultSha256 } from '../../model/hashing.ts';
 import type { Session } from '../../session/session.ts';
-import { isLazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
-import { entryId, exportPiJsonl, iso, piEntryLines, piHeaderFor } from './export.ts';
+import { isLazyReadFailure, LazyReadFailure, type SessionStore, type StoreError } from '../../store/index.ts';
+import { entryId, iso, piEntries, piHeaderFor, piJsonlLines } from './export.ts';
 import { labelsOf } from '../../store/labels.ts';
-import { planPiImport, plannedMessageLines, plannedMessages } from './plan.ts';
+import { planPiSessions, type PiPlanOp, type PiPlanShape } from './plan.ts';
 import { piImportStatus, type PiImportMark } from './provenance.ts';
 import type { PiImportError } from './report.ts';
-import { readPiSource, type PiSourceMismatch } from './source.ts';
-import { sourceTree, type SourceTree } from './sourceTree.ts';
+import { scanPiFile } from './scan.ts';
+import type { PiSourceMismatch } from './source.ts';
+import { openOpSpill } from './spill.ts';
+import { copyPiSource, indexPiSource, ordinalOfLine, piSourceLines, scannedPiSourceIndex, sourceEntryValue, type PiSourceIndex } from './sourceTree.ts';
 
 /** A session of an import that never finished (no `pi.imported`): re-run the import first. */
 export interface PiImportIncomplete {
@@ -82,11 +105,10 @@ export interface PiExportedSession {
   readonly rewritten?: 'compaction' | 'branch';
 }
 
-/** What `exportPi` wrote: the JSONL text, its entry count and how each session was written. */
-export interface PiExport {
+/** What `exportPiTo` wrote: its entry count and how each session was written. */
+export interface PiExportReport {
   readonly sessionId: string;
   readonly tree: boolean;
-  readonly jsonl: string;
   /** Entries (lines after the header). */
   readonly entries: number;
   /** Entries copied from the stored pi source. */
@@ -94,13 +116,45 @@ export interface PiExport {
   readonly sessions: readonly PiExportedSession[];
 }
 
+/** What `exportPi` wrote: the JSONL text (header line, then one line per entry, each ending in `"\n"`) and the report. */
+export interface PiExport extends PiExportReport {
+  readonly jsonl: string;
+}
+
+/**
+ * Where `exportPiTo` writes: called once per line (the line with its `"\n"`),
+ * in order; a returned promise is awaited before the next line (backpressure).
+ * What it throws ends the export and is thrown by `exportPiTo`.
+ */
+export type PiLineSink = (line: string) => void | Promise<void>;
+
+/** The planned digests, which `readImport` keeps whenever they will be compared (its `withKeys`). */
+const plannedKeys = (p: { readonly keys: readonly string[] | undefined }): readonly string[] => {
+  // An invariant of this module, not an input error: exportUnsafe asks for the digests whenever a placement compares them.
+  if (p.keys === undefined) throw new Error('pi export: the planned message digests were not read');
+  return p.keys;
+};
+
+/** Messages read from a stored session at a time. */
+const WINDOW = 512;
+
 /** One family member as export sees it. */
 interface Member {
   readonly session: Session;
   readonly forkedFrom?: { readonly sessionId: string; readonly seq: number };
 }
 
-/** What is known of a member once written: the entry of each of its messages and its tip (last entry). */
+/**
+ * What the import planned for one of its sessions: the source line of each
+ * message and, when the export compares messages (a session changed since the
+ * import, a label set in palimpsest), each one's digest (`messageKey`).
+ */
+interface Planned {
+  readonly lines: readonly number[];
+  readonly keys: readonly string[] | undefined;
+}
+
+/** What is known of a member once placed: the entry of each of its messages and its tip (last entry). */
 interface Placed {
   readonly entryOf: readonly (string | null)[];
   readonly tip: string | null;
@@ -112,24 +166,79 @@ interface Placed {
    * some of them, so a fork inside `[1, kept]` messages cannot hang off the tree.
    */
   readonly compacted?: { readonly id: string; readonly kept: number };
-  /** For an import: the messages the import wrote and the source entry of each (labels on those states point there). */
-  readonly source?: { readonly messages: readonly Message[]; readonly entryOf: readonly (string | null)[] };
+  /** For an import: the messages the import wrote (digests, when read) and the source entry of each (labels on those states point there). */
+  readonly source?: { readonly keys: readonly string[] | undefined; readonly entryOf: readonly (string | null)[] };
 }
 
-const digestsEqual = (a: Message, b: Message): boolean => Buffer.from(canonicalMessageBytes(a)).equals(canonicalMessageBytes(b));
+/**
+ * A run of fresh entries, in the order they are written: `messages` maps
+ * `session`'s messages from `from` on (`piEntries`, chained from `parentId`,
+ * with the ids `ids` drawn when it was placed); `line` is one entry written as
+ * is (a `compaction` or `label` entry).
+ */
+type FreshPart =
+  | {
+      readonly kind: 'messages';
+      readonly session: Session;
+      readonly from: number;
+      readonly parentId: string | null;
+      readonly userMetadata: boolean;
+      readonly toolNames: ReadonlyMap<string, string>;
+      readonly ids: readonly string[];
+    }
+  | { readonly kind: 'line'; readonly id: string; readonly line: string };
 
-/** Length of the common prefix of `a` and `b` (by message digest), at most `max`. */
-const commonPrefix = (a: readonly Message[], b: readonly Message[], max = Infinity): number => {
-  const n = Math.min(a.length, b.length, max);
+/** A 128-bit digest of a message's canonical bytes (32 hex digits): equal digests, equal messages. */
+const messageKey = (m: Message): string => defaultSha256.ofBytes(canonicalMessageBytes(m)).slice(7, 39);
+
+/** Messages `[from, to)` of a stored session, read `WINDOW` at a time; a chunk that cannot be read throws `LazyReadFailure`. */
+function* messagesOf(s: Session, from = 0, to: number = s.messageCount): Generator<Message, void, undefined> {
+  for (let i = from; i < to; i += WINDOW) {
+    const w = s.readMessages(i, Math.min(to, i + WINDOW));
+    if (E.isLeft(w)) throw new LazyReadFailure(w.left);
+    yield* w.right;
+  }
+}
+
+/** The digests (`messageKey`) of messages `[0, to)` of `s`. */
+const keysOf = (s: Session, to: number = s.messageCount): string[] => {
+  const out: string[] = [];
+  for (const m of messagesOf(s, 0, to)) out.push(messageKey(m));
+  return out;
+};
+
+/** The transcript digest of `s`'s first `n` messages (`transcriptDigest`, streamed). */
+const prefixDigest = (s: Session, n: number): Digest => {
+  const h = defaultSha256.create();
+  h.update(framing.OPEN);
   let i = 0;
-  while (i < n && digestsEqual(a[i]!, b[i]!)) i++;
+  for (const m of messagesOf(s, 0, n)) h.update(i++ > 0 ? commaMessageBytes(m) : canonicalMessageBytes(m));
+  h.update(framing.CLOSE);
+  return `sha256:${h.digestHex()}`;
+};
+
+/** Length of the common prefix of the messages of `a` and the digests `b`. */
+const commonPrefixWith = (a: Session, b: readonly string[]): number => {
+  let i = 0;
+  for (const m of messagesOf(a, 0, Math.min(a.messageCount, b.length))) {
+    if (messageKey(m) !== b[i]) break;
+    i++;
+  }
   return i;
 };
 
-/** Tool names by call id in `messages` (for `toolResult.toolName` of fresh entries). */
-const toolNamesOf = (messages: readonly Message[]): Map<string, string> => {
+/** Length of the common prefix of the digest lists `a` and `b`. */
+const commonPrefix = (a: readonly string[], b: readonly string[]): number => {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+};
+
+/** Tool names by call id in messages `[0, to)` of `s` (for `toolResult.toolName` of fresh entries). */
+const toolNamesOf = (s: Session, to: number): Map<string, string> => {
   const m = new Map<string, string>();
-  for (const x of messages) if (x.role === 'assistant') for (const b of x.content) if (b.type === 'tool_use') m.set(b.id, b.name);
+  for (const x of messagesOf(s, 0, to)) if (x.role === 'assistant') for (const b of x.content) if (b.type === 'tool_use') m.set(b.id, b.name);
   return m;
 };
 
@@ -162,34 +271,126 @@ const familyOf = async (store: SessionStore, sessionId: string, tree: boolean): 
   return E.right(out);
 };
 
-/** The import's source and plan, read once per export. */
+/** The import's source (a checked scratch copy, indexed) and plan, read once per export. */
 interface ImportSource {
   readonly mark: PiImportMark;
-  readonly tree: SourceTree;
-  readonly messages: ReadonlyMap<string, { readonly messages: Message[]; readonly lines: number[] }>;
+  /** The scratch copy of the source file. */
+  readonly path: string;
+  readonly index: PiSourceIndex;
+  readonly planned: ReadonlyMap<string, Planned>;
   /** The plan key of each store id of the import. */
   readonly keys: ReadonlyMap<string, string>;
   /** The pi labels each imported session got: target entry id → label. */
   readonly labels: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Releases the scan behind `index` (again: nothing). */
+  readonly close: () => void;
 }
 
-const readImport = async (store: SessionStore, mark: PiImportMark): Promise<E.Either<PiExportError, ImportSource>> => {
-  const src = await readPiSource(store, mark.source);
-  if (E.isLeft(src)) return src;
-  const tree = sourceTree(src.right.text, mark.file, mark.digest);
-  if (E.isLeft(tree)) return tree;
-  const plan = planPiImport(tree.right.parsed);
-  if (E.isLeft(plan)) return plan;
-  const sessions = plan.right.sessions;
-  const messages = new Map<string, { messages: Message[]; lines: number[] }>();
-  const keys = new Map<string, string>();
+/** One planned op reduced to what export needs: how many messages it appends or puts in `[start, end)`, their source line and (when asked) digests. */
+type OpEffect =
+  | { readonly op: 'append'; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined }
+  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined };
+
+const effectOf = (op: PiPlanOp, withKeys: boolean): OpEffect | undefined => {
+  switch (op.op) {
+    case 'append':
+      return { op: 'append', count: op.messages.length, line: op.line, keys: withKeys ? op.messages.map(messageKey) : undefined };
+    case 'rewrite':
+      return { op: 'rewrite', start: op.start, end: op.end, count: op.replacement.length, line: op.line, keys: withKeys ? op.replacement.map(messageKey) : undefined };
+    case 'metadata_set':
+    case 'usage':
+      return undefined;
+  }
+};
+
+/** The planned messages of session `i` after its first `n` own ops (its fork parent's first), as `plannedMessages`/`plannedMessageLines` give them. */
+const plannedAfter = (shapes: readonly PiPlanShape[], effects: readonly (readonly (OpEffect | undefined)[])[], i: number, n: number): { keys: string[] | undefined; lines: number[] } => {
+  const fork = shapes[i]!.forkOf;
+  const parent = fork === undefined ? -1 : shapes.findIndex((x) => x.key === fork.sessionKey);
+  const base = parent < 0 || fork === undefined ? undefined : plannedAfter(shapes, effects, parent, fork.afterOp);
+  let lines = base?.lines ?? [];
+  let keys = base?.keys ?? [];
+  let withKeys = base === undefined || base.keys !== undefined;
+  for (const e of effects[i]!.slice(0, n)) {
+    if (e === undefined) continue;
+    withKeys &&= e.keys !== undefined;
+    const added = e.keys ?? [];
+    if (e.op === 'append') {
+      for (let k = 0; k < e.count; k++) lines.push(e.line);
+      for (const k of added) keys.push(k);
+    } else {
+      lines = [...lines.slice(0, e.start), ...Array.from({ length: e.count }, () => e.line), ...lines.slice(e.end)];
+      keys = [...keys.slice(0, e.start), ...added, ...keys.slice(e.end)];
+    }
+  }
+  return { keys: withKeys ? keys : undefined, lines };
+};
+
+/**
+ * Copies, checks, plans and indexes the source of the import `mark` in the
+ * scratch directory `dir` (`close()` releases the scan behind the index); the planned messages' digests are kept only when
+ * `withKeys(hasEntry)` says they will be compared. Errors: the store's read
+ * errors and `PiSourceMismatch` (`copyPiSource`), a `PiImportError` (only a
+ * changed parser or planner can give one for a source its import read).
+ */
+const readImport = async (
+  store: SessionStore,
+  mark: PiImportMark,
+  dir: string,
+  column: Parameters<typeof scanPiFile>[3],
+  withKeys: (hasEntry: (id: string) => boolean) => boolean,
+): Promise<E.Either<PiExportError, ImportSource>> => {
+  const path = join(dir, 'source.jsonl');
+  const copied = await copyPiSource(store, mark.source, path);
+  if (E.isLeft(copied)) return copied;
+  const scanned = await scanPiFile(path, mark.file, dir, column);
+  if (E.isLeft(scanned)) {
+    const err = scanned.left;
+    // A scratch file that cannot be read back is an I/O failure of this machine, not of the store.
+    if (err._tag === 'PiScanReadError') throw err.cause;
+    return E.left(err);
+  }
+  const scan = scanned.right;
+  // The scan's close is not idempotent (it closes a file descriptor): called once, here.
+  let open = true;
+  const closeScan = (): void => {
+    if (open) scan.close();
+    open = false;
+  };
+  const effects: Array<Array<OpEffect | undefined>> = [];
+  let shapes: PiPlanShape[];
+  let index: PiSourceIndex;
+  try {
+    // The scan's ids are the file's (a v1 file's entries have none yet: its labels then always ask for the digests).
+    const keys = withKeys((id) => scan.indexOfId(id) !== undefined);
+    const plan = planPiSessions(scan, { open: (i) => void (effects[i] = []), push: (op) => void effects[effects.length - 1]!.push(effectOf(op, keys)) });
+    if (E.isLeft(plan)) {
+      closeScan();
+      return plan;
+    }
+    shapes = plan.right.sessions;
+    if (scan.version >= 2) {
+      // The scan's on-disk index is the export's: it stays open until the export ends.
+      index = scannedPiSourceIndex(scan, piSourceLines(path), mark.file, mark.digest);
+    } else {
+      // A v1 file's ids come from pi's migration: indexed in memory (pi rewrites a v1 file as v3 when it opens one, so v1 files stay small).
+      const entryLines = Int32Array.from({ length: scan.count }, (_, i) => scan.lineOf(i));
+      closeScan();
+      index = indexPiSource(piSourceLines(path), { file: mark.file, digest: mark.digest, version: scan.version, headerId: scan.header.id, entryLines });
+    }
+  } catch (e) {
+    closeScan();
+    throw e;
+  }
+  const planned = new Map<string, Planned>();
+  const planKeys = new Map<string, string>();
   const labels = new Map<string, Map<string, string>>();
   // mark.sessions lists the store ids in plan order.
-  sessions.forEach((s, i) => {
+  shapes.forEach((s, i) => {
     const id = mark.sessions[i];
     if (id === undefined) return;
-    messages.set(id, { messages: plannedMessages(sessions, s.key), lines: plannedMessageLines(sessions, s.key) });
-    keys.set(id, s.key);
+    planned.set(id, plannedAfter(shapes, effects, i, s.opCount));
+    planKeys.set(id, s.key);
     const byTarget = new Map<string, string>();
     for (const l of s.labels) {
       if (l.label === undefined) byTarget.delete(l.targetId);
@@ -197,16 +398,25 @@ const readImport = async (store: SessionStore, mark: PiImportMark): Promise<E.Ei
     }
     labels.set(id, byTarget);
   });
-  return E.right({ mark, tree: tree.right, messages, keys, labels });
+  effects.length = 0;
+  return E.right({ mark, path, index, planned, keys: planKeys, labels, close: closeScan });
 };
 
 /**
  * Exports session `sessionId` (or with `tree` its whole family) as pi JSONL
- * version 3 and says how each session was written. See the module comment.
+ * version 3, one line at a time to `sink`, and says how each session was
+ * written. See the module comment (what is held, what can fail when).
+ * Scratch files go in a directory under `opts.scratchDir` (default: the OS
+ * temporary directory), removed before it returns.
  */
-export const exportPi = async (store: SessionStore, sessionId: string, opts: { readonly tree?: boolean } = {}): Promise<E.Either<PiExportError, PiExport>> => {
+export const exportPiTo = async (
+  store: SessionStore,
+  sessionId: string,
+  sink: PiLineSink,
+  opts: { readonly tree?: boolean; readonly scratchDir?: string } = {},
+): Promise<E.Either<PiExportError, PiExportReport>> => {
   try {
-    return await exportPiUnsafe(store, sessionId, opts.tree === true);
+    return await exportUnsafe(store, sessionId, sink, opts.tree === true, opts.scratchDir);
   } catch (e) {
     // Reading the messages of a cold-loaded session can meet a missing or corrupt chunk.
     if (isLazyReadFailure(e)) return E.left(e.error);
@@ -214,7 +424,17 @@ export const exportPi = async (store: SessionStore, sessionId: string, opts: { r
   }
 };
 
-const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: boolean): Promise<E.Either<PiExportError, PiExport>> => {
+/**
+ * Exports session `sessionId` (or with `tree` its whole family) as pi JSONL
+ * version 3 in one string: `exportPiTo` collected. See the module comment.
+ */
+export const exportPi = async (store: SessionStore, sessionId: string, opts: { readonly tree?: boolean } = {}): Promise<E.Either<PiExportError, PiExport>> => {
+  const parts: string[] = [];
+  const r = await exportPiTo(store, sessionId, (line) => void parts.push(line), opts);
+  return E.isLeft(r) ? r : E.right({ ...r.right, jsonl: parts.join('') });
+};
+
+const exportUnsafe = async (store: SessionStore, sessionId: string, sink: PiLineSink, tree: boolean, scratchDir: string | undefined): Promise<E.Either<PiExportError, PiExportReport>> => {
   const fam = await familyOf(store, sessionId, tree);
   if (E.isLeft(fam)) return fam;
   const members = fam.right;
@@ -224,9 +444,13 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
 
   // A session no import wrote, alone: the transcript export.
   if (rootStatus.kind === 'none' && !tree) {
-    const jsonl = exportPiJsonl({ sessionId: self.id, createdAt: self.createdAt, metadata: self.metadata, messages: self.messages });
-    const entries = jsonl.split('\n').length - 2;
-    return E.right({ sessionId, tree, jsonl, entries, fromSource: 0, sessions: [{ sessionId, origin: 'native', fresh: entries }] });
+    let lines = 0;
+    for (const line of piJsonlLines({ sessionId: self.id, createdAt: self.createdAt, metadata: self.metadata, messages: messagesOf(self) })) {
+      await sink(line);
+      lines++;
+    }
+    const entries = lines - 1;
+    return E.right({ sessionId, tree, entries, fromSource: 0, sessions: [{ sessionId, origin: 'native', fresh: entries }] });
   }
   for (const m of members) {
     const st = piImportStatus(m.session.id, m.session.metadata);
@@ -239,74 +463,119 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       });
     }
   }
-  let source: ImportSource | undefined;
-  if (rootStatus.kind !== 'none') {
-    const s = await readImport(store, rootStatus.mark);
-    if (E.isLeft(s)) return s;
-    source = s.right;
+  // Whether each imported session is still what its import wrote: only a changed one (or a label set in palimpsest) compares messages.
+  const unchanged = new Map<string, boolean>();
+  for (const m of members) {
+    const st = piImportStatus(m.session.id, m.session.metadata);
+    if (st.kind !== 'complete') continue;
+    const n = st.imported.messages;
+    const count = m.session.messageCount;
+    unchanged.set(m.session.id, count >= n && (count === n ? m.session.transcriptRevision() : prefixDigest(m.session, n)) === st.imported.revision);
   }
+  if (rootStatus.kind === 'none') return writeFamily(store, sessionId, members, undefined, unchanged, sink, tree);
+  const withKeys = (hasEntry: (id: string) => boolean): boolean =>
+    [...unchanged.values()].some((u) => !u) || members.some((m) => labelsOf(m.session.metadata).some((l) => l.pi === undefined || !hasEntry(l.pi)));
+  // The scratch directory is named after the source digest; one left by a killed export is removed when the next opens.
+  const spill = openOpSpill(`x${rootStatus.mark.digest.slice('sha256:'.length, 'sha256:'.length + 16)}`, scratchDir);
+  try {
+    const s = await readImport(store, rootStatus.mark, spill.dir, spill.column, withKeys);
+    if (E.isLeft(s)) return s;
+    try {
+      return await writeFamily(store, sessionId, members, s.right, unchanged, sink, tree);
+    } finally {
+      s.right.close();
+    }
+  } finally {
+    spill.dispose();
+  }
+};
 
-  const usedIds = new Set<string>(source?.tree.byId.keys() ?? []);
+/** Places every member (module comment), then writes the header, the source entries and the fresh entries to `sink`. */
+const writeFamily = async (
+  store: SessionStore,
+  sessionId: string,
+  members: readonly Member[],
+  source: ImportSource | undefined,
+  unchangedOf: ReadonlyMap<string, boolean>,
+  sink: PiLineSink,
+  tree: boolean,
+): Promise<E.Either<PiExportError, PiExportReport>> => {
+  const root = members[0]!.session;
+  const self = members.find((m) => m.session.id === sessionId)!.session;
+  const index = source?.index;
+  const idOfLine = (line: number): string | null => {
+    const i = index === undefined ? undefined : ordinalOfLine(index, line);
+    return i === undefined ? null : index!.idOf(i);
+  };
   let counter = 0;
+  const freshIds = new Set<string>();
   const freshId = (): string => {
     let id: string;
     do id = entryId(++counter);
-    while (usedIds.has(id));
-    usedIds.add(id);
+    while ((index !== undefined && index.indexOfId(id) !== undefined) || freshIds.has(id));
+    freshIds.add(id);
     return id;
   };
-  const freshLines: string[] = [];
+  const parts: FreshPart[] = [];
   const freshParent = new Map<string, string | null>();
+  let freshCount = 0;
   const placed = new Map<string, Placed>();
   const report: PiExportedSession[] = [];
 
-  const leafOf = (leafLine: number): string | null => (leafLine === 0 ? null : (source?.tree.idOfLine.get(leafLine) ?? null));
-  const writeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: string[]; tip: string | null } => {
-    const { lines, entryOf, lastId } = piEntryLines(s.messages.slice(from), s.metadata, {
-      parentId,
-      freshId,
-      toolNames: toolNamesOf(s.messages.slice(0, from)),
-      ...(userMetadata ? { userMetadata: { createdAt: s.createdAt } } : {}),
-    });
-    for (const l of lines) {
-      const o = JSON.parse(l) as { id: string; parentId: string | null };
-      freshParent.set(o.id, o.parentId);
+  // Runs the mapping once to draw the ids and learn the entry of each message; writing runs it again with those ids.
+  const placeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: string[]; tip: string | null; count: number } => {
+    const toolNames = from > 0 && s.messageCount > from ? toolNamesOf(s, from) : new Map<string, string>();
+    const ids: string[] = [];
+    const entryOf: string[] = [];
+    let last: string | null = parentId;
+    const it = piEntries(messagesOf(s, from), s.metadata, { parentId, freshId, toolNames, ...(userMetadata ? { userMetadata: { createdAt: s.createdAt } } : {}) });
+    for (let r = it.next(); r.done !== true; r = it.next()) {
+      const e = r.value;
+      while (entryOf.length < e.message) entryOf.push(last as string);
+      ids.push(e.id);
+      freshParent.set(e.id, e.parentId);
+      last = e.id;
+      if (e.message >= 0) entryOf[e.message] = e.id;
     }
-    freshLines.push(...lines);
-    return { entryOf, tip: lastId };
+    while (entryOf.length < s.messageCount - from) entryOf.push(last as string);
+    parts.push({ kind: 'messages', session: s, from, parentId, userMetadata, toolNames, ids });
+    freshCount += ids.length;
+    return { entryOf, tip: last, count: ids.length };
+  };
+  const placeLine = (id: string, parentId: string | null, line: string): void => {
+    parts.push({ kind: 'line', id, line });
+    freshParent.set(id, parentId);
+    freshCount++;
   };
 
   for (const m of members) {
     const s = m.session;
     const st = piImportStatus(s.id, s.metadata);
-    const msgs = s.messages;
     if (st.kind === 'complete' && source !== undefined) {
-      const planned = source.messages.get(s.id);
+      const planned = source.planned.get(s.id);
       if (planned === undefined) return E.left(incompleteFor(s.id, st.mark.file));
       const n = st.imported.messages;
-      const unchanged = msgs.length >= n && transcriptDigest(msgs.slice(0, n)) === st.imported.revision;
-      const compacted = unchanged ? undefined : piCompactionOf(msgs, planned.messages.slice(0, n));
+      const unchanged = unchangedOf.get(s.id) === true;
+      const current = unchanged ? undefined : keysOf(s);
+      const summary = current === undefined ? undefined : summaryOf(firstMessage(s));
+      const keptFrom = summary === undefined ? undefined : compactionOfKeys(current!, plannedKeys(planned).slice(0, n));
+      const compacted = summary === undefined || keptFrom === undefined ? undefined : { summary, keptFrom };
       // The entry of each imported message: the latest source line at or before it.
       const sourceEntryOf: (string | null)[] = [];
       let maxLine = 0;
       for (const line of planned.lines) {
         maxLine = Math.max(maxLine, line);
-        sourceEntryOf.push(source.tree.idOfLine.get(maxLine) ?? null);
+        sourceEntryOf.push(idOfLine(maxLine));
       }
+      const src = { keys: planned.keys, entryOf: sourceEntryOf };
+      const leaf = st.imported.leafLine === 0 ? null : idOfLine(st.imported.leafLine);
+      const keptLine = compacted === undefined ? undefined : planned.lines[compacted.keptFrom];
       if (unchanged) {
-        const leaf = st.imported.leafLine === 0 ? null : (source.tree.idOfLine.get(st.imported.leafLine) ?? null);
-        const before = freshLines.length;
-        const fresh = writeFresh(s, n, leaf, false);
-        placed.set(s.id, {
-          entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf],
-          tip: fresh.entryOf.length > 0 ? fresh.tip : leaf,
-          imported: { messages: n, leaf },
-          source: { messages: planned.messages, entryOf: sourceEntryOf },
-        });
-        report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before });
-      } else if (compacted !== undefined && leafOf(st.imported.leafLine) !== null && source.tree.idOfLine.has(planned.lines[compacted.keptFrom]!)) {
+        const fresh = placeFresh(s, n, leaf, false);
+        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf], tip: fresh.count > 0 ? fresh.tip : leaf, imported: { messages: n, leaf }, source: src });
+        report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count });
+      } else if (compacted !== undefined && leaf !== null && keptLine !== undefined && idOfLine(keptLine) !== null) {
         // A compaction pi can express: a `compaction` entry after the leaf, then what followed.
-        const leaf = leafOf(st.imported.leafLine)!;
         const id = freshId();
         const history = s.transcriptHistory();
         const commit = history?.commits[history.commits.length - 1];
@@ -317,26 +586,25 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
           parentId: leaf,
           timestamp: iso(commit?.committedAt ?? s.updatedAt),
           summary: compacted.summary,
-          firstKeptEntryId: source.tree.idOfLine.get(planned.lines[compacted.keptFrom]!)!,
+          firstKeptEntryId: idOfLine(keptLine)!,
           tokensBefore: tokens === undefined ? 0 : Number(tokens),
         };
-        freshLines.push(JSON.stringify(entry));
-        freshParent.set(id, leaf);
-        const before = freshLines.length;
+        placeLine(id, leaf, JSON.stringify(entry));
         const kept = n - compacted.keptFrom;
-        const fresh = writeFresh(s, 1 + kept, id, false);
-        placed.set(s.id, { entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : id,
+        const fresh = placeFresh(s, 1 + kept, id, false);
+        placed.set(s.id, {
+          entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf],
+          tip: fresh.count > 0 ? fresh.tip : id,
           compacted: { id, kept },
-          source: { messages: planned.messages, entryOf: sourceEntryOf },
+          source: src,
         });
-        report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before + 1, rewritten: 'compaction' });
+        report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count + 1, rewritten: 'compaction' });
       } else {
-        const k = commonPrefix(msgs, planned.messages);
+        const k = commonPrefix(current ?? keysOf(s), plannedKeys(planned));
         const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
-        const before = freshLines.length;
-        const fresh = writeFresh(s, k, attach, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: { messages: planned.messages, entryOf: sourceEntryOf } });
-        report.push({ sessionId: s.id, origin: 'import', fresh: freshLines.length - before, rewritten: 'branch' });
+        const fresh = placeFresh(s, k, attach, false);
+        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: src });
+        report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count, rewritten: 'branch' });
       }
       continue;
     }
@@ -344,23 +612,21 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
       const parent = placed.get(m.forkedFrom.sessionId)!;
       const pAt = await store.load(m.forkedFrom.sessionId, { atSeq: m.forkedFrom.seq });
       if (E.isLeft(pAt)) return pAt;
-      const shared = commonPrefix(msgs, pAt.right.messages);
+      const shared = commonPrefixWith(s, keysOf(pAt.right));
       const imp = parent.imported;
       const c = parent.compacted;
       // Inside a pi compaction's kept messages there is nothing to hang off: the fork is a root of fresh entries.
       const k = c !== undefined && shared >= 1 && shared <= c.kept ? 0 : shared;
       const attach =
         c !== undefined && k === c.kept + 1 ? c.id : imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
-      const before = freshLines.length;
-      const fresh = writeFresh(s, k, attach, false);
-      placed.set(s.id, { entryOf: [...parent.entryOf.slice(0, k), ...fresh.entryOf], tip: fresh.entryOf.length > 0 ? fresh.tip : attach });
-      report.push({ sessionId: s.id, origin: 'fork', fresh: freshLines.length - before });
+      const fresh = placeFresh(s, k, attach, false);
+      placed.set(s.id, { entryOf: [...parent.entryOf.slice(0, k), ...fresh.entryOf], tip: fresh.count > 0 ? fresh.tip : attach });
+      report.push({ sessionId: s.id, origin: 'fork', fresh: fresh.count });
       continue;
     }
-    const before = freshLines.length;
-    const fresh = writeFresh(s, 0, null, true);
+    const fresh = placeFresh(s, 0, null, true);
     placed.set(s.id, { entryOf: fresh.entryOf, tip: fresh.tip });
-    report.push({ sessionId: s.id, origin: 'native', fresh: freshLines.length - before });
+    report.push({ sessionId: s.id, origin: 'native', fresh: fresh.count });
   }
 
   // Labels set or deleted in palimpsest become pi `label` entries after each session's tip.
@@ -368,70 +634,135 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
     const s = m.session;
     const p = placed.get(s.id)!;
     const current = labelsOf(s.metadata);
-    const lines: Array<Record<string, unknown>> = [];
+    const bodies: Array<Record<string, unknown>> = [];
     for (const l of current) {
-      if (l.pi !== undefined && source?.tree.byId.has(l.pi) === true) continue;
+      if (l.pi !== undefined && index !== undefined && index.indexOfId(l.pi) !== undefined) continue;
       const at = await store.load(l.sessionId, { atSeq: l.seq });
       if (E.isLeft(at)) return at;
       const owner = placed.get(l.sessionId) ?? p;
       const count = at.right.messageCount;
       // A state the import wrote (the session may be rewritten since): the source entry; else the entry of its last message now.
       const src = owner.source;
-      const imported = src !== undefined && count > 0 && count <= src.messages.length && transcriptDigest(src.messages.slice(0, count)) === at.right.transcriptRevision();
+      const imported = src !== undefined && count > 0 && count <= src.entryOf.length && commonPrefixWith(at.right, plannedKeys(src)) === count;
       const target = count === 0 ? undefined : imported ? src.entryOf[count - 1] : owner.entryOf[count - 1];
       if (target === undefined || target === null) continue;
-      lines.push({ targetId: target, label: l.name });
+      bodies.push({ targetId: target, label: l.name });
     }
     const plannedLabels = source?.labels.get(s.id);
     if (plannedLabels !== undefined) {
       for (const [targetId, name] of plannedLabels) {
-        if (!current.some((l) => l.pi === targetId || (l.name === name && l.pi !== undefined))) lines.push({ targetId });
+        if (!current.some((l) => l.pi === targetId || (l.name === name && l.pi !== undefined))) bodies.push({ targetId });
       }
     }
     let parentId = p.tip;
-    for (const body of lines) {
+    for (const body of bodies) {
       const id = freshId();
-      const line = JSON.stringify({ type: 'label', id, parentId, timestamp: iso(s.updatedAt), ...body });
-      freshParent.set(id, parentId);
-      freshLines.push(line);
+      placeLine(id, parentId, JSON.stringify({ type: 'label', id, parentId, timestamp: iso(s.updatedAt), ...body }));
       parentId = id;
     }
-    if (lines.length > 0) {
+    if (bodies.length > 0) {
       placed.set(s.id, { ...p, tip: parentId });
-      const r = report.find((x) => x.sessionId === s.id);
-      if (r !== undefined) report[report.indexOf(r)] = { ...r, fresh: r.fresh + lines.length };
+      const i = report.findIndex((x) => x.sessionId === s.id);
+      if (i >= 0) report[i] = { ...report[i]!, fresh: report[i]!.fresh + bodies.length };
     }
   }
 
   const header: Record<string, unknown> =
     source !== undefined ? headerFor(source, self.id, tree) : piHeaderFor(root.id, root.createdAt, root.metadata as Record<string, Json>);
-  let body: string[];
-  let fromSource = 0;
+  await sink(`${JSON.stringify(header)}\n`);
   if (tree) {
-    const src = source?.tree.entries.map((e) => JSON.stringify(e.value)) ?? [];
-    fromSource = src.length;
-    body = [...src, ...freshLines];
-  } else {
-    // The path from the session's tip to the root.
-    const freshById = new Map(freshLines.map((l) => [(JSON.parse(l) as { id: string }).id, l]));
-    const path: string[] = [];
-    for (let cur = placed.get(self.id)!.tip; cur !== null; ) {
-      const f = freshById.get(cur);
-      if (f !== undefined) {
-        path.push(f);
-        cur = freshParent.get(cur) ?? null;
-        continue;
-      }
-      const e = source?.tree.byId.get(cur);
-      if (e === undefined) break;
-      path.push(JSON.stringify(e.value));
-      fromSource++;
-      cur = e.parentId === e.id ? null : e.parentId;
-    }
-    body = path.reverse();
+    const fromSource = index?.count ?? 0;
+    if (source !== undefined) await writeSourceEntries(source, sink, undefined);
+    await writeFresh(parts, sink, undefined);
+    return E.right({ sessionId, tree, entries: fromSource + freshCount, fromSource, sessions: report });
   }
-  const jsonl = [JSON.stringify(header), ...body].map((l) => `${l}\n`).join('');
-  return E.right({ sessionId, tree, jsonl, entries: body.length, fromSource, sessions: report });
+  // The path from the session's tip to the root: fresh entries (whose ancestors may be source entries), then source entries.
+  const onPath = new Set<string>();
+  const sourcePath: number[] = [];
+  for (let cur = placed.get(self.id)!.tip; cur !== null; ) {
+    if (freshParent.has(cur)) {
+      onPath.add(cur);
+      cur = freshParent.get(cur)!;
+      continue;
+    }
+    const i = index?.indexOfId(cur);
+    if (i === undefined) break;
+    sourcePath.push(i);
+    const parent = index!.parentOf(i);
+    cur = parent < 0 ? null : index!.idOf(parent);
+  }
+  sourcePath.reverse();
+  if (source !== undefined && sourcePath.length > 0) await writeSourceEntries(source, sink, sourcePath);
+  await writeFresh(parts, sink, onPath);
+  return E.right({ sessionId, tree, entries: sourcePath.length + onPath.size, fromSource: sourcePath.length, sessions: report });
+};
+
+/**
+ * Writes source entries as pi v3 lines: all in file order (`path` undefined),
+ * or the entries `path` lists (indexes, root first). Reads the scratch copy
+ * once; a path not in file order (a parent written after its child) is
+ * gathered first and then written in path order.
+ */
+const writeSourceEntries = async (source: ImportSource, sink: PiLineSink, path: readonly number[] | undefined): Promise<void> => {
+  const { index } = source;
+  const inFileOrder = path === undefined || path.every((x, i) => i === 0 || x > path[i - 1]!);
+  const wanted = path === undefined ? undefined : new Set(path);
+  const gathered = new Map<number, string>();
+  let next = 0;
+  for (const l of piSourceLines(source.path)) {
+    while (next < index.count && index.lineOf(next) < l.line) next++;
+    if (next >= index.count) break;
+    if (index.lineOf(next) !== l.line) continue;
+    const i = next;
+    if (wanted !== undefined && !wanted.has(i)) continue;
+    const line = `${JSON.stringify(sourceEntryValue(index, i, l.text))}\n`;
+    if (inFileOrder) await sink(line);
+    else gathered.set(i, line);
+  }
+  if (!inFileOrder) for (const i of path!) await sink(gathered.get(i)!);
+};
+
+/** Writes the fresh entries of `parts` in order (only those in `only`, when given), drawing the ids placing drew. */
+const writeFresh = async (parts: readonly FreshPart[], sink: PiLineSink, only: ReadonlySet<string> | undefined): Promise<void> => {
+  for (const part of parts) {
+    if (part.kind === 'line') {
+      if (only === undefined || only.has(part.id)) await sink(`${part.line}\n`);
+      continue;
+    }
+    if (only !== undefined && !part.ids.some((id) => only.has(id))) continue;
+    let k = 0;
+    const s = part.session;
+    const chain = { parentId: part.parentId, freshId: () => part.ids[k++]!, toolNames: part.toolNames, ...(part.userMetadata ? { userMetadata: { createdAt: s.createdAt } } : {}) };
+    for (const e of piEntries(messagesOf(s, part.from), s.metadata, chain)) {
+      if (only === undefined || only.has(e.id)) await sink(`${e.line}\n`);
+    }
+  }
+};
+
+/** The first message of `s`; a chunk that cannot be read throws `LazyReadFailure`. */
+const firstMessage = (s: Session): Message | undefined => {
+  const head = s.readMessage(0);
+  if (E.isLeft(head)) throw new LazyReadFailure(head.left);
+  return head.right;
+};
+
+/** The text of `head` when it is a `compaction_summary` user message of one text block. */
+const summaryOf = (head: Message | undefined): string | undefined =>
+  head?.role === 'user' && head.transcriptRole === 'compaction_summary' && head.content.length === 1 && head.content[0]!.type === 'text' ? head.content[0]!.text : undefined;
+
+/**
+ * `piCompactionOf` on digests (`messageKey`s; the caller checks the first is a
+ * summary): the `keptFrom` at which `messages[1..]` continues `imported`.
+ */
+const compactionOfKeys = (messages: readonly string[], imported: readonly string[]): number | undefined => {
+  const first = messages[1];
+  if (first === undefined) return undefined;
+  for (let k = 1; k < imported.length; k++) {
+    if (imported[k] !== first) continue;
+    const kept = imported.length - k;
+    if (messages.length >= 1 + kept && commonPrefix(messages.slice(1, 1 + kept), imported.slice(k)) === kept) return k;
+  }
+  return undefined;
 };
 
 /**
@@ -441,17 +772,10 @@ const exportPiUnsafe = async (store: SessionStore, sessionId: string, tree: bool
  * kept), then anything. Returns the summary text and `keptFrom`.
  */
 export const piCompactionOf = (messages: readonly Message[], imported: readonly Message[]): { readonly summary: string; readonly keptFrom: number } | undefined => {
-  const head = messages[0];
-  if (head?.role !== 'user' || head.transcriptRole !== 'compaction_summary' || head.content.length !== 1 || head.content[0]!.type !== 'text') return undefined;
-  const summary = head.content[0]!.text;
-  const first = messages[1];
-  if (first === undefined) return undefined;
-  for (let k = 1; k < imported.length; k++) {
-    if (!digestsEqual(imported[k]!, first)) continue;
-    const kept = imported.length - k;
-    if (messages.length >= 1 + kept && commonPrefix(messages.slice(1, 1 + kept), imported.slice(k)) === kept) return { summary, keptFrom: k };
-  }
-  return undefined;
+  const summary = summaryOf(messages[0]);
+  if (summary === undefined) return undefined;
+  const keptFrom = compactionOfKeys(messages.map(messageKey), imported.map(messageKey));
+  return keptFrom === undefined ? undefined : { summary, keptFrom };
 };
 
 const incompleteFor = (sessionId: string, file: string): PiImportIncomplete => ({
@@ -468,7 +792,7 @@ const incompleteFor = (sessionId: string, file: string): PiImportIncomplete => (
  * not claim the whole pi session.
  */
 const headerFor = (source: ImportSource, sessionId: string, tree: boolean): Record<string, unknown> => {
-  const h = { ...source.tree.header };
-  if (!tree && source.keys.get(sessionId) !== source.tree.parsed.header.id) h['id'] = sessionId;
+  const h = { ...source.index.header };
+  if (!tree && source.keys.get(sessionId) !== source.index.headerId) h['id'] = sessionId;
   return h;
 };

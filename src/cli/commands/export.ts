@@ -1,62 +1,133 @@
-/** `palimpsest export <id>`: a session's transcript as a pi session file (JSONL version 3). */
-import { writeFile } from 'node:fs/promises';
+/**
+ * `palimpsest export <id>`: a session's transcript as a pi session file (JSONL
+ * version 3), streamed: entries are written one at a time (`exportPiTo`), so
+ * memory does not grow with the session. Without `--out`, to stdout, waiting
+ * for it to drain when it is full (backpressure). With `--out FILE`, to a
+ * temporary file beside FILE that gets FILE's name only once complete
+ * (`atomicFile.ts`): FILE is never half-written, and an existing FILE is not
+ * replaced unless `--force` is given.
+ */
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
-import { done, withStore } from '../context.ts';
+import { done, withStore, type Output } from '../context.ts';
 import { bytes, plural } from '../format.ts';
-import { fileError } from '../errors.ts';
+import { fileError, type FileError, type TaggedError } from '../errors.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { writeFileAtomically, type AtomicWritten, type TextWrite } from '../atomicFile.ts';
 import type { Run } from '../program.ts';
+import type { PiExportedSession, PiExportReport } from '../../adapters/pi/sourceExport.ts';
+
+/** Options of `export`. */
+interface ExportOptions {
+  readonly out?: string;
+  readonly tree?: boolean;
+  readonly force?: boolean;
+}
 
 export const registerExport = (program: Command, run: Run): void => {
   program
     .command('export')
     .description("export a session's current transcript (or with --tree its whole family) as pi JSONL (version 3)")
     .argument('<id>', ID_HELP)
-    .option('--out <file>', 'write to <file> instead of stdout')
+    .option('--out <file>', 'write to <file> (created whole or not at all) instead of stdout')
+    .option('--force', 'with --out: replace <file> if it exists (default: refuse, FileError EEXIST)')
     .option('--tree', 'write the session, its lineage root and every fork below it as one pi tree')
     .addHelpText(
       'after',
       helpAfter({
         prints:
-          'Without --out: the JSONL itself on stdout (one header line, one entry per line).\nWith --out: one line saying how many lines and bytes were written where, then one\nline per session: how it was written (import: entries pi wrote, copied from the stored\nsource; fork/native: fresh entries; "rewritten after import: exported as a pi compaction entry"\nwhen the rewrite is a compaction pi can express (a prefix summarized into one message, the\nrest kept), else "... as a branch").\nA session imported from pi gives back pi\'s own entries (same ids, times, fields).',
-        json: 'With --out: { sessionId, file, lines, bytes, tree, entries, fromSource, sessions: [{ sessionId,\n  origin, fresh, rewritten? }] }. Without: the same with jsonl instead of file.',
-        notes: 'A file that cannot be written is FileError (exit 1). A session of an import that never\nfinished is PiImportIncomplete (exit 1): run the import again first.',
+          'Without --out: the JSONL itself on stdout (one header line, one entry per line),\nstreamed. With --out: one line saying how many lines and bytes were written where, then one\nline per session: how it was written (import: entries pi wrote, copied from the stored\nsource; fork/native: fresh entries; "rewritten after import: exported as a pi compaction entry"\nwhen the rewrite is a compaction pi can express (a prefix summarized into one message, the\nrest kept), else "... as a branch").\nA session imported from pi gives back pi\'s own entries (same ids, times, fields).',
+        json: 'With --out: { sessionId, file, lines, bytes, tree, entries, fromSource, sessions: [{ sessionId,\n  origin, fresh, rewritten? }] }. Without: the same with jsonl instead of file (the whole\n  text held in memory: use --out for long sessions).',
+        notes:
+          'With --out the file is written to a hidden temporary file in the same directory and renamed\nonly when complete: a failure (or a kill) never leaves a half-written <file>; an existing\n<file> is left alone (FileError, code EEXIST) unless --force. A file that cannot be written\nis FileError (exit 1). Without --out, a message chunk found missing or corrupt while writing\nstops the export with its error (exit 1) after the lines before it. A session of an import\nthat never finished is PiImportIncomplete (exit 1): run the import again first.',
       }),
     )
-    .action(async (id: string, opts: { out?: string; tree?: boolean }, cmd: Command) =>
+    .action(async (id: string, opts: ExportOptions, cmd: Command) =>
       run(cmd, async (ctx) => {
         const dir = requireStoreDir(ctx);
         if (E.isLeft(dir)) return dir;
-        const x = await withStore(ctx, async (store) => {
+        const tree = opts.tree === true;
+        const { exportPi, exportPiTo } = await import('../../adapters/pi/sourceExport.ts');
+        if (opts.out === undefined) {
+          if (ctx.json) {
+            const x = await withStore(ctx, async (store) => {
+              const r = await resolveSessionId(store, id);
+              return E.isLeft(r) ? r : exportPi(store, r.right.sessionId, { tree });
+            });
+            if (E.isLeft(x)) return x;
+            const { jsonl, ...report } = x.right;
+            return done({ ...report, lines: report.entries + 1, bytes: Buffer.byteLength(jsonl, 'utf8'), jsonl }, '');
+          }
+          const sink = outputSink(ctx.io.stdout);
+          const x = await withStore(ctx, async (store) => {
+            const r = await resolveSessionId(store, id);
+            return E.isLeft(r) ? r : exportPiTo(store, r.right.sessionId, sink.write, { tree });
+          });
+          // What was produced goes out, also before an error (the help says so).
+          await sink.end();
+          return E.isLeft(x) ? x : done(null, '');
+        }
+        const out = opts.out;
+        const file = nodePath.resolve(ctx.cwd, out);
+        const x = await withStore(ctx, async (store): Promise<E.Either<TaggedError, AtomicWritten<PiExportReport>>> => {
           const r = await resolveSessionId(store, id);
           if (E.isLeft(r)) return r;
-          const { exportPi } = await import('../../adapters/pi/sourceExport.ts');
-          return exportPi(store, r.right.sessionId, { tree: opts.tree === true });
+          const w = await writeFileAtomically(file, (write: TextWrite) => exportPiTo(store, r.right.sessionId, write, { tree }), { replace: opts.force === true });
+          if (E.isRight(w)) return E.right(w.right);
+          const err = w.left;
+          return E.left(err._tag === 'AtomicWriteFailed' ? outFileError(out, err.cause) : err);
         });
         if (E.isLeft(x)) return x;
-        const { jsonl, ...report } = x.right;
-        const { sessionId } = report;
-        const lines = jsonl.split('\n').filter((l) => l !== '').length;
-        const size = Buffer.byteLength(jsonl, 'utf8');
-        if (opts.out === undefined) {
-          return ctx.json ? done({ ...report, lines, bytes: size, jsonl }, '') : (ctx.io.stdout.write(jsonl), done(null, ''));
-        }
-        const file = nodePath.resolve(ctx.cwd, opts.out);
-        try {
-          await writeFile(file, jsonl, 'utf8');
-        } catch (e) {
-          return E.left(fileError(opts.out, e, 'write'));
-        }
-        const how = report.sessions.map(
-          (s) =>
-            `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? `, rewritten after import: exported as a ${s.rewritten === 'compaction' ? 'pi compaction entry' : 'branch'}` : ''}`,
-        );
+        const report = x.right.value;
+        const lines = report.entries + 1;
+        const size = x.right.bytes;
         return done(
           { ...report, file, lines, bytes: size },
-          [`exported ${sessionId}${report.tree ? ' (tree)' : ''}: ${plural(lines, 'line')}, ${bytes(size)} to ${opts.out}; ${report.fromSource} entries as pi wrote them`, ...how].join('\n'),
+          [`exported ${report.sessionId}${report.tree ? ' (tree)' : ''}: ${plural(lines, 'line')}, ${bytes(size)} to ${out}; ${report.fromSource} entries as pi wrote them`, ...report.sessions.map(howLine)].join('\n'),
         );
       }),
     );
+};
+
+/** One line of the `--out` report: how session `s` was written. */
+const howLine = (s: PiExportedSession): string =>
+  `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? `, rewritten after import: exported as a ${s.rewritten === 'compaction' ? 'pi compaction entry' : 'branch'}` : ''}`;
+
+/** The `FileError` of a failed `--out` write; `EEXIST` says how to replace the file. */
+const outFileError = (out: string, cause: unknown): FileError => {
+  const e = fileError(out, cause, 'write');
+  return e.code === 'EEXIST' ? { ...e, message: `cannot write ${out}: the file exists (--force replaces it)` } : e;
+};
+
+/** Characters gathered before one write to stdout. */
+const STDOUT_CHUNK = 1 << 16;
+
+/**
+ * A line sink over an output stream: lines are gathered into writes of about
+ * `STDOUT_CHUNK` characters; when the stream says it is full (`write` returns
+ * `false`) the next write waits for its `drain` event. `end()` writes what is
+ * left.
+ */
+const outputSink = (out: Output): { readonly write: (line: string) => void | Promise<void>; readonly end: () => Promise<void> } => {
+  let parts: string[] = [];
+  let pending = 0;
+  const flush = (): void | Promise<void> => {
+    if (parts.length === 0) return;
+    const ok = out.write(parts.join(''));
+    parts = [];
+    pending = 0;
+    const once = out.once?.bind(out);
+    if (ok === false && once !== undefined) return new Promise<void>((resolve) => void once('drain', () => resolve()));
+  };
+  return {
+    write: (line) => {
+      parts.push(line);
+      pending += line.length;
+      if (pending >= STDOUT_CHUNK) return flush();
+    },
+    end: async () => {
+      await flush();
+    },
+  };
 };
