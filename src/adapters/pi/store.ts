@@ -11,7 +11,7 @@
  * holds the file, its entries, its commands or anything per entry, op or
  * record: memory is fixed page caches and buffers, the state of the session
  * being written (what the store's own cache holds, dropped every
- * `EVICT_EVERY` records), a batch of commands, and what grows with the
+ * `EVICT_EVERY` records and once its ops are written), a batch of commands, and what grows with the
  * number of sessions, labels and repairs, not entries (the report lists each
  * repair). Each session's original times (about 14 bytes a record) are
  * stored from their column in parts of at most `PI_TIMES_PART` records
