@@ -67,8 +67,8 @@ describe('the original-times blobs', () => {
     expect(parseTimesIndex('pi:a', blobs[3]!.bytes)).toEqual({ kind: 'parts', count: 7, parts: blobs.slice(0, 3).map((b) => b.id) });
     expect(parseTimesIndex('pi:b', blobs[3]!.bytes)).toBeUndefined();
     expect(() => [...piTimesBlobs('pi:a', 7, (i) => t[i]!, 0)]).toThrow(RangeError);
-    // The default part keeps a part well under 1 MiB even for the longest JSON numbers.
-    expect(PI_TIMES_PART * 25).toBeLessThan(1 << 20);
+    // The default part keeps a part under 256 KiB even for the longest JSON numbers.
+    expect(PI_TIMES_PART * 25).toBeLessThan(256 * 1024);
   });
 
   it('read back as written in both layouts', async () => {
