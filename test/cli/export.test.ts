@@ -4,14 +4,14 @@
  * (a full filesystem) leaves no FILE, an existing FILE is left alone unless
  * `--force`, and no temporary file stays behind.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileAtomically } from '../../src/cli/atomicFile.ts';
 import { writeGeneratedPiFile } from '../adapters/pi/generate.ts';
-import { cleanup, cli, cliJson, tempDir } from './helpers.ts';
+import { cleanup, cli, cliJson, MAIN, tempDir, TSX } from './helpers.ts';
 
 afterAll(cleanup);
 
@@ -73,6 +73,36 @@ describe('palimpsest export --out', () => {
     } finally {
       execFileSync('umount', [mnt]);
     }
+  });
+});
+
+describe('palimpsest export --out killed part-way', () => {
+  it('SIGKILL while the temporary file is being written leaves no FILE; the same command then writes it whole', { timeout: 180_000 }, async () => {
+    const cwd = await importedStore('export-kill', 6_000);
+    const expected = (await cli(['export', ID, '--tree'], cwd)).stdout;
+    for (let run = 0; run < 3; run++) {
+      const before = new Set(fs.readdirSync(cwd));
+      const child = spawn(process.execPath, ['--import', TSX, MAIN, 'export', ID, '--tree', '--out', 'tree.jsonl'], { cwd, stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      // Kill as soon as the temporary file holds some bytes (the export is then part-way).
+      let killed = false;
+      while (!killed && child.exitCode === null) {
+        const tmp = fs.readdirSync(cwd).find((f) => !before.has(f) && f.startsWith('.tree.jsonl.') && f.endsWith('.tmp'));
+        if (tmp !== undefined && fs.statSync(nodePath.join(cwd, tmp)).size > 0) {
+          child.kill('SIGKILL');
+          killed = true;
+        } else await new Promise((r) => setTimeout(r, 5));
+      }
+      await exited;
+      expect(killed).toBe(true);
+      expect(fs.existsSync(nodePath.join(cwd, 'tree.jsonl'))).toBe(false);
+    }
+    // What the kills left is only the hidden temporary files, visibly incomplete.
+    const left = fs.readdirSync(cwd).filter((f) => f.endsWith('.tmp'));
+    expect(left.length).toBe(3);
+    expect(left.every((f) => /^\.tree\.jsonl\.\d+-[0-9a-f]{12}\.tmp$/.test(f) && fs.readFileSync(nodePath.join(cwd, f), 'utf8').length < expected.length)).toBe(true);
+    expect((await cli(['export', ID, '--tree', '--out', 'tree.jsonl'], cwd)).code).toBe(0);
+    expect(fs.readFileSync(nodePath.join(cwd, 'tree.jsonl'), 'utf8')).toBe(expected);
   });
 });
 

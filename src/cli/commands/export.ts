@@ -10,11 +10,12 @@
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
-import { done, withStore, type Output } from '../context.ts';
+import { done, withStore } from '../context.ts';
 import { bytes, plural } from '../format.ts';
 import { fileError, type FileError, type TaggedError } from '../errors.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
 import { writeFileAtomically, type AtomicWritten, type TextWrite } from '../atomicFile.ts';
+import { outputSink } from '../outputSink.ts';
 import type { Run } from '../program.ts';
 import type { PiExportedSession, PiExportReport } from '../../adapters/pi/sourceExport.ts';
 
@@ -98,36 +99,4 @@ const howLine = (s: PiExportedSession): string =>
 const outFileError = (out: string, cause: unknown): FileError => {
   const e = fileError(out, cause, 'write');
   return e.code === 'EEXIST' ? { ...e, message: `cannot write ${out}: the file exists (--force replaces it)` } : e;
-};
-
-/** Characters gathered before one write to stdout. */
-const STDOUT_CHUNK = 1 << 16;
-
-/**
- * A line sink over an output stream: lines are gathered into writes of about
- * `STDOUT_CHUNK` characters; when the stream says it is full (`write` returns
- * `false`) the next write waits for its `drain` event. `end()` writes what is
- * left.
- */
-const outputSink = (out: Output): { readonly write: (line: string) => void | Promise<void>; readonly end: () => Promise<void> } => {
-  let parts: string[] = [];
-  let pending = 0;
-  const flush = (): void | Promise<void> => {
-    if (parts.length === 0) return;
-    const ok = out.write(parts.join(''));
-    parts = [];
-    pending = 0;
-    const once = out.once?.bind(out);
-    if (ok === false && once !== undefined) return new Promise<void>((resolve) => void once('drain', () => resolve()));
-  };
-  return {
-    write: (line) => {
-      parts.push(line);
-      pending += line.length;
-      if (pending >= STDOUT_CHUNK) return flush();
-    },
-    end: async () => {
-      await flush();
-    },
-  };
 };
