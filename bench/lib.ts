@@ -1,9 +1,10 @@
 /**
- * Benchmark helpers: timing, temp directories, the result row and the table.
+ * Benchmark helpers: timing, temp directories, child processes, the result row and the table.
  * Every benchmark reports a ratio of two measurements taken in the same run
  * (ours against raw LevelDB, long against short), never a bare time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,6 +43,20 @@ export const tempDir = (label: string): { path: string; cleanup: () => void } =>
 export const must = <A>(e: { _tag: 'Left'; left: unknown } | { _tag: 'Right'; right: A }): A => {
   if (e._tag === 'Left') throw new Error(`benchmark step failed: ${JSON.stringify(e.left)}`);
   return e.right;
+};
+
+/**
+ * Runs `bench/<script>` (a plain-JavaScript child, `*.mjs`) with `args` in
+ * `node --expose-gc` and returns its stdout (UTF-8). The child imports the
+ * compiled package (`dist/`, what users run): no TypeScript loader (tsx's
+ * loader thread and transpiled sources added ~30 MiB to a 500k pi import's
+ * peak RSS) is in the process it measures. Throws, saying so, when the
+ * package has not been built (`npm run bench` builds first).
+ */
+export const runCompiledChild = (script: string, args: readonly string[]): string => {
+  const root = join(import.meta.dirname, '..');
+  if (!existsSync(join(root, 'dist', 'store', 'index.js'))) throw new Error('the benchmark children run the compiled package: run `npm run build` first (`npm run bench` does)');
+  return execFileSync(process.execPath, ['--expose-gc', join(import.meta.dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
 };
 
 /** Formats results as an aligned text table. */

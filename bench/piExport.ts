@@ -2,8 +2,8 @@
  * E1: pi whole-tree export memory. Generated pi v3 files
  * (`test/adapters/pi/generate.ts`, 2 branches) of 50,000 and 200,000 message
  * entries (`PI_EXPORT_SIZES` to choose, e.g. `50000,100000`) are each imported
- * into a fresh store (a child process, `piImportChild.ts`), then exported
- * with `--tree` to a file in another child process (`piExportChild.ts`: what
+ * into a fresh store (a child process, `piImportChild.mjs`), then exported
+ * with `--tree` to a file in another child process (`piExportChild.mjs`: what
  * `palimpsest export <id> --tree --out FILE` runs). The ratio is the peak RSS
  * of the 50,000-message export (as the OS reports it,
  * `resourceUsage().maxRSS`, in MiB; the largest size when 50,000 is not
@@ -14,13 +14,12 @@
  * that measured a wrong export would be no figure). Takes a few minutes (the
  * bench is not part of `.ci/run`).
  *
- * `npx tsx bench/piExport.ts` runs it alone.
+ * `npm run build && npx tsx bench/piExport.ts` runs it alone.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeGeneratedPiFile } from '../test/adapters/pi/generate.ts';
-import { tempDir, type BenchResult } from './lib.ts';
+import { runCompiledChild, tempDir, type BenchResult } from './lib.ts';
 
 /** The memory budget: 300 MB (decimal megabytes), in MiB as the child reports RSS. */
 const BUDGET_MIB = 300e6 / 2 ** 20;
@@ -36,9 +35,6 @@ interface ChildResult {
   readonly entries: number;
   readonly bytes: number;
 }
-
-const child = (script: string, args: readonly string[]): string =>
-  execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
 
 /** The file sizes measured (message entries): `PI_EXPORT_SIZES`, default 50,000 and 200,000. */
 const sizes = (): number[] => {
@@ -57,9 +53,9 @@ export async function benchPiExport(): Promise<BenchResult> {
       const file = join(tmp.path, `${size}.jsonl`);
       await writeGeneratedPiFile(file, { messages: size, branches: 2 });
       const store = join(tmp.path, `store-${size}`);
-      child('piImportChild.ts', [store, file]);
+      runCompiledChild('piImportChild.mjs', [store, file]);
       const out = join(tmp.path, `export-${size}.jsonl`);
-      const r = JSON.parse(child('piExportChild.ts', [store, GENERATED_ID, out]).trim().split('\n').pop()!) as ChildResult;
+      const r = JSON.parse(runCompiledChild('piExportChild.mjs', [store, GENERATED_ID, out]).trim().split('\n').pop()!) as ChildResult;
       if (!readFileSync(out).equals(readFileSync(file))) throw new Error(`E1: the tree export of the ${size}-message file differs from the file imported`);
       rows.push({ ...r, size });
     }

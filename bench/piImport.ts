@@ -4,7 +4,8 @@
  * answer, with labels, model changes, compactions and 2 branches) of 50,000,
  * 200,000 and 500,000 message entries (26, 103 and 258 MB; `PI_IMPORT_SIZES`
  * to choose, e.g. `50000,100000`) are each imported into a fresh store in a
- * child process; the ratio is the largest peak RSS (as the OS reports it,
+ * child process running the compiled package (`piImportChild.mjs` on
+ * `dist/`, plain `node`: what `palimpsest import` runs); the ratio is the largest peak RSS (as the OS reports it,
  * `resourceUsage().maxRSS`, in MiB) over the budget, 300 MB = 286.1 MiB (issue 9: ≤ 300 MB for
  * any file size: the largest file shows it does not grow), and the detail
  * gives, per size, the rate (messages/s; budget ≥ 5,000 on the 50,000-message
@@ -12,12 +13,11 @@
  * peak grew from the smallest to the largest file. Takes several minutes (the
  * bench is not part of `.ci/run`).
  *
- * `npx tsx bench/piImport.ts` runs it alone.
+ * `npm run build && npx tsx bench/piImport.ts` runs it alone.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeGeneratedPiFile } from '../test/adapters/pi/generate.ts';
-import { tempDir, type BenchResult } from './lib.ts';
+import { runCompiledChild, tempDir, type BenchResult } from './lib.ts';
 
 /** Issue 9's memory budget: 300 MB (decimal megabytes, as the issue writes it), in MiB as the child reports RSS. */
 const BUDGET_MIB = 300e6 / 2 ** 20;
@@ -35,7 +35,7 @@ interface ChildResult {
 }
 
 const importInChild = (dir: string, file: string): ChildResult => {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'piImportChild.ts'), dir, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = runCompiledChild('piImportChild.mjs', [dir, file]);
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 };
 
