@@ -159,8 +159,8 @@ const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHe
     if (E.isLeft(checked)) return checked;
     const skipTail = opts.readsBelow !== undefined && opts.readsBelow <= snapshotTailStart(state).count;
     if (!skipTail) {
-      const tailOk = checkSnapshotTail(state);
-      if (E.isLeft(tailOk)) return E.left(corruptRecord(sid, snapSeq, `snapshot: ${tailOk.left}`));
+      const tailOk = checkSnapshotTail(sid, snapSeq, state);
+      if (E.isLeft(tailOk)) return tailOk;
     }
     const r = Session.fromState(state, tail, { clock: ctx.clock });
     if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, state, tail, undefined), describe(r.left)));

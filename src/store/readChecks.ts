@@ -66,12 +66,15 @@ export const checkHeaderAgainstState = (sid: string, header: SessionHeader, stat
 };
 
 /**
- * A state read from the snapshot at `seq` against the record at that seq: its
- * hash is the snapshot's head, its revision the snapshot transcript's, and (v2)
- * its state digest the snapshot state's.
+ * A state read from the snapshot at `seq` against the record at that seq: the
+ * record's content hashes to its `hash` (so its revision and state digest are
+ * the ones the chain commits to), that hash is the snapshot's head, its revision
+ * the snapshot transcript's, and (v2) its state digest the snapshot state's.
  */
 export const checkSnapshotAgainstRecord = (sid: string, seq: number, state: SessionState, record: LogRecord | undefined): E.Either<StoreError, void> => {
   if (record === undefined) return E.left(corruptRecord(sid, seq, `the record of the snapshot at ${seq} is missing`));
+  const own = checkRecordLink(sid, record, undefined);
+  if (E.isLeft(own)) return own;
   if (record.hash !== state.head) return E.left(corruptRecord(sid, seq, `snapshot head ${state.head} is not the hash of record ${seq}`));
   if (record.revision !== transcriptRevision(state.transcript)) return E.left(corruptRecord(sid, seq, `snapshot revision differs from record ${seq}'s revision ${record.revision}`));
   if (record.v === 2) {
