@@ -17,7 +17,9 @@
  *
  * The handover is a move: the object it came from keeps its memoized digest
  * but loses its text (a second change of the same object starts from
- * scratch), so no chain of earlier objects is kept alive.
+ * scratch), so no chain of earlier objects is kept alive. A draft
+ * (`metadataDraft`) changed in place hands its text to itself: `next` is
+ * `base`, and its memoized digest is dropped.
  */
 import { canonicalJsonUnsafe } from '../model/json.ts';
 import { defaultSha256, type Sha256Hash } from '../model/hashing.ts';
@@ -87,8 +89,15 @@ const take = (base: Metadata): MetadataText | undefined => {
   return t;
 };
 
-/** `next` is `base` with `key` set (`metadataWith`): moves `base`'s text to `next`, its keys and hashed prefix updated. */
+/** `next` is a copy of `base` with the same members (`metadataDraft`): moves `base`'s text to `next`. */
+export const noteCopied = (base: Metadata, next: Metadata): void => {
+  const t = take(base);
+  if (t !== undefined) texts.set(next, t);
+};
+
+/** `next` is `base` with `key` set (`metadataWith`; `base` itself when a draft changed in place): moves `base`'s text to `next`, its keys and hashed prefix updated. */
 export const noteSet = (base: Metadata, next: Metadata, key: string): void => {
+  digests.delete(next);
   const t = take(base);
   if (t === undefined) return;
   const i = lowerBound(t.keys, key);
@@ -98,8 +107,9 @@ export const noteSet = (base: Metadata, next: Metadata, key: string): void => {
   texts.set(next, t);
 };
 
-/** `next` is `base` without `key` (`metadataWithout`): moves `base`'s text to `next`, its keys and hashed prefix updated. */
+/** `next` is `base` without `key` (`metadataWithout`; `base` itself when a draft changed in place): moves `base`'s text to `next`, its keys and hashed prefix updated. */
 export const noteRemoved = (base: Metadata, next: Metadata, key: string): void => {
+  digests.delete(next);
   const t = take(base);
   if (t === undefined) return;
   const i = lowerBound(t.keys, key);

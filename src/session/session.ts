@@ -68,7 +68,7 @@ import { decodeRealtimeEvent, type RealtimeApplyOutcome, type RealtimeState } fr
 import type { LifecycleState } from '../machines/lifecycle.ts';
 import type { CommandOf } from './commands.ts';
 import type { SessionError, TranscriptEditError } from './errors.ts';
-import type { Metadata } from './metadata.ts';
+import { metadataDraft, metadataSealed, type Metadata } from './metadata.ts';
 import type { LogRecord } from './record.ts';
 import { apply as applyCommand, type CommandOutcome } from './apply.ts';
 import type { CommandInput, ResultOfInput, ResultsOf } from './results.ts';
@@ -124,6 +124,16 @@ export type ToolBoundaryOutcome =
   | { readonly type: 'applied'; readonly report: BoundaryReport }
   | { readonly type: 'failed_closed'; readonly errorTag: string; readonly message: string };
 
+
+/** How many of `commands` are metadata changes (`metadata_set`, `metadata_removed`, `metadata_backfilled`), by their `type`. */
+const metadataChanges = (commands: readonly unknown[]): number => {
+  let n = 0;
+  for (const c of commands) {
+    const type = typeof c === 'object' && c !== null ? (c as { readonly type?: unknown }).type : undefined;
+    if (type === 'metadata_set' || type === 'metadata_removed' || type === 'metadata_backfilled') n++;
+  }
+  return n;
+};
 
 /** The immutable session value. Construct with `Session.create`, `Session.replay` or `Session.fromState`. */
 export class Session {
@@ -365,10 +375,15 @@ export class Session {
   /**
    * Applies `commands` in order, each once (`apply`), in memory: the session
    * after the last one and one result per command. The first refusal is
-   * returned and nothing of this call is kept.
+   * returned and nothing of this call is kept. When two or more of them
+   * change metadata, the run works on one draft copy of the metadata
+   * (`metadataDraft`, changed in place, sealed before it returns) rather than
+   * a copy per command: the records, digests and the session returned are the
+   * same, as no intermediate state leaves this method.
    */
   applyAll<const Cs extends readonly unknown[]>(commands: Cs): E.Either<SessionError, Applied<ResultsOf<Cs>>> {
-    let session: Session = this;
+    const drafted = metadataChanges(commands) >= 2;
+    let session: Session = drafted ? this.withState({ ...this.state, metadata: metadataDraft(this.state.metadata) }) : this;
     const results: unknown[] = [];
     for (const c of commands) {
       const r = session.apply(c);
@@ -376,7 +391,8 @@ export class Session {
       results.push(r.right.result);
       session = r.right.session;
     }
-    return E.right({ session, result: results as unknown as ResultsOf<Cs> });
+    if (drafted) metadataSealed(session.state.metadata);
+    return E.right({ session: vecSize(session.records) === vecSize(this.records) ? this : session, result: results as unknown as ResultsOf<Cs> });
   }
 
   /**
@@ -402,6 +418,11 @@ export class Session {
     const now = this.clock();
     const last = vecGet(this.records, vecSize(this.records) - 1)?.at ?? 0;
     return Math.max(now, last);
+  }
+
+  /** This session with `state` in place of its state (same log, base, clock and fork parent). */
+  private withState(state: SessionState): Session {
+    return new Session(state, this.records, this.base, this.clock, this.parentAtFork);
   }
 
   /** This session after an outcome of `apply` on its state: itself when inert. */

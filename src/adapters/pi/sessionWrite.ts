@@ -102,11 +102,15 @@ const EVICT_EVERY = 16_384;
 /** Records read at a time when a resume compares the stored log with what the import makes. */
 const RESUME_PAGE = 512;
 
-/** A command waiting to be applied, with the op it came from and what to note once it is. */
+/**
+ * A command waiting to be applied, with the op it came from and what to note
+ * once it is (`after`: given the session after it; none for a label, whose
+ * records are counted once the labels are written).
+ */
 interface Pending {
   readonly command: SessionCommand;
   readonly op: number;
-  readonly after: (session: Session, recorded: boolean) => void;
+  readonly after?: (session: Session, recorded: boolean) => void;
 }
 
 /** Where a session's write stands. */
@@ -176,7 +180,7 @@ const compare = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void
     }
     c.logged++;
   }
-  p.after(next, recorded);
+  p.after?.(next, recorded);
   c.session = next;
   if (c.logged >= MEMORY_LOG) {
     c.session = next.withoutLog();
@@ -185,26 +189,34 @@ const compare = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void
   return E.right(undefined);
 };
 
+/**
+ * Applies `items` to `latest`, each once, calling each one's `after`. A batch
+ * without any `after` (labels) goes through `Session.applyAll`, which changes
+ * one draft of the metadata in place rather than copying it per label; on a
+ * refusal the batch is applied again one by one to name the refused command.
+ */
+const applyPending = (c: Cursor, latest: Session, items: readonly Pending[]): E.Either<PiImportRefused, { readonly session: Session; readonly result: undefined }> => {
+  if (items.every((p) => p.after === undefined)) {
+    const all = latest.applyAll(items.map((p) => p.command));
+    if (E.isRight(all)) return E.right({ session: all.right.session, result: undefined });
+  }
+  let s = latest;
+  for (const p of items) {
+    const a = s.apply(p.command);
+    if (E.isLeft(a)) return E.left(refused(c, p, a.left));
+    const recorded = a.right.session.seq > s.seq;
+    s = a.right.session;
+    p.after?.(s, recorded);
+  }
+  return E.right({ session: s, result: undefined });
+};
+
 /** Writes the pending commands: one `store.update`, each command applied once by its plan. */
 const flush = async (c: Cursor): Promise<E.Either<WriteError, void>> => {
   const items = c.batch;
   if (items.length === 0) return E.right(undefined);
   c.batch = [];
-  const r = await c.store.update<undefined, PiImportRefused>(
-    c.target.id,
-    (latest) => {
-      let s = latest;
-      for (const p of items) {
-        const a = s.apply(p.command);
-        if (E.isLeft(a)) return E.left(refused(c, p, a.left));
-        const recorded = a.right.session.seq > s.seq;
-        s = a.right.session;
-        p.after(s, recorded);
-      }
-      return E.right({ session: s, result: undefined });
-    },
-    { expectedSeq: c.session.seq },
-  );
+  const r = await c.store.update<undefined, PiImportRefused>(c.target.id, (latest) => applyPending(c, latest, items), { expectedSeq: c.session.seq });
   if (E.isLeft(r)) return r;
   c.session = r.right.session;
   c.opts.onWritten(items.length);
@@ -330,12 +342,14 @@ export const writePiSession = async (
     store.evict(t.id);
     c.evictedAt = c.session.seq;
   }
+  const beforeLabels = c.session.seq;
   for (const [k, command] of labelCommands(t, reached).entries()) {
-    const r = await push(c, { command, op: i + k, after: (_s, recorded) => void (recorded && pushTime(times, times.last)) });
+    const r = await push(c, { command, op: i + k });
     if (E.isLeft(r)) return r;
   }
   const g = await flush(c);
   if (E.isLeft(g)) return g;
+  for (let seq = beforeLabels; seq < c.session.seq; seq++) pushTime(times, times.last); // each label record: the time of the last op
   if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
   pushTime(times, times.last); // the completion record
   // Not evicted again: what the store caches now is small (the state the labels loaded from the newest snapshot, messages
