@@ -4,7 +4,7 @@
  *
  * - folding `appendMessage` and finalizing equals `transcriptDigest`;
  * - finalizing leaves later appends unaffected;
- * - two appends to one accumulator are independent;
+ * - two appends to one accumulator are independent, in any order (hash handover);
  * - export, import, continue matches, around multiples of 64 bytes;
  * - checkpoint rewrites and forks match recomputation.
  */
@@ -110,6 +110,30 @@ describe('incremental equals full', () => {
         expect(accumulatorDigest(appendMessage(ax, y))).toBe(transcriptDigest([...prefix, x, y]));
         expect(accumulatorDigest(appendMessage(ay, x))).toBe(transcriptDigest([...prefix, y, x]));
         expect(accumulatorDigest(appendMessages(acc, [x, y]))).toBe(transcriptDigest([...prefix, x, y]));
+      }),
+      runs,
+    );
+  });
+});
+
+describe('hash handover (the first append takes over the hash; later ones rebuild it)', () => {
+  it('any order of appends to any earlier accumulator equals recomputation', () => {
+    // Each step appends to a random accumulator made so far: its first append takes over its
+    // hash, every later one (a branch) rebuilds it from the trail. Each result must still be
+    // the digest and the export of its own messages, computed from scratch.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), arbMessages(3), fc.boolean()), { minLength: 1, maxLength: 12 }), (steps) => {
+        const made: Array<{ acc: DigestAccumulator; ms: readonly Message[] }> = [{ acc: emptyAccumulator(), ms: [] }];
+        for (const [pick, ms, finalize] of steps) {
+          const from = made[pick % made.length]!;
+          const acc = appendMessages(from.acc, ms);
+          if (finalize) accumulatorDigest(acc);
+          made.push({ acc, ms: [...from.ms, ...ms] });
+        }
+        for (const { acc, ms } of made) {
+          expect(accumulatorDigest(acc)).toBe(transcriptDigest(ms));
+          expect(exportAccumulator(acc)).toEqual(exportAccumulator(fold(ms)));
+        }
       }),
       runs,
     );

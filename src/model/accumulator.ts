@@ -3,10 +3,18 @@
  *
  * A `DigestAccumulator` is an immutable value holding a SHA-256 hash (from the
  * hashing port, `hashing.ts`) that has absorbed `T(messages)` without its
- * closing `]`. `append` copies the hash (`hash.copy()`) and absorbs only the new
- * message, so appending costs O(size of the message) whatever the transcript
- * length; an existing accumulator is never changed, so older Session values
- * stay valid.
+ * closing `]`. `append` absorbs only the new message into a hash of its own, so
+ * appending costs O(size of the message) whatever the transcript length; an
+ * existing accumulator never changes value, so older Session values stay valid.
+ *
+ * **Hash handover.** The first accumulator appended to another takes over its
+ * hash object instead of copying it (`hash.copy()` builds a native `Hash`, a
+ * few µs, and the digest of every new head needs one copy anyway), unless the
+ * older one is shared: the empty accumulator and digest checkpoints, which
+ * forks and rewrites append to again. An accumulator whose hash was taken and
+ * is needed again (an older session appended to a second time) rebuilds it from
+ * its trail as our resumable SHA-256 (`ResumableSha256`, as a snapshot-loaded
+ * accumulator has): the same digests, hashed in JavaScript from then on.
  *
  * `exportAccumulator` / `importAccumulator` move the SHA-256 state (chain words,
  * pending bytes, length) in and out of snapshots. Neither hashing port exposes
@@ -45,11 +53,63 @@ export class AccumulatorTrail {
 export interface DigestAccumulator {
   readonly count: number;
   readonly byteLength: number;
-  /** The hash that absorbed those bytes (never updated once in an accumulator: copy it). */
+  /** A hash that absorbed those bytes (never update it: copy it). */
   readonly hash: Sha256Hash;
   /** How `exportAccumulator` rebuilds the state (internal). */
   readonly trail: AccumulatorTrail;
 }
+
+/**
+ * The accumulators this module makes: frozen, their hash held in a private
+ * field that `takeHash` hands over to the next accumulator (module docstring,
+ * "Hash handover").
+ */
+class Accumulator implements DigestAccumulator {
+  #hash: Sha256Hash | undefined;
+  #shared: boolean;
+  constructor(
+    readonly count: number,
+    readonly byteLength: number,
+    hash: Sha256Hash,
+    readonly trail: AccumulatorTrail,
+    shared: boolean,
+  ) {
+    this.#hash = hash;
+    this.#shared = shared;
+    Object.freeze(this);
+  }
+  /** The hash that absorbed this accumulator's bytes: the one it holds, else rebuilt from its trail (and held from then on). */
+  get hash(): Sha256Hash {
+    return (this.#hash ??= ResumableSha256.fromMidState(stateAt(this.trail)));
+  }
+  /** The hash held now, without rebuilding one (`undefined` once taken). */
+  heldHash(): Sha256Hash | undefined {
+    return this.#hash;
+  }
+  /** A hash holding this accumulator's state for the caller to update: this one's own, unless shared (then a copy). */
+  takeHash(): Sha256Hash {
+    const h = this.hash;
+    if (this.#shared) return h.copy();
+    this.#hash = undefined;
+    return h;
+  }
+  /** Marks this accumulator as appended to more than once (a checkpoint): later appends copy its hash. */
+  share(): void {
+    this.#shared = true;
+  }
+}
+
+/** The hash of `acc` for the caller to update (taken over when `acc` is one of ours and not shared, else a copy). */
+const takeHash = (acc: DigestAccumulator): Sha256Hash => (acc instanceof Accumulator ? acc.takeHash() : acc.hash.copy());
+
+/**
+ * Marks `acc` as shared (a digest checkpoint, which forks and rewrites append
+ * to again): every later append copies its hash instead of taking it over.
+ * Changes no value.
+ */
+export const shareAccumulator = (acc: DigestAccumulator): void => {
+  if (acc instanceof Accumulator) acc.share();
+};
 
 const digestMemo = new WeakMap<DigestAccumulator, Digest>();
 
@@ -59,22 +119,22 @@ const OPEN_STATE: Sha256MidState = ((): Sha256MidState => {
   return h.midState();
 })();
 
-/** A state that has absorbed `"["`, hashing with `port` (default: `node:crypto` when present). */
+/** A state that has absorbed `"["`, hashing with `port` (default: `node:crypto` when present). Shared: appends copy its hash. */
 export const emptyAccumulator = (port: Sha256Port = defaultSha256): DigestAccumulator => {
   const hash = port.create();
   hash.update(framing.OPEN);
-  return Object.freeze({ count: 0, byteLength: 1, hash, trail: new AccumulatorTrail(undefined, undefined, OPEN_STATE) });
+  return new Accumulator(0, 1, hash, new AccumulatorTrail(undefined, undefined, OPEN_STATE), true);
 };
 
 /** A new accumulator that has also absorbed `m` (and the `,` before it). `acc` is unchanged. */
 export const appendMessage = (acc: DigestAccumulator, m: Message | MessageInput): DigestAccumulator => appendMessages(acc, [m]);
 
-/** Folds `appendMessage` over `messages`, copying the hash once instead of once per message. */
+/** Folds `appendMessage` over `messages`, taking (or copying) the hash once instead of once per message. */
 export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Message | MessageInput>): DigestAccumulator => {
   let hash: Sha256Hash | undefined;
   let { count, byteLength, trail } = acc;
   for (const m of messages) {
-    hash ??= acc.hash.copy();
+    hash ??= takeHash(acc);
     // After the first message, the `,` and the message in one update (`commaMessageBytes`).
     const withComma = commaMessageBytes(m);
     const bytes = count > 0 ? withComma : withComma.subarray(1);
@@ -83,7 +143,7 @@ export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Messag
     count += 1;
     trail = new AccumulatorTrail(trail, bytes, undefined);
   }
-  return hash === undefined ? acc : Object.freeze({ count, byteLength, hash, trail });
+  return hash === undefined ? acc : new Accumulator(count, byteLength, hash, trail, false);
 };
 
 /** The transcript digest of what `acc` absorbed (memoized per accumulator). */
@@ -128,8 +188,9 @@ const stateAt = (trail: AccumulatorTrail): Sha256MidState => {
 const exportableState = (acc: DigestAccumulator): Sha256MidState => {
   const known = acc.trail.state;
   if (known !== undefined) return known;
-  if (acc.hash instanceof ResumableSha256) {
-    const s = acc.hash.midState();
+  const held = acc instanceof Accumulator ? acc.heldHash() : acc.hash;
+  if (held instanceof ResumableSha256) {
+    const s = held.midState();
     acc.trail.state = s;
     acc.trail.prev = undefined;
     return s;
@@ -216,5 +277,5 @@ export const importAccumulator = (u: unknown): E.Either<DecodeError, DigestAccum
   const words: number[] = [];
   for (let i = 0; i < 8; i++) words.push(parseInt(chain.slice(i * 8, i * 8 + 8), 16) >>> 0);
   const state: Sha256MidState = Object.freeze({ chain: Object.freeze(words), pending: new Uint8Array(Buffer.from(tail, 'hex')), length: byteLength });
-  return E.right(Object.freeze({ count, byteLength, hash: ResumableSha256.fromMidState(state), trail: new AccumulatorTrail(undefined, undefined, state) }));
+  return E.right(new Accumulator(count, byteLength, ResumableSha256.fromMidState(state), new AccumulatorTrail(undefined, undefined, state), false));
 };

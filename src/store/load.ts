@@ -116,8 +116,8 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
   const header = h.right;
   const seq = target ?? header.lastSeq;
   if (seq < 1 || seq > header.lastSeq) return E.left(seqOutOfRange(sid, seq, header.lastSeq));
-  // The header check's scan for records past `lastSeq` runs on LevelDB's thread while the
-  // snapshot is read and decoded here; its failure, if any, is the one returned.
+  // The header check (two point reads: synchronous on LevelDB, queries on PostgreSQL, which run
+  // while the snapshot is read and decoded here); its failure, if any, is the one returned.
   const checkedHeader = checkHeaderAgainstLog(ctx.io, sid, header);
   const loaded = await loadUnderHeader(ctx, sid, header, seq, visiting, opts);
   const checked = await checkedHeader;
@@ -159,8 +159,8 @@ const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHe
     if (E.isLeft(checked)) return checked;
     const skipTail = opts.readsBelow !== undefined && opts.readsBelow <= snapshotTailStart(state).count;
     if (!skipTail) {
-      const tailOk = checkSnapshotTail(state);
-      if (E.isLeft(tailOk)) return E.left(corruptRecord(sid, snapSeq, `snapshot: ${tailOk.left}`));
+      const tailOk = checkSnapshotTail(sid, snapSeq, state);
+      if (E.isLeft(tailOk)) return tailOk;
     }
     const r = Session.fromState(state, tail, { clock: ctx.clock });
     if (E.isLeft(r)) return E.left(corruptRecord(sid, failingSeq(r.left, state, tail, undefined), describe(r.left)));

@@ -14,7 +14,7 @@ import type { SessionState } from '../session/state.ts';
 import { transcriptRevision } from '../transcript/index.ts';
 import { corruptRecord, type StoreError } from './errors.ts';
 import { decodeStoredRecord, headerOf, type Io, type SessionHeader } from './io.ts';
-import { keys, prefixRange } from './layout.ts';
+import { keys } from './layout.ts';
 
 /** The record at `seq` of `sid` (one point read), decoded; `CorruptRecord` with reason `missing` when there is none. */
 export const readRecordAt = async (io: Io, sid: string, seq: number, missing: string): Promise<E.Either<StoreError, LogRecord>> => {
@@ -26,9 +26,17 @@ export const readRecordAt = async (io: Io, sid: string, seq: number, missing: st
 
 /**
  * The header of `sid` against its log: the record at `lastSeq` exists, its hash
- * is `lastHash` and its revision `revision`, and no record follows it (unless
- * a write committed meanwhile: the header is then read again). Returns that
- * record. Two reads.
+ * is `lastHash` and its revision `revision`, and the record after it does not
+ * exist (unless a write committed meanwhile: the header is then read again).
+ * Returns that record. Two point reads (synchronous on LevelDB: no trip through
+ * its thread pool, which a range scan for "any key after it" took).
+ *
+ * Records and the header are written in one batch, so a record after
+ * `lastSeq` means the header was moved back. What the probe does not see is a
+ * header moved back *and* the record after it deleted: the log then has a gap,
+ * which `verify` reports, and from the header's record on nothing chains to
+ * what follows the gap; a consistent truncation (every later record deleted)
+ * is invisible to any read and is what head anchors catch.
  */
 export const checkHeaderAgainstLog = async (io: Io, sid: string, header: SessionHeader): Promise<E.Either<StoreError, LogRecord>> => {
   const last = await readRecordAt(io, sid, header.lastSeq, `the header's last record ${header.lastSeq} is missing`);
@@ -37,15 +45,14 @@ export const checkHeaderAgainstLog = async (io: Io, sid: string, header: Session
   if (last.right.revision !== header.revision) {
     return E.left(corruptRecord(sid, header.lastSeq, `the header's revision ${header.revision} is not record ${header.lastSeq}'s revision ${last.right.revision}`));
   }
-  const range = prefixRange(keys.recordPrefix(sid));
-  const after = await io.lastKey(range);
-  if (E.isLeft(after)) return after;
-  if (after.right !== undefined && after.right > keys.record(sid, header.lastSeq)) {
+  const next = await io.get(keys.record(sid, header.lastSeq + 1));
+  if (E.isLeft(next)) return next;
+  if (next.right !== undefined) {
     // A write may have committed (records and header in one batch) since the header was read.
     const now = await io.header(sid);
     if (E.isLeft(now)) return now;
-    if (now.right === undefined || now.right.lastSeq <= header.lastSeq || keys.record(sid, now.right.lastSeq) < after.right) {
-      return E.left(corruptRecord(sid, header.lastSeq, `the header says the last record is ${header.lastSeq}, the log holds ${after.right}`));
+    if (now.right === undefined || now.right.lastSeq <= header.lastSeq) {
+      return E.left(corruptRecord(sid, header.lastSeq, `the header says the last record is ${header.lastSeq}, the log holds record ${header.lastSeq + 1}`));
     }
   }
   return E.right(last.right);
@@ -59,12 +66,15 @@ export const checkHeaderAgainstState = (sid: string, header: SessionHeader, stat
 };
 
 /**
- * A state read from the snapshot at `seq` against the record at that seq: its
- * hash is the snapshot's head, its revision the snapshot transcript's, and (v2)
- * its state digest the snapshot state's.
+ * A state read from the snapshot at `seq` against the record at that seq: the
+ * record's content hashes to its `hash` (so its revision and state digest are
+ * the ones the chain commits to), that hash is the snapshot's head, its revision
+ * the snapshot transcript's, and (v2) its state digest the snapshot state's.
  */
 export const checkSnapshotAgainstRecord = (sid: string, seq: number, state: SessionState, record: LogRecord | undefined): E.Either<StoreError, void> => {
   if (record === undefined) return E.left(corruptRecord(sid, seq, `the record of the snapshot at ${seq} is missing`));
+  const own = checkRecordLink(sid, record, undefined);
+  if (E.isLeft(own)) return own;
   if (record.hash !== state.head) return E.left(corruptRecord(sid, seq, `snapshot head ${state.head} is not the hash of record ${seq}`));
   if (record.revision !== transcriptRevision(state.transcript)) return E.left(corruptRecord(sid, seq, `snapshot revision differs from record ${seq}'s revision ${record.revision}`));
   if (record.v === 2) {

@@ -32,8 +32,11 @@
  * (`vecFromLazy`) read through `lazyChunks` (synchronous LevelDB reads) the first
  * time a leaf is needed, then hashed against the chunk id, parsed, decoded,
  * prepared (messages deep-frozen, checkpoints imported and checked against their
- * position, revisions checked for consecutive repeats) and kept; the inline tails
- * are decoded at once. The revision is the exported head accumulator's (no
+ * position, revisions checked for consecutive repeats) and kept. The inline
+ * tails of messages and checkpoints are lazy too, 32 items at a time (decoded by
+ * `MessageCodec`, imported as accumulators), except the last 1..32 (the vector's
+ * tail), decoded at once; the snapshot's codec checks only that each is a JSON
+ * object. The revision is the exported head accumulator's (no
  * re-hashing); the inline messages after the last checkpoint are checked against
  * the head accumulator by `checkSnapshotTail`, which the load calls (unless the
  * caller reads only messages below them, a fork). When a list's inline tail is empty its last chunk is read at load
@@ -54,7 +57,7 @@
  * lazily loaded list is never materialized to decide what to reuse.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeWith, literal, nat, nonEmptyStr, positive, recordOf, refine, strict, type Codec } from '../model/decode.ts';
+import { arrayOf, decodeWith, fail as failAt, identityCodec, isPlainObject, literal, nat, nonEmptyStr, positive, recordOf, refine, strict, type Codec } from '../model/decode.ts';
 import { JsonCodec, canonicalJsonUnsafe, type Json } from '../model/json.ts';
 import { MessageCodec, type Message } from '../model/message.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
@@ -127,8 +130,15 @@ export const emptyMemos: SnapshotMemos = Object.freeze({ messages: emptyListMemo
  */
 export const forkMemos = (parent: SnapshotMemos): SnapshotMemos => ({ ...emptyMemos, messages: parent.messages, checkpoints: parent.checkpoints });
 
-const ListRefOfMessages = listRefCodec('Messages', MessageCodec);
-const ListRefOfAccumulators = listRefCodec('Checkpoints', ExportedAccumulatorCodec);
+/**
+ * An inline item decoded later, by its own codec, when the 32 it belongs to are
+ * first read (the inline messages and checkpoints: see "Lazy lists"): here only
+ * "a JSON object".
+ */
+const LaterItem: Codec<Record<string, unknown>> = identityCodec('JsonObject', (u, c) => failAt(u, c, 'wrong_type', 'object'), isPlainObject);
+const ListRefOfMessages = listRefCodec('Messages', LaterItem);
+const ListRefOfAccumulators = listRefCodec('Checkpoints', LaterItem);
+const MessageItems = arrayOf(MessageCodec, { name: 'messages' });
 const ListRefOfRevisions = listRefCodec('Revisions', DigestCodec);
 const ListRefOfCommits = listRefCodec('Commits', TranscriptRewriteCommitCodec);
 
@@ -330,7 +340,7 @@ export const decodeSnapshot = async (
   if (head.right.count !== n) return corrupt(`the head accumulator absorbed ${head.right.count} messages, the transcript has ${n}`);
   const expectedCps = Math.floor(n / CHUNK_SIZE) + 1;
   if (refs.checkpoints.count !== expectedCps) return corrupt(`${refs.checkpoints.count} digest checkpoints for ${n} messages, ${expectedCps} expected`);
-  const importCheckpoint = (x: ExportedAccumulator, i: number): E.Either<string, DigestAccumulator> => {
+  const importCheckpoint = (x: unknown, i: number): E.Either<string, DigestAccumulator> => {
     const a = importAccumulator(x);
     if (E.isLeft(a)) return E.left(`checkpoint ${i}: ${a.left.message}`);
     if (a.right.count !== i * CHUNK_SIZE) return E.left(`checkpoint ${i} absorbed ${a.right.count} messages, ${i * CHUNK_SIZE} expected`);
@@ -339,7 +349,7 @@ export const decodeSnapshot = async (
   // The inline checkpoints are imported lazily too, 32 at a time, except the last 1..32 (the vector's tail).
   const cpInline = refs.checkpoints.tail;
   const cpBase = refs.checkpoints.count - cpInline.length;
-  const cpLazyInline = cpInline.length === 0 ? 0 : cpInline.length - (((cpInline.length - 1) % 32) + 1);
+  const cpLazyInline = lazyInlineCount(cpInline.length);
   const importInline = (from: number, to: number): E.Either<string, DigestAccumulator[]> => {
     const out: DigestAccumulator[] = [];
     for (let j = from; j < to; j++) {
@@ -370,10 +380,10 @@ export const decodeSnapshot = async (
   const checkpointChunks = lazyChunks({
     name: 'checkpoints',
     ref: refs.checkpoints,
-    items: { codec: ExportedAccumulatorCodec },
+    items: 'id', // each is decoded by `importCheckpoint` (`importAccumulator` runs the codec)
     read: readChunk,
     fail,
-    prepare: (items: ExportedAccumulator[], first: number) => {
+    prepare: (items: unknown[], first: number) => {
       const out: DigestAccumulator[] = [];
       for (let j = 0; j < items.length; j++) {
         const a = importCheckpoint(items[j]!, first + j);
@@ -396,22 +406,24 @@ export const decodeSnapshot = async (
       return E.right(items);
     },
   });
+  // The inline messages: decoded (and frozen) 32 at a time when first read, the last 1..32 now.
+  const msgInline = refs.messages.tail;
+  const msgLazyInline = lazyInlineCount(msgInline.length);
+  const decodeInline = (from: number, to: number): E.Either<string, Message[]> => {
+    const d = decodeWith(MessageItems, msgInline.slice(from, to));
+    if (E.isLeft(d)) return E.left(`messages: inline ${from}..${to - 1}: ${d.left.message}`);
+    for (const m of d.right) freezeParsed(m);
+    return E.right(d.right);
+  };
+  const msgTail = decodeInline(msgLazyInline, msgInline.length);
+  if (E.isLeft(msgTail)) return corrupt(msgTail.left);
   let messages: PVec<Message>;
   let checkpoints: PVec<DigestAccumulator>;
   let revisions: PVec<Digest>;
   try {
     // A list whose inline tail is empty reads its last chunk here (the last item is always materialized).
-    messages = vecFromLazy([chunkRun(messageChunks)], refs.messages.tail.map((m) => freezeParsed(m)));
-    const inlineRun: LazyRun<DigestAccumulator> = {
-      segments: cpLazyInline / 32,
-      size: 32,
-      load: (k) => {
-        const r = importInline(k * 32, k * 32 + 32);
-        if (E.isLeft(r)) throw fail(`checkpoints: ${r.left}`);
-        return r.right;
-      },
-    };
-    checkpoints = vecFromLazy([chunkRun(checkpointChunks), inlineRun], cpTail.right);
+    messages = vecFromLazy([chunkRun(messageChunks), inlineRun(msgLazyInline, decodeInline, fail)], msgTail.right);
+    checkpoints = vecFromLazy([chunkRun(checkpointChunks), inlineRun(cpLazyInline, (from, to) => E.mapLeft((r: string) => `checkpoints: ${r}`)(importInline(from, to)), fail)], cpTail.right);
     revisions = vecFromLazy([chunkRun(revisionChunks)], refs.revisions.tail);
   } catch (e) {
     if (isLazyReadFailure(e)) return E.left(e.error);
@@ -467,20 +479,28 @@ export const decodeSnapshot = async (
 };
 
 /**
- * The inline messages of a state just decoded from a snapshot (those after its
- * last digest checkpoint, fewer than 256) against its head accumulator, whose
- * digest the record at the snapshot's seq pins: an edited tail message is
- * `Left(reason)`. Re-hashes those messages; reads no chunk.
+ * The inline messages of a state just decoded from the snapshot of `sessionId`
+ * at `seq` (those after its last digest checkpoint, fewer than 256) against its
+ * head accumulator, whose digest the record at the snapshot's seq pins: an
+ * edited tail message is `CorruptRecord`, as is one that does not decode (the
+ * inline messages are decoded here, on first read). Re-hashes those messages;
+ * reads no chunk.
  */
-export const checkSnapshotTail = (state: SessionState): E.Either<string, void> => {
+export const checkSnapshotTail = (sessionId: string, seq: number, state: SessionState): E.Either<StoreError, void> => {
   const t = state.transcript;
   const n = vecSize(t.messages);
   const lastCp = snapshotTailStart(state);
   if (lastCp.count >= n) return E.right(undefined);
-  const rebuilt = appendMessages(lastCp, vecIter(t.messages, lastCp.count, n));
+  let rebuilt: DigestAccumulator;
+  try {
+    rebuilt = appendMessages(lastCp, vecIter(t.messages, lastCp.count, n));
+  } catch (e) {
+    if (isLazyReadFailure(e)) return E.left(e.error);
+    throw e;
+  }
   const revision = accumulatorDigest(t.head);
   if (rebuilt.byteLength !== t.head.byteLength || accumulatorDigest(rebuilt) !== revision) {
-    return E.left(`the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`);
+    return E.left(corruptRecord(sessionId, seq, `snapshot: the messages after ${lastCp.count} do not hash to the head accumulator's revision ${revision}`));
   }
   return E.right(undefined);
 };
@@ -501,6 +521,20 @@ const freezeParsed = <A>(value: A): A => {
   else for (const k of Object.keys(value)) freezeParsed((value as Record<string, unknown>)[k]);
   return Object.freeze(value);
 };
+
+/** How many of `n` inline items are read lazily: all but the last 1..32 (the vector's tail). */
+const lazyInlineCount = (n: number): number => (n === 0 ? 0 : n - (((n - 1) % LEAF_SIZE) + 1));
+
+/** The lazy run of the first `count` inline items (a multiple of 32), `read(from, to)` giving items `[from, to)` or why not (thrown through `fail`). */
+const inlineRun = <U>(count: number, read: (from: number, to: number) => E.Either<string, readonly U[]>, fail: (reason: string) => LazyReadFailure): LazyRun<U> => ({
+  segments: count / LEAF_SIZE,
+  size: LEAF_SIZE,
+  load: (k) => {
+    const r = read(k * LEAF_SIZE, (k + 1) * LEAF_SIZE);
+    if (E.isLeft(r)) throw fail(r.left);
+    return r.right;
+  },
+});
 
 /** The lazy run of a list's full chunks: a segment per vector leaf (32 items), so a read decodes only the leaves it touches. */
 const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: (chunks.full * CHUNK_SIZE) / LEAF_SIZE, size: LEAF_SIZE, load: chunks.leaf });

@@ -40,6 +40,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   accumulatorDigest,
   appendMessages,
+  shareAccumulator,
   emptyAccumulator,
   type Digest,
   type DigestAccumulator,
@@ -119,6 +120,8 @@ const absorb = (
     chunk.push(m);
     if ((acc.count + chunk.length) % K === 0) {
       acc = appendMessages(acc, chunk);
+      // Forks and rewrites append to a checkpoint again: its hash is copied, never taken over.
+      shareAccumulator(acc);
       cps = vecPush(cps, acc);
       chunk = [];
     }

@@ -27,6 +27,13 @@
  * called again on the next read; nothing is memoized on failure). This is how the
  * store loads a long transcript without reading its messages (the loaders read
  * content-addressed chunks); the vector itself does no I/O.
+ *
+ * Not even the lazy leaves are made up front: each complete group of 32 lazy
+ * leaves (1,024 elements) starts as one `LazyBranch`, the bottom trie node above
+ * them, which makes its leaf objects on the first traversal that enters it (a
+ * read, `vecTake` cutting in it, a push below it, `vecLeafKey`). A cold load of
+ * 100,000 messages thus allocates ~100 branch objects instead of ~3,000 leaves
+ * (and their segment states) per lazily loaded list.
  */
 
 const BITS = 5;
@@ -85,6 +92,33 @@ class LazyLeaf {
 type Leaf = Node | LazyLeaf;
 
 /**
+ * A bottom trie node (its children are leaves) of 32 lazy leaves not made yet
+ * (see "Lazy leaves"): `make` builds them on the first `open`, once. Appears
+ * only where a node of the level just above the leaves would (as a child, or as
+ * the root of a one-level trie), and is never written in place.
+ */
+class LazyBranch {
+  #make: (() => Node) | undefined;
+  #children: Node | undefined;
+  constructor(make: () => Node) {
+    this.#make = make;
+  }
+  children(): Node {
+    if (this.#children === undefined) {
+      this.#children = this.#make!();
+      this.#make = undefined;
+    }
+    return this.#children;
+  }
+  get opened(): boolean {
+    return this.#children !== undefined;
+  }
+}
+
+/** The child array of a trie node: a lazy branch's leaves are made now (none loaded). */
+const open = (node: Node | LazyBranch): Node => (node instanceof LazyBranch ? node.children() : node);
+
+/**
  * An immutable vector of `T`. Fields are internal: `size` elements in total,
  * `shift` = bits consumed by the root level (5 for a one-level trie),
  * `root` = the trie holding the first `size - tail.length` elements (a multiple of
@@ -119,7 +153,7 @@ const leafFor = <T>(v: PVec<T>, i: number): readonly T[] => {
 const leafNodeFor = <T>(v: PVec<T>, i: number): Leaf => {
   if (i >= tailOffset(v)) return v.tail;
   let node: Node = v.root;
-  for (let level = v.shift; level > 0; level -= BITS) node = node[(i >>> level) & MASK] as Node;
+  for (let level = v.shift; level > 0; level -= BITS) node = open(node)[(i >>> level) & MASK] as Node;
   return node as Leaf;
 };
 
@@ -139,11 +173,12 @@ const newPath = (level: number, leaf: Leaf): Node => (level === 0 ? (leaf as Nod
  */
 const pushLeaf = (node: Node, level: number, leafIndex: number, leaf: Leaf, owned: Set<Node> | undefined): Node => {
   const sub = ((leafIndex << BITS) >>> level) & MASK;
-  const out: unknown[] = owned?.has(node) ? (node as unknown[]) : node.slice();
+  const base = open(node);
+  const out: unknown[] = owned?.has(base) ? (base as unknown[]) : base.slice();
   if (level === BITS) {
     out[sub] = leaf;
   } else {
-    const child = node[sub] as Node | undefined;
+    const child = base[sub] as Node | undefined;
     out[sub] = child === undefined ? ownPath(level - BITS, leaf, owned) : pushLeaf(child, level - BITS, leafIndex, leaf, owned);
   }
   if (owned !== undefined) owned.add(out);
@@ -215,9 +250,10 @@ const trimTrie = (node: Node, level: number, count: number): Node => {
   if (level === 0) return node; // a full leaf (count === 32)
   const span = 2 ** level; // elements below one child (32 ** (level / 5))
   const keep = Math.ceil(count / span);
-  const out = node.slice(0, keep) as unknown[];
+  const children = open(node);
+  const out = children.slice(0, keep) as unknown[];
   const lastCount = count - (keep - 1) * span;
-  if (lastCount < span) out[keep - 1] = trimTrie(node[keep - 1] as Node, level - BITS, lastCount);
+  if (lastCount < span) out[keep - 1] = trimTrie(children[keep - 1] as Node, level - BITS, lastCount);
   return out;
 };
 
@@ -239,8 +275,8 @@ export const vecTake = <T>(v: PVec<T>, n: number): PVec<T> => {
   let root = trimTrie(v.root, v.shift, trieSize);
   let shift = v.shift;
   // Collapse single-child roots so the trie stays as shallow as its size needs.
-  while (shift > BITS && root.length === 1) {
-    root = root[0] as Node;
+  while (shift > BITS && open(root).length === 1) {
+    root = open(root)[0] as Node;
     shift -= BITS;
   }
   return { size: k, shift, root, tail };
@@ -291,30 +327,64 @@ export interface LazyRun<T> {
   readonly load: (segment: number) => readonly T[];
 }
 
-/** The leaves of `runs`, in order. */
-const lazyLeaves = <T>(runs: ReadonlyArray<LazyRun<T>>): LazyLeaf[] => {
-  const leaves: LazyLeaf[] = [];
+/**
+ * The lazy leaves of `runs`, in order, made on demand: `count` leaves, and
+ * `leaf(g)` makes leaf `g` (call each `g` once, in any order). The leaves of
+ * one segment share its state (one loader call); a segment's state is kept only
+ * until its last leaf is made.
+ */
+const lazyLeafSource = <T>(runs: ReadonlyArray<LazyRun<T>>): { readonly count: number; readonly leaf: (g: number) => LazyLeaf } => {
+  const starts: number[] = []; // first leaf of each run
+  let count = 0;
   for (const run of runs) {
-    const { size, load, segments } = run;
+    const { size, segments } = run;
     if (!Number.isSafeInteger(size) || size <= 0 || size % WIDTH !== 0) {
       throw new RangeError(`vecFromLazy: a segment must hold a positive multiple of ${WIDTH} elements, not ${size}`);
     }
     if (!Number.isSafeInteger(segments) || segments < 0) throw new RangeError(`vecFromLazy: bad segment count ${segments}`);
-    for (let i = 0; i < segments; i++) {
-      const state: SegmentState = { size, load, index: i, all: undefined, pending: size / WIDTH };
-      for (let j = 0; j < size; j += WIDTH) leaves.push(new LazyLeaf(state, j));
-    }
+    starts.push(count);
+    count += segments * (size / WIDTH);
   }
-  return leaves;
+  const partial = new Map<string, { readonly state: SegmentState; made: number }>(); // segments some but not all of whose leaves were made
+  const leaf = (g: number): LazyLeaf => {
+    let r = runs.length - 1;
+    while (starts[r]! > g) r--;
+    const run = runs[r]!;
+    const perSegment = run.size / WIDTH;
+    const local = g - starts[r]!;
+    const index = Math.floor(local / perSegment);
+    const offset = (local % perSegment) * WIDTH;
+    if (perSegment === 1) return new LazyLeaf({ size: run.size, load: run.load, index, all: undefined, pending: 1 }, 0);
+    const key = `${r}/${index}`;
+    let p = partial.get(key);
+    if (p === undefined) partial.set(key, (p = { state: { size: run.size, load: run.load, index, all: undefined, pending: perSegment }, made: 0 }));
+    if (++p.made === perSegment) partial.delete(key);
+    const state = p.state;
+    return new LazyLeaf(state, offset);
+  };
+  return { count, leaf };
 };
 
 /**
- * The trie holding `leaves` (full leaves, in order), built bottom-up: the same
- * left-packed shape pushes give (every subtree but the last is full).
+ * The trie holding leaves `0..count-1` of `source` (full leaves, in order),
+ * built bottom-up: the same left-packed shape pushes give (every subtree but
+ * the last is full). Each complete group of 32 becomes a `LazyBranch`; a last,
+ * partial group is made now.
  */
-const trieOf = (leaves: readonly Leaf[]): { root: Node; shift: number } => {
-  let level: readonly unknown[] = leaves;
-  let shift = BITS;
+const lazyTrieOf = (source: { readonly leaf: (g: number) => LazyLeaf }, count: number): { root: Node; shift: number } => {
+  const branches: Array<Node | LazyBranch> = [];
+  for (let g = 0; g < count; g += WIDTH) {
+    const end = Math.min(count, g + WIDTH);
+    const make = (): Node => {
+      const leaves: LazyLeaf[] = [];
+      for (let k = g; k < end; k++) leaves.push(source.leaf(k));
+      return leaves;
+    };
+    branches.push(end - g === WIDTH ? new LazyBranch(make) : make());
+  }
+  if (branches.length === 1) return { root: branches[0] as unknown as Node, shift: BITS }; // a one-level trie: the root may be a lazy branch (`open` reads every node)
+  let level: readonly unknown[] = branches;
+  let shift = 2 * BITS;
   while (level.length > WIDTH) {
     const up: Node[] = [];
     for (let k = 0; k < level.length; k += WIDTH) up.push(level.slice(k, k + WIDTH));
@@ -330,21 +400,23 @@ const trieOf = (leaves: readonly Leaf[]): { root: Node; shift: number } => {
  * (kept once it succeeds; it must return exactly `size` elements, else the read
  * throws `RangeError`). Nothing is loaded by this call, except when `tail` is
  * empty: the last leaf of the last segment then becomes the vector's tail and is
- * loaded now (a loader's exception propagates). O(elements / 32 + |tail|).
+ * loaded now (a loader's exception propagates). O(elements / 1,024 + |tail|):
+ * the leaves are made per group of 32 when first reached (see "Lazy leaves").
  */
 export const vecFromLazy = <T>(runs: ReadonlyArray<LazyRun<T>>, tail: Iterable<T>): PVec<T> => {
-  const leaves: Leaf[] = lazyLeaves(runs);
+  const source = lazyLeafSource(runs);
   const rest = [...tail];
-  if (leaves.length === 0) return vecPushAll(emptyVec<T>(), rest);
+  if (source.count === 0) return vecPushAll(emptyVec<T>(), rest);
   if (rest.length === 0) {
-    const last = (leaves.pop() as LazyLeaf).force() as readonly T[];
-    if (leaves.length === 0) return { size: WIDTH, shift: BITS, root: EMPTY.root, tail: last };
-    const { root, shift } = trieOf(leaves);
-    return { size: leaves.length * WIDTH + WIDTH, shift, root, tail: last };
+    const trieLeaves = source.count - 1;
+    const last = source.leaf(trieLeaves).force() as readonly T[];
+    if (trieLeaves === 0) return { size: WIDTH, shift: BITS, root: EMPTY.root, tail: last };
+    const { root, shift } = lazyTrieOf(source, trieLeaves);
+    return { size: source.count * WIDTH, shift, root, tail: last };
   }
-  const { root, shift } = trieOf(leaves);
+  const { root, shift } = lazyTrieOf(source, source.count);
   // A trie with an empty tail is not a valid vector, but `vecPushAll` only needs `size - tail.length` to be the trie size.
-  return vecPushAll<T>({ size: leaves.length * WIDTH, shift, root, tail: [] }, rest);
+  return vecPushAll<T>({ size: source.count * WIDTH, shift, root, tail: [] }, rest);
 };
 
 /**
@@ -364,9 +436,13 @@ export const vecLeafKey = <T>(v: PVec<T>, i: number): object | undefined => {
 /** How many of the trie's leaves are lazy and not loaded yet (for tests and diagnostics). O(n / 32). */
 export const vecUnloadedLeaves = <T>(v: PVec<T>): number => {
   let n = 0;
-  const walk = (node: Node, level: number): void => {
+  const walk = (node: Node | LazyBranch, level: number): void => {
     if (level === 0) return;
-    for (const child of node) {
+    if (node instanceof LazyBranch && !node.opened) {
+      n += WIDTH; // 32 leaves not even made yet
+      return;
+    }
+    for (const child of open(node)) {
       if (level === BITS) {
         if (child instanceof LazyLeaf && !child.loaded) n++;
       } else walk(child as Node, level - BITS);

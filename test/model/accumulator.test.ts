@@ -101,6 +101,22 @@ describe('DigestAccumulator', () => {
     expect(accumulatorDigest(appendMessage(acc, hi))).toBe(HELLO_HI);
   });
 
+  it('hands its hash over to the first accumulator appended to it, and rebuilds its own when appended to again', () => {
+    const acc = fold([hello]);
+    const held = acc.hash;
+    const next = appendMessage(acc, hi);
+    expect(next.hash).toBe(held); // taken over, not copied
+    expect(acc.hash).not.toBe(held); // rebuilt from the trail, as our resumable SHA-256
+    expect(acc.hash).toBeInstanceOf(ResumableSha256);
+    expect(accumulatorDigest(appendMessage(acc, hello))).toBe(transcriptDigest([hello, hello]));
+    expect(accumulatorDigest(next)).toBe(HELLO_HI);
+    // The empty accumulator is shared: appending copies its hash.
+    const empty = emptyAccumulator();
+    const emptyHash = empty.hash;
+    expect(appendMessage(empty, hello).hash).not.toBe(emptyHash);
+    expect(empty.hash).toBe(emptyHash);
+  });
+
   it('accumulatorDigest is memoized and does not consume the state', () => {
     const acc = fold([hello, hi]);
     const d1 = accumulatorDigest(acc);

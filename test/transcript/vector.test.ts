@@ -232,6 +232,26 @@ describe('lazy leaves (vecFromLazy)', () => {
     }
   });
 
+  it('segments that straddle a group of 32 leaves load once, and leaf keys stay the same objects', () => {
+    const a = counted(3, 256, 0); // 24 leaves: the second run's first segment spans leaves 24..39
+    const b = counted(5, 512, 768); // 16 leaves per segment
+    const n = 768 + 5 * 512 + 10;
+    const v = vecFromLazy([a.run, b.run], range(10, n - 10));
+    expect(vecUnloadedLeaves(v)).toBe(24 + 5 * 16);
+    const key = vecLeafKey(v, 1100); // a leaf of the first group: made, not loaded
+    expect(vecUnloadedLeaves(v)).toBe(24 + 5 * 16);
+    expect(vecLeafKey(v, 1100)).toBe(key);
+    expect(vecGet(v, 1100)).toBe(1100); // leaf 34: second group, segment 0 of the second run
+    expect(vecGet(v, 800)).toBe(800); // leaf 25: first group, the same segment
+    expect(b.loads).toEqual([1, 0, 0, 0, 0]);
+    const taken = vecTake(v, 2000);
+    expect(vecLeafKey(taken, 1100)).toBe(key);
+    expect(vecToArray(v)).toEqual(range(n));
+    expect(a.loads).toEqual([1, 1, 1]);
+    expect(b.loads).toEqual([1, 1, 1, 1, 1]);
+    expect(vecToArray(taken)).toEqual(range(2000));
+  });
+
   it('a loader that throws makes the read throw the same value, nothing is kept, the next read tries again', () => {
     let fail = true;
     const boom = { _tag: 'CorruptRecord' };
