@@ -12,7 +12,7 @@
  *   writes per turn on each side. Ratio = pi ms / ours ms, budget ≥ 0.5.
  *   Bound: the awaited LevelDB batch per message (libuv's pool thread woken,
  *   the write, the main thread woken), which alone costs more than pi's
- *   `appendFileSync` (~15-25 µs, no thread), then our ~35-50 µs of CPU per
+ *   `appendFileSync` (~15-25 µs, no thread), then our ~28-39 µs of CPU per
  *   record (ARCHITECTURE.md, "Write path cost"). On LevelDB the detail also
  *   gives the floor: our batches of the timed turns, captured and written raw
  *   to a plain `level` database in the same rounds (`levelCapture.ts`); pi /

@@ -4,7 +4,7 @@
  *
  * | id | ratio | budget |
  * | --- | --- | --- |
- * | B1 | durable append throughput / raw `level` batch put of the same record bytes (bound: each awaited batch's two thread handoffs, the same on both sides, plus our ~35-50 µs of main-thread CPU per append, which on this VM also slows those handoffs; ARCHITECTURE.md, "Write path cost") | >= 0.5 |
+ * | B1 | durable append throughput / raw `level` batch put of the same record bytes (bound: each awaited batch's two thread handoffs, the same on both sides, plus our ~28-39 µs of main-thread CPU per append (~25-40 µs in place), which on this VM also slows those handoffs; ARCHITECTURE.md, "Write path cost") | >= 0.5 |
  * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
  * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
  * | B4 | cold load of a 100,000-record session / of a 1,000-record session, both heads 300 records past their newest snapshot (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |

@@ -66,6 +66,25 @@ export const headerOf = (state: SessionState, snapshot: number | undefined): Ses
   ...(snapshot !== undefined ? { snapshot } : {}),
 });
 
+/**
+ * The stored text of the header of `state`: exactly `JSON.stringify(headerOf(state,
+ * snapshot))` (members in that order, each value as `JSON.stringify` writes it),
+ * written member by member instead of through an intermediate object: the
+ * header is rewritten by every append, and the object with its conditional
+ * spreads cost about as much as the rest of the batch's keys together.
+ */
+export const headerJson = (state: SessionState, snapshot: number | undefined): string => {
+  const f = state.forkedFrom;
+  return (
+    `{"v":${HEADER_VERSION},"sessionId":${JSON.stringify(state.id)},"createdAt":${JSON.stringify(state.createdAt)},"updatedAt":${JSON.stringify(state.updatedAt)}` +
+    `,"lastSeq":${JSON.stringify(state.seq)},"lastHash":${JSON.stringify(state.head)},"revision":${JSON.stringify(transcriptRevision(state.transcript))}` +
+    `,"messages":${JSON.stringify(transcriptLength(state.transcript))},"status":${JSON.stringify(state.lifecycle.status)}` +
+    (f !== undefined ? `,"forkedFrom":${JSON.stringify({ ...f.from, mode: f.mode })}` : '') +
+    (snapshot !== undefined ? `,"snapshot":${JSON.stringify(snapshot)}` : '') +
+    '}'
+  );
+};
+
 const parseJson = (raw: string): E.Either<string, unknown> => {
   try {
     return E.right(JSON.parse(raw) as unknown);

@@ -14,7 +14,7 @@ import * as commands from '../session/builders.ts';
 import type { ResultsOf } from '../session/results.ts';
 import { recordJson, type LogRecord } from '../session/record.ts';
 import { invalidArgument, seqConflict, sessionExists, type StoreError } from './errors.ts';
-import { headerOf, type PutOp } from './io.ts';
+import { headerJson, type PutOp } from './io.ts';
 import { MAX_SEQ, keys } from './layout.ts';
 import { emptyMemos, encodeSnapshot, type SnapshotMemos } from './snapshot.ts';
 import type { CacheEntry } from './sessionCache.ts';
@@ -53,7 +53,7 @@ export const commit = async (
     memos = enc.memos;
     snapshot = after.seq;
   }
-  ops.push({ key: keys.header(sid), value: JSON.stringify(headerOf(after.state, snapshot)) });
+  ops.push({ key: keys.header(sid), value: headerJson(after.state, snapshot) });
   for (const op of extra) ops.push(op);
   const written = ctx.io.batch(ops);
   // While the backend writes (LevelDB on its own thread), build the cache entry (it does not depend
