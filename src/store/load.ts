@@ -119,13 +119,25 @@ export const loadSession = async (ctx: StoreContext, sid: string, target: number
   // The header check (two point reads: synchronous on LevelDB, queries on PostgreSQL, which run
   // while the snapshot is read and decoded here); its failure, if any, is the one returned.
   const checkedHeader = checkHeaderAgainstLog(ctx.io, sid, header);
-  const loaded = await loadUnderHeader(ctx, sid, header, seq, visiting, opts);
+  const loaded = await loadUnderHeader(ctx, sid, header, seq, visiting, opts, checkedHeader);
   const checked = await checkedHeader;
   return E.isLeft(checked) ? checked : loaded;
 };
 
-/** `loadSession` after the header was read and the target seq checked (the header is checked against the log meanwhile). */
-const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHeader, seq: number, visiting: ReadonlySet<string>, opts: LoadSessionOptions): Promise<E.Either<StoreError, Loaded>> => {
+/**
+ * `loadSession` after the header was read and the target seq checked (the header
+ * is checked against the log meanwhile: `headRecord`, which also gives the record
+ * at `lastSeq`, so a snapshot at the head does not read and decode it again).
+ */
+const loadUnderHeader = async (
+  ctx: StoreContext,
+  sid: string,
+  header: SessionHeader,
+  seq: number,
+  visiting: ReadonlySet<string>,
+  opts: LoadSessionOptions,
+  headRecord: Promise<E.Either<StoreError, LogRecord>>,
+): Promise<E.Either<StoreError, Loaded>> => {
   /** At the head, the header must also say what the loaded state says. */
   const done = (l: Loaded): E.Either<StoreError, Loaded> => {
     if (seq !== header.lastSeq) return E.right(l);
@@ -151,7 +163,10 @@ const loadUnderHeader = async (ctx: StoreContext, sid: string, header: SessionHe
     const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
     if (E.isLeft(snap)) return snap;
     // A snapshot at the target needs only its own record: a point read, not a range scan.
-    const records = snapSeq === seq ? E.map((r: LogRecord) => [r])(await readRecordAt(ctx.io, sid, seq, `record ${seq} is missing`)) : await readRecords(ctx, sid, snapSeq, seq);
+    const records =
+      snapSeq !== seq
+        ? await readRecords(ctx, sid, snapSeq, seq)
+        : E.map((r: LogRecord) => [r])(seq === header.lastSeq ? await headRecord : await readRecordAt(ctx.io, sid, seq, `record ${seq} is missing`));
     if (E.isLeft(records)) return records;
     const [at, ...tail] = records.right;
     const state = snap.right.state;

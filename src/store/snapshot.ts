@@ -513,12 +513,18 @@ export const snapshotTailStart = (state: SessionState): DigestAccumulator => vec
  * primitives left alone) and returns it. Unlike `deepFreeze` it keeps no
  * record of what it froze (no `WeakSet`): the value is fresh, nothing else
  * holds it, and remembering 100,000 messages' objects cost more than freezing
- * them (the P5 benchmark).
+ * them (the P5 benchmark). Members are walked with `for…in` (own ones only),
+ * which allocates nothing, where `Object.keys` made an array per object:
+ * 300,000 of them for P5's messages, a fifth of its load + `messages` time.
  */
 const freezeParsed = <A>(value: A): A => {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) for (const x of value) freezeParsed(x);
-  else for (const k of Object.keys(value)) freezeParsed((value as Record<string, unknown>)[k]);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeParsed(value[i] as unknown);
+  } else {
+    const o = value as Record<string, unknown>;
+    for (const k in o) if (Object.hasOwn(o, k)) freezeParsed(o[k]);
+  }
   return Object.freeze(value);
 };
 

@@ -26,6 +26,7 @@ import {
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { arbJson, arbMessage } from '../../spec/model/arbitraries.ts';
+import { canonicalWithout } from '../../src/model/canonical.ts';
 
 const ok = (value: unknown): string => {
   const r = canonicalJson(value);
@@ -121,6 +122,25 @@ describe('canonical JSON: clean subtrees and mixed key orders', () => {
     expect(E.isRight(canonicalJson(deep))).toBe(true); // the innermost object is at depth MAX_JSON_DEPTH - 1
     const r = canonicalJson({ a: deep });
     expect(E.isLeft(r) && r.left.reason).toBe('not_json');
+  });
+});
+
+describe('canonicalWithout: the object and the object without some members, from one walk', () => {
+  it('equals canonicalize of the object and of its copy without the omitted keys, whatever the keys', () => {
+    const arbKey = fc.oneof(fc.constantFrom('createdAt', 'usage', '0', '10', '9', '__proto__', 'a', 'b', ''), fc.string({ maxLength: 4 }));
+    const arbObject = fc.uniqueArray(fc.tuple(arbKey, arbJson), { selector: ([k]) => k, maxLength: 8 });
+    fc.assert(
+      fc.property(arbObject, fc.boolean(), (members, frozen) => {
+        const o = {};
+        for (const [k, v] of members) own(o, k, v);
+        if (frozen) Object.freeze(o);
+        const omit = (k: string): boolean => k === 'createdAt' || k === 'usage' || k === '9';
+        const kept = {};
+        for (const [k, v] of members) if (!omit(k)) own(kept, k, v);
+        expect(canonicalWithout(o, omit)).toEqual({ full: canonicalize(o), without: canonicalize(kept) });
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
