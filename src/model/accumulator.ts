@@ -129,14 +129,18 @@ export const emptyAccumulator = (port: Sha256Port = defaultSha256): DigestAccumu
 /** A new accumulator that has also absorbed `m` (and the `,` before it). `acc` is unchanged. */
 export const appendMessage = (acc: DigestAccumulator, m: Message | MessageInput): DigestAccumulator => appendMessages(acc, [m]);
 
-/** Folds `appendMessage` over `messages`, taking (or copying) the hash once instead of once per message. */
-export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Message | MessageInput>): DigestAccumulator => {
+/**
+ * Folds `appendMessage` over `messages`, taking (or copying) the hash once
+ * instead of once per message. `memo` false: the messages' digest texts are not
+ * kept for later serializations (`commaMessageBytes`); same digest.
+ */
+export const appendMessages = (acc: DigestAccumulator, messages: Iterable<Message | MessageInput>, memo = true): DigestAccumulator => {
   let hash: Sha256Hash | undefined;
   let { count, byteLength, trail } = acc;
   for (const m of messages) {
     hash ??= takeHash(acc);
     // After the first message, the `,` and the message in one update (`commaMessageBytes`).
-    const withComma = commaMessageBytes(m);
+    const withComma = commaMessageBytes(m, memo);
     const bytes = count > 0 ? withComma : withComma.subarray(1);
     hash.update(bytes);
     byteLength += bytes.length;

@@ -179,9 +179,10 @@ const remember = (o: object, known: Known): void => {
  * the canonical JSON of the object and of its copy without those keys).
  * `undefined` when `o` is not a JSON object (the caller then takes the general
  * path, which names the problem). A frozen `o` is remembered for a while
- * (`recent`), so serializing a value that holds it reuses the text.
+ * (`recent`), so serializing a value that holds it reuses the text, unless
+ * `keep` is false (a message read only to resume a digest).
  */
-export const canonicalWithout = (o: unknown, omit: (key: string) => boolean): { readonly full: string; readonly without: string } | undefined => {
+export const canonicalWithout = (o: unknown, omit: (key: string) => boolean, keep = true): { readonly full: string; readonly without: string } | undefined => {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
   const proto = Object.getPrototypeOf(o) as unknown;
   if ((proto !== Object.prototype && proto !== null) || hasHiddenToJson(o)) return undefined;
@@ -206,7 +207,7 @@ export const canonicalWithout = (o: unknown, omit: (key: string) => boolean): { 
     }
     const full = `{${fullPieces.join(',')}}`;
     const without = `{${withoutPieces.join(',')}}`;
-    if (Object.isFrozen(o)) remember(o, { json: full, height: deepest });
+    if (keep && Object.isFrozen(o)) remember(o, { json: full, height: deepest });
     return { full, without };
   } catch (e) {
     if (e === BAIL || e instanceof RangeError) return undefined;

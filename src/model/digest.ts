@@ -144,15 +144,18 @@ const dropOnly = (m: Message | MessageInput): ((k: string) => boolean) | undefin
  * Without an inline image, the digest form only drops top-level members, so the
  * message is serialized once for both its digest form and its full canonical
  * JSON, which `canonicalJson` then reuses for a frozen message (inside a log
- * record or a snapshot chunk).
+ * record or a snapshot chunk). With `memo` false neither is kept (a memo
+ * already made is still used): for messages read only to resume a digest (a
+ * fork's prefix since its checkpoint), where keeping them costs about as much
+ * as serializing them.
  */
-export const commaMessageBytes = (m: Message | MessageInput): Uint8Array => {
+export const commaMessageBytes = (m: Message | MessageInput, memo = true): Uint8Array => {
   let b = bytesMemo.get(m);
   if (b === undefined) {
     const omit = dropOnly(m);
-    const forms = omit === undefined ? undefined : canonicalWithout(m, omit);
+    const forms = omit === undefined ? undefined : canonicalWithout(m, omit, memo);
     b = encodeUtf8AfterComma(forms !== undefined ? forms.without : canonicalJsonUnsafe(digestForm(m)));
-    if (Object.isFrozen(m)) bytesMemo.set(m, b);
+    if (memo && Object.isFrozen(m)) bytesMemo.set(m, b);
   }
   return b;
 };

@@ -190,7 +190,8 @@ const prefixAccumulator = (t: Transcript, k: number): DigestAccumulator => {
   const c = Math.floor(k / K);
   const cp = vecGet(t.checkpoints, c);
   if (cp === undefined) throw new Error(`transcript invariant broken: no checkpoint ${c}`);
-  return appendMessages(cp, vecIter(t.messages, c * K, k));
+  // These messages are read only to resume the digest: their texts are not kept (`commaMessageBytes`).
+  return appendMessages(cp, vecIter(t.messages, c * K, k), false);
 };
 
 /**

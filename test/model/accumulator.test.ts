@@ -86,6 +86,16 @@ describe('DigestAccumulator', () => {
     expect(a2.byteLength).toBe(a1.byteLength + 1 + canonicalMessageBytes(hi).length);
   });
 
+  it('appending without keeping the messages\' texts (memo false) gives the same digests, exported states and bytes', () => {
+    const ms = [hello, hi, userText('again')].map((m, i) => Object.freeze({ ...m, createdAt: i }) as MessageInput);
+    const kept = appendMessages(emptyAccumulator(), ms);
+    const notKept = appendMessages(emptyAccumulator(), ms.map((m) => Object.freeze({ ...m }) as MessageInput), false);
+    expect(accumulatorDigest(notKept)).toBe(accumulatorDigest(kept));
+    expect(accumulatorDigest(notKept)).toBe(transcriptDigest(ms));
+    expect(exportAccumulator(notKept)).toEqual(exportAccumulator(kept));
+    expect(accumulatorDigest(appendMessage(notKept, hi))).toBe(accumulatorDigest(appendMessage(kept, hi)));
+  });
+
   it('is immutable: frozen, and appending or finalizing leaves it unchanged', () => {
     const acc = appendMessage(emptyAccumulator(), hello);
     expect(Object.isFrozen(acc)).toBe(true);
