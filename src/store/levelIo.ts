@@ -16,6 +16,19 @@ import { readHeader, type Io } from './io.ts';
 import { STORE_FORMAT_VERSION, keys } from './layout.ts';
 
 /**
+ * LevelDB's memtable size (bytes; classic-level's default is 4 MiB). LevelDB
+ * keeps up to two memtables, and each level-0 file it flushes is about this
+ * size; a level-0 compaction reads every level-0 file and the level-1 files
+ * they overlap through memory-mapped reads, which count in the process's RSS
+ * while it runs. 1 MiB: a long write (a 500k-message pi import) peaked at
+ * 261–269 MiB RSS in three runs against 265–298 MiB with the defaults,
+ * interleaved (ARCHITECTURE.md, Decisions). Same on-disk format.
+ */
+const WRITE_BUFFER_BYTES = 1 << 20;
+/** LevelDB's cache of uncompressed blocks read (bytes; classic-level's default is 8 MiB); the OS page cache holds the files. */
+const BLOCK_CACHE_BYTES = 2 << 20;
+
+/**
  * Opens (or creates) the LevelDB store in directory `dir` (absolute) and checks
  * its format key `F` (writing it into a new database). `sync` is passed to
  * every batch. Errors: `StoreLocked` (another process holds it),
@@ -36,7 +49,7 @@ export const openLevelIo = async (dir: string, sync: boolean): Promise<E.Either<
   }
   let db: Level<string, string>;
   try {
-    db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES, cacheSize: BLOCK_CACHE_BYTES });
     await db.open();
   } catch (e) {
     return E.left(fromLevelError(dir, e));
