@@ -6,7 +6,6 @@
  * lineage queries return `CorruptRecord` naming the session, the seq and what
  * disagreed; nothing is served. The CLI's `show`, `export` and `log` exit 1.
  */
-import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
@@ -15,7 +14,7 @@ import type { SessionStore } from '../../src/store/index.ts';
 import type { StoreError } from '../../src/store/errors.ts';
 import { exportPiSession } from '../../src/adapters/pi/store.ts';
 import { cliJson } from '../cli/helpers.ts';
-import { appendCmd, cleanupDirs, msg, openStore, recordKey, right, snapshotKey, tempDir, withRawDb } from './helpers.ts';
+import { appendCmd, cleanupDirs, copyToTempDir, msg, openStore, recordKey, right, snapshotKey, tempDir, withRawDb } from './helpers.ts';
 
 type Db = Level<string, string>;
 
@@ -46,11 +45,7 @@ beforeAll(async () => {
 afterAll(cleanupDirs);
 
 /** A copy of the pristine store. */
-const copy = (): string => {
-  const d = tempDir('edit');
-  fs.cpSync(pristine, d, { recursive: true });
-  return d;
-};
+const copy = (): string => copyToTempDir(pristine, 'edit');
 
 const getJson = async (db: Db, key: string): Promise<any> => JSON.parse((await db.get(key))!);
 const putJson = (db: Db, key: string, v: unknown): Promise<void> => db.put(key, JSON.stringify(v));

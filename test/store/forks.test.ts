@@ -8,11 +8,10 @@
  * index) leaves the fork correct, and every other read of the parent (and a
  * cold load of the child, which loads its parent in full) fails.
  */
-import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { transcriptDigest } from '../../src/model/index.ts';
-import { cleanupDirs, left, msg, openStore, recordKey, right, snapshotKey, tamper, tempDir, withRawDb } from './helpers.ts';
+import { cleanupDirs, copyToTempDir, left, msg, openStore, recordKey, right, snapshotKey, tamper, tempDir, withRawDb } from './helpers.ts';
 
 /** `p`: 600 messages in six appends of 100, a snapshot after each (the last at the head, seq 7): two full chunks and 88 inline messages. */
 let pristine: string;
@@ -30,11 +29,7 @@ beforeAll(async () => {
 afterAll(cleanupDirs);
 
 /** A copy of the pristine store. */
-const copy = (): string => {
-  const d = tempDir('forks-edit');
-  fs.cpSync(pristine, d, { recursive: true });
-  return d;
-};
+const copy = (): string => copyToTempDir(pristine, 'forks-edit');
 
 const all = Array.from({ length: 600 }, (_, i) => msg(i));
 const corruptAtHead = { _tag: 'CorruptRecord', sessionId: 'p', seq: 7 };

@@ -19,6 +19,12 @@ export const tempDir = (label = 'store'): string => {
   made.push(d);
   return d;
 };
+/** A fresh temp directory (as `tempDir(label)`) holding a copy of directory `src` (a store to edit or open, leaving `src` as it was). */
+export const copyToTempDir = (src: string, label: string): string => {
+  const d = tempDir(label);
+  fs.cpSync(src, d, { recursive: true });
+  return d;
+};
 export const cleanupDirs = (): void => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 };

@@ -3,19 +3,14 @@
  * `fixtures/makeV1Store.ts` at commit af675f4) still opens, verifies and loads
  * with the digests it was written with.
  */
-import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupDirs, openStore, right, tempDir } from './helpers.ts';
+import { cleanupDirs, copyToTempDir, openStore, right } from './helpers.ts';
 
 const FIXTURE = nodePath.join(import.meta.dirname, 'fixtures', 'v1-store');
 
 /** A copy of the fixture (opening a LevelDB database writes to it). */
-const copyFixture = (): string => {
-  const dir = tempDir('v1');
-  fs.cpSync(FIXTURE, dir, { recursive: true });
-  return dir;
-};
+const copyFixture = (): string => copyToTempDir(FIXTURE, 'v1');
 
 afterEach(cleanupDirs);
 
