@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { isDigest, type Digest } from '../model/scalars.ts';
 import { Session } from '../session/session.ts';
 import type { SessionError } from '../session/errors.ts';
+import type { CommandOf } from '../session/commands.ts';
 import type { LogRecord } from '../session/record.ts';
 import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
@@ -99,10 +100,38 @@ export interface LoadSessionOptions {
    * inline tail starts at or above it, the tail is not re-hashed
    * (`checkSnapshotTail`) and the result says `tailUnchecked`. Sound because a
    * replayed record that moves a message re-hashes it against its revision, so
-   * an unchecked message stays at or above the tail's start.
+   * an unchecked message stays at or above the tail's start. Given by `forkAt` /
+   * `forkReplacing` and, with the same bound (`forkReadsBelow`), by the cold
+   * load of the child they wrote: the child's genesis revision checks the
+   * messages it takes.
    */
   readonly readsBelow?: number;
 }
+
+/**
+ * How many of the parent's messages a fork genesis reads (`LoadSessionOptions.readsBelow`):
+ * `at` the first `index`, `replacing` also the message at `index` (it is edited),
+ * `full` all of them (`undefined`: no bound). The same bound `forkAt` and
+ * `forkReplacing` load the parent with when they write the child, so a child
+ * loads exactly when its fork succeeded, whatever the parent holds above it.
+ */
+export const forkReadsBelow = (command: CommandOf<'session_forked'>): number | undefined => {
+  switch (command.mode) {
+    case 'full':
+      return undefined;
+    case 'at':
+      return command.index;
+    case 'replacing':
+      return command.index === undefined ? undefined : command.index + 1;
+    default:
+      return unknownMode(command.mode);
+  }
+};
+
+/** The exhaustive switch's default: unreachable for a decoded command. */
+const unknownMode = (mode: never): never => {
+  throw new Error(`unknown fork mode ${String(mode)}`);
+};
 
 /**
  * The session `sid` after record `target` (default: its newest), from the newest
@@ -190,7 +219,10 @@ const loadUnderHeader = async (
   if (genesis.command.type === 'session_forked') {
     const from = genesis.command.from;
     if (visiting.has(from.sessionId) || from.sessionId === sid) return E.left(corruptRecord(sid, 1, `fork lineage loops through ${from.sessionId}`));
-    const p = await loadSession(ctx, from.sessionId, from.seq, { visiting: new Set([...visiting, sid]) });
+    // The child reads only the parent's messages below `forkReadsBelow` (and checks them: its genesis record's
+    // revision), so the parent is loaded as the fork that wrote it loaded it: the two check the same bytes.
+    const below = forkReadsBelow(genesis.command);
+    const p = await loadSession(ctx, from.sessionId, from.seq, { visiting: new Set([...visiting, sid]), ...(below !== undefined ? { readsBelow: below } : {}) });
     if (E.isLeft(p)) {
       const e = p.left;
       if (e._tag === 'SessionNotFound' || e._tag === 'SeqOutOfRange') return E.left(corruptRecord(sid, 1, `fork parent ${from.sessionId}@${from.seq}: ${e.message}`));

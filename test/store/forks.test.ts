@@ -5,8 +5,9 @@
  * child is built from — the snapshot's state, the record at the fork point,
  * the header, an inline message the child reads — fails closed, writing no
  * child. An edit the child never reads (an inline message above the fork
- * index) leaves the fork correct, and every other read of the parent (and a
- * cold load of the child, which loads its parent in full) fails.
+ * index) leaves the fork correct, a cold load of the child (which loads the
+ * parent with the same bound, `forkReadsBelow`) agrees with the fork, and every
+ * other read of the parent fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
@@ -108,9 +109,41 @@ describe('forkAt from a cold store', () => {
     const below = right(await store.forkAt('p', 300, { id: 'below' }));
     expect(below.transcriptRevision()).toBe(transcriptDigest(all.slice(0, 300)));
     right(await store.close());
-    // A cold load of the child replays its genesis onto the parent loaded in full: that read sees the edit.
+    // A cold load of the child loads its parent as the fork did (below the inline tail): it loads.
     const again = await openStore(dir);
-    expect(left(await again.load('below'))).toMatchObject(corruptAtHead);
+    expect(right(await again.load('below')).readMessages()).toEqual(E.right(all.slice(0, 300)));
+    expect(left(await again.load('p'))).toMatchObject(corruptAtHead);
+    right(await again.close());
+  });
+
+  it('an inline message edited above the fork point: the fork and a cold load of its child agree, every read of the parent fails closed', async () => {
+    const dir = copy();
+    await tamper(dir, snapshotKey('p', 7), (v) => {
+      expect(v.split('"message 560"').length).toBe(2);
+      return v.replace('"message 560"', '"forged 560"'); // still decodes; no longer hashes to the head accumulator
+    });
+    const store = await openStore(dir);
+    const at = right(await store.forkAt('p', 300, { id: 'at' }));
+    const replacing = right(await store.forkReplacing('p', 299, { type: 'message', message: msg(299, 'edited') as never }, { id: 'replacing' }));
+    expect(left(await store.forkAt('p', 570, { id: 'reads-it' }))).toMatchObject({ ...corruptAtHead, reason: expect.stringContaining('do not hash to') });
+    expect(left(await store.fork('p', { id: 'full' }))).toMatchObject(corruptAtHead);
+    right(await store.close());
+    const again = await openStore(dir);
+    const coldAt = right(await again.load('at'));
+    expect(coldAt.readMessages()).toEqual(E.right(all.slice(0, 300)));
+    expect(coldAt.head).toBe(at.head);
+    const coldReplacing = right(await again.load('replacing'));
+    expect(coldReplacing.readMessages()).toEqual(E.right([...all.slice(0, 299), msg(299, 'edited')]));
+    expect(coldReplacing.head).toBe(replacing.head);
+    for (const id of ['reads-it', 'full']) expect(left(await again.load(id))._tag).toBe('SessionNotFound');
+    expect(left(await again.load('p'))).toMatchObject({ ...corruptAtHead, reason: expect.stringContaining('do not hash to') });
+    const reports = right(await again.verify());
+    // verify replays the log: the parent's snapshot disagrees with it, the children (built from the log's state) do not.
+    expect(reports.map((r) => [r.sessionId, r.ok])).toEqual([
+      ['p', false],
+      ['at', true],
+      ['replacing', true],
+    ]);
     right(await again.close());
   });
 });
