@@ -53,8 +53,15 @@ export const captureLevelBatches = (): BatchCapture => {
 export const rawBytes = (batches: readonly RawOp[][]): number =>
   batches.reduce((n, ops) => n + ops.reduce((m, op) => m + op.key.length + (op.type === 'put' ? op.value.length : 0), 0), 0);
 
-/** A plain `level` database at `path` (values as bytes) that replays captured batches, one awaited `batch` each. */
-export const openRawLevel = async (path: string): Promise<{ replay(batches: readonly RawOp[][]): Promise<void>; close(): Promise<void> }> => {
+/** A plain `level` database that replays captured batches. */
+export interface RawLevel {
+  /** Writes `batches` in order, one awaited `batch` each. */
+  replay(batches: readonly RawOp[][]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A plain `level` database at `path` (values as bytes, `level`'s default options) that replays captured batches, one awaited `batch` each. */
+export const openRawLevel = async (path: string): Promise<RawLevel> => {
   const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view' });
   await db.open();
   Object.defineProperty(db, RAW, { value: true });

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { SessionStore, type SessionStore as Store } from '../src/store/index.ts';
 import type { Message } from '../src/model/index.ts';
 import { appendableRealMessages, shortMessages } from './fixtures.ts';
-import { captureLevelBatches, openRawLevel, rawBytes } from './levelCapture.ts';
+import { captureLevelBatches, openRawLevel, rawBytes, type RawLevel } from './levelCapture.ts';
 import { medianMs, must, tempDir, timeMs, type BenchResult } from './lib.ts';
 
 /** `n` messages taken from `ms` in order, starting over when they run out. */
@@ -47,7 +47,7 @@ const bytesOf = async (path: string, id: string): Promise<number> => {
 const B1_ROUND = 200;
 /** Appends B1 times (and raw batches it replays). */
 const B1_APPENDS = 1_000;
-/** Untimed passes of the whole B1 procedure before the timed one (ours into other sessions, raw into scratch databases). */
+/** Untimed passes of the whole B1 procedure before the timed one (ours into other sessions of the same store, raw into the same database). */
 const B1_WARM_UP_PASSES = 2;
 
 /** One B1 pass: totals of ours and of the raw replay of the same batches. */
@@ -59,14 +59,13 @@ interface B1Pass {
 }
 
 /**
- * One pass of B1 into a new session `id` of `store` and a new raw database at
- * `rawPath`: `msgs` appended one per call in rounds of `B1_ROUND`, each round
+ * One pass of B1 into a new session `id` of `store` and the raw database
+ * `raw`: `msgs` appended one per call in rounds of `B1_ROUND`, each round
  * followed by the raw replay of the batches it wrote (captured by `capture`).
  */
-const b1Pass = async (store: Store, id: string, rawPath: string, capture: ReturnType<typeof captureLevelBatches>, msgs: readonly Message[]): Promise<B1Pass> => {
+const b1Pass = async (store: Store, id: string, raw: RawLevel, capture: ReturnType<typeof captureLevelBatches>, msgs: readonly Message[]): Promise<B1Pass> => {
   must(await store.create({ id }));
   capture.take();
-  const raw = await openRawLevel(rawPath);
   let seq = 1;
   let oursMs = 0;
   let rawMs = 0;
@@ -81,7 +80,6 @@ const b1Pass = async (store: Store, id: string, rawPath: string, capture: Return
     bytes += rawBytes(round);
     rawMs += await timeMs(() => raw.replay(round));
   }
-  await raw.close();
   return { oursMs, rawMs, bytes, batches };
 };
 
@@ -94,8 +92,9 @@ const b1Pass = async (store: Store, id: string, rawPath: string, capture: Return
  * same machine load (the machine is shared; a load change between two long
  * phases moved the ratio by 2x). The ratio is of the totals.
  * The whole procedure runs `B1_WARM_UP_PASSES` times untimed first (a create,
- * then the alternating rounds, into other sessions and scratch raw databases,
- * crossing snapshots), so the ratio compares steady-state throughput rather
+ * then the alternating rounds, into other sessions of the same store and into
+ * the same raw database, so both databases hold the same history when the
+ * timed pass starts; crossing snapshots), so the ratio compares steady-state throughput rather
  * than how far V8 got in re-optimizing: with 2,000 warm-up appends in a row and
  * the raw warm-up after them, the timed pass began with the write path's
  * functions deoptimized (the create's genesis and the raw replay's `Buffer`
@@ -110,10 +109,12 @@ export const benchB1 = async (): Promise<BenchResult> => {
   const capture = captureLevelBatches();
   try {
     const store = await open(`${dir.path}/ours`);
-    for (let i = 0; i < B1_WARM_UP_PASSES; i++) await b1Pass(store, `b1-warm-up-${i}`, `${dir.path}/raw-warm-up-${i}`, capture, msgs);
-    const r = await b1Pass(store, 'b1', `${dir.path}/raw`, capture, msgs);
+    const raw = await openRawLevel(`${dir.path}/raw`);
+    for (let i = 0; i < B1_WARM_UP_PASSES; i++) await b1Pass(store, `b1-warm-up-${i}`, raw, capture, msgs);
+    const r = await b1Pass(store, 'b1', raw, capture, msgs);
     capture.stop();
     must(await store.close());
+    await raw.close();
     const ratio = r.rawMs / r.oursMs;
     return {
       id: 'B1',
