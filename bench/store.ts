@@ -4,11 +4,11 @@
  *
  * | id | ratio | budget |
  * | --- | --- | --- |
- * | B1 | durable append throughput / raw `level` batch put of the same record bytes (bound: our main-thread CPU per append, ~75-100 µs in place against ~20-35 µs for the raw batch on this 2-vCPU VM under load; the detail gives this thread's CPU and run-queue wait for both sides. The same appends cost ~30-50 µs of CPU with the batch resolved at once, and a wait through libuv's thread pool between appends, even for a one-byte `randomFill`, adds ~20-40 µs to it; ARCHITECTURE.md, "Write path cost") | >= 0.5 |
+ * | B1 | durable append throughput / raw `level` batch put of the same record bytes (bound: our main-thread CPU per append, ~75-100 µs in place against ~20-35 µs for the raw batch on this 2-vCPU VM under load; the detail gives this thread's CPU and run-queue wait for both sides. The same appends cost ~30-50 µs of CPU with the batch resolved at once, and a wait through libuv's thread pool between appends, even for a one-byte `randomFill`, adds ~20-40 µs to it; bench/RESULTS.md, "B1 and P4") | >= 0.5 |
  * | B2 | one append at transcript length 100,000 / at length 100 (time) | <= 2 |
  * | B3 | fork of a 100,000-message session / of a 10-message session (time); bytes written by each | <= 2, bytes independent of length |
  * | B4 | cold load of a 100,000-record session / of a 1,000-record session, both heads 300 records past their newest snapshot (the `load` call alone, in a freshly opened store; median of 5) | <= 3 |
- * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes (bound: verify replays every record — parse, decode, each message serialized for its digest, record and state hashes — and re-encodes every snapshot; native SHA-256 calls are about a tenth of its time, the collector a fifth; ARCHITECTURE.md, "Hot paths") | >= 0.1 |
+ * | B5 | verify bytes/s / `node:crypto` SHA-256 bytes/s of the same bytes (bound: verify replays every record — parse, decode, each message serialized for its digest, record and state hashes — and re-encodes every snapshot; native SHA-256 calls are about a tenth of its time, the collector a fifth; bench/RESULTS.md, "B5") | >= 0.1 |
  */
 import { Level } from 'level';
 import { createHash } from 'node:crypto';
