@@ -269,6 +269,8 @@ export interface LazyChunks<U> {
    * `items` says) and prepared (not memoized: the vector keeps them).
    */
   leaf(k: number): readonly U[];
+  /** Items `[from, to)` of leaf `k` (`0 <= from < to <= 32`), read, checked and prepared as `leaf` does with the whole leaf. */
+  leafRange(k: number, from: number, to: number): readonly U[];
   /** The memo of the list's index, when the snapshot names one (reads nothing). */
   readonly index?: IndexMemo;
 }
@@ -396,11 +398,12 @@ export const lazyChunks = <T, U>(opts: {
     recent = { i, chunk: c.right };
     return c.right;
   };
-  const leaf = (k: number): readonly U[] => {
+  const leafRange = (k: number, from: number, to: number): readonly U[] => {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > LEAF_SIZE || from >= to) throw new RangeError(`${name}: no items [${from}, ${to}) in a leaf`);
     const i = Math.floor(k / LEAVES_PER_CHUNK);
     const c = chunk(i);
-    const offset = (k % LEAVES_PER_CHUNK) * LEAF_SIZE;
-    const items = c.items.slice(offset, offset + LEAF_SIZE);
+    const offset = (k % LEAVES_PER_CHUNK) * LEAF_SIZE + from;
+    const items = c.items.slice(offset, offset + to - from);
     let decoded: T[];
     if (leafCodec === undefined) {
       const bad = items.findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
@@ -408,13 +411,14 @@ export const lazyChunks = <T, U>(opts: {
       decoded = items as T[];
     } else {
       const d = decodeWith(leafCodec, items);
-      if (E.isLeft(d)) throw corrupt(`chunk ${ids[i]} items ${offset}..${offset + LEAF_SIZE - 1}: ${d.left.message}`);
+      if (E.isLeft(d)) throw corrupt(`chunk ${ids[i]} items ${offset}..${offset + to - from - 1}: ${d.left.message}`);
       decoded = d.right;
     }
     const p = prepare(decoded, i * CHUNK_SIZE + offset, offset > 0 ? c.items[offset - 1] : undefined);
     if (E.isLeft(p)) throw corrupt(`chunk ${ids[i]}: ${p.left}`);
     return p.right;
   };
-  return { full, id, leaf, ...(index !== undefined ? { index: index.memo } : {}) };
+  const leaf = (k: number): readonly U[] => leafRange(k, 0, LEAF_SIZE);
+  return { full, id, leaf, leafRange, ...(index !== undefined ? { index: index.memo } : {}) };
 };
 

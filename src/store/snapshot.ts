@@ -540,10 +540,15 @@ const inlineRun = <U>(count: number, read: (from: number, to: number) => E.Eithe
     if (E.isLeft(r)) throw fail(r.left);
     return r.right;
   },
+  loadRange: (k, from, to) => {
+    const r = read(k * LEAF_SIZE + from, k * LEAF_SIZE + to);
+    if (E.isLeft(r)) throw fail(r.left);
+    return r.right;
+  },
 });
 
 /** The lazy run of a list's full chunks: a segment per vector leaf (32 items), so a read decodes only the leaves it touches. */
-const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: (chunks.full * CHUNK_SIZE) / LEAF_SIZE, size: LEAF_SIZE, load: chunks.leaf });
+const chunkRun = <U>(chunks: LazyChunks<U>): LazyRun<U> => ({ segments: (chunks.full * CHUNK_SIZE) / LEAF_SIZE, size: LEAF_SIZE, load: chunks.leaf, loadRange: chunks.leafRange });
 
 /** The memo of a lazily loaded list: ids and keys are resolved on demand (the chain walk, the vector's leaves). */
 const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {

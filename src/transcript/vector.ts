@@ -21,7 +21,9 @@
  * `vecFromLazy` builds a vector whose trie leaves may be *lazy*: a leaf holds a
  * loader instead of its 32 elements, called on the first read that reaches the
  * leaf (`vecGet`, `vecIter`, `vecSlice`, `vecToArray`, and `vecTake` for the leaf
- * it cuts) and memoized. Pushing, `vecTake` below or above a lazy leaf, `vecSize`,
+ * it cuts) and memoized; a segment of one leaf may also produce a leaf's first
+ * elements alone (`LazyRun.loadRange`: `vecGet` of element j and `vecTake`
+ * cutting after it ask for `[0, j]` only, kept for the rest of the leaf). Pushing, `vecTake` below or above a lazy leaf, `vecSize`,
  * `vecLast` and `vecLeafKey` never call a loader: the tail is always
  * materialized. A loader that throws makes that read throw the same value (it is
  * called again on the next read; nothing is memoized on failure). This is how the
@@ -48,6 +50,8 @@ interface SegmentState {
   readonly size: number;
   /** `load(index)` produces the segment; dropped once it did. */
   load: ((segment: number) => readonly unknown[]) | undefined;
+  /** `loadRange(index, from, to)` produces elements `[from, to)` of a one-leaf segment (`LazyRun.loadRange`). */
+  readonly loadRange: ((segment: number, from: number, to: number) => readonly unknown[]) | undefined;
   readonly index: number;
   all: readonly unknown[] | undefined;
   /** Leaves of the segment that have not taken their elements yet. */
@@ -64,6 +68,8 @@ class LazyLeaf {
   #segment: SegmentState | undefined;
   readonly #offset: number;
   #items: readonly unknown[] | undefined;
+  /** Elements `[0, k)` read so far by `prefix` (a one-leaf segment with `loadRange` only); kept, so each is produced once. */
+  #prefix: readonly unknown[] = [];
   constructor(segment: SegmentState, offset: number) {
     this.#segment = segment;
     this.#offset = offset;
@@ -71,17 +77,44 @@ class LazyLeaf {
   force(): readonly unknown[] {
     if (this.#items === undefined) {
       const seg = this.#segment!;
-      if (seg.all === undefined) {
-        const xs = seg.load!(seg.index);
-        if (xs.length !== seg.size) throw new RangeError(`a lazy vector segment loaded ${xs.length} elements, ${seg.size} expected`);
-        seg.all = xs;
+      const done = this.#prefix.length;
+      if (done > 0) {
+        // `prefix` read the first elements: produce only the rest (the same objects stay at `[0, done)`).
+        const rest = done === WIDTH ? [] : seg.loadRange!(seg.index, done, WIDTH);
+        if (rest.length !== WIDTH - done) throw new RangeError(`a lazy vector segment loaded ${rest.length} elements, ${WIDTH - done} expected`);
+        this.#items = [...this.#prefix, ...rest];
+        this.#prefix = [];
         seg.load = undefined;
+      } else {
+        if (seg.all === undefined) {
+          const xs = seg.load!(seg.index);
+          if (xs.length !== seg.size) throw new RangeError(`a lazy vector segment loaded ${xs.length} elements, ${seg.size} expected`);
+          seg.all = xs;
+          seg.load = undefined;
+        }
+        this.#items = seg.all.slice(this.#offset, this.#offset + WIDTH);
+        if (--seg.pending === 0) seg.all = undefined;
       }
-      this.#items = seg.all.slice(this.#offset, this.#offset + WIDTH);
-      if (--seg.pending === 0) seg.all = undefined;
       this.#segment = undefined;
     }
     return this.#items;
+  }
+  /**
+   * Elements `[0, count)` (`1 <= count <= 32`) without producing the rest when the
+   * segment can (`loadRange`): what `vecGet` and `vecTake` need of a leaf they do
+   * not read in full (a fork imports the 4 digest checkpoints it keeps, not 32).
+   */
+  prefix(count: number): readonly unknown[] {
+    if (this.#items !== undefined) return this.#items.slice(0, count);
+    const seg = this.#segment!;
+    if (seg.loadRange === undefined || seg.all !== undefined) return this.force().slice(0, count);
+    const done = this.#prefix.length;
+    if (count > done) {
+      const more = seg.loadRange(seg.index, done, count);
+      if (more.length !== count - done) throw new RangeError(`a lazy vector segment loaded ${more.length} elements, ${count - done} expected`);
+      this.#prefix = [...this.#prefix, ...more];
+    }
+    return this.#prefix.slice(0, count);
   }
   get loaded(): boolean {
     return this.#items !== undefined;
@@ -157,10 +190,16 @@ const leafNodeFor = <T>(v: PVec<T>, i: number): Leaf => {
   return node as Leaf;
 };
 
+/** Elements `[i - (i mod 32), i]` of the leaf holding `i`: a lazy leaf produces no element after `i` (`LazyLeaf.prefix`). */
+const leafPrefixFor = <T>(v: PVec<T>, i: number): readonly T[] => {
+  const leaf = leafNodeFor(v, i);
+  return (leaf instanceof LazyLeaf ? leaf.prefix((i & MASK) + 1) : leaf) as readonly T[];
+};
+
 /** Element `i` (0-based), or `undefined` when `i` is not an integer in `[0, size)`. O(log32 n). */
 export const vecGet = <T>(v: PVec<T>, i: number): T | undefined => {
   if (!Number.isInteger(i) || i < 0 || i >= v.size) return undefined;
-  return leafFor(v, i)[i & MASK];
+  return leafPrefixFor(v, i)[i & MASK];
 };
 
 /** A path of single-child nodes from `level` down to `leaf`. */
@@ -269,7 +308,7 @@ export const vecTake = <T>(v: PVec<T>, n: number): PVec<T> => {
   if (k > toff) return { size: k, shift: v.shift, root: v.root, tail: v.tail.slice(0, k - toff) };
   // The new tail is the leaf holding element k-1, cut after it.
   const tailLen = ((k - 1) & MASK) + 1;
-  const tail = leafFor(v, k - 1).slice(0, tailLen);
+  const tail = leafPrefixFor(v, k - 1).slice(0, tailLen);
   const trieSize = k - tailLen;
   if (trieSize === 0) return { size: k, shift: BITS, root: EMPTY.root, tail };
   let root = trimTrie(v.root, v.shift, trieSize);
@@ -325,6 +364,12 @@ export interface LazyRun<T> {
   readonly segments: number;
   readonly size: number;
   readonly load: (segment: number) => readonly T[];
+  /**
+   * Optional, for segments of one leaf (`size` 32): elements `[from, to)` of
+   * `segment`, so a read of a leaf's first elements (`vecGet`, `vecTake`
+   * cutting in it) produces only those. Each element is asked for once.
+   */
+  readonly loadRange?: (segment: number, from: number, to: number) => readonly T[];
 }
 
 /**
@@ -354,10 +399,10 @@ const lazyLeafSource = <T>(runs: ReadonlyArray<LazyRun<T>>): { readonly count: n
     const local = g - starts[r]!;
     const index = Math.floor(local / perSegment);
     const offset = (local % perSegment) * WIDTH;
-    if (perSegment === 1) return new LazyLeaf({ size: run.size, load: run.load, index, all: undefined, pending: 1 }, 0);
+    if (perSegment === 1) return new LazyLeaf({ size: run.size, load: run.load, loadRange: run.loadRange, index, all: undefined, pending: 1 }, 0);
     const key = `${r}/${index}`;
     let p = partial.get(key);
-    if (p === undefined) partial.set(key, (p = { state: { size: run.size, load: run.load, index, all: undefined, pending: perSegment }, made: 0 }));
+    if (p === undefined) partial.set(key, (p = { state: { size: run.size, load: run.load, loadRange: undefined, index, all: undefined, pending: perSegment }, made: 0 }));
     if (++p.made === perSegment) partial.delete(key);
     const state = p.state;
     return new LazyLeaf(state, offset);

@@ -279,6 +279,47 @@ describe('lazy leaves (vecFromLazy)', () => {
     expect(vecToArray(v)).toEqual(range(129));
   });
 
+  it('a one-leaf run with loadRange: get and a take cutting in a leaf produce only the first elements of the leaf, each once, the same objects as a full read', () => {
+    const asked: Array<[number, number, number]> = [];
+    let loads = 0;
+    const item = (i: number): { readonly i: number } => ({ i });
+    const run: LazyRun<{ readonly i: number }> = {
+      segments: 4,
+      size: 32,
+      load: (k) => {
+        loads++;
+        return range(32, k * 32).map(item);
+      },
+      loadRange: (k, from, to) => {
+        asked.push([k, from, to]);
+        return range(to - from, k * 32 + from).map(item);
+      },
+    };
+    const v = vecFromLazy([run], [item(128)]);
+    const third = vecGet(v, 67)!; // leaf 2, element 3: produces [64, 68)
+    expect(third.i).toBe(67);
+    expect(asked).toEqual([[2, 0, 4]]);
+    expect(vecGet(v, 67)).toBe(third);
+    expect(vecGet(v, 65)!.i).toBe(65); // inside what was produced: nothing asked
+    expect(asked).toHaveLength(1);
+    const taken = vecTake(v, 70); // the new tail is [64, 70): only [68, 70) is produced
+    expect(asked).toEqual([
+      [2, 0, 4],
+      [2, 4, 6],
+    ]);
+    expect(vecToArray(taken).map((x) => x.i)).toEqual(range(70));
+    expect(vecGet(taken, 67)).toBe(third);
+    expect(vecUnloadedLeaves(v)).toBe(2); // leaves 0 and 1 read for `taken`; leaf 2 read only in part, leaf 3 not at all
+    const all = vecToArray(v); // leaf 2 produces only the rest, [70, 96), keeping the objects it gave
+    expect(all.map((x) => x.i)).toEqual(range(129));
+    expect(all[67]).toBe(third);
+    expect(asked.slice(2).filter(([k]) => k === 2)).toEqual([[2, 6, 32]]);
+    expect(loads).toBe(3); // leaves 0, 1 and 3 were read whole
+    const whole = vecFromLazy([run], [item(128)]);
+    expect(vecGet(whole, 31)!.i).toBe(31); // the whole leaf through loadRange: nothing left for a full read
+    expect(vecToArray(whole)[31]).toBe(vecGet(whole, 31));
+  });
+
   it('refuses malformed runs and loaders that return the wrong number of elements', () => {
     expect(() => vecFromLazy([{ segments: 1, size: 33, load: () => range(33) }], [1])).toThrow(RangeError);
     expect(() => vecFromLazy([{ segments: 1, size: 0, load: () => [] }], [1])).toThrow(RangeError);
