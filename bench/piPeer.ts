@@ -32,6 +32,12 @@
  * - P6 fork at the middle of that session: pi's `createBranchedSession(middle
  *   entry)` (writes a new file holding the path) against our `forkAt(id,
  *   50_000)` (one genesis record). Median of 5. Ratio = pi / ours, budget ≥ 100.
+ *   Bound: main-thread CPU of code that is still cold in a fresh process (5
+ *   forks): hashing the 80 messages since checkpoint 195 in JavaScript
+ *   (`node:crypto` cannot resume an exported state), decoding and checking the
+ *   head snapshot, one message chunk and its index path, one checkpoint chunk
+ *   (4 of its checkpoints imported), sealing the genesis, one awaited batch
+ *   (ARCHITECTURE.md, "P6 (fork at the middle of a long session) as bounded").
  *
  * Store open/close is outside every timed span; file-system caches are warm for
  * both sides.
