@@ -60,6 +60,13 @@ export const metadataDraft = (m: Metadata): Metadata => {
   return out;
 };
 
+/**
+ * Whether a command of `type` changes the metadata (`metadata_set`,
+ * `metadata_removed`, `metadata_backfilled`): where `Session.applyAll` and
+ * `replayRecords` open a draft.
+ */
+export const changesMetadata = (type: unknown): boolean => type === 'metadata_set' || type === 'metadata_removed' || type === 'metadata_backfilled';
+
 /** Ends `m`'s draft (if it is one): frozen, and changed by copy from now on. Returns `m`. */
 export const metadataSealed = (m: Metadata): Metadata => {
   if (drafts.delete(m)) Object.freeze(m);

@@ -13,6 +13,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { transcriptRevision } from '../transcript/index.ts';
 import { brokenLog, type ReplayDivergence, type SessionError } from './errors.ts';
 import { GENESIS_PREV, recordHash, type LogRecord } from './record.ts';
+import { changesMetadata, metadataDraft, metadataSealed } from './metadata.ts';
 import { applyAt } from './reduce.ts';
 import { blankState, type SessionState } from './state.ts';
 import { stateDigest } from './stateDigest.ts';
@@ -53,17 +54,29 @@ export const reduce = (state: SessionState, record: LogRecord, parent?: SessionS
 /**
  * Folds `records` onto `base` (default: a blank state for the first record's
  * session). `parent` is needed when the first record is a fork genesis.
+ * Only the final state leaves, so from the first record that changes the
+ * metadata on, the fold works on one draft copy of it (`metadataDraft`,
+ * changed in place, sealed before it returns) instead of a copy per record:
+ * a tail of 1,000 pi label records on 5,000 keys copied 5 M members per
+ * load. `base` is never changed; the state returned is the one a fold with a
+ * copy per record gives (tested).
  */
 export const replayRecords = (
   records: Iterable<LogRecord>,
   opts: { readonly base?: SessionState; readonly parent?: SessionState } = {},
 ): E.Either<SessionError, SessionState | undefined> => {
   let state = opts.base;
+  let drafted = false;
   for (const record of records) {
     state ??= blankState(record.sessionId);
+    if (!drafted && changesMetadata(record.command.type)) {
+      state = { ...state, metadata: metadataDraft(state.metadata) };
+      drafted = true;
+    }
     const r = reduce(state, record, record.seq === 1 ? opts.parent : undefined);
     if (E.isLeft(r)) return r;
     state = r.right;
   }
+  if (state !== undefined && drafted) metadataSealed(state.metadata);
   return E.right(state);
 };

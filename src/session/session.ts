@@ -68,7 +68,7 @@ import { decodeRealtimeEvent, type RealtimeApplyOutcome, type RealtimeState } fr
 import type { LifecycleState } from '../machines/lifecycle.ts';
 import type { CommandOf } from './commands.ts';
 import type { SessionError, TranscriptEditError } from './errors.ts';
-import { metadataDraft, metadataSealed, type Metadata } from './metadata.ts';
+import { changesMetadata, metadataDraft, metadataSealed, type Metadata } from './metadata.ts';
 import type { LogRecord } from './record.ts';
 import { apply as applyCommand, type CommandOutcome } from './apply.ts';
 import type { CommandInput, ResultOfInput, ResultsOf } from './results.ts';
@@ -128,10 +128,7 @@ export type ToolBoundaryOutcome =
 /** How many of `commands` are metadata changes (`metadata_set`, `metadata_removed`, `metadata_backfilled`), by their `type`. */
 const metadataChanges = (commands: readonly unknown[]): number => {
   let n = 0;
-  for (const c of commands) {
-    const type = typeof c === 'object' && c !== null ? (c as { readonly type?: unknown }).type : undefined;
-    if (type === 'metadata_set' || type === 'metadata_removed' || type === 'metadata_backfilled') n++;
-  }
+  for (const c of commands) if (typeof c === 'object' && c !== null && changesMetadata((c as { readonly type?: unknown }).type)) n++;
   return n;
 };
 

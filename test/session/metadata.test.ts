@@ -155,3 +155,62 @@ describe('Session.applyAll with a metadata draft', () => {
     expect(base.seq).toBe(1);
   });
 });
+
+describe('replay with a metadata draft (replayRecords)', () => {
+  it('folds a log to the metadata of applying its commands one at a time, and never changes its base', () => {
+    fc.assert(
+      fc.property(fc.dictionary(arbUserKey, arbJson as fc.Arbitrary<Json>, { maxKeys: 6 }), fc.array(arbCommand, { maxLength: 30 }), fc.nat(), (start, cmds, cut) => {
+        let one = Session.create({ id: 's', clock: fixedClock, metadata: start });
+        for (const c of cmds) {
+          const r = one.apply(c);
+          if (E.isLeft(r)) throw new Error(r.left.message);
+          one = r.right.session;
+        }
+        const log = one.log;
+        const whole = Session.replay(log);
+        if (E.isLeft(whole)) throw new Error(whole.left.message);
+        expect(members(whole.right.metadata)).toEqual(members(one.metadata));
+        expect(Object.isFrozen(whole.right.metadata)).toBe(true);
+        expect(metadataDigest(whole.right.metadata)).toBe(wholeDigest(whole.right.metadata));
+        // From a state part way (as a load replays the tail after a snapshot): same result, base untouched.
+        const k = 1 + (cut % log.length);
+        const head = Session.replay(log.slice(0, k));
+        if (E.isLeft(head)) throw new Error(head.left.message);
+        const baseMembers = members(head.right.metadata);
+        const tail = Session.fromState(head.right.state, log.slice(k));
+        if (E.isLeft(tail)) throw new Error(tail.left.message);
+        expect(members(tail.right.metadata)).toEqual(members(one.metadata));
+        expect(Object.isFrozen(tail.right.metadata)).toBe(true);
+        expect(members(head.right.metadata)).toEqual(baseMembers);
+        expect(Object.isFrozen(head.right.metadata)).toBe(true);
+        // The replayed session changes by copy from now on.
+        const later = tail.right.apply({ type: 'metadata_set', key: 'later', value: 1 });
+        if (E.isLeft(later)) throw new Error(later.left.message);
+        expect(later.right.session.metadata).not.toBe(tail.right.metadata);
+        expect(members(tail.right.metadata)).toEqual(members(one.metadata));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps nothing of a replay refused after metadata changes, and the base is unchanged', () => {
+    let s = Session.create({ id: 's', clock: fixedClock, metadata: { a: 1 } });
+    for (const c of [
+      { type: 'metadata_set', key: 'b', value: 2 },
+      { type: 'metadata_removed', key: 'a' },
+      { type: 'metadata_set', key: 'c', value: 3 },
+    ] as const) {
+      const r = s.apply(c);
+      if (E.isLeft(r)) throw new Error(r.left.message);
+      s = r.right.session;
+    }
+    const base = Session.replay(s.log.slice(0, 1));
+    if (E.isLeft(base)) throw new Error(base.left.message);
+    // The third change's value edited in the stored record: its hash no longer matches.
+    const tampered = s.log.slice(1).map((r, i) => (i === 2 ? { ...r, command: { type: 'metadata_set' as const, key: 'c', value: 4 } } : r));
+    const r = Session.fromState(base.right.state, tampered);
+    expect(E.isLeft(r) && r.left._tag).toBe('BrokenLog');
+    expect(members(base.right.metadata)).toEqual([['a', '1']]);
+    expect(Object.isFrozen(base.right.metadata)).toBe(true);
+  });
+});
