@@ -13,7 +13,7 @@
  *   Bound: the awaited LevelDB batch per message (libuv's pool thread woken,
  *   the write, the main thread woken), which alone costs more than pi's
  *   `appendFileSync` (~15-25 µs, no thread), then our ~28-39 µs of CPU per
- *   record (ARCHITECTURE.md, "Write path cost"). On LevelDB the detail also
+ *   record (bench/RESULTS.md, "B1 and P4"). On LevelDB the detail also
  *   gives the floor: our batches of the timed turns, captured and written raw
  *   to a plain `level` database in the same rounds (`levelCapture.ts`); pi /
  *   raw is the best ratio any store awaiting a LevelDB batch per message
@@ -28,7 +28,7 @@
  *   budget ≥ 20. Bound: our load is O(1); `messages` parses every chunk
  *   (`JSON.parse` ~40% of our time), the collector copies the 100,000
  *   surviving messages (~30%), freezing them ~10%, reading and hashing the
- *   chunks ~7% (ARCHITECTURE.md, "P5 (resume a long session) as bounded").
+ *   chunks ~7% (bench/RESULTS.md, "P5").
  * - P6 fork at the middle of that session: pi's `createBranchedSession(middle
  *   entry)` (writes a new file holding the path) against our `forkAt(id,
  *   50_000)` (one genesis record). Median of 5. Ratio = pi / ours, budget ≥ 100.
@@ -37,7 +37,7 @@
  *   (`node:crypto` cannot resume an exported state), decoding and checking the
  *   head snapshot, one message chunk and its index path, one checkpoint chunk
  *   (4 of its checkpoints imported), sealing the genesis, one awaited batch
- *   (ARCHITECTURE.md, "P6 (fork at the middle of a long session) as bounded").
+ *   (bench/RESULTS.md, "P6").
  *
  * Store open/close is outside every timed span; file-system caches are warm for
  * both sides.
