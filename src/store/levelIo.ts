@@ -27,6 +27,21 @@ import { STORE_FORMAT_VERSION, keys } from './layout.ts';
 const WRITE_BUFFER_BYTES = 1 << 20;
 /** LevelDB's cache of uncompressed blocks read (bytes; classic-level's default is 8 MiB); the OS page cache holds the files. */
 const BLOCK_CACHE_BYTES = 2 << 20;
+/**
+ * Files LevelDB keeps open (classic-level's default is 1000; LevelDB raises
+ * anything below 74 to 74, 10 of them for its own files): the rest is its
+ * table cache, 64 tables here. On a 64-bit system LevelDB memory-maps every
+ * table it opens (up to 1000) and unmaps it only when the table leaves that
+ * cache, so every page of every cached table that a read or a compaction
+ * touched counts in the process's RSS. With 1000, a 1,000,000-message pi
+ * import (a 0.8 GB store, ~700 tables of 2 MiB) held all ~700 tables mapped
+ * and their touched pages grew to 39 MiB of the peak RSS (sampled from
+ * /proc/<pid>/smaps); with 74, 7–19 MiB over the whole import and the peak
+ * 287–292 MiB instead of 326–327 (ARCHITECTURE.md, Decisions). The cost: a
+ * read that needs a table outside the cache opens it again (open, footer,
+ * index block). Same on-disk format.
+ */
+const MAX_OPEN_FILES = 74;
 
 /**
  * Opens (or creates) the LevelDB store in directory `dir` (absolute) and checks
@@ -49,7 +64,7 @@ export const openLevelIo = async (dir: string, sync: boolean): Promise<E.Either<
   }
   let db: Level<string, string>;
   try {
-    db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES, cacheSize: BLOCK_CACHE_BYTES });
+    db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES, cacheSize: BLOCK_CACHE_BYTES, maxOpenFiles: MAX_OPEN_FILES });
     await db.open();
   } catch (e) {
     return E.left(fromLevelError(dir, e));

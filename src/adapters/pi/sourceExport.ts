@@ -77,6 +77,7 @@ import type { PiImportError } from './report.ts';
 import { scanPiFile } from './scan.ts';
 import type { PiSourceMismatch } from './source.ts';
 import { openOpSpill } from './spill.ts';
+import type { PiColumn, PiColumnFactory } from './columns.ts';
 import { copyPiSource, indexPiSource, ordinalOfLine, piSourceLines, scannedPiSourceIndex, sourceEntryValue, type PiSourceIndex } from './sourceTree.ts';
 
 /** A session of an import that never finished (no `pi.imported`): re-run the import first. */
@@ -286,41 +287,108 @@ interface ImportSource {
   readonly close: () => void;
 }
 
-/** One planned op reduced to what export needs: how many messages it appends or puts in `[start, end)`, their source line and (when asked) digests. */
-type OpEffect =
-  | { readonly op: 'append'; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined }
-  | { readonly op: 'rewrite'; readonly start: number; readonly end: number; readonly count: number; readonly line: number; readonly keys: readonly string[] | undefined };
+/**
+ * The planned ops reduced to what export needs (how many messages each appends
+ * or puts in `[start, end)`, and their source line), one row per op of every
+ * session in plan order, in int32 columns of the export's scratch directory
+ * (`columns.ts`: a few pages in memory), so holding them does not grow with
+ * the file: `kind` 0 (an op that changes no message), 1 (append) or 2
+ * (rewrite). `first[i]` is the first row of session `i`. The messages'
+ * digests (`messageKey`), when asked for, are kept per row in memory.
+ */
+interface OpEffects {
+  readonly kind: PiColumn;
+  readonly count: PiColumn;
+  readonly line: PiColumn;
+  readonly start: PiColumn;
+  readonly end: PiColumn;
+  /** Set (empty) before planning when the digests are wanted. */
+  keys: Array<readonly string[] | undefined> | undefined;
+  readonly first: number[];
+  rows: number;
+}
 
-const effectOf = (op: PiPlanOp, withKeys: boolean): OpEffect | undefined => {
+const NO_EFFECT = 0;
+const APPEND = 1;
+const REWRITE = 2;
+
+/** Empty effect columns made by `column` (no digests kept unless `keys` is set). */
+const openEffects = (column: PiColumnFactory): OpEffects => ({
+  kind: column('int32'),
+  count: column('int32'),
+  line: column('int32'),
+  start: column('int32'),
+  end: column('int32'),
+  keys: undefined,
+  first: [],
+  rows: 0,
+});
+
+const closeEffects = (fx: OpEffects): void => {
+  for (const c of [fx.kind, fx.count, fx.line, fx.start, fx.end]) c.close();
+  if (fx.keys !== undefined) fx.keys.length = 0;
+};
+
+/** Adds the row of `op` (of the session opened last). */
+const pushEffect = (fx: OpEffects, op: PiPlanOp): void => {
+  const r = fx.rows++;
   switch (op.op) {
     case 'append':
-      return { op: 'append', count: op.messages.length, line: op.line, keys: withKeys ? op.messages.map(messageKey) : undefined };
+      fx.kind.set(r, APPEND);
+      fx.count.set(r, op.messages.length);
+      fx.line.set(r, op.line);
+      if (fx.keys !== undefined) fx.keys[r] = op.messages.map(messageKey);
+      return;
     case 'rewrite':
-      return { op: 'rewrite', start: op.start, end: op.end, count: op.replacement.length, line: op.line, keys: withKeys ? op.replacement.map(messageKey) : undefined };
+      fx.kind.set(r, REWRITE);
+      fx.count.set(r, op.replacement.length);
+      fx.line.set(r, op.line);
+      fx.start.set(r, op.start);
+      fx.end.set(r, op.end);
+      if (fx.keys !== undefined) fx.keys[r] = op.replacement.map(messageKey);
+      return;
     case 'metadata_set':
     case 'usage':
-      return undefined;
+      fx.kind.set(r, NO_EFFECT);
+      return;
   }
 };
 
+/** Replaces `xs[start, end)` by `items` in place (no copy of the whole list per rewrite). */
+const replaceRange = <T>(xs: T[], start: number, end: number, items: readonly T[]): void => {
+  if (items.length <= 4096) {
+    xs.splice(start, end - start, ...items);
+    return;
+  }
+  const tail = xs.slice(end);
+  xs.length = start;
+  for (const x of items) xs.push(x);
+  for (const x of tail) xs.push(x);
+};
+
 /** The planned messages of session `i` after its first `n` own ops (its fork parent's first), as `plannedMessages`/`plannedMessageLines` give them. */
-const plannedAfter = (shapes: readonly PiPlanShape[], effects: readonly (readonly (OpEffect | undefined)[])[], i: number, n: number): { keys: string[] | undefined; lines: number[] } => {
+const plannedAfter = (shapes: readonly PiPlanShape[], fx: OpEffects, i: number, n: number): { keys: string[] | undefined; lines: number[] } => {
   const fork = shapes[i]!.forkOf;
   const parent = fork === undefined ? -1 : shapes.findIndex((x) => x.key === fork.sessionKey);
-  const base = parent < 0 || fork === undefined ? undefined : plannedAfter(shapes, effects, parent, fork.afterOp);
-  let lines = base?.lines ?? [];
-  let keys = base?.keys ?? [];
-  let withKeys = base === undefined || base.keys !== undefined;
-  for (const e of effects[i]!.slice(0, n)) {
-    if (e === undefined) continue;
-    withKeys &&= e.keys !== undefined;
-    const added = e.keys ?? [];
-    if (e.op === 'append') {
-      for (let k = 0; k < e.count; k++) lines.push(e.line);
-      for (const k of added) keys.push(k);
+  const base = parent < 0 || fork === undefined ? undefined : plannedAfter(shapes, fx, parent, fork.afterOp);
+  const lines = base?.lines ?? [];
+  const keys = base?.keys ?? [];
+  const withKeys = fx.keys !== undefined && (base === undefined || base.keys !== undefined);
+  const first = fx.first[i]!;
+  for (let r = first; r < first + n; r++) {
+    const kind = fx.kind.get(r);
+    if (kind === NO_EFFECT) continue;
+    const count = fx.count.get(r);
+    const line = fx.line.get(r);
+    const added = withKeys ? (fx.keys![r] ?? []) : [];
+    if (kind === APPEND) {
+      for (let k = 0; k < count; k++) lines.push(line);
+      if (withKeys) for (const k of added) keys.push(k);
     } else {
-      lines = [...lines.slice(0, e.start), ...Array.from({ length: e.count }, () => e.line), ...lines.slice(e.end)];
-      keys = [...keys.slice(0, e.start), ...added, ...keys.slice(e.end)];
+      const start = fx.start.get(r);
+      const end = fx.end.get(r);
+      replaceRange(lines, start, end, Array.from({ length: count }, () => line));
+      if (withKeys) replaceRange(keys, start, end, added);
     }
   }
   return { keys: withKeys ? keys : undefined, lines };
@@ -337,7 +405,7 @@ const readImport = async (
   store: SessionStore,
   mark: PiImportMark,
   dir: string,
-  column: Parameters<typeof scanPiFile>[3],
+  column: PiColumnFactory,
   withKeys: (hasEntry: (id: string) => boolean) => boolean,
 ): Promise<E.Either<PiExportError, ImportSource>> => {
   const path = join(dir, 'source.jsonl');
@@ -357,15 +425,17 @@ const readImport = async (
     if (open) scan.close();
     open = false;
   };
-  const effects: Array<Array<OpEffect | undefined>> = [];
+  const fx = openEffects(column);
   let shapes: PiPlanShape[];
   let index: PiSourceIndex;
   try {
     // The scan's ids are the file's (a v1 file's entries have none yet: its labels then always ask for the digests).
     const keys = withKeys((id) => scan.indexOfId(id) !== undefined);
-    const plan = planPiSessions(scan, { open: (i) => void (effects[i] = []), push: (op) => void effects[effects.length - 1]!.push(effectOf(op, keys)) });
+    if (keys) fx.keys = [];
+    const plan = planPiSessions(scan, { open: (i) => void (fx.first[i] = fx.rows), push: (op) => pushEffect(fx, op) });
     if (E.isLeft(plan)) {
       closeScan();
+      closeEffects(fx);
       return plan;
     }
     shapes = plan.right.sessions;
@@ -380,6 +450,7 @@ const readImport = async (
     }
   } catch (e) {
     closeScan();
+    closeEffects(fx);
     throw e;
   }
   const planned = new Map<string, Planned>();
@@ -389,7 +460,7 @@ const readImport = async (
   shapes.forEach((s, i) => {
     const id = mark.sessions[i];
     if (id === undefined) return;
-    planned.set(id, plannedAfter(shapes, effects, i, s.opCount));
+    planned.set(id, plannedAfter(shapes, fx, i, s.opCount));
     planKeys.set(id, s.key);
     const byTarget = new Map<string, string>();
     for (const l of s.labels) {
@@ -398,7 +469,7 @@ const readImport = async (
     }
     labels.set(id, byTarget);
   });
-  effects.length = 0;
+  closeEffects(fx);
   return E.right({ mark, path, index, planned, keys: planKeys, labels, close: closeScan });
 };
 
