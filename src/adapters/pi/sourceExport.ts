@@ -151,13 +151,50 @@ interface Member {
  * import, a label set in palimpsest), each one's digest (`messageKey`).
  */
 interface Planned {
-  readonly lines: readonly number[];
+  /** Messages planned. */
+  readonly count: number;
+  /** In int32 columns of the export's scratch directory: message `i`'s source line, and the latest source line of messages `0..i` (0 for none). */
+  readonly line: PiColumn;
+  readonly maxLine: PiColumn;
   readonly keys: readonly string[] | undefined;
 }
 
+/**
+ * The entry of each message of a placed session, looked up one at a time
+ * (`at(i)`: `undefined` outside `[0, length)`), so nothing is held per message
+ * of an imported session: its entries are read from the source index.
+ */
+interface EntryMap {
+  readonly length: number;
+  readonly at: (i: number) => string | null | undefined;
+}
+
+/** The entries of a list held in memory. */
+const listEntries = (xs: readonly (string | null)[]): EntryMap => ({ length: xs.length, at: (i) => xs[i] });
+
+/** The messages `[from, to)` of each map in turn (each range clamped to its map, as `slice` clamps). */
+const joinEntries = (...parts: ReadonlyArray<readonly [EntryMap, number, number]>): EntryMap => {
+  const runs = parts.map(([m, from, to]) => {
+    const end = Math.min(to, m.length);
+    return { m, from: Math.min(from, end), end };
+  });
+  return {
+    length: runs.reduce((n, r) => n + (r.end - r.from), 0),
+    at: (i) => {
+      if (!Number.isInteger(i) || i < 0) return undefined;
+      let k = i;
+      for (const r of runs) {
+        if (k < r.end - r.from) return r.m.at(r.from + k);
+        k -= r.end - r.from;
+      }
+      return undefined;
+    },
+  };
+};
+
 /** What is known of a member once placed: the entry of each of its messages and its tip (last entry). */
 interface Placed {
-  readonly entryOf: readonly (string | null)[];
+  readonly entryOf: EntryMap;
   readonly tip: string | null;
   /** For an unchanged import: messages that came from the source and the branch leaf entry. */
   readonly imported?: { readonly messages: number; readonly leaf: string | null };
@@ -168,7 +205,7 @@ interface Placed {
    */
   readonly compacted?: { readonly id: string; readonly kept: number };
   /** For an import: the messages the import wrote (digests, when read) and the source entry of each (labels on those states point there). */
-  readonly source?: { readonly keys: readonly string[] | undefined; readonly entryOf: readonly (string | null)[] };
+  readonly source?: { readonly keys: readonly string[] | undefined; readonly entryOf: EntryMap };
 }
 
 /**
@@ -394,6 +431,19 @@ const plannedAfter = (shapes: readonly PiPlanShape[], fx: OpEffects, i: number, 
   return { keys: withKeys ? keys : undefined, lines };
 };
 
+/** `plannedAfter`'s lines moved to int32 columns made by `column` (with their running maximum), its digests kept. */
+const plannedColumns = (column: PiColumnFactory, p: { readonly keys: string[] | undefined; readonly lines: number[] }): Planned => {
+  const line = column('int32');
+  const maxLine = column('int32');
+  let max = 0;
+  p.lines.forEach((l, i) => {
+    max = Math.max(max, l);
+    line.set(i, l);
+    maxLine.set(i, max);
+  });
+  return { count: p.lines.length, line, maxLine, keys: p.keys };
+};
+
 /**
  * Copies, checks, plans and indexes the source of the import `mark` in the
  * scratch directory `dir` (`close()` releases the scan behind the index); the planned messages' digests are kept only when
@@ -460,7 +510,7 @@ const readImport = async (
   shapes.forEach((s, i) => {
     const id = mark.sessions[i];
     if (id === undefined) return;
-    planned.set(id, plannedAfter(shapes, fx, i, s.opCount));
+    planned.set(id, plannedColumns(column, plannedAfter(shapes, fx, i, s.opCount)));
     planKeys.set(id, s.key);
     const byTarget = new Map<string, string>();
     for (const l of s.labels) {
@@ -594,7 +644,7 @@ const writeFamily = async (
   const report: PiExportedSession[] = [];
 
   // Runs the mapping once to draw the ids and learn the entry of each message; writing runs it again with those ids.
-  const placeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: string[]; tip: string | null; count: number } => {
+  const placeFresh = (s: Session, from: number, parentId: string | null, userMetadata: boolean): { entryOf: EntryMap; tip: string | null; count: number } => {
     const toolNames = from > 0 && s.messageCount > from ? toolNamesOf(s, from) : new Map<string, string>();
     const ids: string[] = [];
     const entryOf: string[] = [];
@@ -611,7 +661,7 @@ const writeFamily = async (
     while (entryOf.length < s.messageCount - from) entryOf.push(last as string);
     parts.push({ kind: 'messages', session: s, from, parentId, userMetadata, toolNames, ids });
     freshCount += ids.length;
-    return { entryOf, tip: last, count: ids.length };
+    return { entryOf: listEntries(entryOf), tip: last, count: ids.length };
   };
   const placeLine = (id: string, parentId: string | null, line: string): void => {
     parts.push({ kind: 'line', id, line });
@@ -632,18 +682,13 @@ const writeFamily = async (
       const keptFrom = summary === undefined ? undefined : compactionOfKeys(current!, plannedKeys(planned).slice(0, n));
       const compacted = summary === undefined || keptFrom === undefined ? undefined : { summary, keptFrom };
       // The entry of each imported message: the latest source line at or before it.
-      const sourceEntryOf: (string | null)[] = [];
-      let maxLine = 0;
-      for (const line of planned.lines) {
-        maxLine = Math.max(maxLine, line);
-        sourceEntryOf.push(idOfLine(maxLine));
-      }
+      const sourceEntryOf: EntryMap = { length: planned.count, at: (i) => (Number.isInteger(i) && i >= 0 && i < planned.count ? idOfLine(planned.maxLine.get(i)) : undefined) };
       const src = { keys: planned.keys, entryOf: sourceEntryOf };
       const leaf = st.imported.leafLine === 0 ? null : idOfLine(st.imported.leafLine);
-      const keptLine = compacted === undefined ? undefined : planned.lines[compacted.keptFrom];
+      const keptLine = compacted === undefined || compacted.keptFrom >= planned.count ? undefined : planned.line.get(compacted.keptFrom);
       if (unchanged) {
         const fresh = placeFresh(s, n, leaf, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, n), ...fresh.entryOf], tip: fresh.count > 0 ? fresh.tip : leaf, imported: { messages: n, leaf }, source: src });
+        placed.set(s.id, { entryOf: joinEntries([sourceEntryOf, 0, n], [fresh.entryOf, 0, Infinity]), tip: fresh.count > 0 ? fresh.tip : leaf, imported: { messages: n, leaf }, source: src });
         report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count });
       } else if (compacted !== undefined && leaf !== null && keptLine !== undefined && idOfLine(keptLine) !== null) {
         // A compaction pi can express: a `compaction` entry after the leaf, then what followed.
@@ -664,7 +709,7 @@ const writeFamily = async (
         const kept = n - compacted.keptFrom;
         const fresh = placeFresh(s, 1 + kept, id, false);
         placed.set(s.id, {
-          entryOf: [id, ...sourceEntryOf.slice(compacted.keptFrom, n), ...fresh.entryOf],
+          entryOf: joinEntries([listEntries([id]), 0, 1], [sourceEntryOf, compacted.keptFrom, n], [fresh.entryOf, 0, Infinity]),
           tip: fresh.count > 0 ? fresh.tip : id,
           compacted: { id, kept },
           source: src,
@@ -672,9 +717,9 @@ const writeFamily = async (
         report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count + 1, rewritten: 'compaction' });
       } else {
         const k = commonPrefix(current ?? keysOf(s), plannedKeys(planned));
-        const attach = k > 0 ? sourceEntryOf[k - 1]! : null;
+        const attach = k > 0 ? sourceEntryOf.at(k - 1)! : null;
         const fresh = placeFresh(s, k, attach, false);
-        placed.set(s.id, { entryOf: [...sourceEntryOf.slice(0, k), ...fresh.entryOf], tip: fresh.tip, source: src });
+        placed.set(s.id, { entryOf: joinEntries([sourceEntryOf, 0, k], [fresh.entryOf, 0, Infinity]), tip: fresh.tip, source: src });
         report.push({ sessionId: s.id, origin: 'import', fresh: fresh.count, rewritten: 'branch' });
       }
       continue;
@@ -689,9 +734,9 @@ const writeFamily = async (
       // Inside a pi compaction's kept messages there is nothing to hang off: the fork is a root of fresh entries.
       const k = c !== undefined && shared >= 1 && shared <= c.kept ? 0 : shared;
       const attach =
-        c !== undefined && k === c.kept + 1 ? c.id : imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf[k - 1] ?? null) : null;
+        c !== undefined && k === c.kept + 1 ? c.id : imp !== undefined && k === imp.messages ? imp.leaf : k > 0 ? (parent.entryOf.at(k - 1) ?? null) : null;
       const fresh = placeFresh(s, k, attach, false);
-      placed.set(s.id, { entryOf: [...parent.entryOf.slice(0, k), ...fresh.entryOf], tip: fresh.count > 0 ? fresh.tip : attach });
+      placed.set(s.id, { entryOf: joinEntries([parent.entryOf, 0, k], [fresh.entryOf, 0, Infinity]), tip: fresh.count > 0 ? fresh.tip : attach });
       report.push({ sessionId: s.id, origin: 'fork', fresh: fresh.count });
       continue;
     }
@@ -715,7 +760,7 @@ const writeFamily = async (
       // A state the import wrote (the session may be rewritten since): the source entry; else the entry of its last message now.
       const src = owner.source;
       const imported = src !== undefined && count > 0 && count <= src.entryOf.length && commonPrefixWith(at.right, plannedKeys(src)) === count;
-      const target = count === 0 ? undefined : imported ? src.entryOf[count - 1] : owner.entryOf[count - 1];
+      const target = count === 0 ? undefined : imported ? src.entryOf.at(count - 1) : owner.entryOf.at(count - 1);
       if (target === undefined || target === null) continue;
       bodies.push({ targetId: target, label: l.name });
     }
