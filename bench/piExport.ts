@@ -4,10 +4,11 @@
  * entries (`PI_EXPORT_SIZES` to choose, e.g. `50000,100000`) are each imported
  * into a fresh store (a child process, `piImportChild.mjs`), then exported
  * with `--tree` to a file in another child process (`piExportChild.mjs`: what
- * `palimpsest export <id> --tree --out FILE` runs). The ratio is the peak RSS
- * of the 50,000-message export (as the OS reports it,
- * `resourceUsage().maxRSS`, in MiB; the largest size when 50,000 is not
- * measured) over the budget, 300 MB = 286.1 MiB; the detail gives, per size,
+ * `palimpsest export <id> --tree --out FILE` runs). The ratio is the largest
+ * peak RSS over the sizes measured (as the OS reports it,
+ * `resourceUsage().maxRSS`, in MiB) over the budget, 300 MB = 286.1 MiB (an
+ * export's memory must not grow with the session: the largest file shows
+ * it); the detail gives, per size,
  * the export time and rate (entries/s), its peak RSS and the live heap after
  * it, then how much the peak grew from the smallest to the largest file. Each
  * export is checked to give back the imported file byte for byte (a bench
@@ -23,8 +24,6 @@ import { runCompiledChild, tempDir, type BenchResult } from './lib.ts';
 
 /** The memory budget: 300 MB (decimal megabytes), in MiB as the child reports RSS. */
 const BUDGET_MIB = 300e6 / 2 ** 20;
-/** The size the ratio is judged on. */
-const RATIO_SIZE = 50_000;
 /** The session a generated file imports as (its header id is `gen-1`). */
 const GENERATED_ID = 'pi:gen-1';
 
@@ -59,14 +58,13 @@ export async function benchPiExport(): Promise<BenchResult> {
       if (!readFileSync(out).equals(readFileSync(file))) throw new Error(`E1: the tree export of the ${size}-message file differs from the file imported`);
       rows.push({ ...r, size });
     }
-    const judged = rows.find((r) => r.size === RATIO_SIZE) ?? rows[rows.length - 1]!;
-    const ratio = judged.maxRssMb / BUDGET_MIB;
+    const ratio = Math.max(...rows.map((r) => r.maxRssMb)) / BUDGET_MIB;
     const first = rows[0]!;
     const last = rows[rows.length - 1]!;
     return {
       id: 'E1',
       ratio,
-      budget: `<= 1 (peak RSS of the ${judged.size.toLocaleString('en-US')}-message tree export / 300 MB = ${BUDGET_MIB.toFixed(1)} MiB)`,
+      budget: `<= 1 (largest peak RSS of a tree export / 300 MB = ${BUDGET_MIB.toFixed(1)} MiB)`,
       pass: ratio <= 1,
       detail:
         rows
