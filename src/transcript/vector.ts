@@ -33,7 +33,7 @@
  * Not even the lazy leaves are made up front: each complete group of 32 lazy
  * leaves (1,024 elements) starts as one `LazyBranch`, the bottom trie node above
  * them, which makes its leaf objects on the first traversal that enters it (a
- * read, `vecTake` cutting in it, a push below it, `vecLeafKey`). A cold load of
+ * read, `vecTake` cutting in it, a push below it; not `vecLeafKey`). A cold load of
  * 100,000 messages thus allocates ~100 branch objects instead of ~3,000 leaves
  * (and their segment states) per lazily loaded list.
  */
@@ -465,17 +465,44 @@ export const vecFromLazy = <T>(runs: ReadonlyArray<LazyRun<T>>, tail: Iterable<T
 };
 
 /**
- * An identity token for elements `[0, i]`: the leaf holding element `i` as
- * stored (a lazy leaf is not loaded), `undefined` when `i` is not an index.
- * Leaves are never changed and keep their position, and every vector that holds
- * a leaf got it from the vector that created it by pushes and `vecTake`, which
- * keep everything below it: so two vectors giving the same token for `i` hold the
- * same elements at `0..i`. Different tokens say nothing (a leaf may be copied).
- * O(log32 n). The store keys its chunk reuse on it (`store/chunks.ts`).
+ * An identity token for elements `[0, i]`: the lazy branch holding element `i`
+ * (`LazyBranch`, opened or not; it is not opened for this), else the leaf
+ * holding it as stored (a lazy leaf is not loaded), `undefined` when `i` is not
+ * an index. Branches and leaves are never changed and keep their position, and
+ * every vector that holds one got it from the vector that created it by pushes
+ * and `vecTake`, which keep everything below it (a `vecTake` cutting inside a
+ * branch holds a new node there): so two vectors giving the same token for `i`
+ * hold the same elements at `0..i`. Different tokens say nothing (a leaf may be
+ * copied). The token of a position never changes while a vector holds it
+ * (reading elements opens a branch but keeps it in place), and taking it makes
+ * no leaf objects: the store keys its chunk reuse on it (`store/chunks.ts`) at
+ * every snapshot, for every full chunk of a list, and opening every branch of
+ * a long-cached session's lists kept a leaf object per 32 items. O(log32 n).
  */
 export const vecLeafKey = <T>(v: PVec<T>, i: number): object | undefined => {
   if (!Number.isInteger(i) || i < 0 || i >= v.size) return undefined;
-  return leafNodeFor(v, i);
+  if (i >= tailOffset(v)) return v.tail;
+  let node: Node | LazyBranch = v.root;
+  for (let level = v.shift; level > 0; level -= BITS) {
+    if (node instanceof LazyBranch) return node;
+    node = node[(i >>> level) & MASK] as Node;
+  }
+  return node;
+};
+
+/** How many lazy branches of `v`'s trie have made their leaf objects (for tests and diagnostics). O(n / 1,024). */
+export const vecOpenedBranches = <T>(v: PVec<T>): number => {
+  let n = 0;
+  const walk = (node: Node | LazyBranch, level: number): void => {
+    if (node instanceof LazyBranch) {
+      if (node.opened) n++;
+      return;
+    }
+    if (level <= BITS) return;
+    for (const child of node) walk(child as Node, level - BITS);
+  };
+  if (tailOffset(v) > 0) walk(v.root, v.shift);
+  return n;
 };
 
 /** How many of the trie's leaves are lazy and not loaded yet (for tests and diagnostics). O(n / 32). */

@@ -13,6 +13,7 @@ import {
   vecToArray,
   vecFromLazy,
   vecLeafKey,
+  vecOpenedBranches,
   vecUnloadedLeaves,
   type LazyRun,
   type PVec,
@@ -207,6 +208,27 @@ describe('lazy leaves (vecFromLazy)', () => {
     expect(vecToArray(pushed)).toEqual(range(4150));
   });
 
+  it('leaf keys open no lazy branch, and a position keeps its key when reads open the branch', () => {
+    const a = counted(40, 256, 0); // 10 groups of 32 leaves: 10 lazy branches
+    const v = vecFromLazy([a.run], [10_240]);
+    const keys = Array.from({ length: 40 }, (_, i) => vecLeafKey(v, 256 * (i + 1) - 1));
+    expect(vecOpenedBranches(v)).toBe(0);
+    expect(a.loads.every((n) => n === 0)).toBe(true);
+    // Every position of one branch (1,024 elements) shares one token; the next branch has another.
+    expect(keys[0]).toBe(keys[3]);
+    expect(keys[4]).not.toBe(keys[3]);
+    expect(vecGet(v, 300)).toBe(300); // opens branch 0 and loads chunk 1
+    expect(vecOpenedBranches(v)).toBe(1);
+    expect(Array.from({ length: 40 }, (_, i) => vecLeafKey(v, 256 * (i + 1) - 1))).toEqual(keys);
+    // Pushes keep every token below; a take cutting inside branch 2 keeps branches 0-1 and replaces branch 2.
+    const pushed = vecPushAll(v, range(100, 10_241));
+    expect(vecLeafKey(pushed, 10_239)).toBe(keys[39]);
+    const cut = vecTake(v, 2_048 + 600);
+    expect(vecLeafKey(cut, 2_047)).toBe(keys[7]);
+    expect(vecLeafKey(cut, 2_048 + 255)).not.toBe(keys[8]);
+    expect(vecToArray(cut)).toEqual(range(2_048 + 600));
+  });
+
   it('an empty tail makes the last leaf of the last segment the tail, loaded now', () => {
     const a = counted(3, 256, 0);
     const v = vecFromLazy([a.run], []);
@@ -232,20 +254,24 @@ describe('lazy leaves (vecFromLazy)', () => {
     }
   });
 
-  it('segments that straddle a group of 32 leaves load once, and leaf keys stay the same objects', () => {
+  it('segments that straddle a group of 32 leaves load once, and leaf keys stay the same objects across reads', () => {
     const a = counted(3, 256, 0); // 24 leaves: the second run's first segment spans leaves 24..39
     const b = counted(5, 512, 768); // 16 leaves per segment
     const n = 768 + 5 * 512 + 10;
     const v = vecFromLazy([a.run, b.run], range(10, n - 10));
     expect(vecUnloadedLeaves(v)).toBe(24 + 5 * 16);
-    const key = vecLeafKey(v, 1100); // a leaf of the first group: made, not loaded
+    const key = vecLeafKey(v, 1100); // the second group's branch: not opened, nothing loaded
+    const low = vecLeafKey(v, 800); // the first group's
     expect(vecUnloadedLeaves(v)).toBe(24 + 5 * 16);
+    expect(vecOpenedBranches(v)).toBe(0);
     expect(vecLeafKey(v, 1100)).toBe(key);
     expect(vecGet(v, 1100)).toBe(1100); // leaf 34: second group, segment 0 of the second run
     expect(vecGet(v, 800)).toBe(800); // leaf 25: first group, the same segment
     expect(b.loads).toEqual([1, 0, 0, 0, 0]);
-    const taken = vecTake(v, 2000);
-    expect(vecLeafKey(taken, 1100)).toBe(key);
+    expect(vecLeafKey(v, 1100)).toBe(key); // reads opened both branches: the keys stay
+    expect(vecLeafKey(v, 800)).toBe(low);
+    const taken = vecTake(v, 2000); // cuts inside the second group: the first is kept whole
+    expect(vecLeafKey(taken, 800)).toBe(low);
     expect(vecToArray(v)).toEqual(range(n));
     expect(a.loads).toEqual([1, 1, 1]);
     expect(b.loads).toEqual([1, 1, 1, 1, 1]);
