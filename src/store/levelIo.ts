@@ -22,7 +22,7 @@ import { STORE_FORMAT_VERSION, keys } from './layout.ts';
  * they overlap through memory-mapped reads, which count in the process's RSS
  * while it runs. 1 MiB: a long write (a 500k-message pi import) peaked at
  * 261–269 MiB RSS in three runs against 265–298 MiB with the defaults,
- * interleaved (ARCHITECTURE.md, Decisions). Same on-disk format.
+ * interleaved (ARCHITECTURE.md, "LevelDB is opened small"). Same on-disk format.
  */
 const WRITE_BUFFER_BYTES = 1 << 20;
 /** LevelDB's cache of uncompressed blocks read (bytes; classic-level's default is 8 MiB); the OS page cache holds the files. */
@@ -37,7 +37,7 @@ const BLOCK_CACHE_BYTES = 2 << 20;
  * import (a 0.8 GB store, ~700 tables of 2 MiB) held all ~700 tables mapped
  * and their touched pages grew to 39 MiB of the peak RSS (sampled from
  * /proc/<pid>/smaps); with 74, 7–19 MiB over the whole import and the peak
- * 287–292 MiB instead of 326–327 (ARCHITECTURE.md, Decisions). The cost: a
+ * 287–292 MiB instead of 326–327 (ARCHITECTURE.md, "LevelDB is opened small"). The cost: a
  * read that needs a table outside the cache opens it again (open, footer,
  * index block). Same on-disk format.
  */
