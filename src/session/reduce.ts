@@ -156,7 +156,8 @@ const stepCore = <M extends Record<string, MachineParams>, St extends SessionSta
   }
 };
 
-const absurd = (x: never): never => {
+/** The default of an exhaustive `switch` over a decoded value: unreachable, so it throws (a bug, not an input error). */
+export const absurd = (x: never): never => {
   throw new Error(`unhandled command ${JSON.stringify(x)}`);
 };
 

@@ -11,6 +11,7 @@ import { Session } from '../session/session.ts';
 import type { SessionError } from '../session/errors.ts';
 import type { CommandOf } from '../session/commands.ts';
 import type { LogRecord } from '../session/record.ts';
+import { absurd } from '../session/reduce.ts';
 import { reduce } from '../session/replay.ts';
 import { blankState, type SessionState } from '../session/state.ts';
 import { corruptRecord, invalidArgument, revisionNotFound, seqOutOfRange, storeClosed, type StoreError } from './errors.ts';
@@ -124,13 +125,8 @@ export const forkReadsBelow = (command: CommandOf<'session_forked'>): number | u
     case 'replacing':
       return command.index === undefined ? undefined : command.index + 1;
     default:
-      return unknownMode(command.mode);
+      return absurd(command.mode);
   }
-};
-
-/** The exhaustive switch's default: unreachable for a decoded command. */
-const unknownMode = (mode: never): never => {
-  throw new Error(`unknown fork mode ${String(mode)}`);
 };
 
 /**
