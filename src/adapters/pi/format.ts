@@ -132,7 +132,16 @@ const ts = { timestamp: nat };
 
 /** `{ role: 'user', content, timestamp? }`. */
 export const PiUserMessageCodec = strict('PiUserMessage', { role: literal('user'), content: PiUserContentCodec }, ts);
-/** `{ role: 'assistant', content, api, provider, model, usage, stopReason, errorMessage?, timestamp? }`. */
+/**
+ * `{ role: 'assistant', content, api, provider, model, responseModel?, responseId?,
+ * diagnostics?, usage, stopReason, errorMessage?, timestamp? }`. `responseId` (the
+ * provider's id of the reply: Anthropic and OpenAI Responses set it on every reply),
+ * `responseModel` (the model the provider says answered) and `diagnostics` (pi's
+ * `AssistantMessageDiagnostic[]`: `{ type, timestamp, error?, details? }` records of
+ * stream errors) are pi-ai 0.73's; they are kept with the imported file (the
+ * export gives them back) and are not part of the transcript. `diagnostics` is
+ * checked as JSON only: it is pi's debugging record, which palimpsest never reads.
+ */
 export const PiAssistantMessageCodec = strict(
   'PiAssistantMessage',
   {
@@ -144,7 +153,7 @@ export const PiAssistantMessageCodec = strict(
     usage: PiUsageCodec,
     stopReason: PiStopReasonCodec,
   },
-  { errorMessage: str, ...ts },
+  { responseModel: str, responseId: str, diagnostics: arrayOf(JsonCodec), errorMessage: str, ...ts },
 );
 /**
  * `{ role: 'toolResult', toolCallId, toolName?, content, details?, isError, timestamp? }`.
