@@ -21,6 +21,7 @@ import type { SessionStore } from '../store/index.ts';
 import { EXIT, type ExitCode } from './exit.ts';
 import { exitCodeOf, internalError, isTaggedError, type TaggedError } from './errors.ts';
 import { fillsScreen, pageText, type PagerEnv } from './pager.ts';
+import { terminalSafe } from './format.ts';
 
 /** A writable text stream (process.stdout/stderr or a test double). */
 export interface Output {
@@ -75,12 +76,12 @@ export const done = (json: unknown, text: string, exit: ExitCode = EXIT.ok): E.E
 /** Serializes a value for `--json`, two-space indented. */
 export const toJson = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
-/** Prints a result (stdout) and returns its exit code. */
+/** Prints a result (stdout; text with its control characters escaped, `terminalSafe`) and returns its exit code. */
 export const printResult = (ctx: Pick<Ctx, 'json' | 'io'>, r: Result): ExitCode => {
   if (ctx.json) {
     if (r.json !== undefined) ctx.io.stdout.write(toJson(r.json));
   }
-  else if (r.text !== '') ctx.io.stdout.write(r.text.endsWith('\n') ? r.text : `${r.text}\n`);
+  else if (r.text !== '') ctx.io.stdout.write(terminalSafe(r.text.endsWith('\n') ? r.text : `${r.text}\n`));
   return r.exit ?? EXIT.ok;
 };
 
@@ -90,11 +91,11 @@ export const errorDocument = (e: TaggedError): { error: Record<string, unknown> 
   return { error: rest };
 };
 
-/** Prints an error (stdout with `--json`, stderr otherwise) and returns its exit code. */
+/** Prints an error (stdout with `--json`, stderr otherwise, its control characters escaped: `terminalSafe`) and returns its exit code. */
 export const printError = (ctx: Pick<Ctx, 'json' | 'io'>, e: TaggedError): ExitCode => {
   if (ctx.json) ctx.io.stdout.write(toJson(errorDocument(e)));
   else {
-    ctx.io.stderr.write(`palimpsest: ${e.message} [${e._tag}]\n`);
+    ctx.io.stderr.write(`palimpsest: ${terminalSafe(e.message)} [${terminalSafe(e._tag)}]\n`);
     const stack = (e as { stack?: unknown }).stack;
     if (e._tag === 'InternalError' && typeof stack === 'string') ctx.io.stderr.write(`${stack}\n`);
   }
@@ -104,7 +105,8 @@ export const printError = (ctx: Pick<Ctx, 'json' | 'io'>, e: TaggedError): ExitC
 /**
  * Runs a command body: catches exceptions (as `InternalError`), prints the
  * outcome (long text through the pager when `ctx.pager` is set and the text
- * fills the terminal), returns the exit code.
+ * fills the terminal; human text and errors with their control characters
+ * escaped, `terminalSafe`), returns the exit code.
  */
 export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError, Result>>): Promise<ExitCode> => {
   let r: E.Either<TaggedError, Result>;
@@ -116,7 +118,7 @@ export const execute = async (ctx: Ctx, body: () => Promise<E.Either<TaggedError
   if (E.isLeft(r)) return printError(ctx, r.left);
   const { text } = r.right;
   if (!ctx.json && ctx.pager !== undefined && fillsScreen(text, ctx.io.stdout.rows)) {
-    await pageText(text.endsWith('\n') ? text : `${text}\n`, ctx.pager, ctx.env ?? {}, ctx.io.stdout);
+    await pageText(terminalSafe(text.endsWith('\n') ? text : `${text}\n`), ctx.pager, ctx.env ?? {}, ctx.io.stdout);
     return r.right.exit ?? EXIT.ok;
   }
   return printResult(ctx, r.right);

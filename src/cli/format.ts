@@ -36,6 +36,21 @@ export const bytes = (n: number): string => {
   return `${n} bytes (${(n / 1024 / 1024).toFixed(2)} MiB)`;
 };
 
+/** The characters `terminalSafe` escapes: C0 controls but tab and newline, DEL, C1 controls. */
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with every control character a terminal would act on written as a
+ * visible JSON-style escape (`\u001b`, `\u000d`, `\u0007`, …): C0 controls but
+ * tab and newline, DEL and C1 controls. Human output shows transcripts, tool
+ * output, labels and file names, which may hold escape sequences (colours,
+ * clearing the screen or a line, moving the cursor, a carriage return that
+ * overwrites a line, OSC title or clipboard writes); printed raw, they would
+ * change or hide what an auditor reads. Pure.
+ */
+export const terminalSafe = (text: string): string =>
+  text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** `1 message` / `2 messages`. */
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 

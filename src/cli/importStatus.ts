@@ -7,6 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Json } from '../model/json.ts';
 import { piImportStatus } from '../adapters/pi/provenance.ts';
 import type { Ctx, Store } from './context.ts';
+import { terminalSafe } from './format.ts';
 import type { TaggedError } from './errors.ts';
 
 /** The warning for session `sessionId` with `metadata`, or undefined when it is not an incomplete import. */
@@ -17,9 +18,9 @@ export const incompleteImportWarning = (sessionId: string, metadata: Readonly<Re
     : undefined;
 };
 
-/** Writes `warning` to stderr in text mode (with `--json` the caller puts it in the document). */
+/** Writes `warning` to stderr in text mode, its control characters escaped (`terminalSafe`; with `--json` the caller puts it in the document). */
 export const warnText = (ctx: Ctx, warning: string | undefined): void => {
-  if (warning !== undefined && !ctx.json) ctx.io.stderr.write(`${warning}\n`);
+  if (warning !== undefined && !ctx.json) ctx.io.stderr.write(`${terminalSafe(warning)}\n`);
 };
 
 /** The warning for the newest state of `sessionId` (loads it). */
