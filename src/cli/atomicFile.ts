@@ -5,17 +5,20 @@
  * only then given the file's name: by `link` (fails with `EEXIST` when the
  * file exists: nothing is overwritten) or, with `replace`, by `rename` (an
  * existing file is replaced in one step). On any failure, the producer's
- * error included, the temporary file is removed and the file is untouched. A
- * process killed part-way can leave only the `.tmp` file, visibly incomplete,
- * never a half-written file under the name asked for.
+ * error included, the temporary file is removed and the file is untouched; so
+ * is it when a stop signal (Ctrl-C, SIGTERM, SIGHUP: `interrupt.ts`) ends the
+ * process part-way. A process killed by SIGKILL can leave only the `.tmp`
+ * file, visibly incomplete, never a half-written file under the name asked for.
  *
  * Writes are buffered (`CHUNK_BYTES`) and awaited one at a time, so a producer
  * that awaits `write` is held back by the disk (backpressure).
  */
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { armStopHandler } from './interrupt.ts';
 
 /** Bytes gathered before one write to the file. */
 const CHUNK_BYTES = 1 << 16;
@@ -82,6 +85,10 @@ export const writeFileAtomically = async <Err, A>(
     return E.left({ _tag: 'AtomicWriteFailed', cause });
   }
   let named = false;
+  // A stop signal while the temporary file exists removes it before the process dies.
+  const release = armStopHandler(() => {
+    if (!named) unlinkSync(tmp);
+  });
   try {
     const w = bufferedWriter(fh);
     let r: E.Either<Err, A>;
@@ -108,6 +115,7 @@ export const writeFileAtomically = async <Err, A>(
   } finally {
     await fh.close().catch(() => undefined);
     if (!named) await unlink(tmp).catch(() => undefined);
+    release();
   }
 };
 

@@ -18,4 +18,4 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The text every command appends to its `--help`. */
-export const EXIT_HELP = 'Exit codes: 0 success; 1 a reported failure (refused by the store or session, verify found a problem); 2 bad usage.';
+export const EXIT_HELP = 'Exit codes: 0 success; 1 a reported failure (refused by the store or session, verify found a problem); 2 bad usage; stopped by a signal: as the signal gives (130 for Ctrl-C).';

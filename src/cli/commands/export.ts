@@ -10,11 +10,12 @@
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
-import { done, withStore } from '../context.ts';
+import { done, printError, withStore } from '../context.ts';
 import { bytes, plural } from '../format.ts';
 import { fileError, type FileError, type TaggedError } from '../errors.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
 import { writeFileAtomically, type AtomicWritten, type TextWrite } from '../atomicFile.ts';
+import { interrupted, withStopHandler } from '../interrupt.ts';
 import { outputSink } from '../outputSink.ts';
 import type { Run } from '../program.ts';
 import type { PiExportedSession, PiExportReport } from '../../adapters/pi/sourceExport.ts';
@@ -41,7 +42,7 @@ export const registerExport = (program: Command, run: Run): void => {
           'Without --out: the JSONL itself on stdout (one header line, one entry per line),\nstreamed. With --out: one line saying how many lines and bytes were written where, then one\nline per session: how it was written (import: entries pi wrote, copied from the stored\nsource; fork/native: fresh entries; "rewritten after import: exported as a pi compaction entry"\nwhen the rewrite is a compaction pi can express (a prefix summarized into one message, the\nrest kept), else "... as a branch").\nA session imported from pi gives back pi\'s own entries (same ids, times, fields).',
         json: 'With --out: { sessionId, file, lines, bytes, tree, entries, fromSource, sessions: [{ sessionId,\n  origin, fresh, rewritten? }] }. Without: the same with jsonl instead of file (the whole\n  text held in memory: use --out for long sessions).',
         notes:
-          'With --out the file is written to a hidden temporary file in the same directory and renamed\nonly when complete: a failure (or a kill) never leaves a half-written <file>; an existing\n<file> is left alone (FileError, code EEXIST) unless --force. A file that cannot be written\nis FileError (exit 1). Without --out, a message chunk found missing or corrupt while writing\nstops the export with its error (exit 1) after the lines before it. A session of an import\nthat never finished is PiImportIncomplete (exit 1): run the import again first.',
+          'With --out the file is written to a hidden temporary file in the same directory and renamed\nonly when complete: a failure (or a kill) never leaves a half-written <file>; an existing\n<file> is left alone (FileError, code EEXIST) unless --force. Ctrl-C (SIGINT, SIGTERM, SIGHUP)\nremoves the temporary file and says so (Interrupted) before the process dies of the signal. A file that cannot be written\nis FileError (exit 1). Without --out, a message chunk found missing or corrupt while writing\nstops the export with its error (exit 1) after the lines before it. A session of an import\nthat never finished is PiImportIncomplete (exit 1): run the import again first.',
       }),
     )
     .action(async (id: string, opts: ExportOptions, cmd: Command) =>
@@ -74,7 +75,10 @@ export const registerExport = (program: Command, run: Run): void => {
         const x = await withStore(ctx, async (store): Promise<E.Either<TaggedError, AtomicWritten<PiExportReport>>> => {
           const r = await resolveSessionId(store, id);
           if (E.isLeft(r)) return r;
-          const w = await writeFileAtomically(file, (write: TextWrite) => exportPiTo(store, r.right.sessionId, write, { tree }), { replace: opts.force === true });
+          const w = await withStopHandler(
+            (signal) => void printError(ctx, interrupted(signal, 'export', `${out} was not written${opts.force === true ? ' (an existing file is unchanged)' : ''}`)),
+            () => writeFileAtomically(file, (write: TextWrite) => exportPiTo(store, r.right.sessionId, write, { tree }), { replace: opts.force === true }),
+          );
           if (E.isRight(w)) return E.right(w.right);
           const err = w.left;
           return E.left(err._tag === 'AtomicWriteFailed' ? outFileError(out, err.cause) : err);

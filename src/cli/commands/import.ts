@@ -1,9 +1,12 @@
 /** `palimpsest import <file>`: import a pi session file (JSONL v1–v3) into the store. */
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { PiImportProgress, PiStoreImport } from '../../adapters/pi/store.ts';
-import { done, progressBar, withStore, type Ctx, type Store } from '../context.ts';
+import { done, printError, progressBar, withStore, type Ctx, type Store } from '../context.ts';
+import { armStopHandler, interrupted } from '../interrupt.ts';
 import type { TaggedError } from '../errors.ts';
 import { bytes, countList, ms, plural, shortDigest } from '../format.ts';
 import { helpAfter, intArg } from '../shared.ts';
@@ -14,7 +17,9 @@ import type { Run } from '../program.ts';
  * and plans it before opening the store (so a missing or malformed file leaves
  * no trace, not even an empty store), then writes it with a progress bar
  * (commands written) when `ctx.progress`, and releases the plan (its file and
- * spilled ops) in every case.
+ * spilled ops) in every case, a stop signal (Ctrl-C) included: then the spill
+ * is removed and an `Interrupted` error says whether anything was written
+ * before the process dies of the signal (`interrupt.ts`).
  */
 export const importWithProgress = async (
   ctx: Ctx,
@@ -22,11 +27,44 @@ export const importWithProgress = async (
   file: string,
   opts: { readonly idPrefix?: string; readonly batchSize?: number; readonly displayName?: string } = {},
 ): Promise<E.Either<TaggedError, PiStoreImport>> => {
+  let writing = false;
+  // Ctrl-C (or SIGTERM, SIGHUP) while planning or writing: remove this run's spill, say what was left, die of the signal.
+  const release = armStopHandler((signal) => {
+    removeOwnSpills(tmpdir());
+    printError(
+      ctx,
+      interrupted(
+        signal,
+        'import',
+        writing
+          ? `the import of ${file} stopped part-way; run the same import again to finish it (\`palimpsest sessions\` shows what it left INCOMPLETE)`
+          : `nothing of ${file} was written`,
+      ),
+    );
+  });
+  try {
+    return await planAndWrite(ctx, withOpenStore, file, opts, () => {
+      writing = true;
+    });
+  } finally {
+    release();
+  }
+};
+
+/** `importWithProgress` without the stop handler; `onWrite` is called once the store is open, before the first write. */
+const planAndWrite = async (
+  ctx: Ctx,
+  withOpenStore: <A>(f: (store: Store) => Promise<E.Either<TaggedError, A>>) => Promise<E.Either<TaggedError, A>>,
+  file: string,
+  opts: { readonly idPrefix?: string; readonly batchSize?: number; readonly displayName?: string },
+  onWrite: () => void,
+): Promise<E.Either<TaggedError, PiStoreImport>> => {
   const { readPiPlan, writePiPlan } = await import('../../adapters/pi/store.ts');
   const planned = await readPiPlan(nodePath.resolve(ctx.cwd, file), { displayName: opts.displayName ?? file });
   if (E.isLeft(planned)) return planned;
   try {
     return await withOpenStore(async (store) => {
+      onWrite();
       const bar = progressBar(ctx, 'import', 'commands');
       try {
         return await writePiPlan(store, planned.right, {
@@ -43,6 +81,32 @@ export const importWithProgress = async (
   } finally {
     planned.right.close();
   }
+};
+
+/**
+ * Removes the spill directories (`adapters/pi/spill.ts`: `palimpsest-pi-<key>-<pid>-XXXXXX`
+ * under `parent`) of this process, synchronously: what an import stopped by a
+ * signal would otherwise leave until the same import runs again. Returns how
+ * many were removed; one that cannot be removed is left.
+ */
+export const removeOwnSpills = (parent: string): number => {
+  const own = new RegExp(`^palimpsest-pi-[0-9a-f]+-${process.pid}-`);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names.filter((n) => own.test(n))) {
+    try {
+      rmSync(nodePath.join(parent, name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // left for the next run of the same import (spill.ts removes a dead process's spill)
+    }
+  }
+  return removed;
 };
 
 /** `label: first` then `rest` aligned under `first`. */
@@ -90,7 +154,7 @@ export const registerImport = (program: Command, run: Run): void => {
           'The file and its size (bytes), pi version, counts (entries, messages, tool calls,\ntool results), each session created (id, records, messages, revision, fork\norigin), the repairs made (by kind, the first few with file:line), warnings, and\nthe time of each phase (ms). A progress bar (commands written) is drawn on stderr\non a terminal.',
         json: '{ file, bytes, digest, source, resumed, sessions: [{ key, sessionId, records, revision, messages, forkOf? }],\n  report: { file, version, entries, messages, toolCalls, toolResults, sessions,\n  repairs: [{ kind, line, toolUseId?, message }], warnings }, timings: { readMs, parseMs,\n  checkMs, writeMs } }',
         notes:
-          'Refusals (exit 1), with nothing written: PiFileError (cannot read the file), PiParseError /\nPiPlanError (names the file and line), SessionExists (these bytes were imported completely\nbefore), PiImportConflict (another file, or a session no import wrote, holds a planned id:\nnames both files), PiResumeMismatch (an unfinished import holds records this one would\nnot write). An import stopped part-way (crash, kill, full disk) leaves sessions marked\nINCOMPLETE; running the same import again resumes and finishes it.',
+          'Refusals (exit 1), with nothing written: PiFileError (cannot read the file), PiParseError /\nPiPlanError (names the file and line), SessionExists (these bytes were imported completely\nbefore), PiImportConflict (another file, or a session no import wrote, holds a planned id:\nnames both files), PiResumeMismatch (an unfinished import holds records this one would\nnot write). An import stopped part-way (crash, kill, full disk) leaves sessions marked\nINCOMPLETE; running the same import again resumes and finishes it. Ctrl-C (SIGINT, SIGTERM,\nSIGHUP) removes the scratch directory of the import and says so (Interrupted) before the process\ndies of the signal.',
       }),
     )
     .action(async (file: string, opts: { idPrefix?: string; batch?: number }, cmd: Command) =>
