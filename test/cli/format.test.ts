@@ -52,7 +52,7 @@ describe('argument helpers', () => {
     expect(parseAt('12')).toEqual(E.right({ seq: 12 }));
     expect(parseAt(D)).toEqual(E.right({ revision: D }));
     expect(parseAt('abcdef')).toEqual(E.right({ revision: 'sha256:abcdef' }));
-    expect(parseAt('0')).toEqual(E.left(expect.objectContaining({ _tag: 'UsageError' })));
+    expect(parseAt('0')).toEqual(E.left(expect.objectContaining({ _tag: 'UsageError', message: expect.stringContaining('or label:<name>') })));
     expect(parseAt('xyz')).toEqual(E.left(expect.objectContaining({ _tag: 'UsageError' })));
   });
 

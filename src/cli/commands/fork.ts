@@ -21,12 +21,17 @@ export const forkJson = (child: Session): Record<string, unknown> => {
   };
 };
 
-/** Text of a freshly forked child. */
+/**
+ * Text of a freshly forked child; `index` is the `--at` asked for: the mode line
+ * gives the messages the child kept, and says when `index` was past the end
+ * (forkAt clamps it to the length).
+ */
 export const forkText = (child: Session, index: number | undefined): string => {
   const f = child.state.forkedFrom;
+  const clamped = index !== undefined && index > child.messageCount ? `; --at ${index} is past the end: clamped` : '';
   return fields([
     ['forked', child.id],
-    ['mode', f === undefined ? '?' : f.mode === 'at' ? `at (first ${index ?? '?'} messages)` : f.mode],
+    ['mode', f === undefined ? '?' : f.mode === 'at' ? `at (first ${child.messageCount} messages${clamped})` : f.mode],
     ['from', f === undefined ? '?' : `${f.from.sessionId} at seq ${f.from.seq} (record ${shortDigest(f.from.hash)})`],
     ['messages', String(child.messageCount)],
     ['revision', child.transcriptRevision()],

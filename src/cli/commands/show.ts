@@ -20,12 +20,14 @@ export type AtSpec = { readonly seq: number } | { readonly revision: string } | 
 export const parseAt = (value: string): E.Either<TaggedError, AtSpec> => {
   if (value.startsWith('label:')) return E.right({ label: value.slice('label:'.length) });
   const v = value.trim();
+  const bad = (): E.Either<TaggedError, AtSpec> =>
+    E.left(usageError(`--at must be a seq (an integer >= 1), a revision (sha256:<hex> or at least 4 hex digits) or label:<name>, got ${JSON.stringify(value)}`));
   if (/^\d+$/.test(v)) {
     const n = Number(v);
-    return Number.isSafeInteger(n) && n >= 1 ? E.right({ seq: n }) : E.left(usageError(`--at must be a seq >= 1 or a revision, got ${JSON.stringify(value)}`));
+    return Number.isSafeInteger(n) && n >= 1 ? E.right({ seq: n }) : bad();
   }
   if (/^(sha256:)?[0-9a-f]{4,64}$/.test(v)) return E.right({ revision: v.startsWith('sha256:') ? v : `sha256:${v}` });
-  return E.left(usageError(`--at must be a seq (an integer >= 1), a revision (sha256:<hex> or at least 4 hex digits) or label:<name>, got ${JSON.stringify(value)}`));
+  return bad();
 };
 
 /** A `--range A..B`: messages with index `start` ≤ i < `end` (either bound may be left out: `A..`, `..B`). */
