@@ -15,13 +15,27 @@ import type { BlobId, Digest } from './scalars.ts';
 const encoder = new TextEncoder();
 const SEP = new Uint8Array([0]);
 
-/** `"sha256:" + hex(SHA-256(UTF-8(mediaType) || 0x00 || bytes))` (model.md §7.2). */
-export const blobId = (mediaType: string, bytes: Uint8Array): BlobId => {
+/** A blob id computed over bytes given piece by piece (`blobIdHasher`). */
+export interface BlobIdHasher {
+  /** Adds the next bytes of the blob. */
+  readonly update: (bytes: Uint8Array) => void;
+  /** The blob id of all the bytes added (call once, last). */
+  readonly id: () => BlobId;
+}
+
+/** `blobId(mediaType, bytes)` of the concatenation of the pieces given to `update`, without holding them. */
+export const blobIdHasher = (mediaType: string): BlobIdHasher => {
   const h = defaultSha256.create();
   h.update(encoder.encode(mediaType));
   h.update(SEP);
+  return { update: (bytes) => h.update(bytes), id: () => `sha256:${h.digestHex()}` };
+};
+
+/** `"sha256:" + hex(SHA-256(UTF-8(mediaType) || 0x00 || bytes))` (model.md §7.2). */
+export const blobId = (mediaType: string, bytes: Uint8Array): BlobId => {
+  const h = blobIdHasher(mediaType);
   h.update(bytes);
-  return `sha256:${h.digestHex()}`;
+  return h.id();
 };
 
 /** `sha256:<hex>` of raw bytes. */

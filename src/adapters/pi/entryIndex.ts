@@ -23,10 +23,13 @@
  * parent is one of the last few entries: found without the table, confirmed
  * without reading `strings.bin`); a Bloom filter of every id added (4 MiB:
  * most ids are new, and a miss there needs no table read); the last
- * `PENDING` ids added, placed in the table in slot order (each table page
- * read and written once per batch, not once per id). Memory: the page caches
- * (2 MiB), the filter, the pending ids, a 64 KiB write block: about 8 MiB
- * whatever the number of entries.
+ * `PENDING` entries added, placed in the table in slot order (each table page
+ * read and written once per batch, not once per id), held as numbers in typed
+ * arrays with a small hash table of their own (a `Map` from id string to entry
+ * kept up to 16,384 strings and map tables alive across minor GCs, promoted
+ * and soon garbage: old-generation churn, bench/RESULTS.md "I1"). Memory: the
+ * page caches (2 MiB), the filter, the pending arrays (320 KiB), a 64 KiB
+ * write block: about 8 MiB whatever the number of entries.
  */
 import { join } from 'node:path';
 import type { PiEntryLink } from './parse.ts';
@@ -72,8 +75,10 @@ const NEAR = 8;
 /** Bits of the Bloom filter (2^25: 4 MiB) and probes per id. */
 const BLOOM_BITS = 1 << 25;
 const BLOOM_PROBES = 3;
-/** Ids added but not yet placed in the table. */
+/** Entries (with a string id) added but not yet placed in the table: a power of two. */
 const PENDING = 16_384;
+/** Slots of the pending entries' own hash table (at most half full). */
+const PENDING_SLOTS = PENDING * 2;
 
 /** The on-disk index of one scan (module comment). */
 export interface PiEntryIndex {
@@ -90,8 +95,13 @@ export interface PiEntryIndex {
   /** Entries whose parent is `PARENT_OTHER` (resolved by `resolveForward`). */
   others: number;
   readonly bloom: Uint32Array;
-  /** Ids added and not yet in the table, with their entry index. */
-  readonly pending: Map<string, number>;
+  /** Entries added and not yet in the table (`pendingCount` of them), and their ids' hashes. */
+  readonly pending: Int32Array;
+  readonly pendingHash1: Int32Array;
+  readonly pendingHash2: Int32Array;
+  pendingCount: number;
+  /** Open addressing over the pending entries by `hash1`: entry index + 1, 0 for a free slot. */
+  readonly pendingSlots: Int32Array;
 }
 
 /**
@@ -113,13 +123,17 @@ export const openEntryIndex = (dir: string, expected: number): PiEntryIndex => {
     forward: false,
     others: 0,
     bloom: new Uint32Array(BLOOM_BITS / 32),
-    pending: new Map(),
+    pending: new Int32Array(PENDING),
+    pendingHash1: new Int32Array(PENDING),
+    pendingHash2: new Int32Array(PENDING),
+    pendingCount: 0,
+    pendingSlots: new Int32Array(PENDING_SLOTS),
   };
 };
 
 /** Bytes the index holds in memory now besides its fixed buffers (page caches); for tests: bounded whatever the entry count. */
 export const indexMemoryBytes = (x: PiEntryIndex): number =>
-  cachedBytes(x.records) + cachedBytes(x.table) + x.strings.block.length + x.strings.scratch.length + x.bloom.byteLength + x.pending.size * 64 + RECENT * 8;
+  cachedBytes(x.records) + cachedBytes(x.table) + x.strings.block.length + x.strings.scratch.length + x.bloom.byteLength + x.pending.byteLength * 3 + x.pendingSlots.byteLength + RECENT * 8;
 
 /** Closes and removes the index's files. */
 export const closeEntryIndex = (x: PiEntryIndex): void => {
@@ -184,7 +198,7 @@ export const lookup = (x: PiEntryIndex, id: string): number | undefined => looku
 
 const lookupHashed = (x: PiEntryIndex, id: string, h: readonly [number, number]): number | undefined => {
   if (!bloomHas(x, h)) return undefined;
-  const p = x.pending.get(id);
+  const p = pendingLookup(x, id, h);
   if (p !== undefined) return p;
   const mask = x.capacity - 1;
   for (let s = h[0] & mask; ; s = (s + 1) & mask) {
@@ -203,14 +217,52 @@ const place = (x: PiEntryIndex, i: number, h1: number, h2: number): void => {
   writeInt32(x.table, s * SLOT + 4, i + 1);
 };
 
-/** Places the pending ids in the table, in the order of their first slot (so its pages are visited in order). */
+/** The pending entry whose id is `id` (hash `h`), if any. */
+const pendingLookup = (x: PiEntryIndex, id: string, h: readonly [number, number]): number | undefined => {
+  const mask = PENDING_SLOTS - 1;
+  for (let s = h[0] & mask; ; s = (s + 1) & mask) {
+    const stored = x.pendingSlots[s]!;
+    if (stored === 0) return undefined;
+    if (hasId(x, stored - 1, id, h)) return stored - 1;
+  }
+};
+
+/** Adds entry `i` (hash `h`) to the pending entries, placing them all in the table first when they are `PENDING`. */
+const addPending = (x: PiEntryIndex, i: number, h: readonly [number, number]): void => {
+  if (x.pendingCount >= PENDING) placePending(x);
+  const k = x.pendingCount++;
+  x.pending[k] = i;
+  x.pendingHash1[k] = h[0];
+  x.pendingHash2[k] = h[1];
+  const mask = PENDING_SLOTS - 1;
+  let s = h[0] & mask;
+  while (x.pendingSlots[s] !== 0) s = (s + 1) & mask;
+  x.pendingSlots[s] = i + 1;
+};
+
+/** Forgets the pending entries (placed in the table, or about to be by `grow`). */
+const clearPending = (x: PiEntryIndex): void => {
+  x.pendingCount = 0;
+  x.pendingSlots.fill(0);
+};
+
+/**
+ * Places the pending entries in the table, in the order of their first slot
+ * (so its pages are visited in order): sorted as numbers `slot × PENDING + k`
+ * (exact: below 2^45), no object per entry.
+ */
 const placePending = (x: PiEntryIndex): void => {
-  if (x.pending.size === 0) return;
+  const n = x.pendingCount;
+  if (n === 0) return;
   const mask = x.capacity - 1;
-  const todo = [...x.pending.values()].map((i) => ({ i, h1: field(x, i, F_HASH1), h2: field(x, i, F_HASH2) }));
-  todo.sort((a, b) => (a.h1 & mask) - (b.h1 & mask));
-  for (const t of todo) place(x, t.i, t.h1, t.h2);
-  x.pending.clear();
+  const order = new Float64Array(n);
+  for (let k = 0; k < n; k++) order[k] = (x.pendingHash1[k]! & mask) * PENDING + k;
+  order.sort();
+  for (let j = 0; j < n; j++) {
+    const k = order[j]! % PENDING;
+    place(x, x.pending[k]!, x.pendingHash1[k]!, x.pendingHash2[k]!);
+  }
+  clearPending(x);
 };
 
 /** Doubles the table, placing every id added so far again (from the hashes in the records; in batches of `PENDING`, in slot order). */
@@ -219,7 +271,7 @@ const grow = (x: PiEntryIndex): void => {
   x.table = openPagedFile(join(x.dir, `ids-${x.capacity * 2}.bin`), old.pageBytes, old.maxPages);
   x.capacity *= 2;
   closePagedFile(old);
-  x.pending.clear();
+  clearPending(x);
   const mask = x.capacity - 1;
   let batch: Array<{ i: number; h1: number; h2: number }> = [];
   const placeBatch = (): void => {
@@ -260,8 +312,7 @@ export const addEntry = (x: PiEntryIndex, line: number, start: number, length: n
     x.recent[i & (RECENT - 1)] = id;
     if ((i + 1) * 2 > x.capacity) grow(x);
     bloomAdd(x, h);
-    x.pending.set(id, i);
-    if (x.pending.size >= PENDING) placePending(x);
+    addPending(x, i, h);
   } else {
     writeInt32(r, base + F_HASH1, 0);
     writeInt32(r, base + F_HASH2, 0);

@@ -5,8 +5,9 @@
  * file.
  *
  * - `PagedFile`: a file of fixed-size pages (`pageBytes`, a power of two) seen
- *   through a cache of at most `maxPages` pages (least recently used first
- *   out; a changed page is written back when it leaves the cache). Bytes never
+ *   through a cache of at most `maxPages` pages (the clock algorithm picks
+ *   the page to give up; a changed page is written back when it leaves the
+ *   cache). Bytes never
  *   written read as 0 (the file is sparse). Values are little-endian int32 and
  *   float64 at byte offsets that are multiples of their size, so none
  *   straddles a page. Memory: `pageBytes × maxPages`.
@@ -24,11 +25,13 @@
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
-/** A page in the cache. */
+/** A page in the cache (the object is reused for the page that replaces it). */
 interface Page {
   index: number;
   readonly buf: Buffer;
   dirty: boolean;
+  /** Used since the clock hand last passed it (second chance). */
+  referenced: boolean;
 }
 
 /** A scratch file read and written through a bounded page cache (module comment). */
@@ -37,8 +40,16 @@ export interface PagedFile {
   readonly fd: number;
   readonly pageBytes: number;
   readonly maxPages: number;
-  /** The cached pages by index, least recently used first. */
-  readonly pages: Map<number, Page>;
+  /**
+   * The cached pages by page index (a sparse array: a slot per page of the
+   * file up to the highest cached, 8 bytes each, ~0.2% of the file at 4 KiB
+   * pages), so a hit or a miss allocates nothing.
+   */
+  readonly pages: Array<Page | undefined>;
+  /** The same pages in a ring, for the clock hand. */
+  readonly ring: Page[];
+  /** The ring position the next eviction looks at first. */
+  hand: number;
   /** The page used last (checked before the map). */
   last: Page | undefined;
 }
@@ -47,7 +58,7 @@ export interface PagedFile {
 export const openPagedFile = (path: string, pageBytes: number, maxPages: number): PagedFile => {
   if (!Number.isSafeInteger(pageBytes) || pageBytes < 64 || (pageBytes & (pageBytes - 1)) !== 0) throw new RangeError(`pageBytes must be a power of two >= 64, got ${pageBytes}`);
   if (!Number.isSafeInteger(maxPages) || maxPages < 1) throw new RangeError(`maxPages must be a positive integer, got ${maxPages}`);
-  return { path, fd: openSync(path, 'w+'), pageBytes, maxPages, pages: new Map(), last: undefined };
+  return { path, fd: openSync(path, 'w+'), pageBytes, maxPages, pages: [], ring: [], hand: 0, last: undefined };
 };
 
 /** Reads `buf.length` bytes at `position` into `buf`; bytes past the end of the file are 0. */
@@ -72,26 +83,47 @@ const writeBack = (f: PagedFile, p: Page): void => {
   p.dirty = false;
 };
 
-/** The cached page `index`, read in (evicting the least recently used page) if needed. */
+/** The ring slot of the page a full cache gives up: the first the hand finds not used since it last passed (clock, second chance). */
+const victimSlot = (f: PagedFile): number => {
+  for (;;) {
+    const slot = f.hand;
+    const p = f.ring[slot]!;
+    f.hand = (slot + 1) % f.ring.length;
+    if (!p.referenced) return slot;
+    p.referenced = false;
+  }
+};
+
+/**
+ * The cached page `index`, read in if needed. Eviction is the clock algorithm
+ * (second chance, an approximation of least recently used): a hit only marks
+ * the page referenced, and a miss reuses the evicted page's object and
+ * buffer, so neither allocates. (The cache used to be a `Map` kept in LRU
+ * order by moving each hit to its end, a delete and a set: V8 rebuilt the
+ * map's table every few hits, and each table, and each new page object, was
+ * still in use at the next minor GC, so it was promoted and soon garbage:
+ * old-generation churn that raised V8's heap limit, bench/RESULTS.md "I1".)
+ */
 const pageAt = (f: PagedFile, index: number): Page => {
   const last = f.last;
   if (last !== undefined && last.index === index) return last;
-  let p = f.pages.get(index);
-  if (p !== undefined) {
-    f.pages.delete(index);
-    f.pages.set(index, p);
-  } else {
-    let buf: Buffer | undefined;
-    if (f.pages.size >= f.maxPages) {
-      const oldest = f.pages.values().next().value!;
-      writeBack(f, oldest);
-      f.pages.delete(oldest.index);
-      buf = oldest.buf;
+  let p = f.pages[index];
+  if (p === undefined) {
+    if (f.ring.length < f.maxPages) {
+      p = { index, buf: Buffer.allocUnsafe(f.pageBytes), dirty: false, referenced: true };
+      f.ring.push(p);
+    } else {
+      p = f.ring[victimSlot(f)]!;
+      writeBack(f, p);
+      f.pages[p.index] = undefined;
+      p.index = index;
+      p.referenced = true;
     }
-    buf ??= Buffer.allocUnsafe(f.pageBytes);
-    readFully(f.fd, buf, index * f.pageBytes);
-    p = { index, buf, dirty: false };
-    f.pages.set(index, p);
+    readFully(f.fd, p.buf, index * f.pageBytes);
+    while (f.pages.length <= index) f.pages.push(undefined); // grown densely: a sparse write would make it a dictionary
+    f.pages[index] = p;
+  } else {
+    p.referenced = true;
   }
   f.last = p;
   return p;
@@ -126,11 +158,12 @@ export const writeFloat64 = (f: PagedFile, offset: number, value: number): void 
 };
 
 /** Bytes of the pages cached now (for tests: the cache stays within `pageBytes × maxPages`). */
-export const cachedBytes = (f: PagedFile): number => f.pages.size * f.pageBytes;
+export const cachedBytes = (f: PagedFile): number => f.ring.length * f.pageBytes;
 
 /** Closes and removes the file (its contents are lost). */
 export const closePagedFile = (f: PagedFile): void => {
-  f.pages.clear();
+  f.pages.length = 0;
+  f.ring.length = 0;
   f.last = undefined;
   try {
     closeSync(f.fd);

@@ -21,7 +21,7 @@
  */
 import { createReadStream, openSync, closeSync, readSync, statSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
-import { blobId } from '../../model/digest.ts';
+import { blobId, blobIdHasher, type BlobIdHasher } from '../../model/digest.ts';
 import { blobValueHead } from '../../store/blobs.ts';
 import { defaultSha256 } from '../../model/hashing.ts';
 import type { BlobId, Digest } from '../../model/scalars.ts';
@@ -79,19 +79,24 @@ export interface PiScan extends PiEntrySource {
   readonly close: () => void;
 }
 
-/** Cuts a stream of line segments (each with its `\n`) into chunks the way `sourceChunkRanges` does. */
+/**
+ * Cuts a stream of line segments (each with its `\n`) into chunks the way
+ * `sourceChunkRanges` does, hashing each chunk as its segments arrive (holding
+ * them until the chunk closed kept up to a chunk of line views alive across
+ * minor GCs, promoted and soon garbage: bench/RESULTS.md "I1").
+ */
 interface Chunker {
   start: number;
   end: number;
-  parts: Buffer[];
+  /** The open chunk's id so far (from its first segment). */
+  hash: BlobIdHasher | undefined;
   readonly out: PiSourceChunk[];
 }
 
 const closeChunk = (c: Chunker): void => {
-  if (c.end === c.start) return;
-  const bytes = c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts);
-  c.out.push({ start: c.start, end: c.end, id: blobId(PI_SOURCE_CHUNK_TYPE, bytes) });
-  c.parts = [];
+  if (c.end === c.start || c.hash === undefined) return;
+  c.out.push({ start: c.start, end: c.end, id: c.hash.id() });
+  c.hash = undefined;
   c.start = c.end;
 };
 
@@ -99,7 +104,7 @@ const closeChunk = (c: Chunker): void => {
 const addSegment = (c: Chunker, bytes: Buffer): void => {
   if (bytes.length === 0) return;
   if (c.end > c.start && c.end + bytes.length - c.start > PI_SOURCE_CHUNK_BYTES) closeChunk(c);
-  c.parts.push(bytes);
+  (c.hash ??= blobIdHasher(PI_SOURCE_CHUNK_TYPE)).update(bytes);
   c.end += bytes.length;
 };
 
@@ -158,7 +163,7 @@ const scanInto = async (path: string, file: string, index: PiEntryIndex, column:
   const counts = { messages: 0, toolCalls: 0, toolResults: 0 };
   const labels: Array<{ targetId: string; label?: string }> = [];
   const hash = defaultSha256.create();
-  const chunker: Chunker = { start: 0, end: 0, parts: [], out: [] };
+  const chunker: Chunker = { start: 0, end: 0, hash: undefined, out: [] };
   let failure: PiImportError | undefined;
   let line = 0;
   let offset = 0; // file offset of `pending`'s first byte

@@ -54,6 +54,40 @@ describe('a paged scratch file', () => {
     closePagedFile(f);
     expect(fs.existsSync(f.path)).toBe(false);
   });
+
+  it('keeps every value through evictions of interleaved reads and writes, a hot page among cold ones', () => {
+    // 64-byte pages, 3 cached: every few operations the clock evicts a page, dirty or not, and a reused page object
+    // must be written back under its old index and read in under its new one.
+    const f = openPagedFile(nodePath.join(tempDir('pi-paged'), 'q.bin'), 64, 3);
+    const rnd = random(11);
+    const ints = new Map<number, number>();
+    const floats = new Map<number, number>();
+    for (let k = 0; k < 30_000; k++) {
+      const r = rnd();
+      // Page 0 (ints 0..7) is hot: touched by a third of the operations; the rest spread over 40 pages.
+      const page = r < 0.33 ? 0 : 1 + Math.floor(rnd() * 40);
+      const slot = Math.floor(rnd() * 8);
+      if (page % 2 === 0) {
+        const i = page * 16 + slot; // int32 index: 16 per page
+        if (rnd() < 0.5) {
+          const v = Math.floor(rnd() * 2 ** 32) - 2 ** 31;
+          writeInt32(f, i * 4, v);
+          ints.set(i, v);
+        } else expect(readInt32(f, i * 4)).toBe(ints.get(i) ?? 0);
+      } else {
+        const i = page * 8 + slot; // float64 index: 8 per page
+        if (rnd() < 0.5) {
+          const v = (rnd() - 0.5) * 1e15;
+          writeFloat64(f, i * 8, v);
+          floats.set(i, v);
+        } else expect(readFloat64(f, i * 8)).toBe(floats.get(i) ?? 0);
+      }
+      expect(cachedBytes(f)).toBeLessThanOrEqual(3 * 64);
+    }
+    for (const [i, v] of ints) expect(readInt32(f, i * 4)).toBe(v);
+    for (const [i, v] of floats) expect(readFloat64(f, i * 8)).toBe(v);
+    closePagedFile(f);
+  });
 });
 
 describe('the on-disk entry index', () => {
