@@ -132,3 +132,28 @@ export const resolveStoreLabel: LabelResolver = async (store, sessionId, label) 
 
 /** The labels the store records (`palimpsest label`, the pi import), checked against the log: the default of the inspector and `diff`. */
 export const storeLabelSource: LabelSource = { list: listLabels, resolve: resolveStoreLabel };
+
+/**
+ * `source` with its answers kept: `list` is asked once per session and
+ * `resolve` once per (session, label), later calls get the first answer.
+ * For a build over a store that does not change while it runs (the static
+ * page: this process holds the store's lock), where every page lists the
+ * labels again and each check loads the session at the label's seq.
+ */
+export const memoLabelSource = (source: LabelSource): LabelSource => {
+  const lists = new Map<string, ReturnType<LabelSource['list']>>();
+  const resolved = new Map<string, ReturnType<LabelResolver>>();
+  return {
+    list: (store, sessionId) => {
+      let p = lists.get(sessionId);
+      if (p === undefined) lists.set(sessionId, (p = source.list(store, sessionId)));
+      return p;
+    },
+    resolve: (store, sessionId, label) => {
+      const key = JSON.stringify([sessionId, label]);
+      let p = resolved.get(key);
+      if (p === undefined) resolved.set(key, (p = source.resolve(store, sessionId, label)));
+      return p;
+    },
+  };
+};

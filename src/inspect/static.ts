@@ -14,7 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { SessionStore, StoreError } from '../store/index.ts';
 import { apiPath, labelPoint, PAGE_SIZE } from './apiPath.ts';
-import { storeLabelSource, type LabelSource } from './labels.ts';
+import { memoLabelSource, storeLabelSource, type LabelSource } from './labels.ts';
 import type { InspectorAssets } from './assets.ts';
 import { apiReply, type Reply } from './handler.ts';
 import { staticPage, type StaticData } from './page.ts';
@@ -47,7 +47,8 @@ const isOk = (r: Reply): boolean => r.status === 200;
 
 /** Collects the answers (see the module comment). A store failure while listing sessions is `Left`; other failures are stored as the error answers the server would give. */
 export const staticInspectorData = async (store: SessionStore, opts: StaticPageOptions): Promise<E.Either<StoreError | StaticSessionNotFound, StaticData>> => {
-  const labels = opts.labels ?? storeLabelSource;
+  // Every page lists (and checks) the labels again: check each once for the whole build.
+  const labels = memoLabelSource(opts.labels ?? storeLabelSource);
   const responses: Record<string, unknown> = {};
   const put = async (path: string): Promise<Reply> => {
     const r = await ask(store, labels, path);
