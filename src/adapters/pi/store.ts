@@ -34,8 +34,8 @@
  * - ops become commands: `append` → `messages_appended`, `rewrite` →
  *   `transcript_rewritten` (a validated rewrite commit, reason `compaction`),
  *   `metadata_set` → `metadata_set`, `usage` → `usage_recorded`, written in
- *   updates of at most `batchSize` (default 64) commands; each is one atomic
- *   batch. A command the session layer refuses (a planner bug) stops the
+ *   updates of at most `batchSize` (default 64) commands (labels: 1,024, or
+ *   `batchSize` if larger; `sessionWrite.ts`); each is one atomic batch. A command the session layer refuses (a planner bug) stops the
  *   import with `PiImportRefused`, leaving what was written incomplete.
  * - when every session is written, each gets a last record `pi.imported`
  *   marking it complete.
@@ -139,7 +139,7 @@ export interface PiImportOptions {
   readonly onProgress?: (p: PiImportProgress) => void;
   /** Prefix of the session ids; default `pi:`. */
   readonly idPrefix?: string;
-  /** Commands per append (1–10000); default 64. */
+  /** Commands per append (1–10000); default 64. Labels are appended `PI_LABEL_BATCH` (1,024) at a time, or this many if more. */
   readonly batchSize?: number;
   /** Name of the file in errors and the report; default `file` as given. */
   readonly displayName?: string;

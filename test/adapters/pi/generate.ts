@@ -13,6 +13,8 @@ export interface GenerateOptions {
   readonly branches?: number;
   readonly textChars?: number;
   readonly seed?: number;
+  /** A label every this many turns (default 25). */
+  readonly labelEvery?: number;
 }
 
 const usage = (i: number) => ({
@@ -40,6 +42,7 @@ export function* generatePiLines(opts: GenerateOptions): Generator<string> {
     return JSON.stringify(e);
   };
   const branches = opts.branches ?? 0;
+  const labelEvery = opts.labelEvery ?? 25;
   const turns = Math.ceil(opts.messages / 4);
   const branchAt = new Set<number>();
   for (let b = 1; b <= branches; b++) branchAt.add(Math.floor((turns * b) / (branches + 1)));
@@ -80,7 +83,7 @@ export function* generatePiLines(opts: GenerateOptions): Generator<string> {
       },
     });
     m += 3;
-    if (turn % 25 === 7) yield entry({ type: 'label', targetId: userId, label: `turn-${turn}` });
+    if (turn % labelEvery === 7 % labelEvery) yield entry({ type: 'label', targetId: userId, label: `turn-${turn}` });
     if (turn % 40 === 13) yield entry({ type: 'model_change', provider: 'anthropic', modelId: `model-${turn}` });
     if (turn % 100 === 60) yield entry({ type: 'compaction', summary: `summary up to turn ${turn}`, firstKeptEntryId: userId, tokensBefore: 1000 + turn });
     turn++;

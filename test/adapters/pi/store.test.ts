@@ -12,8 +12,10 @@ import { transcriptDigest } from '../../../src/model/digest.ts';
 import type { SessionStore } from '../../../src/store/index.ts';
 import { exportPiSession, importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { plannedMessages } from '../../../src/adapters/pi/plan.ts';
+import { PI_LABEL_BATCH } from '../../../src/adapters/pi/sessionWrite.ts';
 import { cleanupDirs, left, openStore, right, tempDir } from '../../store/helpers.ts';
 import { at, importText, jsonl, piAssistant, piCall, piResult, piUser } from './helpers.ts';
+import { writeGeneratedPiFile } from './generate.ts';
 
 const REAL = fileURLToPath(new URL('../../../data/pi-large-session.jsonl', import.meta.url));
 const REAL_ID = 'pi:d703a1a9-1b7b-4fb1-b512-c9738b1fe617';
@@ -187,5 +189,43 @@ describe('typed errors, store unchanged', () => {
       expect(r.report.warnings).toEqual([expect.objectContaining({ kind: 'truncated_last_line', line: 13 })]);
       expect(r.sessions).toHaveLength(1);
     });
+  });
+});
+
+describe('labels', () => {
+  it('are written PI_LABEL_BATCH to a batch (batchSize if larger), after the ops in batches of batchSize', async () => {
+    // 1,100 labels (one every turn of 4 messages) on the main line: more than one label batch.
+    const file = nodePath.join(tempDir('pi-labels'), 'labels.jsonl');
+    await writeGeneratedPiFile(file, { messages: 4_400, labelEvery: 1 });
+    const labels = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"type":"label"')).length;
+    expect(labels).toBe(1_100);
+    expect(labels).toBeGreaterThan(PI_LABEL_BATCH);
+    for (const batchSize of [64, 2_000]) {
+      const dir = tempDir('pi-labels-store');
+      const heads: { readonly sessionId: string; readonly seq: number }[] = [];
+      const store = await openStore(dir, { onCommit: (h) => heads.push(h) });
+      try {
+        const r = right(await importPiFile(store, file, { batchSize }));
+        expect(r.sessions).toHaveLength(1);
+        const id = r.sessions[0]!.sessionId;
+        const log = right(await store.log(id));
+        const isLabel = (seq: number): boolean => {
+          const c = log[seq - 1]!.command;
+          return c.type === 'metadata_set' && c.key.startsWith('label:');
+        };
+        expect(log.filter((rec) => isLabel(rec.seq))).toHaveLength(labels);
+        // Records per committed batch, and whether they are labels.
+        const seqs = heads.filter((h) => h.sessionId === id).map((h) => h.seq);
+        const batches = seqs.slice(1).map((seq, i) => ({ size: seq - seqs[i]!, labels: isLabel(seq) }));
+        const labelBatches = batches.filter((b) => b.labels).map((b) => b.size);
+        expect(labelBatches).toEqual(batchSize < PI_LABEL_BATCH ? [PI_LABEL_BATCH, labels - PI_LABEL_BATCH] : [labels]);
+        // The ops before them: batches of at most batchSize commands (an inert command makes no record).
+        expect(batches.filter((b) => !b.labels).every((b) => b.size <= batchSize)).toBe(true);
+        // The session verifies, labels included.
+        expect(right(await store.verify(id)).map((v) => v.ok)).toEqual([true]);
+      } finally {
+        await store.close();
+      }
+    }
   });
 });
