@@ -70,7 +70,8 @@ export interface PiScan extends PiEntrySource {
   /**
    * Closes and removes the on-disk per-entry index once planning is done
    * (the write needs only the chunk list): `entry`, `link` and the lookups then
-   * throw. `chunkBytes` still works.
+   * throw, and `labels` is emptied (the plan holds what it took of them; they
+   * grow with the file). `chunkBytes` still works.
    */
   readonly release: () => void;
   /** The on-disk index, until `release` (for tests: what it holds in memory). */
@@ -236,7 +237,8 @@ const fileSource = (s: {
   readonly index: PiEntryIndex;
   readonly column: PiColumnFactory;
   readonly counts: PiEntrySource['counts'];
-  readonly labels: PiEntrySource['labels'];
+  /** Emptied by `release`. */
+  readonly labels: Array<PiEntrySource['labels'][number]>;
   readonly chunks: readonly PiSourceChunk[];
   readonly fd: number;
   readonly bytes: number;
@@ -308,6 +310,7 @@ const fileSource = (s: {
   const release = (): void => {
     if (index !== undefined) closeEntryIndex(index);
     index = undefined;
+    s.labels.length = 0;
   };
   return {
     file,

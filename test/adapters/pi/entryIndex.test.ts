@@ -146,8 +146,11 @@ describe('the on-disk entry index', () => {
       expect(fs.readdirSync(spill.dir).filter((n) => n.endsWith('.bin')).sort()).toEqual(['entries.bin', 'ids.bin', 'strings.bin']);
       expect(indexMemoryBytes(index)).toBeLessThanOrEqual(9 * 1024 * 1024);
       expect(scan.indexOfId(String(scan.link(scan.count - 1).id))).toBe(scan.count - 1);
+      expect(scan.labels.length).toBe(80); // one every 25 turns of 4 messages
       scan.release();
       expect(scan.index()).toBeUndefined();
+      // The labels (they grow with the file) are dropped with the index: the plan holds what it took of them.
+      expect(scan.labels).toEqual([]);
       expect(fs.readdirSync(spill.dir).filter((n) => n.endsWith('.bin'))).toEqual([]);
       expect(() => scan.entry(0)).toThrow(/released/);
       scan.close();

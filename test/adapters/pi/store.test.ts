@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { transcriptDigest } from '../../../src/model/digest.ts';
 import type { SessionStore } from '../../../src/store/index.ts';
+import { labelsOf, resolveLabel } from '../../../src/store/labels.ts';
 import { exportPiSession, importPiFile, piSessionId } from '../../../src/adapters/pi/store.ts';
 import { plannedMessages } from '../../../src/adapters/pi/plan.ts';
 import { PI_LABEL_BATCH } from '../../../src/adapters/pi/sessionWrite.ts';
@@ -221,6 +222,14 @@ describe('labels', () => {
         expect(labelBatches).toEqual(batchSize < PI_LABEL_BATCH ? [PI_LABEL_BATCH, labels - PI_LABEL_BATCH] : [labels]);
         // The ops before them: batches of at most batchSize commands (an inert command makes no record).
         expect(batches.filter((b) => !b.labels).every((b) => b.size <= batchSize)).toBe(true);
+        // Each label names the first record holding its target, with that record's revision (resolveLabel checks it against the log).
+        const loaded = right(await store.load(id));
+        const names = labelsOf(loaded.metadata);
+        expect(names).toHaveLength(labels);
+        for (const [k, l] of names.entries()) {
+          expect({ sessionId: l.sessionId, revision: l.revision, type: log[l.seq - 1]!.command.type }).toEqual({ sessionId: id, revision: log[l.seq - 1]!.revision, type: 'messages_appended' });
+          if (k % 100 === 0) expect(right(await resolveLabel(store, id, l.name))).toEqual({ sessionId: id, seq: l.seq, revision: l.revision });
+        }
         // The session verifies, labels included.
         expect(right(await store.verify(id)).map((v) => v.ok)).toEqual([true]);
       } finally {
