@@ -185,7 +185,7 @@ const loadUnderHeader = async (
     if (E.isLeft(parsed)) return E.left(corruptRecord(sid, snapSeq, `snapshot: ${parsed.left}`));
     const reader = await ctx.io.chunkReader(chunkRootsOf(parsed.right));
     if (E.isLeft(reader)) return reader;
-    const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, (id) => ctx.io.get(keys.chunk(id)), reader.right);
+    const snap = await decodeSnapshot({ parsed: parsed.right }, sid, snapSeq, reader.right);
     if (E.isLeft(snap)) return snap;
     // A snapshot at the target needs only its own record: a point read, not a range scan.
     const records =

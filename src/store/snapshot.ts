@@ -27,12 +27,13 @@
  *
  * ## Lazy lists (cold load cost independent of the transcript length)
  *
- * `decodeSnapshot` reads no chunk of the messages, checkpoints and revisions
- * lists: each becomes a persistent vector whose full chunks are lazy segments
+ * `decodeSnapshot` reads no chunk of the messages, checkpoints, revisions and
+ * rewrite commits lists: each becomes a persistent vector whose full chunks are lazy segments
  * (`vecFromLazy`) read through `lazyChunks` (synchronous LevelDB reads) the first
  * time a leaf is needed, then hashed against the chunk id, parsed, decoded,
  * prepared (messages deep-frozen, checkpoints imported and checked against their
- * position, revisions checked for consecutive repeats) and kept. The inline
+ * position, revisions checked for consecutive repeats, commits decoded and
+ * checked to change the revision) and kept. The inline
  * tails of messages and checkpoints are lazy too, 32 items at a time (decoded by
  * `MessageCodec`, imported as accumulators), except the last 1..32 (the vector's
  * tail), decoded at once; the snapshot's codec checks only that each is a JSON
@@ -41,9 +42,11 @@
  * the head accumulator by `checkSnapshotTail`, which the load calls (unless the
  * caller reads only messages below them, a fork). When a list's inline tail is empty its last chunk is read at load
  * (the last item is always materialized: appends need it). The rewrite commits
- * are read eagerly (one per rewrite). What a load therefore checks at once is the
+ * were read eagerly before (one per rewrite: a long imported session reloaded
+ * thousands of them at every load). What a load therefore checks at once is the
  * snapshot itself, the tails, and the history invariants that need no chunk
- * (`checkHistoryState` in full when every revision is inline); a missing or
+ * (`checkHistoryState` in full when every revision is inline, and then every
+ * commit is inline too; otherwise fewer commits than revisions); a missing or
  * corrupt chunk is thrown as `LazyReadFailure(CorruptRecord { sessionId, seq })`
  * when first read, which the store's functions return as `Left` (see
  * `store.ts`, "Lazy loads"). `verify` never uses this path: it replays the log and
@@ -67,7 +70,6 @@ import {
   TranscriptRewriteCommitCodec,
   checkHistoryState,
   transcriptFromParts,
-  vecFrom,
   vecIter,
   vecFromLazy,
   vecLast,
@@ -92,7 +94,6 @@ import {
   isLazyReadFailure,
   lazyChunks,
   listRefCodec,
-  readList,
   refShapeProblem,
   type ChunkId,
   type LazyChunks,
@@ -274,16 +275,16 @@ export const parseSnapshot = (raw: string): E.Either<string, unknown> => {
 /**
  * Decodes a stored snapshot of `sessionId` at `seq` (`raw` is the stored JSON, or
  * `{ parsed }`: what `parseSnapshot` made of it).
- * The rewrite commits are read through `getChunk`; the messages, checkpoints and
- * revisions lists lazily through `readChunk` (module docstring). See the module
- * docstring for every check. Errors: `UnsupportedVersion { what: 'snapshot' }`,
- * `CorruptRecord { sessionId, seq }`, or the storage error a read returned.
+ * The messages, checkpoints, revisions and rewrite commits lists are read
+ * lazily through `readChunk` (module docstring). See the module docstring for
+ * every check. Errors: `UnsupportedVersion { what: 'snapshot' }`,
+ * `CorruptRecord { sessionId, seq }`, or the storage error a read returned
+ * (a list whose inline tail is empty reads its last chunk here).
  */
 export const decodeSnapshot = async (
   raw: string | { readonly parsed: unknown },
   sessionId: string,
   seq: number,
-  getChunk: (id: ChunkId) => Promise<E.Either<StoreError, string | undefined>>,
   readChunk: SyncChunkReader,
 ): Promise<E.Either<StoreError, DecodedSnapshot>> => {
   const corrupt = (reason: string) => E.left(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
@@ -328,10 +329,8 @@ export const decodeSnapshot = async (
     if (s.v === 2 && (ref.index !== undefined) !== (ref.last !== undefined)) return corrupt(`${name}: ${ref.last !== undefined ? 'a full chunk without an index' : 'an index without a full chunk'}`);
   }
 
-  // Rewrite commits: read now (one per rewrite).
-  const commitList = await readList('commits', refs.commits, TranscriptRewriteCommitCodec, getChunk);
-  if (E.isLeft(commitList)) return E.left(commitList.left.type === 'io' ? commitList.left.error : corruptRecord(sessionId, seq, `snapshot: ${commitList.left.reason}`));
-  const commitItems = commitList.right.items;
+  // Fewer commits than revisions (each commit adds its revision): checked on the counts, no chunk read.
+  if (refs.commits.count >= refs.revisions.count) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${refs.commits.count} commits need more than ${refs.revisions.count} revisions`);
 
   // Accumulators: imported, never re-hashed; their positions must fit the list.
   const n = refs.messages.count;
@@ -366,6 +365,19 @@ export const decodeSnapshot = async (
 
   // The lazily read lists.
   const fail = (reason: string): LazyReadFailure => new LazyReadFailure(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
+  const selfCommit = (c: TranscriptRewriteCommit): boolean => c.parentRevision === c.revision;
+  // Rewrite commits: the inline tail decoded (by the snapshot's codec) now, the full chunks when first read, each commit checked.
+  const commitChunks = lazyChunks({
+    name: 'commits',
+    ref: refs.commits,
+    items: { codec: TranscriptRewriteCommitCodec },
+    read: readChunk,
+    fail,
+    prepare: (items: TranscriptRewriteCommit[], first: number) => {
+      for (let j = 0; j < items.length; j++) if (selfCommit(items[j]!)) return E.left(`commit ${first + j} has parentRevision equal to revision`);
+      return E.right(items);
+    },
+  });
   const messageChunks = lazyChunks({
     name: 'messages',
     ref: refs.messages,
@@ -420,11 +432,13 @@ export const decodeSnapshot = async (
   let messages: PVec<Message>;
   let checkpoints: PVec<DigestAccumulator>;
   let revisions: PVec<Digest>;
+  let commits: PVec<TranscriptRewriteCommit>;
   try {
     // A list whose inline tail is empty reads its last chunk here (the last item is always materialized).
     messages = vecFromLazy([chunkRun(messageChunks), inlineRun(msgLazyInline, decodeInline, fail)], msgTail.right);
     checkpoints = vecFromLazy([chunkRun(checkpointChunks), inlineRun(cpLazyInline, (from, to) => E.mapLeft((r: string) => `checkpoints: ${r}`)(importInline(from, to)), fail)], cpTail.right);
     revisions = vecFromLazy([chunkRun(revisionChunks)], refs.revisions.tail);
+    commits = vecFromLazy([chunkRun(commitChunks)], refs.commits.tail);
   } catch (e) {
     if (isLazyReadFailure(e)) return E.left(e.error);
     throw e;
@@ -436,24 +450,23 @@ export const decodeSnapshot = async (
   // The inline messages after the last checkpoint are checked by `checkSnapshotTail` (the load calls it).
 
   // History invariants: in full when every revision is inline, else what needs no chunk (chunks check theirs when read).
-  const inlineHistory = { head: history.right.head, revisions: refs.revisions.tail, commits: commitItems };
+  // With every revision inline, every commit is too (fewer commits than revisions, checked above).
+  const inlineHistory = { head: history.right.head, revisions: refs.revisions.tail, commits: refs.commits.tail };
   if (revisionChunks.full === 0) {
     const checked = checkHistoryState(inlineHistory);
     if (E.isLeft(checked)) return corrupt(`${RESERVED_KEYS.transcriptHistory}: ${checked.left.reason}`);
   } else {
     const h = RESERVED_KEYS.transcriptHistory;
     if (vecLast(revisions) !== history.right.head) return corrupt(`${h}: the last revision is not the head ${history.right.head}`);
-    const tail = refs.revisions.tail;
-    for (let j = 1; j < tail.length; j++) if (tail[j] === tail[j - 1]) return corrupt(`${h}: two consecutive revisions of the tail are the same head`);
-    if (commitItems.length >= refs.revisions.count) return corrupt(`${h}: ${commitItems.length} commits need more than ${refs.revisions.count} revisions`);
-    for (let c = 0; c < commitItems.length; c++) {
-      if (commitItems[c]!.parentRevision === commitItems[c]!.revision) return corrupt(`${h}: commit ${c} has parentRevision equal to revision`);
-    }
+    const revTail = refs.revisions.tail;
+    for (let j = 1; j < revTail.length; j++) if (revTail[j] === revTail[j - 1]) return corrupt(`${h}: two consecutive revisions of the tail are the same head`);
+    const tail = refs.commits.tail;
+    const base = refs.commits.count - tail.length;
+    for (let c = 0; c < tail.length; c++) if (selfCommit(tail[c]!)) return corrupt(`${h}: commit ${base + c} has parentRevision equal to revision`);
   }
 
   const transcript = transcriptFromParts(messages, head.right, checkpoints);
   if (E.isLeft(transcript)) return corrupt(transcript.left);
-  const commits = vecFrom(commitItems);
   const state: SessionState = {
     id: s.id,
     version: SESSION_VERSION,
@@ -473,7 +486,7 @@ export const decodeSnapshot = async (
     messages: lazyMemo(messageChunks, messages),
     checkpoints: lazyMemo(checkpointChunks, checkpoints),
     revisions: lazyMemo(revisionChunks, revisions),
-    commits: { ids: commitList.right.ids, keys: commitList.right.ids.map((_, i) => chunkKey(commits)(i)) },
+    commits: lazyMemo(commitChunks, commits),
   };
   return E.right({ state, memos });
 };
@@ -559,7 +572,7 @@ const lazyMemo = <U>(chunks: LazyChunks<U>, v: PVec<U>): ListMemo => {
 };
 
 /**
- * Reads every lazily loaded part of `state` (messages, checkpoints, revisions),
+ * Reads every lazily loaded part of `state` (messages, checkpoints, revisions, commits),
  * so nothing is read later: `Left` with the first failure a read threw. For the
  * paths that must not trust lazy state (a fork parent handed to `verify`).
  */
@@ -568,6 +581,7 @@ export const materializeState = (state: SessionState): E.Either<StoreError, Sess
     vecToArray(state.transcript.messages);
     vecToArray(state.transcript.checkpoints);
     vecToArray(state.revisions);
+    vecToArray(state.commits);
     return E.right(state);
   } catch (e) {
     if (isLazyReadFailure(e)) return E.left(e.error);

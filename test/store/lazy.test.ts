@@ -227,3 +227,50 @@ describe('lazy cold loads', () => {
     right(await store.close());
   });
 });
+
+describe('lazy rewrite commits', () => {
+  /** A closed store holding session `r`: 400 rounds of two messages appended then rewritten into one; snapshot at 1,000 (one full commit chunk). */
+  const buildRewrites = async (): Promise<string> => {
+    const dir = tempDir('lazy-commits');
+    const store = await openStore(dir);
+    let seq = right(await store.create({ id: 'r' })).seq;
+    let n = 0;
+    for (let i = 0; i < 400; i++) {
+      seq = right(await store.append('r', [appendCmd(2 * i), appendCmd(2 * i + 1)], { expectedSeq: seq })).session.seq;
+      const rewrite = { type: 'transcript_rewritten', selection: { type: 'message_range', start: n, end: n + 2 }, replacement: [msg(2 * i, `summary ${i}`)], reason: { kind: 'compaction' } };
+      seq = right(await store.append('r', [rewrite], { expectedSeq: seq })).session.seq;
+      n++;
+    }
+    right(await store.close());
+    return dir;
+  };
+
+  it('a cold load reads no full chunk of rewrite commits; read later they equal a full replay; a corrupt one is Left when read', async () => {
+    const dir = await buildRewrites();
+    const store = await openStore(dir);
+    const loaded = right(await store.load('r'));
+    const eager = await replayed(store, 'r');
+    expect(vecToArray(eager.state.commits)).toHaveLength(400);
+    // The snapshot at seq 1,000 holds 333 commits: one full chunk (8 leaves of 32), unread, and the 77 after it inline.
+    expect(vecUnloadedLeaves(loaded.state.commits)).toBe(8);
+    expect(vecToArray(loaded.state.commits)).toEqual(vecToArray(eager.state.commits));
+    expect(vecUnloadedLeaves(loaded.state.commits)).toBe(0);
+    expect(right(await store.revisions('r')).commits.map((c) => c.commit)).toEqual(vecToArray(eager.state.commits));
+    right(await store.close());
+
+    const snapshotSeq = 1000;
+    await withRawDb(dir, async (db) => {
+      const snap = JSON.parse((await db.get(snapshotKey('r', snapshotSeq)))!);
+      const key = `C/${snap.metadata['palimpsest.transcriptHistory'].commits.last}`;
+      await db.put(key, (await db.get(key))!.replace('"compaction"', '"compactioX"'));
+    });
+    const reopened = await openStore(dir);
+    // The load reads no commit chunk, so it succeeds; the first read of the altered chunk fails closed.
+    const cold = right(await reopened.load('r'));
+    expect(cold.messageCount).toBe(400);
+    const corrupt = { _tag: 'CorruptRecord', sessionId: 'r', seq: snapshotSeq };
+    expect(await reopened.revisions('r')).toEqual(E.left(expect.objectContaining(corrupt)));
+    expect(right(await reopened.verify('r'))[0]!.ok).toBe(false);
+    right(await reopened.close());
+  });
+});
