@@ -117,6 +117,7 @@ const verifySessions = async (ctx: Ctx, store: Store, ids: readonly string[]): P
     records: outcomes.reduce((n, o) => n + o.records, 0),
     bytes: outcomes.reduce((n, o) => n + o.bytes, 0),
     ms: outcomes.reduce((n, o) => n + o.ms, 0),
+    incompleteImports: outcomes.flatMap((o) => o.incompleteImports),
   });
 };
 

@@ -10,6 +10,7 @@ import { done, progressBar, withStore, type Ctx, type Store } from '../context.t
 import { fileError, type TaggedError } from '../errors.ts';
 import { bytes, ms, plural, table } from '../format.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
+import { incompleteImportWarningOf } from '../importStatus.ts';
 import type { Run } from '../program.ts';
 
 /** The outcome of a verify run: per-session reports, totals, wall time (ms), and with `--anchors` the anchor check. */
@@ -19,6 +20,12 @@ export interface VerifyOutcome {
   readonly records: number;
   readonly bytes: number;
   readonly ms: number;
+  /**
+   * Sessions that verified but are pi imports that stopped before they
+   * finished (`palimpsest sessions` shows them INCOMPLETE): what they hold is
+   * intact, but it is not the whole file; running the same import finishes it.
+   */
+  readonly incompleteImports: readonly string[];
   /** With `--anchors FILE`: how many anchor lines were read and every anchored record the store no longer holds as anchored. */
   readonly anchors?: { readonly file: string; readonly lines: number; readonly problems: readonly AnchorProblem[] };
 }
@@ -61,7 +68,19 @@ export const verifyWithProgress = async (ctx: Ctx, store: Store, sid?: string): 
     records: sessions.reduce((n, s) => n + s.records, 0),
     bytes: sessions.reduce((n, s) => n + s.bytes, 0),
     ms: elapsed,
+    incompleteImports: await incompleteImportsOf(store, sessions),
   });
+};
+
+/** The sessions among `sessions` that verified and are unfinished pi imports (a session that does not load is verify's to report). */
+const incompleteImportsOf = async (store: Store, sessions: readonly SessionVerifyReport[]): Promise<string[]> => {
+  const out: string[] = [];
+  for (const s of sessions) {
+    if (!s.ok) continue;
+    const w = await incompleteImportWarningOf(store, s.sessionId);
+    if (E.isRight(w) && w.right !== undefined) out.push(s.sessionId);
+  }
+  return out;
 };
 
 /** Each problem as `<session> seq <n>: <_tag>: <reason>` (anchor problems with `_tag` `Anchor:<kind>`). */
@@ -74,7 +93,12 @@ export const problemLines = (o: VerifyOutcome): string[] => [
 export const verifyText = (o: VerifyOutcome): string => {
   const rows = table(
     ['session', 'records', 'bytes', 'result'],
-    o.sessions.map((s) => [s.sessionId, String(s.records), String(s.bytes), s.ok ? 'ok' : `FAILED (${plural(s.problems.length, 'problem')})`]),
+    o.sessions.map((s) => [
+      s.sessionId,
+      String(s.records),
+      String(s.bytes),
+      !s.ok ? `FAILED (${plural(s.problems.length, 'problem')})` : o.incompleteImports.includes(s.sessionId) ? 'ok, INCOMPLETE import' : 'ok',
+    ]),
     ['left', 'right', 'right'],
   );
   const problems = problemLines(o);
@@ -83,7 +107,11 @@ export const verifyText = (o: VerifyOutcome): string => {
   const verdict = o.ok
     ? `verify: ok: ${plural(o.sessions.length, 'session')}, ${plural(o.records, 'record')}, ${bytes(o.bytes)} checked in ${ms(o.ms)}${rate}${anchored}`
     : `verify: FAILED: ${o.sessions.filter((s) => !s.ok).length} of ${plural(o.sessions.length, 'session')} with problems${anchored}`;
-  return [rows, ...(problems.length > 0 ? ['', 'problems:', ...problems.map((p) => `  ${p}`)] : []), '', verdict].join('\n');
+  const incomplete =
+    o.incompleteImports.length > 0
+      ? ['', `note: ${plural(o.incompleteImports.length, 'session')} verified but ${o.incompleteImports.length === 1 ? 'is a pi import' : 'are pi imports'} that stopped before finishing (${o.incompleteImports.join(', ')}): run the same \`palimpsest import\` again to finish`]
+      : [];
+  return [rows, ...(problems.length > 0 ? ['', 'problems:', ...problems.map((p) => `  ${p}`)] : []), ...incomplete, '', verdict].join('\n');
 };
 
 export const registerVerify = (program: Command, run: Run): void => {
@@ -96,8 +124,8 @@ export const registerVerify = (program: Command, run: Run): void => {
       'after',
       helpAfter({
         prints:
-          'One line per session: records read, bytes read (records, snapshots, chunks) and ok or\nFAILED; then every problem as <session> seq <n>: <_tag>: <reason> (seq 0 = the\nsession header or an index); then a verdict line with totals, time (ms) and\nthroughput (MiB/s). A progress bar (records) is drawn on stderr on a terminal.',
-        json: '{ ok, records, bytes, ms, sessions: [{ sessionId, records, bytes, ok,\n  problems: [{ seq, _tag, reason }], lastSeq, revision? }],\n  anchors?: { file, lines, problems: [{ sessionId, seq, kind, reason }] } }',
+          'One line per session: records read, bytes read (records, snapshots, chunks) and ok\n("ok, INCOMPLETE import" for a pi import that stopped before finishing) or FAILED; then every problem as <session> seq <n>: <_tag>: <reason> (seq 0 = the\nsession header or an index); then a verdict line with totals, time (ms) and\nthroughput (MiB/s). A progress bar (records) is drawn on stderr on a terminal.',
+        json: '{ ok, records, bytes, ms, incompleteImports: [sessionId], sessions: [{ sessionId, records, bytes, ok,\n  problems: [{ seq, _tag, reason }], lastSeq, revision? }],\n  anchors?: { file, lines, problems: [{ sessionId, seq, kind, reason }] } }',
         exits: 'Exit codes: 0 every session verified (and every anchored record present); 1 a problem, a lost or changed anchored record, an edited anchor file (InvalidAnchor) or an unreadable store; 2 bad usage.',
       }),
     )

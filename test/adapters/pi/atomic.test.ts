@@ -234,7 +234,7 @@ describe('what a re-import is told', () => {
     });
   });
 
-  it('sessions, show and log say when an import is incomplete', { timeout: 60_000 }, async () => {
+  it('sessions, show, log and verify say when an import is incomplete', { timeout: 60_000 }, async () => {
     const file = await genFile(40, 0);
     const dir = tempDir('pi-cli');
     await withStoreAt(dir, async (real) => {
@@ -254,8 +254,15 @@ describe('what a re-import is told', () => {
     expect(show.stderr).toContain('INCOMPLETE import');
     expect((await cliJson(['--store', dir, 'log', 'pi:gen-1'], cwd)).json.warning).toContain(file);
     expect((await cliJson(['--store', dir, 'export', 'pi:gen-1'], cwd)).json.error._tag).toBe('PiImportIncomplete');
+    // What it holds verifies, and verify says it is not the whole file.
+    const verify = await cli(['--store', dir, 'verify'], cwd);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/pi:gen-1 .* ok, INCOMPLETE import/);
+    expect(verify.stdout).toContain('stopped before finishing (pi:gen-1)');
+    expect((await cliJson(['--store', dir, 'verify'], cwd)).json.incompleteImports).toEqual(['pi:gen-1']);
     // Finishing it clears the warning.
     expect((await cli(['--store', dir, 'import', file], cwd)).code).toBe(0);
     expect((await cli(['--store', dir, 'sessions'], cwd)).stdout).not.toContain('INCOMPLETE');
+    expect((await cliJson(['--store', dir, 'verify'], cwd)).json.incompleteImports).toEqual([]);
   });
 });
