@@ -59,12 +59,11 @@ const isRunning = (pid: number): boolean => {
 };
 
 /**
- * Removes the spill directories of imports named `key` under `parent` whose
- * process is no longer running; returns how many. A directory that cannot be
- * listed or removed is left (the next run tries again).
+ * Removes the directories under `parent` whose name `matches` (recursively);
+ * returns how many. A directory that cannot be listed or removed is left (the
+ * next run tries again).
  */
-export const removeStaleSpills = (parent: string, key: string): number => {
-  const prefix = spillPrefix(key);
+const removeDirsWhere = (parent: string, matches: (name: string) => boolean): number => {
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -73,9 +72,7 @@ export const removeStaleSpills = (parent: string, key: string): number => {
   }
   let removed = 0;
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    if (!matches(name)) continue;
     try {
       rmSync(join(parent, name), { recursive: true, force: true });
       removed++;
@@ -84,6 +81,31 @@ export const removeStaleSpills = (parent: string, key: string): number => {
     }
   }
   return removed;
+};
+
+/**
+ * Removes the spill directories of imports named `key` under `parent` whose
+ * process is no longer running; returns how many. A directory that cannot be
+ * listed or removed is left (the next run tries again).
+ */
+export const removeStaleSpills = (parent: string, key: string): number => {
+  const prefix = spillPrefix(key);
+  return removeDirsWhere(parent, (name) => {
+    if (!name.startsWith(prefix)) return false;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid);
+  });
+};
+
+/**
+ * Removes this process's spill directories under `parent`, whatever their
+ * key, synchronously (what an import stopped by a signal would otherwise
+ * leave until the same import runs again); returns how many. One that cannot
+ * be removed is left.
+ */
+export const removeOwnSpills = (parent: string): number => {
+  const own = new RegExp(`^palimpsest-pi-[0-9a-f]+-${process.pid}-`);
+  return removeDirsWhere(parent, (name) => own.test(name));
 };
 
 /**

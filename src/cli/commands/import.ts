@@ -1,10 +1,10 @@
 /** `palimpsest import <file>`: import a pi session file (JSONL v1–v3) into the store. */
-import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import type { PiImportProgress, PiStoreImport } from '../../adapters/pi/store.ts';
+import { removeOwnSpills } from '../../adapters/pi/spill.ts';
 import { done, printError, progressBar, withStore, type Ctx, type Store } from '../context.ts';
 import { armStopHandler, interrupted } from '../interrupt.ts';
 import type { TaggedError } from '../errors.ts';
@@ -83,31 +83,6 @@ const planAndWrite = async (
   }
 };
 
-/**
- * Removes the spill directories (`adapters/pi/spill.ts`: `palimpsest-pi-<key>-<pid>-XXXXXX`
- * under `parent`) of this process, synchronously: what an import stopped by a
- * signal would otherwise leave until the same import runs again. Returns how
- * many were removed; one that cannot be removed is left.
- */
-export const removeOwnSpills = (parent: string): number => {
-  const own = new RegExp(`^palimpsest-pi-[0-9a-f]+-${process.pid}-`);
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names.filter((n) => own.test(n))) {
-    try {
-      rmSync(nodePath.join(parent, name), { recursive: true, force: true });
-      removed++;
-    } catch {
-      // left for the next run of the same import (spill.ts removes a dead process's spill)
-    }
-  }
-  return removed;
-};
 
 /** `label: first` then `rest` aligned under `first`. */
 const block = (indent: string, label: string, first: string, rest: readonly string[] = []): string[] => {
