@@ -21,8 +21,7 @@
  *
  * ## Reading
  *
- * `readList` reads a whole list (async, every chunk). `lazyChunks` reads a list's
- * full chunks on demand, synchronously (LevelDB `getSync`), for the lazily loaded
+ * `lazyChunks` reads a list's full chunks on demand, synchronously (LevelDB `getSync`), for the lazily loaded
  * transcript: a v2 snapshot names the list's chunk-id index (`chunkIndex.ts`),
  * so chunk `i`'s id takes O(log n) node reads; a v1 snapshot names only the
  * last chunk, so chunk `i`'s id is learnt
@@ -152,9 +151,6 @@ export const encodeList = <T>(size: number, slice: (start: number, end: number) 
   };
 };
 
-/** Why a list could not be read back. `io` carries a storage failure through unchanged. */
-export type ListReadFailure<Err> = { readonly type: 'corrupt'; readonly reason: string } | { readonly type: 'io'; readonly error: Err };
-
 /**
  * Checks one stored chunk `id` whose value is `raw`: present, hashes to its id,
  * its envelope (`parseEnvelope`), every item decodes with `items` (the item
@@ -177,42 +173,6 @@ export const refShapeProblem = (ref: { readonly count: number; readonly last?: C
   return undefined;
 };
 
-/**
- * Reads a list back: follows `ref.last` through `prev` links (each chunk's bytes
- * must hash to its id, have a chunk's envelope of 256 items that decode and
- * chain to exactly `floor(count / 256)` chunks), then appends the tail.
- * Returns the items and the chunk ids in order.
- */
-export const readList = async <T, Err>(
-  name: string,
-  ref: ListRef<T>,
-  item: Codec<T>,
-  getChunk: (id: ChunkId) => Promise<E.Either<Err, string | undefined>>,
-): Promise<E.Either<ListReadFailure<Err>, { readonly items: T[]; readonly ids: ChunkId[] }>> => {
-  const corrupt = (reason: string) => E.left({ type: 'corrupt' as const, reason: `${name}: ${reason}` });
-  const problem = refShapeProblem(ref);
-  if (problem !== undefined) return corrupt(problem);
-  const full = Math.floor(ref.count / CHUNK_SIZE);
-  const codec = arrayOf(item, { name: `${name}.items` });
-  const parts: T[][] = new Array<T[]>(full);
-  const ids: ChunkId[] = new Array<ChunkId>(full);
-  let id: ChunkId | undefined = ref.last;
-  for (let i = full - 1; i >= 0; i--) {
-    if (id === undefined) return corrupt(`the chunk chain ends after ${full - 1 - i} chunks, ${full} expected`);
-    const raw = await getChunk(id);
-    if (E.isLeft(raw)) return E.left({ type: 'io' as const, error: raw.left });
-    const c = checkChunk(id, raw.right, codec);
-    if (E.isLeft(c)) return corrupt(c.left);
-    parts[i] = c.right.items;
-    ids[i] = id;
-    id = c.right.prev;
-  }
-  if (id !== undefined) return corrupt(`the chunk chain is longer than the ${full} chunks its count allows`);
-  const items: T[] = [];
-  for (const p of parts) for (const x of p) items.push(x);
-  for (const x of ref.tail) items.push(x);
-  return E.right({ items, ids });
-};
 
 // ---- lazy reading -------------------------------------------------------------
 
