@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { PiImportProgress, PiStoreImport } from '../../adapters/pi/store.ts';
 import { removeOwnSpills } from '../../adapters/pi/spill.ts';
 import { done, printError, progressBar, withStore, type Ctx, type Store } from '../context.ts';
-import { armStopHandler, interrupted } from '../interrupt.ts';
+import { interrupted, withStopHandler } from '../interrupt.ts';
 import type { TaggedError } from '../errors.ts';
 import { bytes, countList, ms, plural, shortDigest } from '../format.ts';
 import { helpAfter, intArg } from '../shared.ts';
@@ -29,26 +29,25 @@ export const importWithProgress = async (
 ): Promise<E.Either<TaggedError, PiStoreImport>> => {
   let writing = false;
   // Ctrl-C (or SIGTERM, SIGHUP) while planning or writing: remove this run's spill, say what was left, die of the signal.
-  const release = armStopHandler((signal) => {
-    removeOwnSpills(tmpdir());
-    printError(
-      ctx,
-      interrupted(
-        signal,
-        'import',
-        writing
-          ? `the import of ${file} stopped part-way; run the same import again to finish it (\`palimpsest sessions\` shows what it left INCOMPLETE)`
-          : `nothing of ${file} was written`,
-      ),
-    );
-  });
-  try {
-    return await planAndWrite(ctx, withOpenStore, file, opts, () => {
-      writing = true;
-    });
-  } finally {
-    release();
-  }
+  return withStopHandler(
+    (signal) => {
+      removeOwnSpills(tmpdir());
+      printError(
+        ctx,
+        interrupted(
+          signal,
+          'import',
+          writing
+            ? `the import of ${file} stopped part-way; run the same import again to finish it (\`palimpsest sessions\` shows what it left INCOMPLETE)`
+            : `nothing of ${file} was written`,
+        ),
+      );
+    },
+    () =>
+      planAndWrite(ctx, withOpenStore, file, opts, () => {
+        writing = true;
+      }),
+  );
 };
 
 /** `importWithProgress` without the stop handler; `onWrite` is called once the store is open, before the first write. */
@@ -82,7 +81,6 @@ const planAndWrite = async (
     planned.right.close();
   }
 };
-
 
 /** `label: first` then `rest` aligned under `first`. */
 const block = (indent: string, label: string, first: string, rest: readonly string[] = []): string[] => {
