@@ -174,14 +174,14 @@ describe('the streamed plan', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const live = process.ppid;
     const mk = (name: string) => fs.mkdirSync(nodePath.join(tmp, name));
-    mk(`palimpsest-pi-abc123-${dead}-x1`);
-    mk(`palimpsest-pi-abc123-${live}-x2`);
-    mk(`palimpsest-pi-other-${dead}-x3`);
+    mk(`palimpsest-pi-abc123-${dead}-x1AAAA`);
+    mk(`palimpsest-pi-abc123-${live}-x2AAAA`);
+    mk(`palimpsest-pi-other-${dead}-x3AAAA`);
     mk('unrelated');
     const spill = openOpSpill('abc123', tmp);
     const names = fs.readdirSync(tmp).sort();
-    expect(names).not.toContain(`palimpsest-pi-abc123-${dead}-x1`);
-    expect(names).toEqual(expect.arrayContaining([`palimpsest-pi-abc123-${live}-x2`, `palimpsest-pi-other-${dead}-x3`, 'unrelated']));
+    expect(names).not.toContain(`palimpsest-pi-abc123-${dead}-x1AAAA`);
+    expect(names).toEqual(expect.arrayContaining([`palimpsest-pi-abc123-${live}-x2AAAA`, `palimpsest-pi-other-${dead}-x3AAAA`, 'unrelated']));
     expect(names.filter((n) => n.startsWith(`palimpsest-pi-abc123-${process.pid}-`))).toHaveLength(1);
     // This process is running: its own spill is never stale.
     expect(removeStaleSpills(tmp, 'abc123')).toBe(0);
