@@ -2,12 +2,13 @@
  * What the CLI does when it is stopped by a signal (Ctrl-C is SIGINT; `kill`
  * sends SIGTERM; closing the terminal SIGHUP) while a command that leaves
  * scratch files is running: the command's handler removes what it made (the
- * temporary file of `export --out`, the spill directory of `import`) and
- * prints an `Interrupted` error saying what was and was not done, then the
- * process dies of the same signal (its default action: exit status 128 + the
- * signal's number, 130 for Ctrl-C), as it would have without a handler.
- * SIGKILL cannot be caught: what it leaves is removed by the next run
- * (`import`) or stays visibly temporary (`export --out`'s `.tmp` file).
+ * temporary file of `export --out`; the spill directories of `import` and of
+ * `export`, this process's only: `removeOwnSpills`) and prints an
+ * `Interrupted` error saying what was and was not done, then the process dies
+ * of the same signal (its default action: exit status 128 + the signal's
+ * number, 130 for Ctrl-C), as it would have without a handler. SIGKILL cannot
+ * be caught: what it leaves is removed by the next run of the same import or
+ * export (a spill) or stays visibly temporary (`export --out`'s `.tmp` file).
  */
 
 /** The signals that stop a command. */

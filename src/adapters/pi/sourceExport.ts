@@ -527,8 +527,12 @@ const readImport = async (
  * Exports session `sessionId` (or with `tree` its whole family) as pi JSONL
  * version 3, one line at a time to `sink`, and says how each session was
  * written. See the module comment (what is held, what can fail when).
- * Scratch files go in a directory under `opts.scratchDir` (default: the OS
- * temporary directory), removed before it returns.
+ * Scratch files (the stored source copied out, and its scan) go in a spill
+ * directory under `opts.scratchDir` (default: the OS temporary directory;
+ * `spill.ts`, key `x` and 16 hex digits of the source's digest), removed
+ * before it returns. A process stopped by a signal before then removes it with
+ * `removeOwnSpills` (the CLI's stop handler does); one killed outright leaves
+ * it until the next export of the same source.
  */
 export const exportPiTo = async (
   store: SessionStore,
