@@ -8,12 +8,13 @@ import { canonicalMediaType } from './content.ts';
 import type { Json } from './json.ts';
 import type { MessageInput, Origin, TranscriptRole } from './message.ts';
 import type { Usage } from './usage.ts';
+import { withMember } from './objects.ts';
 
 type At = { readonly createdAt?: number };
 type Shape<M> = M extends unknown ? Omit<M, 'createdAt'> & { createdAt?: number } : never;
 type In<R extends MessageInput['role']> = Shape<Extract<MessageInput, { role: R }>>;
 
-const stamp = <M extends object>(m: M, opts: At | undefined): M => (opts?.createdAt === undefined ? m : { ...m, createdAt: opts.createdAt });
+const stamp = <M extends object>(m: M, opts: At | undefined): M => (opts?.createdAt === undefined ? m : (withMember(m, 'createdAt', opts.createdAt) as M));
 const defined = <T extends object>(o: T): T => {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
   return o;

@@ -9,6 +9,7 @@ import type * as E from 'fp-ts/lib/Either.js';
 import { arrayOf, decodeWith, dispatch, literal, nonEmptyStr, oneOf, str, strict, type Codec, type DecodeError } from './decode.ts';
 import { JsonCodec } from './json.ts';
 import { MillisCodec } from './scalars.ts';
+import { withMember } from './objects.ts';
 import { UsageCodec } from './usage.ts';
 import { AssistantBlockCodec, StopReasonCodec, ToolResultCodec, UserContentCodec } from './content.ts';
 
@@ -76,4 +77,4 @@ export const decodeMessageInput = (u: unknown): E.Either<DecodeError, MessageInp
 
 /** Fills a missing `createdAt` with `at` (ms); a message that has one is returned as is. */
 export const stampMessage = (m: MessageInput, at: number): Message =>
-  (m.createdAt === undefined ? { ...m, createdAt: at } : m) as Message;
+  (m.createdAt === undefined ? withMember(m, 'createdAt', at) : m) as Message;

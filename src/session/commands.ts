@@ -12,6 +12,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { arrayOf, decodeWith, dispatch, literal, nat, nonEmptyStr, oneOf, positive, recordOf, str, strict, type Codec } from '../model/decode.ts';
 import { JsonCodec } from '../model/json.ts';
 import { MessageCodec } from '../model/message.ts';
+import { withMember } from '../model/objects.ts';
 import { DigestCodec } from '../model/scalars.ts';
 import { UsageCodec } from '../model/usage.ts';
 import { TranscriptReplacementCodec, TranscriptRewriteReasonCodec, TranscriptRewriteSelectionCodec } from '../transcript/index.ts';
@@ -109,5 +110,5 @@ export const stampCommandMessages = (command: unknown, at: number): unknown => {
   if (member === undefined) return command;
   const list = command[member];
   if (!Array.isArray(list) || !list.some(lacksTime)) return command;
-  return { ...command, [member]: list.map((m: unknown) => (lacksTime(m) ? { ...m, createdAt: at } : m)) };
+  return { ...command, [member]: list.map((m: unknown) => (lacksTime(m) ? withMember(m, 'createdAt', at) : m)) };
 };

@@ -70,6 +70,7 @@ import { MessageCodec, MessageInputCodec, type Message } from '../../model/messa
 import type { ToolResult, ToolUseBlock } from '../../model/content.ts';
 import { transcriptDigest } from '../../model/digest.ts';
 import { isZeroUsage, type Usage } from '../../model/usage.ts';
+import { withMember } from '../../model/objects.ts';
 import type { PiEntry, PiMessageOf } from './format.ts';
 import {
   EMBEDDED_MESSAGE_TYPE,
@@ -509,7 +510,7 @@ const planBranchInto = (
 
   /** A palimpsest message embedded by export (`custom` entry `palimpsest.message`). */
   const embedded = (e: PiEntry & { type: 'custom' }, line: number, pos: number, time: number): boolean => {
-    const raw = isJsonObject(e.data) ? { ...e.data, createdAt: time } : e.data;
+    const raw = isJsonObject(e.data) ? withMember(e.data, 'createdAt', time) : e.data;
     const d = decodeWith(MessageInputCodec, raw);
     if (E.isLeft(d)) {
       repair('invalid_embedded_message', line, `the ${EMBEDDED_MESSAGE_TYPE} entry does not hold a message (${d.left.message}); kept as a custom notice`);
