@@ -28,7 +28,7 @@ import type { Digest } from '../../model/scalars.ts';
 import { Session } from '../../session/session.ts';
 import type { SessionCommand } from '../../session/commands.ts';
 import type { LogRecord } from '../../session/record.ts';
-import { labelCommand, validateLabel, type LabelTarget, type SessionStore, type StoreError } from '../../store/index.ts';
+import { labelCommand, validateLabel, type SessionStore, type StoreError } from '../../store/index.ts';
 import type { PiColumn, PiColumnFactory } from './columns.ts';
 import type { PiPlanOp, PiPlanShape } from './plan.ts';
 import type { PiImportRefused, PiResumeMismatch } from './store.ts';
@@ -305,8 +305,8 @@ const reachNext = (r: ReachedTargets, seq: number, revision: Digest): void => {
   r.count++;
 };
 
-/** The record (seq, revision) at which target `line` was first reached, or `undefined` (never reached). */
-const reachedAt = (r: ReachedTargets, line: number): { readonly seq: number; readonly revision: Digest } | undefined => {
+/** The index of target `line` among those reached, or -1 (never reached). */
+const reachedIndex = (r: ReachedTargets, line: number): number => {
   let lo = 0;
   let hi = r.count;
   while (lo < hi) {
@@ -314,32 +314,56 @@ const reachedAt = (r: ReachedTargets, line: number): { readonly seq: number; rea
     if (r.lines[mid]! < line) lo = mid + 1;
     else hi = mid;
   }
-  if (lo === r.count || r.lines[lo] !== line) return undefined;
-  return { seq: r.seqs[lo]!, revision: `${DIGEST_PREFIX}${Buffer.from(r.revisions.buffer, r.revisions.byteOffset + lo * 32, 32).toString('hex')}` };
+  return lo === r.count || r.lines[lo] !== line ? -1 : lo;
 };
 
-/** The label commands of a session: each pi label at the first record holding its target (`reached`), last one per target, by name. */
-const labelCommands = (t: PiSessionTarget, reached: ReachedTargets): SessionCommand[] => {
-  const labels = new Map<string, LabelTarget & { pi: string }>();
-  // The name each pi target holds (at most one: a pi label on a target replaces the one before), so a label finds the
-  // name it replaces without scanning every label (5,000 labels made ~0.4 GB of iterator garbage).
+/** Whether target `line` was reached. */
+const isReached = (r: ReachedTargets, line: number): boolean => reachedIndex(r, line) >= 0;
+
+/** The record (seq, revision) at which target `line` was first reached, or `undefined` (never reached). */
+const reachedAt = (r: ReachedTargets, line: number): { readonly seq: number; readonly revision: Digest } | undefined => {
+  const i = reachedIndex(r, line);
+  if (i < 0) return undefined;
+  return { seq: r.seqs[i]!, revision: `${DIGEST_PREFIX}${Buffer.from(r.revisions.buffer, r.revisions.byteOffset + i * 32, 32).toString('hex')}` };
+};
+
+/**
+ * The label commands of a session: each pi label at the first record holding
+ * its target (`reached`), last one per target, by name; made one at a time as
+ * they are written. What is held meanwhile is an index into `t.shape.labels`
+ * per name, not a target and a command per label: those are made as each is
+ * pushed, and once written only the metadata keeps the label (20,000 labels
+ * held ~10 MB more as commands made up front, live through the whole label
+ * phase, and V8's heap grows with what is live: ARCHITECTURE.md).
+ */
+function* labelCommands(t: PiSessionTarget, reached: ReachedTargets): Generator<SessionCommand> {
+  const labels = t.shape.labels;
+  // name -> index of the pi label that sets it; the name each pi target holds (at most one: a pi label on a target
+  // replaces the one before), so a label finds the name it replaces without scanning every label (5,000 labels made
+  // ~0.4 GB of iterator garbage).
+  const chosen = new Map<string, number>();
   const nameOf = new Map<string, string>();
-  for (const l of t.shape.labels) {
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
     const replaced = nameOf.get(l.targetId);
     if (replaced !== undefined) {
-      labels.delete(replaced);
+      chosen.delete(replaced);
       nameOf.delete(l.targetId);
     }
-    if (l.label === undefined || E.isLeft(validateLabel(l.label))) continue;
-    const hit = reachedAt(reached, l.targetLine);
-    if (hit === undefined) continue;
-    const before = labels.get(l.label);
-    if (before !== undefined) nameOf.delete(before.pi);
-    labels.set(l.label, { sessionId: t.id, seq: hit.seq, revision: hit.revision, pi: l.targetId });
+    if (l.label === undefined || E.isLeft(validateLabel(l.label)) || !isReached(reached, l.targetLine)) continue;
+    const before = chosen.get(l.label);
+    if (before !== undefined) nameOf.delete(labels[before]!.targetId);
+    chosen.set(l.label, i);
     nameOf.set(l.targetId, l.label);
   }
-  return [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => labelCommand(name, v, v.pi));
-};
+  nameOf.clear();
+  const names = [...chosen.keys()].sort();
+  for (const name of names) {
+    const l = labels[chosen.get(name)!]!;
+    const hit = reachedAt(reached, l.targetLine)!;
+    yield labelCommand(name, { sessionId: t.id, seq: hit.seq, revision: hit.revision }, l.targetId);
+  }
+}
 
 /**
  * Writes (or resumes, or checks a complete earlier run of) one planned
@@ -395,8 +419,9 @@ export const writePiSession = async (
   }
   const beforeLabels = c.session.seq;
   c.limit = Math.max(opts.size, PI_LABEL_BATCH);
-  for (const [k, command] of labelCommands(t, reached).entries()) {
-    const r = await push(c, { command, op: i + k });
+  let k = 0;
+  for (const command of labelCommands(t, reached)) {
+    const r = await push(c, { command, op: i + k++ });
     if (E.isLeft(r)) return r;
   }
   const g = await flush(c);
