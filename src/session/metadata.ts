@@ -7,6 +7,7 @@
  */
 import type { Json } from '../model/json.ts';
 import { machineReservedKeys } from '../machines/registry.ts';
+import { deepFreeze } from '../transcript/transcript.ts';
 import { noteCopied, noteRemoved, noteSet } from './metadataDigest.ts';
 
 /**
@@ -23,7 +24,12 @@ export const isReservedKey = (key: string): boolean => {
   return k === 'palimpsest' || k.startsWith('palimpsest.');
 };
 
-/** User metadata: a null-prototype map from non-empty keys to JSON values. */
+/**
+ * User metadata: a null-prototype map from non-empty keys to JSON values.
+ * Frozen, and so is every value in it: a value is deep-frozen in place when it
+ * is set (`metadataWith`, `metadataFrom`), like an appended message, so the
+ * text a snapshot wrote for it stays true (`snapshot.ts`, `MetadataMemo`).
+ */
 export type Metadata = Readonly<Record<string, Json>>;
 
 /** A fresh, unfrozen null-prototype copy of `entries` without the key `omit` (none when `undefined`). */
@@ -33,8 +39,12 @@ const copyWithout = (entries: Readonly<Record<string, Json>>, omit: string | und
   return out;
 };
 
-/** A fresh, frozen null-prototype copy of `entries`. */
-export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata => Object.freeze(copyWithout(entries, undefined));
+/** A fresh, frozen null-prototype copy of `entries`, each value deep-frozen in place. */
+export const metadataFrom = (entries: Readonly<Record<string, Json>>): Metadata => {
+  const out = copyWithout(entries, undefined);
+  for (const k of Object.keys(out)) deepFreeze(out[k]);
+  return Object.freeze(out);
+};
 
 /**
  * Draft metadata: unfrozen copies that one run of commands owns
@@ -74,13 +84,14 @@ export const metadataSealed = (m: Metadata): Metadata => {
 };
 
 /**
- * `m` with `key` set (a new key last, an existing one in its place): copied
- * once, or for a draft (`metadataDraft`) `m` itself changed in place; its
- * digest's hashed prefix moves over from `m` (`metadataDigest.ts`).
+ * `m` with `key` set to `value`, deep-frozen in place (a new key last, an
+ * existing one in its place): copied once, or for a draft (`metadataDraft`)
+ * `m` itself changed in place; its digest's hashed prefix moves over from `m`
+ * (`metadataDigest.ts`).
  */
 export const metadataWith = (m: Metadata, key: string, value: Json): Metadata => {
   const out = drafts.has(m) ? (m as Record<string, Json>) : copyWithout(m, undefined);
-  out[key] = value;
+  out[key] = deepFreeze(value);
   if (out !== m) Object.freeze(out);
   noteSet(m, out, key);
   return out;

@@ -83,7 +83,7 @@ import {
 } from '../transcript/index.ts';
 import { machineList, restoreMachineStates } from '../machines/registry.ts';
 import { ForkModeCodec, ForkPointCodec } from '../session/commands.ts';
-import { RESERVED_KEYS, isReservedKey, metadataFrom } from '../session/metadata.ts';
+import { RESERVED_KEYS, hasKey, isReservedKey, metadataFrom } from '../session/metadata.ts';
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
 import {
   CHUNK_SIZE,
@@ -113,12 +113,41 @@ export type SnapshotVersion = 1 | 2;
 
 const SnapshotVersionCodec = refine(nat, 'SnapshotVersion', (v) => (READABLE_SNAPSHOT_VERSIONS.includes(v) ? undefined : `expected one of ${READABLE_SNAPSHOT_VERSIONS.join(', ')}, found ${v}`));
 
-/** Chunk memos of the four persisted lists of one session (see `chunks.ts`). */
+/**
+ * What one session's snapshots wrote before, so the next one rebuilds only what
+ * changed: the chunk memos of the four persisted lists (see `chunks.ts`), and
+ * the text of its user metadata members (`MetadataMemo`; absent until the first
+ * snapshot this process writes).
+ */
 export interface SnapshotMemos {
   readonly messages: ListMemo;
   readonly checkpoints: ListMemo;
   readonly revisions: ListMemo;
   readonly commits: ListMemo;
+  readonly metadata?: MetadataMemo;
+}
+
+/**
+ * The canonical text of each user metadata member a session's snapshot wrote
+ * (`"key":value`, RFC 8785), by key, with the value it was written from. A
+ * member whose value is still the same frozen object (metadata values are
+ * deep-frozen when set: `metadata.ts`), or an equal primitive, reuses its text,
+ * so a snapshot serializes only the members set since the one before.
+ * Without it, each snapshot of a session holding many members serialized
+ * them all again: an import's 20,000 labels were ~11 MB of short-lived text
+ * per snapshot, promoted to V8's old generation (bench/RESULTS.md, "I1").
+ * Changed in place by `encodeSnapshot` (it only adds or replaces texts of the
+ * state's current members and drops those of members gone), which keeps it
+ * right for every holder: a text is looked up by key and value identity.
+ */
+export interface MetadataMemo {
+  readonly members: Map<string, MemberText>;
+}
+
+/** A metadata member's canonical text (`"key":value`) and the value it was written from. */
+interface MemberText {
+  readonly value: Json;
+  readonly text: string;
 }
 
 /** Memos with no known chunks. */
@@ -209,29 +238,71 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
   const revisions = encodeList<Digest>(vecSize(state.revisions), pvecSlice(state.revisions), chunkKey(state.revisions), memos.revisions, indexed);
   const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), chunkKey(state.commits), memos.commits, indexed);
 
-  const metadata = Object.create(null) as Record<string, unknown>;
-  for (const k of Object.keys(state.metadata)) metadata[k] = state.metadata[k];
-  for (const m of machineList) metadata[m.reservedKey] = state[m.name];
-  metadata[RESERVED_KEYS.transcriptHistory] = { head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref };
+  const reserved = new Map<string, string>();
+  for (const m of machineList) reserved.set(m.reservedKey, canonicalJsonUnsafe(state[m.name]));
+  reserved.set(RESERVED_KEYS.transcriptHistory, canonicalJsonUnsafe({ head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref }));
+  const metadataMemo = memos.metadata ?? { members: new Map<string, MemberText>() };
+  const metadata = metadataText(state.metadata, reserved, metadataMemo);
 
-  const snapshot = {
-    v: version,
-    id: state.id,
-    version: state.version,
+  // The snapshot's canonical JSON: its members sorted by key, `metadata` (already text) between those below and above it.
+  const below = {
     createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-    seq: state.seq,
-    head: state.head,
-    usage: state.usage,
     ...(state.forkedFrom !== undefined ? { forkedFrom: { from: state.forkedFrom.from, mode: state.forkedFrom.mode } } : {}),
-    metadata,
+    head: state.head,
+    id: state.id,
+  };
+  const above = {
+    seq: state.seq,
     transcript: { messages: messages.ref, head: exportAccumulator(t.head), checkpoints: checkpoints.ref },
+    updatedAt: state.updatedAt,
+    usage: state.usage,
+    v: version,
+    version: state.version,
   };
   return {
-    value: canonicalJsonUnsafe(snapshot),
+    value: `${canonicalJsonUnsafe(below).slice(0, -1)},"metadata":${metadata},${canonicalJsonUnsafe(above).slice(1)}`,
     chunks: [...messages.chunks, ...checkpoints.chunks, ...revisions.chunks, ...commits.chunks],
-    memos: { messages: messages.memo, checkpoints: checkpoints.memo, revisions: revisions.memo, commits: commits.memo },
+    memos: { messages: messages.memo, checkpoints: checkpoints.memo, revisions: revisions.memo, commits: commits.memo, metadata: metadataMemo },
   };
+};
+
+/**
+ * The canonical JSON of a snapshot's flattened `metadata` (module docstring):
+ * the user members of `user` and the reserved members (`reserved`: key →
+ * canonical text of the value), sorted by key (UTF-16 code units, RFC 8785).
+ * A user member's text comes from `memo` when its value is the one it was
+ * written from, and is put there otherwise (`MetadataMemo`); texts of members
+ * no longer in `user` are dropped. One flat string (joined, not concatenated
+ * member by member). Throws, as `canonicalJsonUnsafe` does, on a value that is
+ * not JSON.
+ */
+const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMap<string, string>, memo: MetadataMemo): string => {
+  const userKeys = Object.keys(user);
+  const keys = userKeys.concat([...reserved.keys()]).sort();
+  const members = memo.members;
+  const parts = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const r = reserved.get(k); // user metadata never holds a reserved key
+    if (r !== undefined) {
+      parts[i] = `${canonicalJsonUnsafe(k)}:${r}`;
+      continue;
+    }
+    const v = user[k] as Json;
+    const known = members.get(k);
+    if (known !== undefined && known.value === v) {
+      parts[i] = known.text;
+      continue;
+    }
+    // Joined, so the text kept is one flat string rather than a concatenation of its parts.
+    const text = [canonicalJsonUnsafe(k), canonicalJsonUnsafe(v)].join(':');
+    // Only a value that cannot change under the memo is remembered (metadata values are frozen when set).
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) members.set(k, { value: v, text });
+    else members.delete(k);
+    parts[i] = text;
+  }
+  if (members.size > userKeys.length) for (const k of members.keys()) if (!hasKey(user, k)) members.delete(k);
+  return `{${parts.join(',')}}`;
 };
 
 /** A decoded snapshot: the state and the memos of its lists (for the next snapshot). */
