@@ -134,8 +134,8 @@ export interface SnapshotMemos {
  * deep-frozen when set: `metadata.ts`), or an equal primitive, reuses its text,
  * so a snapshot serializes only the members set since the one before.
  * Without it, each snapshot of a session holding many members serialized
- * them all again: an import's 20,000 labels were ~11 MB of short-lived text
- * per snapshot, promoted to V8's old generation (bench/RESULTS.md, "I1").
+ * them all again: with 25,000 labels, ~11 MB of short-lived text per
+ * snapshot, promoted to V8's old generation (bench/RESULTS.md, "I2").
  * Changed in place by `encodeSnapshot` (it only adds or replaces texts of the
  * state's current members and drops those of members gone), which keeps it
  * right for every holder: a text is looked up by key and value identity.
