@@ -6,13 +6,17 @@
  * and prints one JSON line `{ ms, maxRssMb, liveHeapMb, entries, bytes }`
  * (peak resident set size from `process.resourceUsage().maxRSS` and the V8
  * heap still in use after a full GC, both in MiB; bytes written), so the
- * parent measures one export per process.
+ * parent measures one export per process. Sets V8's heap growing percent as
+ * the CLI does (`cli/heap.ts`).
  */
 import { resolve } from 'node:path';
+import { limitHeapGrowth } from '../dist/cli/heap.js';
 import { SessionStore } from '../dist/store/index.js';
 import { exportPiTo } from '../dist/adapters/pi/sourceExport.js';
 import { writeFileAtomically } from '../dist/cli/atomicFile.js';
 import { must } from './childLib.mjs';
+
+limitHeapGrowth();
 
 const [dir, id, out] = process.argv.slice(2);
 const store = must(await SessionStore.open(dir));

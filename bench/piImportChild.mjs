@@ -6,11 +6,15 @@
  * line `{ ms, maxRssMb, liveHeapMb, messages, records }` (peak resident set
  * size from `process.resourceUsage().maxRSS`, and the V8 heap still in use
  * after a full GC once the import is done, both in MiB), so the parent
- * measures one import per process.
+ * measures one import per process. Sets V8's heap growing percent as the
+ * CLI does (`cli/heap.ts`), so it measures what `palimpsest import` runs.
  */
+import { limitHeapGrowth } from '../dist/cli/heap.js';
 import { SessionStore } from '../dist/store/index.js';
 import { importPiFile } from '../dist/adapters/pi/store.js';
 import { must } from './childLib.mjs';
+
+limitHeapGrowth();
 
 const [dir, file] = process.argv.slice(2);
 const store = must(await SessionStore.open(dir));
