@@ -471,7 +471,7 @@ export class Session {
 
   // ---- metadata ----------------------------------------------------------
 
-  /** Sets a user metadata key (`ReservedMetadataKey` for reserved keys; unchanged canonical JSON is inert). */
+  /** Sets a user metadata key (`ReservedMetadataKey` for reserved keys; unchanged canonical JSON is inert). `value` is deep-frozen in place once set, like an appended message. */
   setMetadata(key: string, value: Json): E.Either<SessionError, Session> {
     return this.applied(build.metadataSet(key, value));
   }
