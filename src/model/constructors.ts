@@ -14,7 +14,7 @@ type At = { readonly createdAt?: number };
 type Shape<M> = M extends unknown ? Omit<M, 'createdAt'> & { createdAt?: number } : never;
 type In<R extends MessageInput['role']> = Shape<Extract<MessageInput, { role: R }>>;
 
-const stamp = <M extends object>(m: M, opts: At | undefined): M => (opts?.createdAt === undefined ? m : (withMember(m, 'createdAt', opts.createdAt) as M));
+const stamp = <M extends object>(m: M, opts: At | undefined): M => (opts?.createdAt === undefined ? m : (withMember(m, 'createdAt', opts.createdAt) as unknown as M));
 const defined = <T extends object>(o: T): T => {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
   return o;

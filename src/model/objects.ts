@@ -20,9 +20,12 @@
  * `__proto__` member (JSON.parse makes those) is spread instead: `Object.assign`
  * would set the copy's prototype rather than copy that member.
  */
-export const withMember = <O extends object, K extends string, V>(o: O, key: K, value: V): Omit<O, K> & { [P in K]: V } => {
-  if (Object.prototype.hasOwnProperty.call(o, '__proto__')) return { ...o, [key]: value } as Omit<O, K> & { [P in K]: V };
+export const withMember = <O extends object, K extends string, V>(o: O, key: K, value: V): WithMember<O, K, V> => {
+  if (Object.prototype.hasOwnProperty.call(o, '__proto__')) return { ...o, [key]: value } as unknown as WithMember<O, K, V>;
   const out = Object.assign({}, o) as Record<string, unknown>;
   out[key] = value;
-  return out as Omit<O, K> & { [P in K]: V };
+  return out as WithMember<O, K, V>;
 };
+
+/** `O` with member `K` of type `V`, for each member of a union `O` (its discriminant kept). */
+export type WithMember<O, K extends string, V> = O extends unknown ? Omit<O, K> & { [P in K]: V } : never;

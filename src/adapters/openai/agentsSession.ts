@@ -82,6 +82,7 @@ import type { SessionCommand } from '../../session/commands.ts';
 import * as commands from '../../session/builders.ts';
 import type { CommandInputOf } from '../../session/builders.ts';
 import type { Session as PalimpsestSession } from '../../session/session.ts';
+import { withMember } from '../../model/objects.ts';
 import {
   lastAgentItems,
   messagesToItems,
@@ -405,12 +406,12 @@ export class PalimpsestAgentsSession implements AgentsSession, SessionHistoryTra
       case 'none':
         return undefined;
       case 'append':
-        return commands.messagesAppended(plan.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? now })));
+        return commands.messagesAppended(plan.messages.map((m) => withMember(m, 'createdAt', m.createdAt ?? now)));
       case 'rewrite':
         return commands.transcriptRewritten({
           selection: { type: 'message_range', start: plan.start, end: plan.end },
           // a rewritten message keeps the createdAt of the message it replaces at its position
-          replacement: plan.replacement.map((m, j) => ({ ...m, createdAt: m.createdAt ?? (plan.start + j < plan.end ? old[plan.start + j]?.createdAt : undefined) ?? now })),
+          replacement: plan.replacement.map((m, j) => withMember(m, 'createdAt', m.createdAt ?? (plan.start + j < plan.end ? old[plan.start + j]?.createdAt : undefined) ?? now)),
           reason: { kind: reason },
           ...(actor !== undefined ? { actor } : {}),
           expectedParentRevision: session.transcriptRevision(),
