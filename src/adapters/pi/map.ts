@@ -146,8 +146,10 @@ export const assistantFromPi = (m: PiMessageOf<'assistant'>, createdAt: number):
       }
       case 'toolCall': {
         if (b.partialJson !== undefined) residue.push(b.id);
-        const block: AssistantBlock = { type: 'tool_use', id: b.id, name: b.name, args: b.arguments };
-        return b.thoughtSignature !== undefined ? { ...block, signature: b.thoughtSignature } : block;
+        // Two literals, not `{ ...block, signature }`: one hidden class for all (`model/objects.ts`).
+        return b.thoughtSignature !== undefined
+          ? { type: 'tool_use', id: b.id, name: b.name, args: b.arguments, signature: b.thoughtSignature }
+          : { type: 'tool_use', id: b.id, name: b.name, args: b.arguments };
       }
     }
   });
