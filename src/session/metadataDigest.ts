@@ -55,6 +55,15 @@ const lowerBound = (keys: readonly string[], key: string): number => {
   return lo;
 };
 
+/**
+ * The canonical text of one metadata member, `"key":value` (RFC 8785), as one
+ * flat string (joined, not concatenated: a text kept for later, like the
+ * snapshot's `MetadataMemo`, holds no rope of its parts). The digest here and
+ * the snapshot (`store/snapshot.ts`) both write members with it. Throws, as
+ * `canonicalJsonUnsafe` does, on a value that is not JSON.
+ */
+export const metadataMemberText = (key: string, value: unknown): string => [canonicalJsonUnsafe(key), canonicalJsonUnsafe(value)].join(':');
+
 /** A text whose hash has absorbed only `{`. */
 const freshState = (): Sha256Hash => {
   const h = defaultSha256.create();
@@ -67,7 +76,7 @@ const absorb = (h: Sha256Hash, m: Metadata, keys: readonly string[], from: numbe
   let pending = '';
   for (let i = from; i < to; i++) {
     const k = keys[i]!;
-    pending += `${i === 0 ? '' : ','}${canonicalJsonUnsafe(k)}:${canonicalJsonUnsafe(m[k])}`;
+    pending += `${i === 0 ? '' : ','}${metadataMemberText(k, m[k])}`;
     if (pending.length >= FLUSH_CHARS) {
       h.update(encoder.encode(pending));
       pending = '';

@@ -84,6 +84,7 @@ import {
 import { machineList, restoreMachineStates } from '../machines/registry.ts';
 import { ForkModeCodec, ForkPointCodec } from '../session/commands.ts';
 import { RESERVED_KEYS, hasKey, isReservedKey, metadataFrom } from '../session/metadata.ts';
+import { metadataMemberText } from '../session/metadataDigest.ts';
 import { SESSION_VERSION, type SessionState } from '../session/state.ts';
 import {
   CHUNK_SIZE,
@@ -239,8 +240,9 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
   const commits = encodeList<TranscriptRewriteCommit>(vecSize(state.commits), pvecSlice(state.commits), chunkKey(state.commits), memos.commits, indexed);
 
   const reserved = new Map<string, string>();
-  for (const m of machineList) reserved.set(m.reservedKey, canonicalJsonUnsafe(state[m.name]));
-  reserved.set(RESERVED_KEYS.transcriptHistory, canonicalJsonUnsafe({ head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref }));
+  for (const m of machineList) reserved.set(m.reservedKey, metadataMemberText(m.reservedKey, state[m.name]));
+  const history = { head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref };
+  reserved.set(RESERVED_KEYS.transcriptHistory, metadataMemberText(RESERVED_KEYS.transcriptHistory, history));
   const metadataMemo = memos.metadata ?? { members: new Map<string, MemberText>() };
   const metadata = metadataText(state.metadata, reserved, metadataMemo);
 
@@ -269,7 +271,7 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
 /**
  * The canonical JSON of a snapshot's flattened `metadata` (module docstring):
  * the user members of `user` and the reserved members (`reserved`: key →
- * canonical text of the value), sorted by key (UTF-16 code units, RFC 8785).
+ * the member's text, `metadataMemberText`), sorted by key (UTF-16 code units, RFC 8785).
  * A user member's text comes from `memo` when its value is the one it was
  * written from, and is put there otherwise (`MetadataMemo`); texts of members
  * no longer in `user` are dropped. One flat string (joined, not concatenated
@@ -285,7 +287,7 @@ const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMa
     const k = keys[i]!;
     const r = reserved.get(k); // user metadata never holds a reserved key
     if (r !== undefined) {
-      parts[i] = `${canonicalJsonUnsafe(k)}:${r}`;
+      parts[i] = r;
       continue;
     }
     const v = user[k] as Json;
@@ -294,8 +296,7 @@ const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMa
       parts[i] = known.text;
       continue;
     }
-    // Joined, so the text kept is one flat string rather than a concatenation of its parts.
-    const text = [canonicalJsonUnsafe(k), canonicalJsonUnsafe(v)].join(':');
+    const text = metadataMemberText(k, v);
     // Only a value that cannot change under the memo is remembered (metadata values are frozen when set).
     if (typeof v !== 'object' || v === null || Object.isFrozen(v)) members.set(k, { value: v, text });
     else members.delete(k);
