@@ -71,12 +71,14 @@
  * them; a rewrite re-chunks only from the chunk it touched, and a snapshot
  * writes only the index nodes on the right spine. The snapshot core is
  * `{ v, id, version, createdAt, updatedAt, seq, head, usage, forkedFrom?,
- * metadata, transcript }` where `metadata` flattens the user metadata and every
- * machine state under its reserved key (machines.md §4, all six keys written,
- * initial states included; `palimpsest.transcriptHistory` holds `{ head,
- * revisions, commits }` by chunk reference) and `transcript` holds the messages
- * by reference plus the exported `head` accumulator and checkpoints, so a cold
- * load appends without re-hashing.
+ * metadata, user, transcript }` where `metadata` holds every machine state
+ * under its reserved key (machines.md §4, all six keys written, initial states
+ * included; `palimpsest.transcriptHistory` holds `{ head, revisions, commits }`
+ * by chunk reference), `user` is the user metadata as a fifth chunked list
+ * (format v3: `[key, value]` members sorted by key, so labels never make a
+ * snapshot large; v1 and v2 flattened them into `metadata`) and `transcript`
+ * holds the messages by reference plus the exported `head` accumulator and
+ * checkpoints, so a cold load appends without re-hashing.
  *
  * ## Reads
  *

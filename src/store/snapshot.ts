@@ -4,19 +4,26 @@
  * Stored snapshot (canonical JSON, key `N/<sid>/<seq12>`):
  *
  *     {
- *       v: 2, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
- *       metadata: {                          // user metadata and machine state, flattened (machines.md §4)
- *         ...userKeys,
+ *       v: 3, id, version: 1, createdAt, updatedAt, seq, head, usage, forkedFrom?: { from, mode },
+ *       metadata: {                          // the machine states, each under its reserved key (machines.md §4)
  *         "palimpsest.deferredTurn": DeferredTurnState, "palimpsest.systemContext": …,
  *         "palimpsest.toolVisibility": …, "palimpsest.realtime": …, "palimpsest.lifecycle": …,
  *         "palimpsest.transcriptHistory": { head: Revision, revisions: ListRef<Revision>, commits: ListRef<Commit> }
  *       },
+ *       user: ListRef<[key, value]>,         // the user metadata, members sorted by key
  *       transcript: { messages: ListRef<Message>, head: ExportedAccumulator, checkpoints: ListRef<ExportedAccumulator> }
  *     }
  *
- * Format v2 (written since the chunk-id index) gives every `ListRef` with a
- * full chunk an `index` root (`chunkIndex.ts`); v1 (read, and re-encoded by
- * `verify` for a stored v1 snapshot) has none, and its lazy reads walk the chain.
+ * Format v3 keeps the user metadata (labels among it) as a chunked list of
+ * `[key, value]` members sorted by key (UTF-16 code units, as RFC 8785 sorts
+ * members), like the other lists: a snapshot holds at most 255 members inline
+ * and names the chunks of the rest, so its size no longer grows with the
+ * metadata (a 20,000-label import wrote twenty snapshots of ~3 MB each, whose
+ * copies through LevelDB were most of its peak memory: bench/RESULTS.md, "I3").
+ * v1 and v2 (read, and re-encoded by `verify` for a stored snapshot of that
+ * format) flatten the user members into `metadata`, next to the reserved
+ * ones. v2 and v3 give every `ListRef` with a full chunk an `index` root
+ * (`chunkIndex.ts`); v1 has none, and its lazy reads walk the chain.
  * Every reserved key is written, initial states included. On read (fail closed):
  * a missing reserved key, an unknown `palimpsest.` key, a value that does not
  * decode, a machine state that fails its restore validation, a list reference
@@ -60,7 +67,7 @@
  * lazily loaded list is never materialized to decide what to reuse.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { arrayOf, decodeWith, fail as failAt, identityCodec, isPlainObject, literal, nat, nonEmptyStr, positive, recordOf, refine, strict, type Codec } from '../model/decode.ts';
+import { arrayOf, codec, decodeWith, fail as failAt, identityCodec, isPlainObject, literal, nat, nonEmptyStr, positive, recordOf, refine, str, strict, type Codec } from '../model/decode.ts';
 import { JsonCodec, canonicalJsonUnsafe, type Json } from '../model/json.ts';
 import { MessageCodec, type Message } from '../model/message.ts';
 import { DigestCodec, type Digest } from '../model/scalars.ts';
@@ -97,6 +104,7 @@ import {
   listRefCodec,
   refShapeProblem,
   type ChunkId,
+  type EncodedList,
   type LazyChunks,
   type ListMemo,
   type ListRef,
@@ -105,31 +113,52 @@ import {
 } from './chunks.ts';
 import { corruptRecord, unsupportedVersion, type StoreError } from './errors.ts';
 
-/** The snapshot format this code writes: v2 = v1 plus each list reference's chunk-id index root (`index`). */
-export const SNAPSHOT_VERSION = 2 as const;
-/** Snapshot formats this code reads: v1 (no index: lazy reads walk the chunk chain) and v2. */
-export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
+/**
+ * The snapshot format this code writes: v3 = v2 with the user metadata as a
+ * chunked list (`user`) instead of members of `metadata`; v2 = v1 plus each
+ * list reference's chunk-id index root (`index`).
+ */
+export const SNAPSHOT_VERSION = 3 as const;
+/** Snapshot formats this code reads: v1 (no index: lazy reads walk the chunk chain), v2 and v3. */
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3];
 /** A snapshot format version this code reads. */
-export type SnapshotVersion = 1 | 2;
+export type SnapshotVersion = 1 | 2 | 3;
 
 const SnapshotVersionCodec = refine(nat, 'SnapshotVersion', (v) => (READABLE_SNAPSHOT_VERSIONS.includes(v) ? undefined : `expected one of ${READABLE_SNAPSHOT_VERSIONS.join(', ')}, found ${v}`));
 
 /**
  * What one session's snapshots wrote before, so the next one rebuilds only what
- * changed: the chunk memos of the four persisted lists (see `chunks.ts`), and
- * the text of its user metadata members (`MetadataMemo`; absent until the first
- * snapshot this process writes).
+ * changed: the chunk memos of the four persisted lists (see `chunks.ts`), the
+ * members of its user metadata list (`UserMetadataMemo`, format v3), and the
+ * text of its user metadata members (`MetadataMemo`, formats v1 and v2, which
+ * hold them inline); the last two are absent until known.
  */
 export interface SnapshotMemos {
   readonly messages: ListMemo;
   readonly checkpoints: ListMemo;
   readonly revisions: ListMemo;
   readonly commits: ListMemo;
+  readonly user?: UserMetadataMemo;
   readonly metadata?: MetadataMemo;
 }
 
 /**
- * The canonical text of each user metadata member a session's snapshot wrote
+ * The user metadata list a session's last snapshot wrote or read (format v3):
+ * its keys and values in list order, and the chunk memo whose reuse key of
+ * chunk `i` is a token kept while the 256 members of that chunk are the same
+ * keys with the same values (`===`: metadata values are deep-frozen when
+ * set, `metadata.ts`). Immutable.
+ */
+export interface UserMetadataMemo {
+  readonly keys: readonly string[];
+  readonly values: readonly Json[];
+  readonly list: ListMemo;
+}
+
+/**
+ * For formats v1 and v2 (which `verify` re-encodes for stored snapshots of
+ * those formats), which hold the user metadata inline: the canonical text of
+ * each user metadata member a session's snapshot wrote
  * (`"key":value`, RFC 8785), by key, with the value it was written from. A
  * member whose value is still the same frozen object (metadata values are
  * deep-frozen when set: `metadata.ts`), or an equal primitive, reuses its text,
@@ -173,6 +202,16 @@ const MessageItems = arrayOf(MessageCodec, { name: 'messages' });
 const ListRefOfRevisions = listRefCodec('Revisions', DigestCodec);
 const ListRefOfCommits = listRefCodec('Commits', TranscriptRewriteCommitCodec);
 
+/** A member of a v3 snapshot's user metadata list: `[key, value]`, the key a well-formed string, the value JSON. */
+const MemberCodec: Codec<Member> = codec('UserMetadataMember', (u, c) => {
+  if (!Array.isArray(u) || u.length !== 2) return failAt(u, c, 'wrong_type', '[key, value]');
+  const k = str.validate(u[0], c);
+  if (E.isLeft(k)) return k;
+  const v = JsonCodec.validate(u[1], c);
+  return E.isLeft(v) ? v : E.right(u as unknown as Member);
+});
+const ListRefOfMembers = listRefCodec('UserMetadata', MemberCodec);
+
 /** The value under `palimpsest.transcriptHistory` in a snapshot. */
 export const SnapshotHistoryCodec = strict('SnapshotTranscriptHistory', { head: DigestCodec, revisions: ListRefOfRevisions, commits: ListRefOfCommits });
 
@@ -194,7 +233,7 @@ export const SnapshotCodec = strict(
     metadata: recordOf(JsonCodec, 'SnapshotMetadata'),
     transcript: SnapshotTranscriptCodec,
   },
-  { forkedFrom: strict('ForkOrigin', { from: ForkPointCodec, mode: ForkModeCodec }) },
+  { forkedFrom: strict('ForkOrigin', { from: ForkPointCodec, mode: ForkModeCodec }), user: ListRefOfMembers },
 );
 
 /** A snapshot ready to write: its value, the chunks it needs that the memos did not know, and the memos afterwards. */
@@ -243,8 +282,9 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
   for (const m of machineList) reserved.set(m.reservedKey, metadataMemberText(m.reservedKey, state[m.name]));
   const history = { head: accumulatorDigest(t.head), revisions: revisions.ref, commits: commits.ref };
   reserved.set(RESERVED_KEYS.transcriptHistory, metadataMemberText(RESERVED_KEYS.transcriptHistory, history));
+  const user = version >= 3 ? encodeUserMetadata(state.metadata, memos.user) : undefined;
   const metadataMemo = memos.metadata ?? { members: new Map<string, MemberText>() };
-  const metadata = metadataText(state.metadata, reserved, metadataMemo);
+  const metadata = user === undefined ? metadataText(state.metadata, reserved, metadataMemo) : metadataText(NO_MEMBERS, reserved, undefined);
 
   // The snapshot's canonical JSON: its members sorted by key, `metadata` (already text) between those below and above it.
   const below = {
@@ -258,14 +298,52 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
     transcript: { messages: messages.ref, head: exportAccumulator(t.head), checkpoints: checkpoints.ref },
     updatedAt: state.updatedAt,
     usage: state.usage,
+    ...(user !== undefined ? { user: user.encoded.ref } : {}),
     v: version,
     version: state.version,
   };
+  const userMemos = user !== undefined ? { user: user.memo } : { metadata: metadataMemo };
   return {
     value: `${canonicalJsonUnsafe(below).slice(0, -1)},"metadata":${metadata},${canonicalJsonUnsafe(above).slice(1)}`,
-    chunks: [...messages.chunks, ...checkpoints.chunks, ...revisions.chunks, ...commits.chunks],
-    memos: { messages: messages.memo, checkpoints: checkpoints.memo, revisions: revisions.memo, commits: commits.memo, metadata: metadataMemo },
+    chunks: [...messages.chunks, ...checkpoints.chunks, ...revisions.chunks, ...commits.chunks, ...(user?.encoded.chunks ?? [])],
+    memos: { messages: messages.memo, checkpoints: checkpoints.memo, revisions: revisions.memo, commits: commits.memo, ...userMemos },
   };
+};
+
+const NO_MEMBERS: Readonly<Record<string, Json>> = Object.freeze({});
+
+/** A user metadata member as a v3 snapshot's `user` list holds it. */
+type Member = readonly [key: string, value: Json];
+
+/** Whether a metadata value cannot change under a memo that holds it: a primitive or a frozen object (metadata values are frozen when set). */
+const isStable = (v: Json): boolean => typeof v !== 'object' || v === null || Object.isFrozen(v);
+
+/**
+ * Chunks the user metadata (format v3): its members sorted by key, in chunks
+ * of 256 with the chunk-id index (`encodeList`). Chunk `i` is reused while
+ * its members are those of `memo` (same keys, `===` values, every value
+ * stable), so a snapshot after n labels set in name order builds only the
+ * chunks from the first new member on. O(members) comparisons + the rebuilt
+ * chunks.
+ */
+const encodeUserMetadata = (metadata: Readonly<Record<string, Json>>, memo: UserMetadataMemo | undefined): { readonly encoded: EncodedList<Member>; readonly memo: UserMetadataMemo } => {
+  const keys = Object.keys(metadata).sort();
+  const values = keys.map((k) => metadata[k] as Json);
+  const before = memo ?? { keys: [], values: [], list: emptyListMemo };
+  const sameChunk = (i: number): boolean => {
+    const end = (i + 1) * CHUNK_SIZE;
+    if (end > before.keys.length) return false;
+    for (let j = i * CHUNK_SIZE; j < end; j++) if (keys[j] !== before.keys[j] || values[j] !== before.values[j] || !isStable(values[j]!)) return false;
+    return true;
+  };
+  // A token per chunk: the memo's while the chunk is unchanged, else a new one (never `===` another).
+  const tokenOf = (i: number): unknown => {
+    const token = before.list.keys[i];
+    return token !== undefined && sameChunk(i) ? token : {};
+  };
+  const members = (start: number, end: number): readonly Member[] => keys.slice(start, end).map((k, j) => [k, values[start + j]!] as const);
+  const encoded = encodeList<Member>(keys.length, members, tokenOf, before.list, true);
+  return { encoded, memo: { keys, values, list: encoded.memo } };
 };
 
 /**
@@ -278,10 +356,10 @@ export const encodeSnapshot = (state: SessionState, memos: SnapshotMemos, versio
  * member by member). Throws, as `canonicalJsonUnsafe` does, on a value that is
  * not JSON.
  */
-const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMap<string, string>, memo: MetadataMemo): string => {
+const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMap<string, string>, memo: MetadataMemo | undefined): string => {
   const userKeys = Object.keys(user);
   const keys = userKeys.concat([...reserved.keys()]).sort();
-  const members = memo.members;
+  const members = memo?.members ?? new Map<string, MemberText>();
   const parts = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -318,7 +396,7 @@ const knownReserved = new Set<string>(machineKeys);
 
 /**
  * The `last` chunk ids and `index` roots a stored snapshot names (messages,
- * checkpoints, revisions, commits): where the chains and index trees a lazy load
+ * checkpoints, revisions, commits, and in v3 the user metadata): where the chains and index trees a lazy load
  * may read start (an index root is a chunk with no `prev`). Lenient:
  * a value that is not a snapshot gives what it can (`decodeSnapshot` reports it).
  */
@@ -331,7 +409,7 @@ export const snapshotChunkRoots = (raw: string): ChunkId[] => {
 export const chunkRootsOf = (s: unknown): ChunkId[] => {
   const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), v);
   const history = at(s, 'metadata', RESERVED_KEYS.transcriptHistory);
-  const refs = [at(s, 'transcript', 'messages'), at(s, 'transcript', 'checkpoints'), at(history, 'revisions'), at(history, 'commits')];
+  const refs = [at(s, 'transcript', 'messages'), at(s, 'transcript', 'checkpoints'), at(history, 'revisions'), at(history, 'commits'), at(s, 'user')];
   return refs.flatMap((r) => [at(r, 'last'), at(r, 'index')]).filter((r): r is ChunkId => typeof r === 'string');
 };
 
@@ -372,11 +450,13 @@ export const decodeSnapshot = async (
   if (s.id !== sessionId) return corrupt(`belongs to session ${s.id}`);
   if (s.seq !== seq) return corrupt(`is stored under seq ${seq} but says seq ${s.seq}`);
 
-  // Split the flattened map: user metadata, and every machine under its reserved key (fail closed).
+  // Split the flattened map: user metadata (v1, v2; v3 keeps it in its `user` list), and every machine under its reserved key (fail closed).
+  if ((s.user !== undefined) !== s.v >= 3) return corrupt(s.v >= 3 ? 'a v3 snapshot has no user metadata list' : `a v${s.v} snapshot has a user metadata list`);
   const user = Object.create(null) as Record<string, Json>;
   const reserved = new Map<string, unknown>();
   for (const k of Object.keys(s.metadata)) {
     if (!isReservedKey(k)) {
+      if (s.v >= 3) return corrupt(`metadata holds the user key ${JSON.stringify(k)}, which a v3 snapshot keeps in its user list`);
       user[k] = s.metadata[k] as Json;
       continue;
     }
@@ -394,11 +474,8 @@ export const decodeSnapshot = async (
 
   const refs = { messages: s.transcript.messages, checkpoints: s.transcript.checkpoints, revisions: history.right.revisions, commits: history.right.commits };
   for (const [name, ref] of Object.entries(refs)) {
-    const problem = refShapeProblem(ref);
+    const problem = refShapeProblem(ref) ?? indexProblem(s.v, ref);
     if (problem !== undefined) return corrupt(`${name}: ${problem}`);
-    // v1 has no index; v2 has one exactly when the list has a full chunk.
-    if (s.v === 1 && ref.index !== undefined) return corrupt(`${name}: a v1 snapshot names an index`);
-    if (s.v === 2 && (ref.index !== undefined) !== (ref.last !== undefined)) return corrupt(`${name}: ${ref.last !== undefined ? 'a full chunk without an index' : 'an index without a full chunk'}`);
   }
 
   // Fewer commits than revisions (each commit adds its revision): checked on the counts, no chunk read.
@@ -437,6 +514,14 @@ export const decodeSnapshot = async (
 
   // The lazily read lists.
   const fail = (reason: string): LazyReadFailure => new LazyReadFailure(corruptRecord(sessionId, seq, `snapshot: ${reason}`));
+  // The user metadata list (v3): read whole now, the state holds the metadata as one object.
+  let userMemo: UserMetadataMemo | undefined;
+  if (s.user !== undefined) {
+    const members = readUserMetadata(s.v, s.user, readChunk, fail);
+    if (E.isLeft(members)) return typeof members.left === 'string' ? corrupt(members.left) : E.left(members.left);
+    for (const [k, v] of members.right.members) user[k] = v;
+    userMemo = members.right.memo;
+  }
   const selfCommit = (c: TranscriptRewriteCommit): boolean => c.parentRevision === c.revision;
   // Rewrite commits: the inline tail decoded (by the snapshot's codec) now, the full chunks when first read, each commit checked.
   const commitChunks = lazyChunks({
@@ -539,6 +624,7 @@ export const decodeSnapshot = async (
 
   const transcript = transcriptFromParts(messages, head.right, checkpoints);
   if (E.isLeft(transcript)) return corrupt(transcript.left);
+  const metadata = metadataFrom(user);
   const state: SessionState = {
     id: s.id,
     version: SESSION_VERSION,
@@ -549,7 +635,7 @@ export const decodeSnapshot = async (
     transcript: transcript.right,
     commits,
     revisions,
-    metadata: metadataFrom(user),
+    metadata,
     usage: s.usage,
     ...(s.forkedFrom !== undefined ? { forkedFrom: s.forkedFrom } : {}),
     ...machineStates.right,
@@ -559,8 +645,56 @@ export const decodeSnapshot = async (
     checkpoints: lazyMemo(checkpointChunks, checkpoints),
     revisions: lazyMemo(revisionChunks, revisions),
     commits: lazyMemo(commitChunks, commits),
+    // The values the state holds (`metadataFrom` froze them in place), so the next snapshot reuses the chunks by identity.
+    ...(userMemo !== undefined ? { user: { ...userMemo, values: userMemo.keys.map((k) => metadata[k] as Json) } } : {}),
   };
   return E.right({ state, memos });
+};
+
+/** Why a list reference does not fit snapshot format `v`'s index rule (v1: none; v2, v3: exactly when it has a full chunk), or `undefined`. */
+const indexProblem = (v: number, ref: { readonly last?: ChunkId; readonly index?: ChunkId }): string | undefined => {
+  if (v === 1) return ref.index !== undefined ? 'a v1 snapshot names an index' : undefined;
+  if ((ref.index !== undefined) === (ref.last !== undefined)) return undefined;
+  return ref.last !== undefined ? 'a full chunk without an index' : 'an index without a full chunk';
+};
+
+/**
+ * Reads a v3 snapshot's whole user metadata list `ref` (format `v`): its full
+ * chunks through `readChunk` (each hashed against its id, its members decoded
+ * by `MemberCodec`), then the inline tail. The keys must be strictly
+ * ascending (UTF-16 code units: sorted, no duplicate) and none reserved
+ * (`palimpsest.*`). `Left(reason)` for a list that breaks a rule, `Left(error)`
+ * for what a chunk read threw (`LazyReadFailure`: a missing or corrupt chunk,
+ * a closed store, an I/O failure). Also gives the memo of the list (every
+ * chunk id known; a fresh reuse token per chunk), its values to be replaced
+ * by the state's.
+ */
+const readUserMetadata = (
+  v: number,
+  ref: ListRef<Member>,
+  readChunk: SyncChunkReader,
+  fail: (reason: string) => LazyReadFailure,
+): E.Either<string | StoreError, { readonly members: readonly Member[]; readonly memo: UserMetadataMemo }> => {
+  const problem = refShapeProblem(ref) ?? indexProblem(v, ref);
+  if (problem !== undefined) return E.left(`user: ${problem}`);
+  const chunks = lazyChunks({ name: 'user', ref, items: { codec: MemberCodec }, read: readChunk, fail, prepare: (items: Member[]) => E.right(items) });
+  const members: Member[] = [];
+  let ids: ChunkId[];
+  try {
+    for (let k = 0; k < (chunks.full * CHUNK_SIZE) / LEAF_SIZE; k++) members.push(...chunks.leaf(k));
+    ids = Array.from({ length: chunks.full }, (_, i) => chunks.id(i));
+  } catch (e) {
+    if (isLazyReadFailure(e)) return E.left(e.error);
+    throw e;
+  }
+  members.push(...ref.tail);
+  for (let j = 0; j < members.length; j++) {
+    const k = members[j]![0];
+    if (isReservedKey(k)) return E.left(`user: member ${j} has the reserved key ${JSON.stringify(k)}`);
+    if (j > 0 && !(members[j - 1]![0] < k)) return E.left(`user: member ${j} (${JSON.stringify(k)}) is not after member ${j - 1} (${JSON.stringify(members[j - 1]![0])}) in key order`);
+  }
+  const list: ListMemo = { ids, keys: ids.map(() => ({})), ...(chunks.index !== undefined ? { index: chunks.index } : {}) };
+  return E.right({ members, memo: { keys: members.map((m) => m[0]), values: members.map((m) => m[1]), list } });
 };
 
 /**

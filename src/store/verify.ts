@@ -101,10 +101,10 @@ const firstDifference = (a: unknown, b: unknown, path = '$'): string | undefined
 
 const PROGRESS_EVERY = 1000;
 
-/** The format of a stored snapshot from its canonical JSON's last members (`…,"v":2,"version":1}`), `undefined` for anything else. */
+/** The format of a stored snapshot from its canonical JSON's last members (`…,"v":3,"version":1}`), `undefined` for anything else. */
 const storedSnapshotVersion = (raw: string): SnapshotVersion | undefined => {
-  const m = /,"v":([12]),"version":\d+\}$/.exec(raw.slice(-32));
-  return m === null ? undefined : m[1] === '1' ? 1 : 2;
+  const m = /,"v":([123]),"version":\d+\}$/.exec(raw.slice(-32));
+  return m === null ? undefined : (Number(m[1]) as SnapshotVersion);
 };
 
 /** An exported accumulator as a snapshot writes it (canonical JSON: members in this order). */

@@ -2,8 +2,9 @@
  * The chunk-id index of persisted lists (`src/store/chunkIndex.ts`, snapshot
  * format v2): the tree itself (built incrementally, read back, failing closed),
  * and, on both backends, lazy reads and `forkAt` through it compared with the
- * session replayed in memory, stores written before it (v1 snapshots), and a
- * corrupt index node on read and in `verify`.
+ * session replayed in memory, stores written before it (v1 snapshots), a
+ * corrupt index node on read and in `verify`, and the user metadata list of
+ * snapshot format v3 (chunked and indexed like the others).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
@@ -15,7 +16,8 @@ import { INDEX_FANOUT, buildIndex, indexDepth, indexReader, makeIndexNode, type 
 import { LazyReadFailure } from '../../src/transcript/lazy.ts';
 import { copySessions, type SessionStore, type StoreTarget } from '../../src/store/index.ts';
 import { backends, type Backend } from './backends.ts';
-import { msg, right, snapshotKey } from './helpers.ts';
+import { left, msg, right, snapshotKey } from './helpers.ts';
+import { labelCommand } from '../../src/store/labels.ts';
 
 afterAll(async () => {
   for (const b of backends) await b.cleanup();
@@ -148,6 +150,9 @@ const asV1 = async (b: Backend, t: StoreTarget): Promise<number> => {
       const s = JSON.parse(old);
       const history = s.metadata['palimpsest.transcriptHistory'];
       for (const ref of [s.transcript.messages, s.transcript.checkpoints, history.revisions, history.commits]) delete ref.index;
+      // v1 holds the user metadata inline (these sessions have fewer than 256 members: all in the list's tail).
+      for (const [k, v] of s.user.tail) s.metadata[k] = v;
+      delete s.user;
       return canonicalJsonUnsafe({ ...s, v: 1 });
     });
   }
@@ -155,10 +160,10 @@ const asV1 = async (b: Backend, t: StoreTarget): Promise<number> => {
 };
 
 describe.each(backends)('the chunk-id index on $name', (b) => {
-  it('snapshots are v2 and name an index root for every list with a full chunk', async () => {
+  it('snapshots are v3 and name an index root for every list with a full chunk', async () => {
     const t = await build(b);
     const { value } = await headSnapshot(b, t, 's');
-    expect(value.v).toBe(2);
+    expect(value.v).toBe(3);
     expect(value.transcript.messages.index).toMatch(/^sha256:/);
     expect(value.transcript.checkpoints.index).toBeUndefined(); // 37 checkpoints: no full chunk
     const root = JSON.parse((await b.get(t, `C/${value.transcript.messages.index}`))!);
@@ -216,7 +221,7 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
     right(await store.close());
   });
 
-  it('a store written before the index (v1 snapshots, no index root) loads, reads, forks, appends and verifies; its next snapshot is v2', async () => {
+  it('a store written before the index (v1 snapshots, no index root) loads, reads, forks, appends and verifies; its next snapshot is v3', async () => {
     const t = await build(b);
     expect(await asV1(b, t)).toBeGreaterThan(5);
     let store = await b.open(t, { snapshotEvery: 10 });
@@ -225,13 +230,13 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
       const mem = await replayed(store, 's');
       for (const i of POSITIONS) expect(right(await store.load('s')).readMessage(i)).toEqual(E.right(mem.messages[i]));
       for (const k of [0, 256, 4650, N]) expect(right(await store.forkAt('s', k, { id: `old${k}` })).transcriptRevision()).toBe(transcriptDigest(mem.messages.slice(0, k)));
-      // Appending past the next snapshot point writes a v2 snapshot (the index is built once from the chain).
+      // Appending past the next snapshot point writes a v3 snapshot (the index is built once from the chain).
       const more: Message[] = Array.from({ length: 10 }, (_, j) => msg(N + j));
       const seq = right(await store.load('s')).seq;
       right(await store.append('s', more.map((m) => ({ type: 'messages_appended', messages: [m] })), { expectedSeq: seq }));
       right(await store.close());
       const { value } = await headSnapshot(b, t, 's');
-      expect(value.v).toBe(2);
+      expect(value.v).toBe(3);
       store = await b.open(t);
       const cold = right(await store.load('s'));
       expect(cold.readMessage(300)).toEqual(E.right(mem.messages[300]));
@@ -301,6 +306,54 @@ describe.each(backends)('the chunk-id index on $name', (b) => {
       expect(right(await store.load('s')).readMessage(8300)).toEqual(E.right(mem.messages[8300]));
       expect(right(await store.forkAt('s', 4650, { id: 'f' })).transcriptRevision()).toBe(transcriptDigest(mem.messages.slice(0, 4650)));
       expect(right(await store.verify()).filter((r) => !r.ok)).toEqual([]);
+    } finally {
+      right(await store.close());
+    }
+  });
+
+  it('user metadata past 256 members (labels) is a chunked list in the snapshot: a cold load, a fork, a copy and verify read it; a missing chunk fails closed', async () => {
+    const t = b.fresh();
+    let store = await b.open(t, { snapshotEvery: 100 });
+    right(await store.create({ id: 'u', metadata: { 'pi.cwd': '/w' } }));
+    let seq = right(await store.append('u', [{ type: 'messages_appended', messages: [msg(0)] }], { expectedSeq: 1 })).session.seq;
+    const revision = right(await store.load('u')).transcriptRevision();
+    for (let i = 0; i < 700; i += 100) {
+      const cmds = Array.from({ length: 100 }, (_, j) => labelCommand(`l${String(i + j).padStart(4, '0')}`, { sessionId: 'u', seq: 2, revision }));
+      seq = right(await store.append('u', cmds, { expectedSeq: seq })).session.seq;
+    }
+    const expected = right(await store.load('u')).metadata;
+    right(await store.close());
+    const { seq: snapSeq, value } = await headSnapshot(b, t, 'u');
+    expect(snapSeq).toBe(seq);
+    expect(value.user).toMatchObject({ count: 701, index: expect.stringMatching(/^sha256:/) });
+    expect(value.user.tail).toHaveLength(701 - 512);
+    expect(Object.keys(value.metadata).every((k) => k.startsWith('palimpsest.'))).toBe(true);
+    const dst = b.fresh();
+    right(await copySessions(t, dst));
+    store = await b.open(t);
+    try {
+      expect(right(await store.load('u')).metadata).toEqual(expected);
+      expect(right(await store.forkAt('u', 1, { id: 'uf' })).metadata).toEqual(expected);
+      expect(right(await store.verify()).filter((r) => !r.ok)).toEqual([]);
+    } finally {
+      right(await store.close());
+    }
+    const copied = await b.open(dst);
+    try {
+      expect(right(await copied.load('u')).metadata).toEqual(expected);
+      expect(right(await copied.verify()).filter((r) => !r.ok)).toEqual([]);
+    } finally {
+      right(await copied.close());
+    }
+    // The first chunk of the list gone: the load and verify fail closed naming the snapshot.
+    const first = JSON.parse((await b.get(t, `C/${value.user.last}`))!).prev as string;
+    const firstOfAll = JSON.parse((await b.get(t, `C/${first}`))!).prev === undefined ? first : undefined;
+    expect(firstOfAll).toBeDefined();
+    await b.remove(t, `C/${firstOfAll}`);
+    store = await b.open(t);
+    try {
+      expect(left(await store.load('u'))).toMatchObject({ _tag: 'CorruptRecord', sessionId: 'u', seq: snapSeq });
+      expect(right(await store.verify('u'))[0]!.ok).toBe(false);
     } finally {
       right(await store.close());
     }

@@ -88,10 +88,11 @@ const paths: Record<PathName, (store: SessionStore, sid: string) => Promise<E.Ei
 
 const edits: readonly Edit[] = [
   {
-    name: 'snapshot metadata pi.cwd set to /evil',
+    name: 'snapshot user metadata pi.cwd set to /evil',
     apply: async (db) => {
       const snap = await getJson(db, snapshotKey('s', 8));
-      snap.metadata['pi.cwd'] = '/evil';
+      const member = (snap.user.tail as [string, unknown][]).find(([k]) => k === 'pi.cwd')!;
+      member[1] = '/evil';
       await putJson(db, snapshotKey('s', 8), snap);
     },
     expect: { sessionId: 's', seq: 8, reason: /state digest/ },

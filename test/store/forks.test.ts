@@ -69,7 +69,7 @@ describe('forkAt from a cold store', () => {
 
   it('a snapshot state edited at the fork point fails closed and writes no child', async () => {
     const dir = copy();
-    await tamper(dir, snapshotKey('p', 7), (v) => v.replace('"title":"parent"', '"title":"forged"'));
+    await tamper(dir, snapshotKey('p', 7), (v) => v.replace('["title","parent"]', '["title","forged"]'));
     const { fork, childExists } = await forkCold(dir, 300);
     expect(left(fork)).toMatchObject({ ...corruptAtHead, reason: expect.stringContaining('state digest') });
     expect(childExists).toBe(false);
