@@ -64,8 +64,27 @@ export interface Transcript {
   readonly checkpoints: PVec<DigestAccumulator>;
 }
 
-/** Values `deepFreeze` has frozen whole: its roots and the nodes it met frozen already (not every node of a message). */
-const deepFrozen = new WeakSet<object>();
+/**
+ * Values `deepFreeze` has frozen whole: its roots and the nodes it met frozen
+ * already (not every node of a message). A cache, nothing more: a value it
+ * has forgotten is walked again and found frozen. Bounded: after
+ * `DEEP_FROZEN_MEMO_LIMIT` additions it starts over with a new set, because a
+ * `WeakSet`'s table never shrinks when the GC clears its dead entries (V8 11.3):
+ * a 400,000-message import left one of 16.8 MB (room for ~1,000,000 entries)
+ * for the rest of the process.
+ */
+let deepFrozen = new WeakSet<object>();
+let deepFrozenAdded = 0;
+/** See `deepFrozen`: ~1 MB of table at most. */
+const DEEP_FROZEN_MEMO_LIMIT = 65_536;
+
+const rememberDeepFrozen = (v: object): void => {
+  if (++deepFrozenAdded > DEEP_FROZEN_MEMO_LIMIT) {
+    deepFrozen = new WeakSet<object>();
+    deepFrozenAdded = 1;
+  }
+  deepFrozen.add(v);
+};
 
 /**
  * Deep-freezes a JSON-like value in place (objects and arrays; primitives are
@@ -82,14 +101,14 @@ export const deepFreeze = <A>(value: A): A => {
     // cyclic reference) is remembered before its members are walked, so each node is walked at most twice.
     if (Object.isFrozen(v)) {
       if (deepFrozen.has(v)) continue;
-      deepFrozen.add(v);
+      rememberDeepFrozen(v);
     } else Object.freeze(v);
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];
       if (typeof x === 'object' && x !== null) stack.push(x);
     }
   }
-  deepFrozen.add(value);
+  rememberDeepFrozen(value);
   return value;
 };
 

@@ -1,6 +1,8 @@
 /**
  * `deepFreeze` freezes every object and array below its argument, also below
- * a node its owner froze already, and ends on shared and cyclic references.
+ * a node its owner froze already, and ends on shared and cyclic references;
+ * its memo of what it froze is a bounded cache, so after it starts over a
+ * value it froze before is still frozen through and through.
  */
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../src/transcript/transcript.ts';
@@ -34,5 +36,16 @@ describe('deepFreeze', () => {
     // A root frozen whole is skipped the next time, and so is a value met inside it.
     expect(deepFreeze(root)).toBe(root);
     expect(deepFreeze(b)).toBe(b);
+  });
+
+  it('after more values than its memo holds (65,536), what it froze before is walked again and a shallow-frozen node below it still frozen', () => {
+    const first = { a: Object.freeze({ b: { c: [1] } }) };
+    deepFreeze(first);
+    for (let i = 0; i < 70_000; i++) deepFreeze({ i });
+    // The memo started over: `first` is walked again (nothing to freeze), and a new value sharing its frozen part too.
+    expect(deepFreeze(first)).toBe(first);
+    const later = { shared: first.a, own: { d: [2] } };
+    deepFreeze(later);
+    for (const n of [...nodes(first), ...nodes(later)]) expect(Object.isFrozen(n)).toBe(true);
   });
 });
