@@ -392,6 +392,9 @@ const putTimesBlobs = async (store: SessionStore, sessionId: string, times: PiRe
   return E.right(last);
 };
 
+/** How to import such a file all the same: under other session ids. */
+const OTHER_IDS_HINT = '; to keep both, import it under other session ids with the `idPrefix` option (`palimpsest import --id-prefix <prefix>`)';
+
 const conflict = (id: string, existing: PiImportStatus, file: string, digest: Digest): PiImportConflict => {
   const other = existing.kind === 'none' ? undefined : existing.mark;
   return {
@@ -402,8 +405,8 @@ const conflict = (id: string, existing: PiImportStatus, file: string, digest: Di
     ...(other !== undefined ? { existingFile: other.file, existingDigest: other.digest } : {}),
     message:
       other !== undefined
-        ? `session ${JSON.stringify(id)} was imported from ${other.file} (${other.digest}); ${file} (${digest}) is a different file claiming the same pi session id`
-        : `session ${JSON.stringify(id)} already exists and was not written by a pi import; ${file} (${digest}) cannot be imported under that id`,
+        ? `session ${JSON.stringify(id)} was imported from ${other.file} (${other.digest}); ${file} (${digest}) is a different file claiming the same pi session id${OTHER_IDS_HINT}`
+        : `session ${JSON.stringify(id)} already exists and was not written by a pi import; ${file} (${digest}) cannot be imported under that id${OTHER_IDS_HINT}`,
   };
 };
 

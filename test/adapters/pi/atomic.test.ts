@@ -220,6 +220,9 @@ describe('what a re-import is told', () => {
       expect(other).toMatchObject({ _tag: 'PiImportConflict', sessionId: 'pi:same', file: b, existingFile: a });
       expect(other.message).toContain(a);
       expect(other.message).toContain(b);
+      expect(other.message).toContain('--id-prefix');
+      // The hint holds: under another prefix the same file imports beside the first.
+      expect(right(await importPiFile(store, b, { idPrefix: 'pi2:' })).sessions.map((s) => s.sessionId)).toEqual(['pi2:same']);
       // A session no import wrote, under the planned id.
       right(await store.create({ id: 'pi:native' }));
       expect(left(await importPiFile(store, write('n.jsonl', jsonl(header('native'), user('e1', 'x')))))).toMatchObject({ _tag: 'PiImportConflict', sessionId: 'pi:native' });
