@@ -54,6 +54,16 @@ export const fileError = (file: string, e: unknown, verb = 'read'): FileError =>
   return { _tag: 'FileError', file, ...(code !== undefined ? { code } : {}), message: `cannot ${verb} ${file}: ${reason}` };
 };
 
+/**
+ * The `FileError` of a file a command creates (`export --out`, `inspect
+ * --html`) that could not be written: `EEXIST` (the file exists and was left
+ * alone) says that `--force` replaces it.
+ */
+export const createdFileError = (file: string, cause: unknown): FileError => {
+  const e = fileError(file, cause, 'write');
+  return e.code === 'EEXIST' ? { ...e, message: `cannot write ${file}: the file exists (--force replaces it)` } : e;
+};
+
 /** Builds an `InternalError` from an exception. */
 export const internalError = (e: unknown): InternalError =>
   e instanceof Error ? { _tag: 'InternalError', message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) } : { _tag: 'InternalError', message: String(e) };

@@ -17,7 +17,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import { done, printError, withStore, type Ctx, type Result } from '../context.ts';
 import { bytes, plural } from '../format.ts';
-import { fileError, type FileError, type TaggedError } from '../errors.ts';
+import { createdFileError, type TaggedError } from '../errors.ts';
 import { helpAfter, ID_HELP, requireStoreDir, resolveSessionId } from '../shared.ts';
 import { writeFileAtomically, type AtomicWritten, type TextWrite } from '../atomicFile.ts';
 import { interrupted, withStopHandler } from '../interrupt.ts';
@@ -110,7 +110,7 @@ const exportSession = async (ctx: Ctx, id: string, opts: ExportOptions): Promise
     const w = await writeFileAtomically(file, (write: TextWrite) => exportPiTo(store, r.right.sessionId, write, { tree }), { replace: opts.force === true });
     if (E.isRight(w)) return E.right(w.right);
     const err = w.left;
-    return E.left(err._tag === 'AtomicWriteFailed' ? outFileError(out, err.cause) : err);
+    return E.left(err._tag === 'AtomicWriteFailed' ? createdFileError(out, err.cause) : err);
   });
   if (E.isLeft(x)) return x;
   const report = x.right.value;
@@ -126,8 +126,4 @@ const exportSession = async (ctx: Ctx, id: string, opts: ExportOptions): Promise
 const howLine = (s: PiExportedSession): string =>
   `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? `, rewritten after import: exported as a ${s.rewritten === 'compaction' ? 'pi compaction entry' : 'branch'}` : ''}`;
 
-/** The `FileError` of a failed `--out` write; `EEXIST` says how to replace the file. */
-const outFileError = (out: string, cause: unknown): FileError => {
-  const e = fileError(out, cause, 'write');
-  return e.code === 'EEXIST' ? { ...e, message: `cannot write ${out}: the file exists (--force replaces it)` } : e;
-};
+

@@ -2,12 +2,12 @@
  * `palimpsest inspect`: the read-only web inspector of a store, served on
  * 127.0.0.1 until interrupted, or written as one static HTML file (`--html`).
  */
-import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from 'commander';
 import { createsStore, done, storeTargetOf, withStore, type Ctx } from '../context.ts';
-import { fileError, usageError, type TaggedError } from '../errors.ts';
+import { createdFileError, usageError, type TaggedError } from '../errors.ts';
+import { writeFileAtomically } from '../atomicFile.ts';
 import { bytes } from '../format.ts';
 import { helpAfter, intArg, requireStoreDir, resolveSessionId } from '../shared.ts';
 import type { Run } from '../program.ts';
@@ -58,7 +58,13 @@ const serve = async (ctx: Ctx, port: number): Promise<E.Either<TaggedError, { ur
   return E.right({ url, signal });
 };
 
-const writeHtml = async (ctx: Ctx, file: string, ids: readonly string[]): Promise<E.Either<TaggedError, { file: string; bytes: number; sessions: string[] }>> => {
+/**
+ * `inspect --html <file>`: the static page of the sessions `ids` (default all)
+ * written to `file` whole or not at all; an existing `file` is replaced only
+ * with `force`. Errors: what resolving an id gives, the page's store errors,
+ * `FileError` (code `EEXIST` when the file exists and `force` is off).
+ */
+const writeHtml = async (ctx: Ctx, file: string, ids: readonly string[], force: boolean): Promise<E.Either<TaggedError, { file: string; bytes: number; sessions: string[] }>> => {
   const { loadInspectorAssets, staticInspectorPage } = await import('../../inspect/index.ts');
   const assets = await loadInspectorAssets();
   if (E.isLeft(assets)) return assets;
@@ -72,18 +78,12 @@ const writeHtml = async (ctx: Ctx, file: string, ids: readonly string[]): Promis
     const html = await staticInspectorPage(store, assets.right, { ...(ids.length > 0 ? { sessionIds: chosen } : {}), now: Date.now() });
     if (E.isLeft(html)) return html;
     const path = nodePath.resolve(ctx.cwd, file);
-    // Written beside the target and renamed, so an interrupted run leaves no half-written page.
-    const tmp = `${path}.${process.pid}.tmp`;
-    try {
-      fs.writeFileSync(tmp, html.right);
-      fs.renameSync(tmp, path);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      return E.left(fileError(path, e, 'write'));
-    }
+    // Whole or not at all, and an existing file is left alone unless --force (`atomicFile.ts`).
+    const w = await writeFileAtomically(path, async (write) => E.right(await write(html.right)), { replace: force });
+    if (E.isLeft(w)) return E.left(createdFileError(file, w.left.cause));
     const listed = await store.list();
     const sessions = ids.length > 0 ? chosen : E.isRight(listed) ? listed.right.map((s) => s.sessionId) : [];
-    return E.right({ file: path, bytes: Buffer.byteLength(html.right), sessions });
+    return E.right({ file: path, bytes: w.right.bytes, sessions });
   });
 };
 
@@ -94,24 +94,26 @@ export const registerInspect = (program: Command, run: Run): void => {
     .argument('[ids...]', 'with --html: the sessions to include (default all; unique prefixes accepted)')
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: a free port, printed)', intArg('--port', 0))
     .option('--html <file>', 'write one self-contained HTML file (data, script and styles inline; opens from file:// with no network) and exit')
+    .option('--force', 'with --html: replace <file> if it exists (default: refuse, FileError EEXIST)')
     .addHelpText(
       'after',
       helpAfter({
         prints:
-          'Serving: "palimpsest inspect: serving <store> read-only at http://127.0.0.1:<port>/", then\nruns until interrupted (Ctrl-C, SIGTERM). Nothing is opened by itself.\n--html: the file written, its size in bytes, and the sessions it holds.',
+          'Serving: "palimpsest inspect: serving <store> read-only at http://127.0.0.1:<port>/", then\nruns until interrupted (Ctrl-C, SIGTERM). Nothing is opened by itself.\n--html: the file written, its size in bytes, and the sessions it holds. The page goes to a\nhidden temporary file beside <file>, renamed only when complete; an existing <file> is left\nalone (FileError, code EEXIST, exit 1) unless --force.',
         json: 'Serving: { url, port, store } once listening (and nothing at exit).\n--html: { file, bytes, sessions: [id] }',
         notes: LOCK_NOTE,
       }),
     )
-    .action(async (ids: string[], opts: { port?: number; html?: string }, cmd: Command) =>
+    .action(async (ids: string[], opts: { port?: number; html?: string; force?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
         if (opts.html === undefined && ids.length > 0) return E.left(usageError('session ids are taken only with --html (the server shows every session)'));
         if (opts.html !== undefined && opts.port !== undefined) return E.left(usageError('--port and --html do not go together'));
+        if (opts.html === undefined && opts.force === true) return E.left(usageError('--force is taken only with --html'));
         if (opts.port !== undefined && opts.port > 65535) return E.left(usageError(`--port must be at most 65535, got ${opts.port}`));
         const dir = requireStoreDir(ctx);
         if (E.isLeft(dir)) return dir;
         if (opts.html !== undefined) {
-          const w = await writeHtml(ctx, opts.html, ids);
+          const w = await writeHtml(ctx, opts.html, ids, opts.force === true);
           if (E.isLeft(w)) return w;
           return done(w.right, `wrote ${w.right.file}: ${bytes(w.right.bytes)}, ${w.right.sessions.length} sessions (${w.right.sessions.join(', ')})`);
         }
