@@ -429,9 +429,10 @@ export const writePiSession = async (
   for (let seq = beforeLabels; seq < c.session.seq; seq++) pushTime(times, times.last); // each label record: the time of the last op
   if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
   pushTime(times, times.last); // the completion record
-  // Not evicted again: what the store caches now is small (the state the labels loaded from the newest snapshot, messages
-  // read lazily, plus the label records; nothing when there were no labels), and the completion mark (`store.ts`)
-  // appends to it; evicted, that append would load the session and replay the labels after its newest snapshot, each
-  // copying the session's metadata (5,000 labels: ~0.25 GB of garbage at the end of the import).
+  // Evicted again, so the sessions written after this one do not keep its labels live (its metadata holds every one):
+  // the completion mark (`store.ts`) loads it back from its newest snapshot and replays the label records after it,
+  // which copy the metadata once (a replay drafts it: `session/replay.ts`). A 400,000-message file with 100,000
+  // labels in two sessions: peak RSS 381 -> 365 MiB at the same rate (bench/RESULTS.md, "I3").
+  if (c.session.seq > beforeLabels) store.evict(t.id);
   return E.right({ head: { seq: c.session.seq, messages: c.session.messageCount, revision: c.session.transcriptRevision() }, times, points });
 };
