@@ -125,5 +125,3 @@ const exportSession = async (ctx: Ctx, id: string, opts: ExportOptions): Promise
 /** One line of the `--out` report: how session `s` was written. */
 const howLine = (s: PiExportedSession): string =>
   `  ${s.sessionId}: ${s.origin === 'import' ? 'imported from pi' : s.origin === 'fork' ? 'forked in palimpsest' : 'not imported'}, ${plural(s.fresh, 'fresh entry', 'fresh entries')}${s.rewritten !== undefined ? `, rewritten after import: exported as a ${s.rewritten === 'compaction' ? 'pi compaction entry' : 'branch'}` : ''}`;
-
-
