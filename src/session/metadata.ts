@@ -27,8 +27,9 @@ export const isReservedKey = (key: string): boolean => {
 /**
  * User metadata: a null-prototype map from non-empty keys to JSON values.
  * Frozen, and so is every value in it: a value is deep-frozen in place when it
- * is set (`metadataWith`, `metadataFrom`), like an appended message, so the
- * text a snapshot wrote for it stays true (`snapshot.ts`, `MetadataMemo`).
+ * is set (`metadataWith`, `metadataFrom`), like an appended message, so what
+ * a snapshot wrote for it stays true while the value is the same object
+ * (`snapshot.ts`: `UserMetadataMemo`'s chunks, `MetadataMemo`'s texts).
  */
 export type Metadata = Readonly<Record<string, Json>>;
 

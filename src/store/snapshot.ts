@@ -624,7 +624,6 @@ export const decodeSnapshot = async (
 
   const transcript = transcriptFromParts(messages, head.right, checkpoints);
   if (E.isLeft(transcript)) return corrupt(transcript.left);
-  const metadata = metadataFrom(user);
   const state: SessionState = {
     id: s.id,
     version: SESSION_VERSION,
@@ -635,7 +634,9 @@ export const decodeSnapshot = async (
     transcript: transcript.right,
     commits,
     revisions,
-    metadata,
+    // The memo's values are the state's: `metadataFrom` copies the members and freezes each value in place. (No
+    // closure here may read the metadata: the lazy lists' closures share this context and would keep it alive.)
+    metadata: metadataFrom(user),
     usage: s.usage,
     ...(s.forkedFrom !== undefined ? { forkedFrom: s.forkedFrom } : {}),
     ...machineStates.right,
@@ -645,22 +646,9 @@ export const decodeSnapshot = async (
     checkpoints: lazyMemo(checkpointChunks, checkpoints),
     revisions: lazyMemo(revisionChunks, revisions),
     commits: lazyMemo(commitChunks, commits),
-    ...(userMemo !== undefined ? { user: withStateValues(userMemo, metadata) } : {}),
+    ...(userMemo !== undefined ? { user: userMemo } : {}),
   };
   return E.right({ state, memos });
-};
-
-/**
- * `memo` with the values the state holds (`metadataFrom` froze them in
- * place), so the next snapshot reuses the chunks by identity. A function of
- * its own, not a closure in `decodeSnapshot`: a closure there that reads the
- * metadata would keep it alive in the context the lazy lists' closures share
- * (a 100,000-label import held three stale copies, 11 MB).
- */
-const withStateValues = (memo: UserMetadataMemo, metadata: Readonly<Record<string, Json>>): UserMetadataMemo => {
-  const values = new Array<Json>(memo.keys.length);
-  for (let j = 0; j < values.length; j++) values[j] = metadata[memo.keys[j]!] as Json;
-  return { ...memo, values };
 };
 
 /** Why a list reference does not fit snapshot format `v`'s index rule (v1: none; v2, v3: exactly when it has a full chunk), or `undefined`. */
@@ -678,8 +666,8 @@ const indexProblem = (v: number, ref: { readonly last?: ChunkId; readonly index?
  * (`palimpsest.*`). `Left(reason)` for a list that breaks a rule, `Left(error)`
  * for what a chunk read threw (`LazyReadFailure`: a missing or corrupt chunk,
  * a closed store, an I/O failure). Also gives the memo of the list (every
- * chunk id known; a fresh reuse token per chunk), its values to be replaced
- * by the state's.
+ * chunk id known; a fresh reuse token per chunk; the decoded values, which
+ * the state then holds as they are).
  */
 const readUserMetadata = (
   v: number,
