@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
-import { nobleSha256, nodeSha256, type Sha256Hash, type Sha256Port } from '../../src/model/hashing.ts';
+import { nobleSha256, nobleSha256With, nodeSha256, utf8Slices, type Sha256Hash, type Sha256Port } from '../../src/model/hashing.ts';
 import { ResumableSha256 } from '../../src/model/sha256State.ts';
 import { accumulatorDigest, appendMessages, emptyAccumulator, exportAccumulator, importAccumulator, transcriptDigest } from '../../src/model/index.ts';
 import { arbMessages } from './arbitraries.ts';
@@ -25,7 +25,12 @@ const resumablePort: Sha256Port = {
   },
   ofUtf8: (s) => resumablePort.ofBytes(new TextEncoder().encode(s)),
 };
-const ports: readonly Sha256Port[] = [nodePort, nobleSha256, resumablePort];
+/** Both ports hashing any string longer than 3 code units in slices (`utf8Slices`), as they do strings over 1 Mi units. */
+const slicingPorts: readonly Sha256Port[] = [
+  { ...nodeSha256(crypto, 3), name: 'node:crypto sliced' },
+  { ...nobleSha256With(3), name: '@noble/hashes sliced' },
+];
+const ports: readonly Sha256Port[] = [nodePort, nobleSha256, resumablePort, ...slicingPorts];
 
 /** Bytes split into consecutive parts, and a part index after which the state is copied. */
 const arbSplitBytes = fc
@@ -52,6 +57,28 @@ describe('the SHA-256 ports agree', () => {
           expect(p.ofBytes(bytes), p.name).toBe(`sha256:${reference(bytes)}`);
           expect(p.ofUtf8(s), p.name).toBe(`sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`);
         }
+      }),
+    );
+  });
+
+  it('a string hashed in slices: no slice ends between the halves of a surrogate pair, so pairs and lone surrogates digest as TextEncoder encodes them', () => {
+    const units = fc.constantFrom('a', 'é', '\u20ac', '\ud83d', '\ude00', '\ud83d\ude00');
+    fc.assert(
+      fc.property(fc.array(units, { maxLength: 40 }).map((us) => us.join('')), fc.integer({ min: 2, max: 9 }), (s, max) => {
+        const slices = [...utf8Slices(s, max)];
+        expect(slices.join('')).toBe(s);
+        for (const part of slices) {
+          expect(part.length).toBeGreaterThan(0);
+          expect(part.length).toBeLessThanOrEqual(max);
+        }
+        for (let i = 1; i < slices.length; i++) {
+          const end = slices[i - 1]!.charCodeAt(slices[i - 1]!.length - 1);
+          const start = slices[i]!.charCodeAt(0);
+          expect(end >= 0xd800 && end <= 0xdbff && start >= 0xdc00 && start <= 0xdfff, `pair cut between slices ${i - 1} and ${i}`).toBe(false);
+        }
+        const want = `sha256:${reference(new TextEncoder().encode(s))}`;
+        expect(nodeSha256(crypto, max).ofUtf8(s)).toBe(want);
+        expect(nobleSha256With(max).ofUtf8(s)).toBe(want);
       }),
     );
   });

@@ -50,6 +50,32 @@ interface NodeHash {
   digest(encoding: 'hex'): string;
 }
 
+/**
+ * Strings longer than this many UTF-16 code units are hashed in slices of at
+ * most this many: encoding a 16 MB line whole first (a one-shot digest does)
+ * would hold a second copy of it.
+ */
+export const UTF8_SLICE_UNITS = 1 << 20;
+
+/**
+ * `s` cut into consecutive slices of at most `max` UTF-16 code units (`max` ≥
+ * 2), never between the two halves of a surrogate pair, so the UTF-8 of the
+ * slices one after another is the UTF-8 of `s` (a lone surrogate still
+ * encodes as U+FFFD). A slice of a flat string shares its characters.
+ */
+export function* utf8Slices(s: string, max: number): Generator<string> {
+  const step = Math.max(2, Math.floor(max));
+  for (let from = 0; from < s.length; ) {
+    let to = Math.min(s.length, from + step);
+    if (to < s.length) {
+      const last = s.charCodeAt(to - 1);
+      if (last >= 0xd800 && last <= 0xdbff) to--;
+    }
+    yield s.slice(from, to);
+    from = to;
+  }
+}
+
 /** Wraps a `node:crypto` hash. */
 class NodeSha256Hash implements Sha256Hash {
   constructor(private readonly h: NodeHash) {}
@@ -64,15 +90,28 @@ class NodeSha256Hash implements Sha256Hash {
   }
 }
 
-/** The port over a `node:crypto` module (one-shot digests through `crypto.hash` when present: no `Hash` object to build). */
-export const nodeSha256 = (crypto: NodeCrypto): Sha256Port => {
+/** `sha256:<hex>` of the UTF-8 of `s`, absorbed into a fresh `node:crypto` hash a slice of at most `sliceUnits` code units at a time. */
+const nodeOfUtf8Sliced = (crypto: NodeCrypto, s: string, sliceUnits: number): Digest => {
+  const h = crypto.createHash('sha256');
+  for (const part of utf8Slices(s, sliceUnits)) h.update(part, 'utf8');
+  return `sha256:${h.digest('hex')}`;
+};
+
+/**
+ * The port over a `node:crypto` module (one-shot digests through `crypto.hash`
+ * when present: no `Hash` object to build). Strings longer than `sliceUnits`
+ * (default `UTF8_SLICE_UNITS`) are hashed in slices (`utf8Slices`).
+ */
+export const nodeSha256 = (crypto: NodeCrypto, sliceUnits: number = UTF8_SLICE_UNITS): Sha256Port => {
   const oneShot = crypto.hash;
+  const small: (s: string) => Digest =
+    oneShot !== undefined ? (s) => `sha256:${oneShot('sha256', s, 'hex')}` : (s) => `sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`;
   return {
     name: 'node:crypto',
     create: () => new NodeSha256Hash(crypto.createHash('sha256')),
     ofBytes:
       oneShot !== undefined ? (bytes) => `sha256:${oneShot('sha256', bytes, 'hex')}` : (bytes) => `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`,
-    ofUtf8: oneShot !== undefined ? (s) => `sha256:${oneShot('sha256', s, 'hex')}` : (s) => `sha256:${crypto.createHash('sha256').update(s, 'utf8').digest('hex')}`,
+    ofUtf8: (s) => (s.length <= sliceUnits ? small(s) : nodeOfUtf8Sliced(crypto, s, sliceUnits)),
   };
 };
 
@@ -94,13 +133,23 @@ class NobleSha256Hash implements Sha256Hash {
 
 const encoder = new TextEncoder();
 
-/** The pure-JavaScript port (`@noble/hashes`). */
-export const nobleSha256: Sha256Port = {
+/** `sha256:<hex>` of the UTF-8 of `s`, each slice of at most `sliceUnits` code units encoded and absorbed in turn. */
+const nobleOfUtf8Sliced = (s: string, sliceUnits: number): Digest => {
+  const h = nobleSha.create();
+  for (const part of utf8Slices(s, sliceUnits)) h.update(encoder.encode(part));
+  return `sha256:${bytesToHex(h.digest())}`;
+};
+
+/** The pure-JavaScript port (`@noble/hashes`); strings longer than `sliceUnits` (default `UTF8_SLICE_UNITS`) are encoded and hashed in slices. */
+export const nobleSha256With = (sliceUnits: number = UTF8_SLICE_UNITS): Sha256Port => ({
   name: '@noble/hashes',
   create: () => new NobleSha256Hash(nobleSha.create()),
   ofBytes: (bytes) => `sha256:${bytesToHex(nobleSha(bytes))}`,
-  ofUtf8: (s) => `sha256:${bytesToHex(nobleSha(encoder.encode(s)))}`,
-};
+  ofUtf8: (s) => (s.length <= sliceUnits ? `sha256:${bytesToHex(nobleSha(encoder.encode(s)))}` : nobleOfUtf8Sliced(s, sliceUnits)),
+});
+
+/** The pure-JavaScript port (`@noble/hashes`) with the default slicing. */
+export const nobleSha256: Sha256Port = nobleSha256With();
 
 /** `node:crypto` when the runtime has it, else `undefined`. */
 const findNodeCrypto = (): NodeCrypto | undefined => {
