@@ -212,8 +212,12 @@ export interface SessionStore {
    * whose last seq differs is `SeqConflict` and the plan does not run. A `Left`
    * of the plan is returned as is; a session that does not derive from the one
    * given is `InvalidArgument`; a lazy-read failure while planning is its `Left`.
+   * With `snapshot: true`, a plan that added records also writes a snapshot at
+   * the new head in the same batch, so a load after `evict` replays no records
+   * (a long writer's last batch: the pi import's, whose last records may hold
+   * a 16 MB line a replay would decode again).
    */
-  update<A, Err = never>(sessionId: string, plan: UpdatePlan<A, Err>, opts?: { readonly expectedSeq?: number }): Promise<E.Either<StoreError | Err, UpdateResult<A>>>;
+  update<A, Err = never>(sessionId: string, plan: UpdatePlan<A, Err>, opts?: { readonly expectedSeq?: number; readonly snapshot?: boolean }): Promise<E.Either<StoreError | Err, UpdateResult<A>>>;
   /**
    * The session at its newest record, after record `atSeq`, or when `atRevision`
    * first became its head. The returned `Session`'s `log` holds only the records
@@ -319,7 +323,7 @@ const makeStore = (io: Io, cfg: { readonly snapshotEvery: number; readonly cache
     path: io.path,
     create: (opts) => createSession(ctx, opts),
     append: (sessionId, list, opts) => appendCommands(ctx, sessionId, list, opts),
-    update: (sessionId, plan, opts = {}) => updateSession(ctx, sessionId, plan, opts.expectedSeq),
+    update: (sessionId, plan, opts = {}) => updateSession(ctx, sessionId, plan, opts),
     load: (sessionId, opts) => loadAt(ctx, sessionId, opts),
     fork: (sessionId, opts = {}) => forkWith(ctx, sessionId, opts, (p, o) => E.right(p.fork(o))),
     forkAt: (sessionId, index, opts = {}) =>

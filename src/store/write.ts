@@ -25,8 +25,8 @@ import type { AppendResult, StoreCreateOptions, UpdatePlan, UpdateResult } from 
 /**
  * Writes `records` (the records `after` added on top of `base`) in one batch:
  * records, revision-index keys, a snapshot with its new chunks when the batch
- * crosses a multiple of `ctx.snapshotEvery` (never with a genesis), the header, and
- * `extra`. Then caches `after`.
+ * crosses a multiple of `ctx.snapshotEvery` or `snapshot` asks for one at
+ * `after` (never with a genesis), the header, and `extra`. Then caches `after`.
  */
 export const commit = async (
   ctx: StoreContext,
@@ -35,6 +35,7 @@ export const commit = async (
   after: Session,
   records: readonly LogRecord[],
   extra: readonly PutOp[] = [],
+  snapshot = false,
 ): Promise<E.Either<StoreError, void>> => {
   if (after.seq > MAX_SEQ) return E.left(invalidArgument('commands', `a session holds at most ${MAX_SEQ} records`));
   const ops: PutOp[] = [];
@@ -45,15 +46,15 @@ export const commit = async (
     prevRevision = r.revision;
   }
   let memos = base.memos;
-  let snapshot = base.snapshot;
-  if (base.seq >= 1 && Math.floor(base.seq / ctx.snapshotEvery) < Math.floor(after.seq / ctx.snapshotEvery)) {
+  let snapshotSeq = base.snapshot;
+  if (base.seq >= 1 && (snapshot || Math.floor(base.seq / ctx.snapshotEvery) < Math.floor(after.seq / ctx.snapshotEvery))) {
     const enc = encodeSnapshot(after.state, memos);
     for (const c of enc.chunks) ops.push({ key: keys.chunk(c.id), value: c.value });
     ops.push({ key: keys.snapshot(sid, after.seq), value: enc.value });
     memos = enc.memos;
-    snapshot = after.seq;
+    snapshotSeq = after.seq;
   }
-  ops.push({ key: keys.header(sid), value: headerJson(after.state, snapshot) });
+  ops.push({ key: keys.header(sid), value: headerJson(after.state, snapshotSeq) });
   for (const op of extra) ops.push(op);
   const written = ctx.io.batch(ops);
   // While the backend writes (LevelDB on its own thread), build the cache entry (it does not depend
@@ -67,7 +68,7 @@ export const commit = async (
     ctx.cache.delete(sid);
     return w;
   }
-  ctx.cache.set(sid, { session: latest, memos, snapshot });
+  ctx.cache.set(sid, { session: latest, memos, snapshot: snapshotSeq });
   if (ctx.onCommit !== undefined) {
     try {
       ctx.onCommit({ sessionId: sid, seq: after.seq, hash: after.head });
@@ -78,8 +79,12 @@ export const commit = async (
   return E.right(undefined);
 };
 
-/** Runs `plan` on the cached latest `entry` and commits the records of the session it returns, as they are (inside the lock). */
-const planAndCommit = async <A, Err>(ctx: StoreContext, sid: string, entry: CacheEntry, plan: UpdatePlan<A, Err>): Promise<E.Either<StoreError | Err, UpdateResult<A>>> => {
+/**
+ * Runs `plan` on the cached latest `entry` and commits the records of the
+ * session it returns, as they are, with a snapshot at its head when `snapshot`
+ * and it added records (inside the lock).
+ */
+const planAndCommit = async <A, Err>(ctx: StoreContext, sid: string, entry: CacheEntry, plan: UpdatePlan<A, Err>, snapshot: boolean): Promise<E.Either<StoreError | Err, UpdateResult<A>>> => {
   const base = entry.session;
   const planned = plan(base); // a lazy-read failure it throws is turned into its Left by `guard`
   if (E.isLeft(planned)) return planned;
@@ -87,31 +92,38 @@ const planAndCommit = async <A, Err>(ctx: StoreContext, sid: string, entry: Cach
   const records = session.recordsSince(base);
   if (records === undefined) return E.left(invalidArgument('plan', `the session returned does not derive from the latest session ${sid}`));
   if (records.length === 0) return E.right({ records, session: base, result });
-  const w = await commit(ctx, sid, { seq: base.seq, revision: base.transcriptRevision(), memos: entry.memos, snapshot: entry.snapshot }, session, records);
+  const w = await commit(ctx, sid, { seq: base.seq, revision: base.transcriptRevision(), memos: entry.memos, snapshot: entry.snapshot }, session, records, [], snapshot);
   if (E.isLeft(w)) return w;
   return E.right({ records, session, result });
 };
 
-/** Inside `guard`, with checked arguments: take the lock, check `expectedSeq`, plan and commit. */
-export const updateLocked = <A, Err>(ctx: StoreContext, sid: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
+/** Inside `guard`, with checked arguments: take the lock, check `expectedSeq`, plan and commit (`snapshot`: `planAndCommit`). */
+export const updateLocked = <A, Err>(ctx: StoreContext, sid: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined, snapshot = false): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
   ctx.writers.run(sid, async () => {
     // A backend no other process writes keeps the cached entry current: take it without a round trip.
     const hit = ctx.io.shared ? undefined : ctx.cache.get(sid);
     const entry = hit !== undefined ? E.right(hit) : await latestEntry(ctx, sid);
     if (E.isLeft(entry)) return entry;
     if (expectedSeq !== undefined && entry.right.session.seq !== expectedSeq) return E.left(seqConflict(sid, expectedSeq, entry.right.session.seq));
-    return planAndCommit(ctx, sid, entry.right, plan);
+    return planAndCommit(ctx, sid, entry.right, plan, snapshot);
   });
 
 /** `update`: check the arguments, then `updateLocked`. */
-export const updateSession = <A, Err>(ctx: StoreContext, sessionId: string, plan: UpdatePlan<A, Err>, expectedSeq: number | undefined): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
+export const updateSession = <A, Err>(
+  ctx: StoreContext,
+  sessionId: string,
+  plan: UpdatePlan<A, Err>,
+  opts: { readonly expectedSeq?: number | undefined; readonly snapshot?: boolean | undefined },
+): Promise<E.Either<StoreError | Err, UpdateResult<A>>> =>
   guard<UpdateResult<A>, Err>(ctx, async () => {
     const sid = checkSid(sessionId);
     if (E.isLeft(sid)) return sid;
+    const { expectedSeq, snapshot = false } = opts;
     const bad = expectedSeq === undefined ? undefined : expectedSeqProblem(expectedSeq);
     if (bad !== undefined) return E.left(bad);
     if (typeof plan !== 'function') return E.left(invalidArgument('plan', 'expected a function'));
-    return updateLocked(ctx, sid.right, plan, expectedSeq);
+    if (typeof snapshot !== 'boolean') return E.left(invalidArgument('snapshot', 'expected a boolean'));
+    return updateLocked(ctx, sid.right, plan, expectedSeq, snapshot);
   });
 
 /** `append`: every command applied once, in order, to the latest session (`Session.applyAll`), then committed. */

@@ -3,16 +3,21 @@
  * writer lock and its records are written as they are (reduced once, by the
  * plan: the very record objects come back); a session not derived from the one
  * given is refused; `expectedSeq` guards it like `append`; typed commands give
- * typed `append` results.
+ * typed `append` results; `snapshot: true` writes a snapshot at the new head
+ * in the same batch (both backends), so a load after `evict` replays nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import * as commands from '../../src/session/builders.ts';
 import type { LogRecord } from '../../src/session/record.ts';
 import { userText } from '../../src/model/index.ts';
-import { cleanupDirs, left, openStore, right, tempDir } from './helpers.ts';
+import { cleanupDirs, left, openStore, right, snapshotKey, tempDir } from './helpers.ts';
+import { backends } from './backends.ts';
 
-afterEach(cleanupDirs);
+afterEach(async () => {
+  cleanupDirs();
+  for (const b of backends) await b.cleanup();
+});
 
 describe('store.update', () => {
   it('writes the records the plan made, as they are, and returns its result', async () => {
@@ -65,5 +70,29 @@ describe('store.update', () => {
     );
     expect(right(await store.load('s')).metadata['n']).toBe(n);
     right(await store.close());
+  });
+});
+
+describe.each(backends)('store.update with snapshot: true on $name', (b) => {
+  it('writes a snapshot at the new head with the records, so a load after evict replays none; without it, none is written', async () => {
+    const t = b.fresh();
+    const store = await b.open(t); // the default snapshotEvery (1,000): no snapshot is due
+    right(await store.create({ id: 's' }));
+    right(await store.update('s', (s) => s.apply(commands.metadataSet('a', 1)), { expectedSeq: 1 }));
+    right(await store.update('s', (s) => E.map((next: typeof s) => ({ session: next, result: 0 }))(s.push(userText('kept'))), { expectedSeq: 2, snapshot: true }));
+    // An update that adds no record writes nothing, snapshot or not.
+    right(await store.update('s', (s) => E.right({ session: s, result: 0 }), { snapshot: true }));
+    store.evict('s');
+    const loaded = right(await store.load('s'));
+    expect(loaded.seq).toBe(3);
+    expect(loaded.log).toHaveLength(0); // loaded from the snapshot at seq 3: no record replayed
+    expect(loaded.metadata['a']).toBe(1);
+    expect(right(loaded.readMessages()).map((m) => m.content)).toEqual([userText('kept').content]);
+    expect(right(await store.verify('s'))[0]!.ok).toBe(true);
+    expect(left(await store.update('s', (s) => E.right({ session: s, result: 0 }), { snapshot: 'yes' as unknown as boolean }))._tag).toBe('InvalidArgument');
+    right(await store.close());
+    expect(await b.get(t, snapshotKey('s', 3))).toBeDefined();
+    expect(await b.get(t, snapshotKey('s', 2))).toBeUndefined();
+    expect(JSON.parse((await b.get(t, 'S/s'))!).snapshot).toBe(3);
   });
 });

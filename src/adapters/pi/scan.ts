@@ -251,14 +251,16 @@ const fileSource = (s: {
     if (index === undefined) throw new Error(`pi import: the index of ${file} was released after planning`);
     return index;
   };
-  // The last two chunks read, in two buffers allocated once (as large as the largest chunk), each
-  // after the stored head of a chunk blob, so `putBlob` stores a chunk without copying it (`blobs.ts`).
-  const largest = chunks.reduce((m, c) => Math.max(m, c.end - c.start), 0);
+  // The last two chunks read, in two buffers each after the stored head of a chunk blob, so `putBlob`
+  // stores a chunk without copying it (`blobs.ts`). Each is `PI_SOURCE_CHUNK_BYTES` (the file's size if
+  // smaller), larger only while it holds the chunk of one long line: a 16 MB line costs one 16 MB
+  // buffer while its chunk is one of the last two read, not two for the rest of the import.
+  const normal = Math.min(PI_SOURCE_CHUNK_BYTES, s.bytes);
   const head = blobValueHead(PI_SOURCE_CHUNK_TYPE);
   const slots: Array<{ chunk: number; buf: Buffer }> = [];
   let next = 0;
-  const slotBuffer = (): Buffer => {
-    const b = Buffer.allocUnsafe(head.length + largest);
+  const slotBuffer = (bytes: number): Buffer => {
+    const b = Buffer.allocUnsafe(head.length + bytes);
     b.set(head, 0);
     return b.subarray(head.length);
   };
@@ -266,7 +268,9 @@ const fileSource = (s: {
     const hit = slots.find((x) => x.chunk === i);
     if (hit !== undefined) return hit.buf.subarray(0, chunks[i]!.end - chunks[i]!.start);
     const c = chunks[i]!;
-    const slot = slots[next] ?? { chunk: -1, buf: slotBuffer() };
+    const need = c.end - c.start;
+    const slot = slots[next] ?? { chunk: -1, buf: slotBuffer(Math.max(need, normal)) };
+    if (slot.buf.length < need || (slot.buf.length > normal && need <= normal)) slot.buf = slotBuffer(Math.max(need, normal));
     slots[next] = slot;
     next = (next + 1) % 2;
     slot.chunk = -1;

@@ -223,12 +223,17 @@ const applyPending = (c: Cursor, latest: Session, items: readonly Pending[]): E.
   return E.right({ session: s, result: undefined });
 };
 
-/** Writes the pending commands: one `store.update`, each command applied once by its plan. */
-const flush = async (c: Cursor): Promise<E.Either<WriteError, void>> => {
+/**
+ * Writes the pending commands: one `store.update`, each command applied once by
+ * its plan; with a snapshot at the new head when `snapshot` (a phase's last
+ * write, before the session is evicted: the next load then replays none of
+ * its records, which may hold a line of many MB).
+ */
+const flush = async (c: Cursor, snapshot = false): Promise<E.Either<WriteError, void>> => {
   const items = c.batch;
   if (items.length === 0) return E.right(undefined);
   c.batch = [];
-  const r = await c.store.update<undefined, PiImportRefused>(c.target.id, (latest) => applyPending(c, latest, items), { expectedSeq: c.session.seq });
+  const r = await c.store.update<undefined, PiImportRefused>(c.target.id, (latest) => applyPending(c, latest, items), { expectedSeq: c.session.seq, snapshot });
   if (E.isLeft(r)) return r;
   c.session = r.right.session;
   c.opts.onWritten(items.length);
@@ -240,12 +245,21 @@ const flush = async (c: Cursor): Promise<E.Either<WriteError, void>> => {
   return E.right(undefined);
 };
 
-/** Applies `p`: compared with the stored log while a resume is inside it (or the stored session is complete), else queued for the next write. */
+/**
+ * Applies `p`: compared with the stored log while a resume is inside it (or the
+ * stored session is complete), else queued for the next write. A full batch is
+ * written when the next command comes, so a phase's last `flush` always has
+ * commands to write (and its snapshot).
+ */
 const push = async (c: Cursor, p: Pending): Promise<E.Either<WriteError, void>> => {
+  if (c.batch.length >= c.limit) {
+    const f = await flush(c);
+    if (E.isLeft(f)) return f;
+  }
   const complete = c.target.stored.kind === 'present' && c.target.stored.complete;
   if (c.batch.length === 0 && (c.session.seq < c.storedTo || complete)) return compare(c, p);
   c.batch.push(p);
-  return c.batch.length >= c.limit ? flush(c) : E.right(undefined);
+  return E.right(undefined);
 };
 
 /** Checks that the stored genesis of an earlier run is the one this import writes. */
@@ -409,7 +423,7 @@ export const writePiSession = async (
     });
     if (E.isLeft(r)) return r;
   }
-  const f = await flush(c);
+  const f = await flush(c, true);
   if (E.isLeft(f)) return f;
   if (c.session.seq > c.evictedAt) {
     // The ops are written: drop the store's cached state (the messages written since the last eviction); the label
@@ -424,15 +438,14 @@ export const writePiSession = async (
     const r = await push(c, { command, op: i + k++ });
     if (E.isLeft(r)) return r;
   }
-  const g = await flush(c);
+  const g = await flush(c, true);
   if (E.isLeft(g)) return g;
   for (let seq = beforeLabels; seq < c.session.seq; seq++) pushTime(times, times.last); // each label record: the time of the last op
   if (c.session.seq < storedTo) return E.left(resumeMismatch(t, opts.file, c.session.seq + 1, 'is beyond what this import writes'));
   pushTime(times, times.last); // the completion record
   // Evicted again, so the sessions written after this one do not keep its labels live (its metadata holds every one):
-  // the completion mark (`store.ts`) loads it back from its newest snapshot and replays the label records after it,
-  // which copy the metadata once (a replay drafts it: `session/replay.ts`). A 400,000-message file with 100,000
-  // labels in two sessions: peak RSS 381 -> 365 MiB at the same rate (bench/RESULTS.md, "I3").
+  // the completion mark (`store.ts`) loads it back from the snapshot the last flush wrote, replaying no record. A
+  // 400,000-message file with 100,000 labels in two sessions: peak RSS 381 -> 365 MiB at the same rate (bench/RESULTS.md, "I3").
   if (c.session.seq > beforeLabels) store.evict(t.id);
   return E.right({ head: { seq: c.session.seq, messages: c.session.messageCount, revision: c.session.transcriptRevision() }, times, points });
 };

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPiPlan, writePiPlan, type PiFilePlan } from '../../../src/adapters/pi/store.ts';
 import { parsePiJsonl } from '../../../src/adapters/pi/parse.ts';
-import { PI_SOURCE_CHUNK_TYPE, piSourceBlobs, sourceChunkRanges } from '../../../src/adapters/pi/source.ts';
+import { PI_SOURCE_CHUNK_BYTES, PI_SOURCE_CHUNK_TYPE, piSourceBlobs, sourceChunkRanges } from '../../../src/adapters/pi/source.ts';
 import { blobValueHead } from '../../../src/store/blobs.ts';
 import { openOpSpill, removeStaleSpills } from '../../../src/adapters/pi/spill.ts';
 import { spawnSync } from 'node:child_process';
@@ -125,6 +125,43 @@ describe('the streamed plan', () => {
       }
     } finally {
       plan.close();
+      right(await store.close());
+    }
+  });
+
+  it("holds a buffer larger than PI_SOURCE_CHUNK_BYTES only while a long line's chunk is one of the last two read", async () => {
+    const long = 'x'.repeat(3 << 20);
+    const lines = [JSON.stringify(header(3))];
+    for (let i = 0; i < 12; i++) lines.push(JSON.stringify(msg(`e${i}`, i === 0 ? null : `e${i - 1}`, i + 1, piUser(i === 5 ? long : 'y'.repeat(400_000), i + 1))));
+    const file = writeFile('slots.jsonl', `${lines.join('\n')}\n`);
+    const plan = right(await readPiPlan(file));
+    try {
+      const { scan } = plan.source;
+      const head = blobValueHead(PI_SOURCE_CHUNK_TYPE).length;
+      const sizes = scan.chunks.map((c) => c.end - c.start);
+      expect(Math.max(...sizes)).toBeGreaterThan(3 << 20);
+      expect(sizes.filter((n) => n > PI_SOURCE_CHUNK_BYTES)).toHaveLength(1);
+      // In file order, then back again: each chunk in a buffer of its own size when longer than a normal chunk, else of a normal chunk's.
+      const order = [...sizes.keys(), ...[...sizes.keys()].reverse()];
+      for (const i of order) expect(scan.chunkBytes(i).buffer.byteLength, `chunk ${i}`).toBe(head + Math.max(sizes[i]!, PI_SOURCE_CHUNK_BYTES));
+    } finally {
+      plan.close();
+    }
+  });
+
+  it('leaves every imported session with a snapshot at its last op or label, so loading it replays only the completion record', async () => {
+    const file = writeFile('snapshots.jsonl', generatePiText({ messages: 300, branches: 3, labelEvery: 7 }));
+    const store = await openStore(tempDir('pi-snapshots'));
+    try {
+      const imported = right(await writePiPlan(store, right(await readPiPlan(file))));
+      expect(imported.sessions.length).toBeGreaterThan(1);
+      for (const s of imported.sessions) {
+        store.evict(s.sessionId);
+        const loaded = right(await store.load(s.sessionId));
+        expect(loaded.seq).toBe(s.records);
+        expect(loaded.log.map((r) => r.command.type)).toEqual(['metadata_set']);
+      }
+    } finally {
       right(await store.close());
     }
   });
