@@ -8,7 +8,7 @@
 import { canonicalJsonUnsafe } from './json.ts';
 import { canonicalWithout } from './canonical.ts';
 import { defaultSha256, sha256OfBytes, type Sha256Port } from './hashing.ts';
-import type { ContentBlock, ImageSource } from './content.ts';
+import { isCanonicalBase64, type ContentBlock, type ImageSource } from './content.ts';
 import type { Message, MessageInput } from './message.ts';
 import type { BlobId, Digest } from './scalars.ts';
 
@@ -41,8 +41,25 @@ export const blobId = (mediaType: string, bytes: Uint8Array): BlobId => {
 /** `sha256:<hex>` of raw bytes. */
 export const sha256Digest = (bytes: Uint8Array): Digest => sha256OfBytes(bytes);
 
+/** Characters of base64 decoded at a time for an inline image's blob id (a multiple of 4). */
+const BASE64_SLICE_CHARS = 1 << 20;
+
+/**
+ * The blob id of the bytes the base64 text `data` encodes. Canonical text
+ * (what a decoded message holds) is decoded a slice of `sliceChars` (a
+ * multiple of 4) at a time, every slice but the last without padding, so a 16
+ * MB image never sits decoded whole; other text is decoded at once, as
+ * `Buffer.from(data, 'base64')` reads it.
+ */
+export const inlineBlobId = (mediaType: string, data: string, sliceChars: number = BASE64_SLICE_CHARS): BlobId => {
+  if (data.length <= sliceChars || sliceChars % 4 !== 0 || !isCanonicalBase64(data)) return blobId(mediaType, Buffer.from(data, 'base64'));
+  const h = blobIdHasher(mediaType);
+  for (let i = 0; i < data.length; i += sliceChars) h.update(Buffer.from(data.slice(i, i + sliceChars), 'base64'));
+  return h.id();
+};
+
 const blobSource = (mediaType: string, source: ImageSource): ImageSource =>
-  source.type === 'inline' ? { type: 'blob', blobId: blobId(mediaType, Buffer.from(source.data, 'base64')) } : source;
+  source.type === 'inline' ? { type: 'blob', blobId: inlineBlobId(mediaType, source.data) } : source;
 
 const blockForm = (b: ContentBlock): ContentBlock => (b.type === 'image' ? { ...b, source: blobSource(b.mediaType, b.source) } : b);
 const hasInline = (blocks: readonly ContentBlock[]): boolean => blocks.some((b) => b.type === 'image' && b.source.type === 'inline');

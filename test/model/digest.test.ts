@@ -31,7 +31,7 @@ import {
   type Message,
   type MessageInput,
 } from '../../src/model/index.ts';
-import { commaMessageBytes } from '../../src/model/digest.ts';
+import { commaMessageBytes, inlineBlobId } from '../../src/model/digest.ts';
 import { canonicalJsonUnsafe as canonicalJson } from '../../src/model/json.ts';
 import { arbImageBytes, arbMediaType, arbMessage, arbMessages, arbMillis, arbOrigin, arbUsage } from '../../spec/model/arbitraries.ts';
 
@@ -114,6 +114,19 @@ describe('blobId', () => {
         expect(blobId(mt, bytes)).toBe(sha(Buffer.concat([Buffer.from(mt, 'utf8'), Buffer.from([0]), bytes])));
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('inlineBlobId: decoded a slice at a time, the same id as the whole bytes; non-canonical text decoded whole as Buffer reads it (property)', () => {
+    fc.assert(
+      fc.property(arbMediaType, fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.constantFrom(4, 8, 12, 40), (mt, bytes, slice) => {
+        const text = Buffer.from(bytes).toString('base64');
+        expect(inlineBlobId(mt, text, slice)).toBe(blobId(mt, bytes));
+        expect(inlineBlobId(mt, text)).toBe(blobId(mt, bytes));
+        const spaced = `${text.slice(0, 3)} ${text.slice(3)}`; // not canonical: no slicing at 4-character boundaries
+        expect(inlineBlobId(mt, spaced, slice)).toBe(blobId(mt, Buffer.from(spaced, 'base64')));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -248,6 +248,16 @@ describe('content helpers', () => {
         expect(isCanonicalBase64(Buffer.from(bytes).toString('base64'))).toBe(true);
       }),
     );
+    // Checked on the text, it agrees with decoding and re-encoding (what it was defined by) on any short string of base64 characters.
+    const chars = 'AQgw/+=B';
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { maxLength: 12 }), (cs) => {
+        const s = cs.join('');
+        const roundTrips = s.length > 0 && s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s) && Buffer.from(s, 'base64').toString('base64') === s;
+        expect(isCanonicalBase64(s), JSON.stringify(s)).toBe(roundTrips);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('canonical base64 text and bytes correspond one to one (property)', () => {
