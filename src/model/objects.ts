@@ -17,11 +17,12 @@
  * string-keyed members in order and `key` set last (or in its place, when `o`
  * has it). Copied by `Object.assign`, which shares one hidden class between
  * copies of objects of the same shape (module docstring). An `o` with an own
- * `__proto__` member (JSON.parse makes those) is spread instead: `Object.assign`
- * would set the copy's prototype rather than copy that member.
+ * `__proto__` member (JSON.parse makes those), or a `key` of `__proto__`, is
+ * spread instead: `Object.assign` or the assignment would set the copy's
+ * prototype rather than copy or add that member.
  */
 export const withMember = <O extends object, K extends string, V>(o: O, key: K, value: V): WithMember<O, K, V> => {
-  if (Object.prototype.hasOwnProperty.call(o, '__proto__')) return { ...o, [key]: value } as unknown as WithMember<O, K, V>;
+  if (key === '__proto__' || Object.prototype.hasOwnProperty.call(o, '__proto__')) return { ...o, [key]: value } as unknown as WithMember<O, K, V>;
   const out = Object.assign({}, o) as Record<string, unknown>;
   out[key] = value;
   return out as WithMember<O, K, V>;

@@ -24,6 +24,15 @@ describe('withMember', () => {
     );
   });
 
+  it('adds a member named __proto__ as an own member, the prototype untouched (a counterexample fast-check found)', () => {
+    for (const value of [null, { a: 1 }, 3]) {
+      const got = withMember({}, '__proto__', value) as Record<string, unknown>;
+      expect(Object.keys(got)).toEqual(['__proto__']);
+      expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(got, '__proto__')?.value).toEqual(value);
+    }
+  });
+
   it('replaces an existing member in its place and leaves the source unchanged', () => {
     const o = Object.freeze({ a: 1, createdAt: 5, z: 2 });
     const got = withMember(o, 'createdAt', 9);
