@@ -376,7 +376,7 @@ const metadataText = (user: Readonly<Record<string, Json>>, reserved: ReadonlyMa
     }
     const text = metadataMemberText(k, v);
     // Only a value that cannot change under the memo is remembered (metadata values are frozen when set).
-    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) members.set(k, { value: v, text });
+    if (isStable(v)) members.set(k, { value: v, text });
     else members.delete(k);
     parts[i] = text;
   }

@@ -274,7 +274,7 @@ const fileSource = (s: {
     slots[next] = slot;
     next = (next + 1) % 2;
     slot.chunk = -1;
-    const buf = slot.buf.subarray(0, c.end - c.start);
+    const buf = slot.buf.subarray(0, need);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, c.start + got);
